@@ -1,0 +1,35 @@
+"""Names the domain, the rules and the actions share, in one place.
+
+Intent, entity and slot names of the contract (../shared/spec/contract.md)
+are public: the clinic's analytics and acceptance tests use them.
+"""
+from __future__ import annotations
+
+# Intents
+INTENT_FAQ = "faq"
+INTENT_AFFIRM = "affirm"
+INTENT_DENY = "deny"
+INTENT_BOOK = "book_appointment"
+INTENT_START_SCREENING = "start_screening"
+INTENT_HANDOFF = "human_handoff"
+INTENT_EMERGENCY = "emergency"
+
+# Entities
+ENTITY_MASSAGE_TYPE = "massage_type"
+ENTITY_BODY_AREA = "body_area"
+ENTITY_FAQ_TOPIC = "faq_topic"
+ENTITY_SCREENING_REDO = "screening_redo"
+
+# Slots
+SLOT_MASSAGE_TYPE = "massage_type"
+SLOT_SCREENING_OUTCOME = "screening_outcome"
+SLOT_SCREENING_REASONS = "screening_reasons"
+SLOT_SCREENING_CONSENT = "screening_consent"
+SLOT_SCREENING_STATE = "screening_state"
+SLOT_SCREENING_ANSWER = "screening_answer"
+SLOT_REQUESTED = "requested_slot"
+
+# Forms and responses
+FORM_SCREENING = "screening_form"
+RETRIEVAL_FAQ = "faq"
+BOOKABLE_OUTCOMES = ("ok", "modify")

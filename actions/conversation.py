@@ -1,0 +1,132 @@
+"""Conversation hygiene: greeting, emergencies, hand-off, fallback wording."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.constants import (
+    BOOKABLE_OUTCOMES,
+    FORM_SCREENING,
+    SLOT_REQUESTED,
+    SLOT_SCREENING_OUTCOME,
+    SLOT_SCREENING_REASONS,
+)
+from actions.faq import faq_topic
+
+
+class ActionGreet(Action):
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_greet", clinic_name=content.profile().name)
+        return []
+
+
+class ActionEmergency(Action):
+    """Red flags: tell the client to call emergency services, end any flow.
+
+    The message comes from the rules file so the clinic reviews it with the
+    rules. The outcome is recorded so that no booking follows.
+    """
+
+    def name(self) -> str:
+        return "action_emergency"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=content.rules().messages["emergency"])
+        events: list[dict[str, Any]] = [
+            SlotSet(SLOT_SCREENING_OUTCOME, "emergency"),
+            SlotSet(SLOT_SCREENING_REASONS, ["red_flag"]),
+        ]
+        if tracker.active_loop.get("name"):
+            events += [ActiveLoop(None), SlotSet(SLOT_REQUESTED, None)]
+        return events
+
+
+def contact_text() -> str:
+    p = content.profile()
+    return (
+        f"You can reach our team on {p.phone} or at {p.email}. "
+        "A therapist will be glad to talk it through with you."
+    )
+
+
+class ActionHandoff(Action):
+    """Offers the clinic's contact details (a call-back form comes later).
+
+    Stops an active form: someone asking for a person does not want the
+    next question.
+    """
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = contact_text()
+        if tracker.latest_message.get("intent", {}).get("name") == "cancel_appointment":
+            text = content.profile().cancellation_text() + "\n" + text
+        dispatcher.utter_message(text=text)
+        if tracker.active_loop.get("name"):
+            return [ActiveLoop(None), SlotSet(SLOT_REQUESTED, None)]
+        return []
+
+
+#: What the two-stage fallback calls each intent when it asks "Did you mean...?"
+INTENT_LABELS: dict[str, str] = {
+    "greet": "to say hello",
+    "goodbye": "to say goodbye",
+    "thank": "to say thanks",
+    "book_appointment": "to book a session",
+    "cancel_appointment": "to cancel or move a booking",
+    "start_screening": "to check whether a massage suits you",
+    "ask_massage_type": "to ask about a type of massage",
+    "compare_massage_types": "to compare two types of massage",
+    "recommend_massage": "a recommendation for a massage",
+    "human_handoff": "to talk to a person",
+    "bot_challenge": "to know whether I'm a bot",
+    "inform_health": "to tell me about your health",
+    "stop": "to stop for now",
+    "out_of_scope": "something I can't help with",
+}
+
+
+class ActionAskAffirmation(Action):
+    """Replaces Rasa's "Did you mean 'faq'?" with words a client understands."""
+
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        intent = next((r["name"] for r in ranking if r.get("name") != "nlu_fallback"), None)
+        topic = faq_topic(tracker) if intent == "faq" else None
+        if intent == "faq" and topic:
+            label = "information about " + topic.replace("_", " ")
+            payload = f'/faq{{"faq_topic": "{topic}"}}'
+        elif intent in INTENT_LABELS and intent not in ("inform_health", "out_of_scope"):
+            label = INTENT_LABELS[intent]
+            payload = f"/{intent}"
+        else:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        dispatcher.utter_message(
+            text=f"Sorry, I'm not sure I understood. Did you want {label}?",
+            buttons=[
+                {"title": "Yes", "payload": payload},
+                {"title": "No", "payload": "/deny"},
+            ],
+        )
+        return []

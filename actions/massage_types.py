@@ -1,0 +1,131 @@
+"""Massage-type questions: describe one, compare two, recommend from a need.
+
+The knowledge is clinic/massage_types.yml; the wording logic is in
+clinic_core.massage_types. These actions only pick the entities and buttons.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import content
+from actions.constants import ENTITY_BODY_AREA, ENTITY_MASSAGE_TYPE, SLOT_MASSAGE_TYPE
+from clinic_core.massage_types import compare, describe, recommend
+
+BOOK_BUTTON = {"title": "Book a session", "payload": "/book_appointment"}
+CHECK_BUTTON = {"title": "Check it suits me", "payload": "/start_screening"}
+
+
+def entity_values(tracker: Tracker, name: str) -> list[str]:
+    """Distinct values of one entity in the latest message, in order."""
+    values: list[str] = []
+    for entity in tracker.latest_message.get("entities") or []:
+        value = entity.get("value")
+        if entity.get("entity") == name and value and value not in values:
+            values.append(str(value))
+    return values
+
+
+def type_buttons(ids: list[str], payload: str = "/ask_massage_type") -> list[dict[str, str]]:
+    types = content.massage_types()
+    return [
+        {"title": types[i].name, "payload": f'{payload}{{"massage_type": "{i}"}}'}
+        for i in ids
+        if i in types
+    ]
+
+
+class ActionMassageTypeInfo(Action):
+    def name(self) -> str:
+        return "action_massage_type_info"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        types = content.massage_types()
+        named = [t for t in entity_values(tracker, ENTITY_MASSAGE_TYPE) if t in types]
+        if not named:
+            offered = [t for t, mt in types.items() if mt.bookable]
+            dispatcher.utter_message(
+                text="We offer these massages. Which would you like to know about?",
+                buttons=type_buttons(offered),
+            )
+            return []
+        mt = types[named[0]]
+        buttons = [BOOK_BUTTON, CHECK_BUTTON] if mt.bookable else []
+        others = [t for t in types if t != mt.id and types[t].bookable][:1]
+        buttons += [
+            {"title": f"Compare with {types[o].name}",
+             "payload": f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}'}
+            for o in others
+        ]
+        dispatcher.utter_message(text=describe(mt), buttons=buttons)
+        return [SlotSet(SLOT_MASSAGE_TYPE, mt.id)]
+
+
+class ActionCompareMassageTypes(Action):
+    def name(self) -> str:
+        return "action_compare_massage_types"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        types = content.massage_types()
+        named = [t for t in _flatten(entity_values(tracker, ENTITY_MASSAGE_TYPE)) if t in types]
+        if len(named) == 1 and tracker.get_slot(SLOT_MASSAGE_TYPE) in types:
+            previous = tracker.get_slot(SLOT_MASSAGE_TYPE)
+            if previous != named[0]:
+                named.insert(0, previous)  # "how is it different from sports?"
+        if len(named) < 2:
+            dispatcher.utter_message(
+                text="Which two massages would you like me to compare? For example: "
+                "\"deep tissue vs Swedish\".",
+                buttons=type_buttons([t for t, mt in types.items() if mt.bookable][:4]),
+            )
+            return []
+        dispatcher.utter_message(
+            text=compare(types[named[0]], types[named[1]]), buttons=[BOOK_BUTTON, CHECK_BUTTON]
+        )
+        return []
+
+
+def _flatten(values: list[Any]) -> list[str]:
+    """Button payloads may carry a list of types in one entity."""
+    flat: list[str] = []
+    for value in values:
+        if isinstance(value, list):
+            flat.extend(str(v) for v in value)
+        elif isinstance(value, str) and value.startswith("["):
+            flat.extend(v.strip(" '\"") for v in value.strip("[]").split(","))
+        else:
+            flat.append(str(value))
+    return flat
+
+
+class ActionRecommendMassage(Action):
+    def name(self) -> str:
+        return "action_recommend_massage"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        types = content.massage_types()
+        text = tracker.latest_message.get("text") or ""
+        rec = recommend(text, types, entity_values(tracker, ENTITY_BODY_AREA))
+        if rec.type_id is None:
+            message = rec.reason or (
+                "I'd be glad to suggest one. What would you like help with, for "
+                "example back pain, stress, sports recovery or jaw tension?"
+            )
+            buttons = type_buttons(list(rec.alternatives)) if rec.alternatives else []
+            dispatcher.utter_message(text=message, buttons=buttons)
+            return []
+        message = rec.reason
+        if rec.alternatives:
+            message += "\nAlso worth a look: " + ", ".join(types[a].name for a in rec.alternatives) + "."
+        message += "\nYour therapist will confirm at the consultation."
+        dispatcher.utter_message(text=message, buttons=[BOOK_BUTTON, CHECK_BUTTON])
+        return [SlotSet(SLOT_MASSAGE_TYPE, rec.type_id)]

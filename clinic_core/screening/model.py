@@ -1,0 +1,72 @@
+"""Shared value types of the pre-screen.
+
+They sit in their own module because two halves of the project meet here: the
+text reader (spaCy) produces them and the rules engine consumes them, and
+neither should import the other's internals. Everything is frozen and made of
+plain values so it can be stored in a Rasa slot as JSON and compared in tests.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+#: Outcomes from the strictest to the most lenient (screening.md, contract.md).
+OUTCOME_ORDER: tuple[str, ...] = ("emergency", "clearance", "postpone", "modify", "ok")
+
+SERVICES: tuple[str, ...] = ("body", "facial")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One condition the client mentioned, or explicitly denied.
+
+    ``negated`` keeps denials ("no clots, never had one") so that a later
+    correction can clear an earlier positive answer.
+    """
+
+    condition: str
+    negated: bool = False
+    evidence: str = ""
+    medication: Optional[str] = None
+    body_area: Optional[str] = None
+    days_ago: Optional[int] = None
+    weeks_pregnant: Optional[int] = None
+    qualifiers: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["qualifiers"] = list(self.qualifiers)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        data = dict(data)
+        data["qualifiers"] = tuple(data.get("qualifiers") or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader understood in one client message."""
+
+    polarity: Optional[bool] = None
+    findings: tuple[Finding, ...] = ()
+    body_areas: tuple[str, ...] = ()
+    massage_types: tuple[str, ...] = ()
+    durations_days: tuple[int, ...] = ()
+    weeks_pregnant: Optional[int] = None
+    qualifiers: tuple[str, ...] = field(default_factory=tuple)
+
+    def positive(self) -> tuple[Finding, ...]:
+        """Findings the client affirmed (not denied)."""
+        return tuple(f for f in self.findings if not f.negated)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The engine's verdict: one outcome, the condition ids behind it, and
+    the notes a therapist needs (adaptations, follow-up advice)."""
+
+    outcome: str
+    reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,71 @@
+"""Entities from the project's spaCy entity ruler, as Rasa entities.
+
+The ruler (built from data/lookups) already knows every synonym and common
+misspelling of a massage type and resolves it to the canonical id, so this
+component only translates spaCy spans into Rasa's entity format, with the
+canonical id as the value. Doing it by lookup rather than with DIET keeps
+the contract's canonical values exact and needs no annotated examples.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import SPACY_DOCS
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+#: spaCy label -> Rasa entity name. Other labels (conditions, medications)
+#: are health data and are read by the screening actions, not the NLU.
+ENTITY_NAMES: Dict[str, str] = {"MASSAGE_TYPE": "massage_type", "BODY_AREA": "body_area"}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    is_trainable=False,
+    model_from="SpacyNLP",
+)
+class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds `massage_type` and `body_area` entities with canonical values."""
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [SpacyNLP]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ClinicEntityExtractor":
+        return cls()
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        for message in messages:
+            doc = message.get(SPACY_DOCS[TEXT])
+            if doc is None:
+                continue
+            found = [
+                {
+                    "entity": ENTITY_NAMES[ent.label_],
+                    "value": ent.ent_id_ or ent.text.lower(),
+                    "start": ent.start_char,
+                    "end": ent.end_char,
+                    "confidence": 1.0,
+                }
+                for ent in doc.ents
+                if ent.label_ in ENTITY_NAMES
+            ]
+            message.set(
+                ENTITIES,
+                message.get(ENTITIES, []) + self.add_extractor_name(found),
+                add_to_output=True,
+            )
+        return messages

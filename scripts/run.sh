@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts the assistant with embedded defaults: the action server and the
+# Rasa server, an SQLite tracker store under var/, no external services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$(pwd)/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0
+
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+# The HTTP API (trackers, model) is on, behind a token; the clinic sets its own.
+RASA_API_TOKEN=${RASA_API_TOKEN:-$(python -c 'import secrets; print(secrets.token_urlsafe(24))')}
+
+python -m actions.serve --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
+ACTIONS_PID=$!
+trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT INT TERM
+python -m clinic_core.wait_for "http://127.0.0.1:$ACTIONS_PORT/health" 60 || { cat var/actions.log; exit 1; }
+
+cat <<MSG
+==> action server on http://127.0.0.1:$ACTIONS_PORT (log: var/actions.log)
+==> starting the assistant on http://127.0.0.1:$RASA_PORT
+    chat in the terminal:   make shell   (in another terminal)
+    REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
+    API token (for /conversations/...): $RASA_API_TOKEN
+MSG
+rasa run -m models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+  --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" --cors "${RASA_CORS:-http://localhost:$RASA_PORT}"

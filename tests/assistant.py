@@ -1,0 +1,151 @@
+"""Starts the real assistant (action server + Rasa server) for tests.
+
+Each test session gets its own ports, tracker database and copy of the
+clinic profile, so tests can change a price and see it answered without a
+restart, and never touch a developer's var/ directory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "models" / "clinic.tar.gz"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Assistant:
+    url: str
+    token: str
+    workdir: Path
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def profile_path(self) -> Path:
+        return self.workdir / "profile.yml"
+
+    def send(self, sender: str, text: str, timeout: float = 60) -> list[dict[str, Any]]:
+        """Posts a message like the REST channel's clients do; returns replies."""
+        body = json.dumps({"sender": sender, "message": text}).encode()
+        return self.post_raw("/webhooks/rest/webhook", body, timeout=timeout)
+
+    def post_raw(self, path: str, body: bytes, timeout: float = 60) -> Any:
+        req = urllib.request.Request(
+            self.url + path, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read() or b"null")
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        with urllib.request.urlopen(
+            f"{self.url}/conversations/{sender}/tracker?token={self.token}", timeout=30
+        ) as r:
+            return json.loads(r.read())
+
+    def slot(self, sender: str, name: str) -> Any:
+        return self.tracker(sender)["slots"].get(name)
+
+    def alive(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=5) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def new_sender() -> str:
+    return "test-" + uuid.uuid4().hex[:12]
+
+
+def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None) -> Assistant:
+    if not MODEL.exists():
+        raise RuntimeError("no trained model: run scripts/setup.sh (make test does)")
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "clinic" / "profile.yml", workdir / "profile.yml")
+    rasa_port, actions_port = free_port(), free_port()
+    token = uuid.uuid4().hex
+    (workdir / "endpoints.yml").write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+    )
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONHASHSEED": "0",
+        "CLINIC_PROFILE": str(workdir / "profile.yml"),
+        "CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}",
+        **(extra_env or {}),
+    }
+    actions_log = workdir / "actions.log"
+    actions = subprocess.Popen(
+        [str(BIN / "python"), "-m", "actions.serve", "--port", str(actions_port)],
+        cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+    )
+    assistant = Assistant(f"http://127.0.0.1:{rasa_port}", token, workdir, [actions])
+    try:
+        _wait(f"http://127.0.0.1:{actions_port}/health", 90, actions, actions_log)
+        rasa_log = workdir / "rasa.log"
+        rasa = subprocess.Popen(
+            [str(BIN / "rasa"), "run", "-m", str(MODEL), "--endpoints", str(workdir / "endpoints.yml"),
+             "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+             "--enable-api", "--auth-token", token],
+            cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+        )
+        assistant.procs.append(rasa)
+        _wait(f"{assistant.url}/status?token={token}", 240, rasa, rasa_log)
+    except Exception:
+        assistant.stop()
+        raise
+    return assistant
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    """All reply texts of one turn, joined: what the client reads."""
+    return "\n".join(r.get("text") or "" for r in replies)
+
+
+def buttons(replies: list[dict[str, Any]]) -> list[str]:
+    return [b["payload"] for r in replies for b in r.get("buttons") or []]
