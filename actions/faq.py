@@ -60,10 +60,20 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        topic = faq_topic(tracker)
-        response = f"utter_faq/{topic}" if topic else None
-        if response is None or response not in (domain.get("responses") or {}):
+        if not utter_faq(dispatcher, tracker, domain):
             dispatcher.utter_message(response="utter_default")
-            return []
-        dispatcher.utter_message(response=response, **profile_values())
         return []
+
+
+def utter_faq(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> bool:
+    """Answers the FAQ the latest message asked; False when there is none.
+
+    Shared with the pre-screen, which answers a question asked mid-form
+    itself and then repeats its own question.
+    """
+    topic = faq_topic(tracker)
+    response = f"utter_faq/{topic}" if topic else None
+    if response is None or response not in (domain.get("responses") or {}):
+        return False
+    dispatcher.utter_message(response=response, **profile_values())
+    return True

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "clinic.tar.gz"
+MODEL = Path(os.environ.get("CLINIC_MODEL") or ROOT / "models" / "clinic.tar.gz")
 BIN = Path(sys.executable).parent
 
 
@@ -100,12 +100,15 @@ def new_sender() -> str:
     return "test-" + uuid.uuid4().hex[:12]
 
 
-def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None) -> Assistant:
+def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
+                    rasa_port: Optional[int] = None) -> Assistant:
+    """extra_env: added to the environment of both servers (e.g. a channel's
+    settings); rasa_port: when the caller must know the URL beforehand."""
     if not MODEL.exists():
         raise RuntimeError("no trained model: run scripts/setup.sh (make test does)")
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "clinic" / "profile.yml", workdir / "profile.yml")
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port = rasa_port or free_port(), free_port()
     token = uuid.uuid4().hex
     (workdir / "endpoints.yml").write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
@@ -130,7 +133,7 @@ def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None) -
         rasa_log = workdir / "rasa.log"
         rasa = subprocess.Popen(
             [str(BIN / "rasa"), "run", "-m", str(MODEL), "--endpoints", str(workdir / "endpoints.yml"),
-             "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port),
+             "--credentials", os.environ.get("CLINIC_CREDENTIALS") or str(ROOT / "credentials.yml"), "--port", str(rasa_port),
              "--enable-api", "--auth-token", token],
             cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
         )

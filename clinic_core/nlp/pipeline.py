@@ -252,15 +252,35 @@ def _contains(seq: list[str], sub: list[str]) -> bool:
     return any(seq[i:i + n] == sub for i in range(len(seq) - n + 1))
 
 
-def build_pipeline(lookups_dir: Path = DEFAULT_LOOKUPS_DIR, rules_path: Path = DEFAULT_RULES_PATH) -> Language:
+def _start(base: Optional[str]) -> Language:
+    """A blank English pipeline, or a pretrained one (e.g. en_core_web_md,
+    for its word vectors) whose statistical NER is replaced by our ruler.
+
+    Only the components a base lacks are added, and a base's trained weights
+    are never re-initialised."""
+    if not base:
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.initialize()  # loads the lemma tables from spacy-lookups-data into the lemmatizer
+        return nlp
+    nlp = spacy.load(base, exclude=["ner"])
+    if not {"parser", "senter", "sentencizer"} & set(nlp.pipe_names):
+        nlp.add_pipe("sentencizer")
+    if "lemmatizer" not in nlp.pipe_names:
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+    return nlp
+
+
+def build_pipeline(
+    lookups_dir: Path = DEFAULT_LOOKUPS_DIR, rules_path: Path = DEFAULT_RULES_PATH, base: Optional[str] = None
+) -> Language:
     """Assemble and initialise the pipeline from the terminology and rules files."""
     lookups = read_lookups(Path(lookups_dir))
     rules = read_rules(Path(rules_path))
     table, reverse = _lemma_forms()
 
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp = _start(base)
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
     span_ruler = nlp.add_pipe(
         "span_ruler",
@@ -271,7 +291,6 @@ def build_pipeline(lookups_dir: Path = DEFAULT_LOOKUPS_DIR, rules_path: Path = D
             "validate": True,
         },
     )
-    nlp.initialize()  # loads the lemma tables from spacy-lookups-data into the lemmatizer
 
     def tok_key(text: str) -> str:
         return " ".join(t.lower_ for t in nlp.make_doc(text))
@@ -396,6 +415,7 @@ def save_pipeline(
     lookups_dir: Path = DEFAULT_LOOKUPS_DIR,
     rules_path: Path = DEFAULT_RULES_PATH,
     force: bool = False,
+    base: Optional[str] = None,
 ) -> bool:
     """Build and save the pipeline unless the saved one has the same inputs.
 
@@ -404,9 +424,11 @@ def save_pipeline(
     """
     out_dir = Path(out_dir)
     digest = inputs_hash(Path(lookups_dir), Path(rules_path))
+    if base:
+        digest = hashlib.sha256(f"{digest}:{base}".encode()).hexdigest()
     if not force and is_up_to_date(out_dir, digest):
         return False
-    nlp = build_pipeline(Path(lookups_dir), Path(rules_path))
+    nlp = build_pipeline(Path(lookups_dir), Path(rules_path), base)
     nlp.meta["clinic"]["inputs_sha256"] = digest
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
@@ -449,9 +471,10 @@ def main(argv: Optional[Iterable[str]] = None) -> int:
     parser.add_argument("--lookups", default="data/lookups", help="terminology dir (relative to the repo root)")
     parser.add_argument("--rules", default="clinic/screening_rules.yml", help="rules file (relative to the repo root)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    parser.add_argument("--base", default=None, help="start from a pretrained pipeline, e.g. en_core_web_md")
     args = parser.parse_args(list(argv) if argv is not None else None)
     out = _resolve(args.out)
-    built = save_pipeline(out, _resolve(args.lookups), _resolve(args.rules), force=args.force)
+    built = save_pipeline(out, _resolve(args.lookups), _resolve(args.rules), force=args.force, base=args.base)
     print(f"built {out}" if built else "up to date")
     return 0
 

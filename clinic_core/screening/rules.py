@@ -9,6 +9,8 @@ Plain Python, no Rasa imports.
 """
 from __future__ import annotations
 
+import os
+
 import re
 import string
 from dataclasses import dataclass, field
@@ -343,8 +345,12 @@ class RuleSet:
 
 
 def default_rules_path() -> Path:
-    """<repo>/clinic/screening_rules.yml."""
-    return Path(__file__).resolve().parents[2] / "clinic" / "screening_rules.yml"
+    """``$CLINIC_SCREENING_RULES`` or <repo>/clinic/screening_rules.yml.
+
+    The variable lets a clinic keep its reviewed file outside the checkout
+    and lets tests start the assistant with a broken or edited copy."""
+    override = os.environ.get("CLINIC_SCREENING_RULES")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "clinic" / "screening_rules.yml"
 
 
 def load_rules(path: Union[str, Path, None] = None) -> RuleSet:

@@ -205,3 +205,20 @@ def test_real_rules_build(tmp_path):
     assert meta["medications"]["warfarin"] == ["anticoagulants"]
     doc = nlp("I take Eliquis and had a blood clot")
     assert {(e.label_, e.ent_id_) for e in doc.ents} >= {("MEDICATION", "eliquis"), ("CONDITION", "dvt_history")}
+
+
+def test_a_pretrained_base_keeps_its_components_and_gets_the_ruler(tmp_path):
+    """The en_core_web_md swap (README): built on a base pipeline, the
+    project's ruler is added without re-initialising the base. A small saved
+    pipeline stands in for en_core_web_md, which cannot be downloaded here."""
+    import spacy
+
+    from clinic_core.nlp.pipeline import build_pipeline
+
+    base = spacy.blank("en")
+    base.add_pipe("sentencizer")
+    base.to_disk(tmp_path / "base")
+    nlp = build_pipeline(base=str(tmp_path / "base"))
+    assert nlp.pipe_names[0] == "sentencizer" and "entity_ruler" in nlp.pipe_names
+    doc = nlp("what's the difference between sweedish and deep-tissue?")
+    assert [(e.label_, e.ent_id_) for e in doc.ents] == [("MASSAGE_TYPE", "swedish"), ("MASSAGE_TYPE", "deep_tissue")]

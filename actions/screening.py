@@ -1,0 +1,321 @@
+"""The contraindication pre-screen as a Rasa form.
+
+The form has two slots: consent, then `screening_answer`, asked again and
+again. Which question comes next, what an answer means and the outcome are
+decided by clinic_core.screening.session from the clinic's rules file; these
+actions only read the text with the project's spaCy reader, keep the state
+in a slot and word the replies. So the clinic adds or rewords a question in
+clinic/screening_rules.yml without touching code or the domain.
+
+Health data: no free text is stored in slots or the database (the reader's
+findings are condition ids and details), nothing here logs the answers.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import content
+from actions.constants import (
+    BOOKABLE_OUTCOMES,
+    ENTITY_SCREENING_REDO,
+    INTENT_FAQ,
+    SLOT_SCREENING_ANSWER,
+    SLOT_SCREENING_CONSENT,
+    SLOT_SCREENING_OUTCOME,
+    SLOT_SCREENING_REASONS,
+    SLOT_SCREENING_STATE,
+)
+from actions.handoff import contact_text
+from actions.faq import utter_faq
+from actions.store import store
+from clinic_core.nlp.reader import read
+from clinic_core.screening import session
+from clinic_core.screening.model import Reading
+
+logger = logging.getLogger(__name__)
+
+DONE = "done"
+CONFIRM = "confirm"  # the pseudo-question: the summary the client confirms
+YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+SERVICE_BUTTONS = [
+    {"title": "Body massage", "payload": "body massage"},
+    {"title": "Facial massage", "payload": "facial massage"},
+]
+BOOK_BUTTON = {"title": "Book a session", "payload": "/book_appointment"}
+CALL_BUTTON = {"title": "Ask a therapist to call me", "payload": "/human_handoff"}
+
+
+def reading_of(text: str, intent: Optional[str]) -> Reading:
+    """The reader's view of one answer; a button's /affirm or /deny is a
+    plain yes or no."""
+    if intent == "affirm" and text.startswith("/"):
+        return Reading(polarity=True)
+    if intent == "deny" and text.startswith("/"):
+        return Reading(polarity=False)
+    return read(content.nlp(), text)
+
+
+def _ui(state: dict[str, Any]) -> dict[str, Any]:
+    """Form bookkeeping kept beside the session's own keys."""
+    return state.setdefault("ui", {"asked": None, "confirming": False})
+
+
+def _is_service_question(rules: Any, asked: Optional[str]) -> bool:
+    """Whether the pending question is the rules file's "body or facial?"."""
+    if not asked or asked == CONFIRM or ":" in asked:
+        return False
+    return rules.question(asked).kind == "service"
+
+
+def prefilled_state(tracker: Tracker) -> dict[str, Any]:
+    """A new screening that already knows what the client said before it
+    started ("hi, I'm 20 weeks pregnant, can I book?"): those messages are
+    read now, after consent, never before."""
+    rules = content.rules()
+    state = session.new_state()
+    for event in tracker.events_after_latest_restart():
+        if event.get("event") == "user" and not (event.get("text") or "").startswith("/"):
+            state = session.prefill(state, read(content.nlp(), event.get("text") or ""), rules)
+    _ui(state)
+    return state
+
+
+def current_state(tracker: Tracker) -> dict[str, Any]:
+    state = tracker.get_slot(SLOT_SCREENING_STATE)
+    if not isinstance(state, dict):
+        state = prefilled_state(tracker)
+    return state
+
+
+class ValidateScreeningForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_screening_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot(SLOT_SCREENING_CONSENT) is False:
+            return []  # declined: no health question is asked
+        return domain_slots
+
+    def validate_screening_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is True:
+            return {SLOT_SCREENING_CONSENT: True, SLOT_SCREENING_STATE: current_state(tracker)}
+        return {SLOT_SCREENING_CONSENT: False, SLOT_SCREENING_STATE: None}
+
+    def validate_screening_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        rules = content.rules()
+        state = current_state(tracker)
+        ui = _ui(state)
+        text = str(value or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        redo = [e.get("value") for e in tracker.latest_message.get("entities") or []
+                if e.get("entity") == ENTITY_SCREENING_REDO]
+        reading = reading_of(text, intent)
+
+        if intent == INTENT_FAQ and not reading.findings and reading.polarity is None:
+            # A question, not an answer ("how much is a facial?"): answer it,
+            # and the form asks its question again. Anything the reader finds
+            # health-related is taken as an answer instead (the cautious way).
+            if utter_faq(dispatcher, tracker, domain):
+                return {SLOT_SCREENING_ANSWER: None}
+        if ui.get("confirming"):
+            return self._confirm(rules, state, reading, redo)
+        asked = ui.get("asked")
+        if _is_service_question(rules, asked) and session.service_from_text(text, reading.massage_types):
+            state = session.prefill(state, reading, rules)  # anything else they said
+            state["service"] = session.service_from_text(text, reading.massage_types)
+            _ui(state).update(ui)
+        elif asked:
+            state = session.apply_answer(rules, state, asked, reading)
+            _ui(state).update(ui)
+        return self._next(rules, state)
+
+    def _next(self, rules: Any, state: dict[str, Any]) -> dict[str, Any]:
+        """Keep asking (answer slot None) until the session has no question;
+        then ask for confirmation; an emergency ends the form at once."""
+        ui = _ui(state)
+        if state.get("emergency"):
+            return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
+        if session.next_question(rules, state) is None:
+            ui["confirming"] = True
+        return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+
+    def _confirm(
+        self, rules: Any, state: dict[str, Any], reading: Reading, redo: list[Any]
+    ) -> dict[str, Any]:
+        ui = _ui(state)
+        if redo:
+            # "Change an answer": forget that answer; the question comes again.
+            state = session.reset_question(rules, state, str(redo[0]))
+            ui["confirming"] = False
+            _ui(state).update(ui)
+            return self._next(rules, state)
+        if reading.findings:
+            # A correction typed at the summary ("actually I'm not pregnant").
+            state = session.prefill(state, reading, rules)
+            _ui(state).update(ui)
+            return self._next(rules, state)
+        if reading.polarity is True:
+            return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
+        ui["offer_changes"] = True
+        return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+
+
+class ActionAskScreeningConsent(Action):
+    def name(self) -> str:
+        return "action_ask_screening_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rules = content.rules()
+        days = content.profile().retention.screening_days
+        dispatcher.utter_message(text=rules.message("opening"))
+        dispatcher.utter_message(
+            text=session.consent_text(rules, days),
+            buttons=[
+                {"title": "Yes, I agree", "payload": "/affirm"},
+                {"title": "No, I'd rather talk to someone", "payload": "/deny"},
+            ],
+        )
+        return []
+
+
+class ActionAskScreeningAnswer(Action):
+    """Asks the session's next question, or shows the summary to confirm."""
+
+    def name(self) -> str:
+        return "action_ask_screening_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rules = content.rules()
+        state = current_state(tracker)
+        ui = _ui(state)
+        if ui.get("confirming"):
+            self._summary(dispatcher, rules, state)
+            ui["asked"] = CONFIRM
+            return [SlotSet(SLOT_SCREENING_STATE, state)]
+        question = session.next_question(rules, state)
+        if question is None:  # nothing left: the summary comes next turn
+            ui["confirming"] = True
+            self._summary(dispatcher, rules, state)
+            return [SlotSet(SLOT_SCREENING_STATE, state)]
+        buttons = SERVICE_BUTTONS if question.kind == "service" else (
+            [] if question.kind == "free_text" else YES_NO)
+        if question.kind == "free_text":
+            buttons = [{"title": "No, nothing else", "payload": "/deny"}]
+        dispatcher.utter_message(text=question.full_text, buttons=buttons)
+        ui["asked"] = question.id
+        return [SlotSet(SLOT_SCREENING_STATE, state)]
+
+    @staticmethod
+    def _summary(dispatcher: CollectingDispatcher, rules: Any, state: dict[str, Any]) -> None:
+        ui = _ui(state)
+        lines = session.summary(rules, state)
+        text = "Here's what I've noted:\n" + "\n".join(f"• {line}" for line in lines)
+        if ui.pop("offer_changes", False):
+            text += "\nWhich answer would you like to change? Pick one, or just tell me what's different."
+            buttons = [
+                {"title": q.text.split("?")[0][:40] + "…",
+                 "payload": f'/inform_health{{"screening_redo": "{q.id}"}}'}
+                for q in rules.questions if q.id in state.get("answers", {})
+            ][:8]
+        else:
+            text += "\nIs that right?"
+            buttons = [
+                {"title": "Yes, that's right", "payload": "/affirm"},
+                {"title": "Change an answer", "payload": "/deny"},
+            ]
+        dispatcher.utter_message(text=text, buttons=buttons)
+
+
+class ActionScreeningFinish(Action):
+    """Tells the client the outcome and what happens next; stores the
+    minimised record; queues anything but `ok` for a therapist's review."""
+
+    def name(self) -> str:
+        return "action_screening_finish"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        rules = content.rules()
+        if tracker.get_slot(SLOT_SCREENING_CONSENT) is False:
+            dispatcher.utter_message(text=rules.message("consent_declined"), buttons=[CALL_BUTTON])
+            dispatcher.utter_message(text=contact_text())
+            return [SlotSet(SLOT_SCREENING_CONSENT, None), SlotSet(SLOT_SCREENING_STATE, None),
+                    SlotSet(SLOT_SCREENING_ANSWER, None)]
+        state = current_state(tracker)
+        result = session.outcome(rules, state)
+        events: list[EventType] = [
+            SlotSet(SLOT_SCREENING_OUTCOME, result.outcome),
+            SlotSet(SLOT_SCREENING_REASONS, list(result.reasons)),
+            SlotSet(SLOT_SCREENING_ANSWER, None),
+        ]
+        saved = self._save(tracker.sender_id, rules, state)
+        message = rules.message(result.outcome)
+        notes = session.client_notes(rules, state)
+        if result.outcome == "emergency":
+            dispatcher.utter_message(text=message)
+            return events
+        if notes:
+            message += "\n" + "\n".join(notes)
+        message += "\n" + rules.message("always")
+        if result.outcome != "ok":
+            message += "\nA therapist will look over your answers."
+        if not saved:
+            message += "\n(We couldn't save your answers just now; please mention them when you book.)"
+        buttons = [BOOK_BUTTON] if result.outcome in BOOKABLE_OUTCOMES else [CALL_BUTTON]
+        dispatcher.utter_message(text=message, buttons=buttons)
+        return events
+
+    @staticmethod
+    def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
+        """Writes the minimised record; a database outage is survivable (the
+        client still gets their outcome)."""
+        now = datetime.now(timezone.utc)
+        record = session.stored_record(rules, state, now, content.profile().retention.screening_days)
+        try:
+            store().save_screening(
+                sender_id, record["outcome"], record["reasons"],
+                {k: record[k] for k in ("service", "conditions", "answers", "rules_version")},
+                now=now,
+            )
+            return True
+        except Exception as error:  # noqa: BLE001 - any storage failure
+            logger.error("screening record not saved: %s", type(error).__name__)
+            return False
+
+
+class ActionScreeningPause(Action):
+    def name(self) -> str:
+        return "action_screening_pause"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(
+            text="No problem, we've paused the health questions. Your answers so far "
+            "are kept for this conversation only; say \"continue the check\" whenever "
+            "you're ready to pick up where we left off.",
+            buttons=[{"title": "Continue the check", "payload": "/start_screening"}],
+        )
+        return []

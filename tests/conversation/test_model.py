@@ -1,0 +1,50 @@
+"""The trained model against data it never saw: the held-out questions and
+the conversation test stories."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = Path(os.environ.get("CLINIC_MODEL") or ROOT / "models" / "clinic.tar.gz")
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+@pytest.fixture(scope="module")
+def heldout() -> dict:
+    from eval_nlu import evaluate
+
+    return asyncio.run(evaluate(MODEL, ROOT / "tests" / "nlu_heldout"))
+
+
+def test_heldout_questions_get_the_right_topic(heldout: dict) -> None:
+    """Issue target: 95% of held-out questions answered with the right topic."""
+    assert heldout["accuracy"] >= 0.95, json.dumps(heldout["errors"], indent=1)
+
+
+def test_heldout_faq_topics(heldout: dict) -> None:
+    assert heldout["faq_topic_accuracy"] >= 0.93, json.dumps(heldout["errors"], indent=1)
+
+
+def test_no_heldout_emergency_is_missed(heldout: dict) -> None:
+    missed = [e for e in heldout["errors"] if e["expected"] == "emergency"]
+    assert not missed, missed
+
+
+def test_conversation_stories(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "rasa"), "test", "core", "--model", str(MODEL),
+         "--stories", str(ROOT / "tests" / "stories"), "--out", str(out), "--fail-on-prediction-errors"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+    failed = out / "failed_test_stories.yml"
+    detail = failed.read_text() if failed.exists() else proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert proc.returncode == 0, detail
