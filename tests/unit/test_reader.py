@@ -24,13 +24,7 @@ TODAY = date(2026, 11, 22)
 
 #: Case ids (the sentence) that the real rules file cannot pass because it
 #: lacks a term; filled in from a run against the real file.
-_NO_TYPOS = "clinic/screening_rules.yml lists no misspellings of this term"
-REAL_RULES_GAPS: dict[str, str] = {
-    "I've got chest pian and I feel sick": _NO_TYPOS,
-    "I'm on warferin": _NO_TYPOS,
-    "I'm on blood thiners": _NO_TYPOS,
-    "I have excema on my hands, it's flaring up": _NO_TYPOS,
-}
+REAL_RULES_GAPS: dict[str, str] = {}
 
 RULE_SOURCES = ["fixture", "real"]
 
