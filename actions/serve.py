@@ -25,9 +25,19 @@ def main() -> None:
         print(f"action server not started: {error}", file=sys.stderr)
         sys.exit(2)
 
-    from rasa_sdk.endpoint import run
+    from rasa_sdk import endpoint
 
-    run("actions", port=args.port)
+    from channels.action_token import protect
+
+    create_app = endpoint.create_app
+
+    def create_protected_app(*a, **kw):  # with CLINIC_ACTION_TOKEN set, only Rasa may call
+        app = create_app(*a, **kw)
+        protect(app)
+        return app
+
+    endpoint.create_app = create_protected_app
+    endpoint.run("actions", port=args.port)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="$(pwd)/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0
+export PATH="$(pwd)/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1
 
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 # The HTTP API (trackers, model) is on, behind a token; the clinic sets its own.
 RASA_API_TOKEN=${RASA_API_TOKEN:-$(python -c 'import secrets; print(secrets.token_urlsafe(24))')}
+
+# The website widget (served by Rasa at /widget/, see channels/edge.py) may
+# connect from these origins: the demo page's own, plus the clinic's site.
+export CLINIC_SITE_ORIGINS="${CLINIC_SITE_ORIGINS:+$CLINIC_SITE_ORIGINS,}http://localhost:$RASA_PORT,http://127.0.0.1:$RASA_PORT"
 
 python -m actions.serve --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
@@ -20,6 +24,7 @@ cat <<MSG
 ==> action server on http://127.0.0.1:$ACTIONS_PORT (log: var/actions.log)
 ==> starting the assistant on http://127.0.0.1:$RASA_PORT
     chat in the terminal:   make shell   (in another terminal)
+    website widget (open in a browser): http://localhost:$RASA_PORT/widget/
     REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
     API token (for /conversations/...): $RASA_API_TOKEN
 MSG

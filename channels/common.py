@@ -1,0 +1,166 @@
+"""What every public channel shares: the message cap, rate limits, the
+client's address, configuration from the environment, and turning buttons
+and markdown into what a channel without them can show.
+
+Nothing here logs message text, sender ids, phone numbers or addresses.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Sequence
+
+from channels.rest import MAX_MESSAGE_CHARS
+
+__all__ = [
+    "MAX_MESSAGE_CHARS", "RateLimiter", "RateLimits", "cap", "env", "env_list", "client_ip",
+    "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN",
+]
+
+SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a few seconds and try again."
+
+
+def cap(text: Any) -> str:
+    """The message as the NLU may see it: a string of at most MAX_MESSAGE_CHARS."""
+    if not isinstance(text, str):
+        return ""
+    return text[:MAX_MESSAGE_CHARS]
+
+
+def env(name: str, credentials: Optional[Dict[str, Any]] = None, key: Optional[str] = None,
+        default: Optional[str] = None) -> Optional[str]:
+    """credentials.yml's value when given, else the environment variable."""
+    if credentials and key and credentials.get(key) not in (None, ""):
+        return str(credentials[key])
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_list(name: str, credentials: Optional[Dict[str, Any]] = None, key: Optional[str] = None) -> List[str]:
+    if credentials and key and credentials.get(key):
+        value = credentials[key]
+        items = value if isinstance(value, list) else str(value).split(",")
+    else:
+        items = os.environ.get(name, "").split(",")
+    return [str(i).strip().rstrip("/") for i in items if str(i).strip()]
+
+
+class RateLimiter:
+    """A token bucket per key: `burst` requests at once, then `per_second`.
+
+    Bounded: at most `max_keys` keys are remembered (least recently used go
+    first), so a flood of new keys cannot exhaust memory.
+    """
+
+    def __init__(self, burst: float, per_second: float, max_keys: int = 50_000) -> None:
+        self.burst, self.rate, self.max_keys = float(burst), float(per_second), max_keys
+        self._buckets: "OrderedDict[str, tuple[float, float]]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_spec(cls, spec: str) -> "RateLimiter":
+        """'BURST/SECONDS': e.g. '30/60' is 30 at once, refilled over 60 seconds."""
+        burst, _, seconds = spec.partition("/")
+        b, s = float(burst), float(seconds or 60)
+        return cls(b, b / s)
+
+    def allow(self, key: str) -> bool:
+        if self.burst <= 0:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            allowed = tokens >= 1
+            if allowed:
+                tokens -= 1
+            self._buckets[key] = (tokens, now)
+            while len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+            return allowed
+
+
+class RateLimits:
+    """The two limits of a channel, from the environment:
+
+    CLINIC_RATE_LIMIT_SENDER  per conversation (default '30/60': 30 messages at
+                              once, then one every 2 seconds)
+    CLINIC_RATE_LIMIT_IP      per client address, for channels clients reach
+                              directly (widget, REST) (default '600/60')
+    '0' switches a limit off.
+    """
+
+    def __init__(self) -> None:
+        self.sender = RateLimiter.from_spec(os.environ.get("CLINIC_RATE_LIMIT_SENDER", "30/60"))
+        self.ip = RateLimiter.from_spec(os.environ.get("CLINIC_RATE_LIMIT_IP", "600/60"))
+
+
+def client_ip(request: Any) -> str:
+    """The client's address as Sanic sees it. Behind a reverse proxy set
+    SANIC_PROXIES_COUNT=1 (or SANIC_REAL_IP_HEADER / SANIC_FORWARDED_SECRET)
+    so that Sanic takes it from X-Forwarded-For; never trusted otherwise."""
+    try:
+        return request.remote_addr or request.ip or "unknown"
+    except Exception:  # noqa: BLE001 - a malformed forwarded header
+        return "unknown"
+
+
+class OptionMemory:
+    """The last buttons offered to each conversation, so that a channel with
+    no buttons can show numbered options and map '2' back to the payload.
+
+    In memory, bounded, per process: after a restart a bare number is just
+    text again (the assistant asks again); payloads hold no personal data.
+    """
+
+    def __init__(self, max_keys: int = 20_000) -> None:
+        self.max_keys = max_keys
+        self._options: "OrderedDict[str, list[tuple[str, str]]]" = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, sender: str, buttons: Sequence[Dict[str, Any]]) -> None:
+        options = [(str(b.get("title") or ""), str(b.get("payload") or b.get("title") or "")) for b in buttons]
+        with self._lock:
+            self._options.pop(sender, None)
+            self._options[sender] = options
+            while len(self._options) > self.max_keys:
+                self._options.popitem(last=False)
+
+    def resolve(self, sender: str, text: str) -> str:
+        """'2', '2.', 'option 2' or an option's exact title -> its payload."""
+        with self._lock:
+            options = self._options.get(sender)
+        if not options:
+            return text
+        said = text.strip().lower().rstrip(".)")
+        match = re.fullmatch(r"(?:option\s*)?(\d{1,2})", said)
+        if match and 1 <= int(match.group(1)) <= len(options):
+            return options[int(match.group(1)) - 1][1]
+        for title, payload in options:
+            if title and said == title.strip().lower():
+                return payload
+        return text
+
+    def forget(self, sender: str) -> None:
+        with self._lock:
+            self._options.pop(sender, None)
+
+
+def numbered_options(buttons: Sequence[Dict[str, Any]]) -> str:
+    lines = [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1)]
+    return "\n".join(lines) + "\n(Reply with a number.)"
+
+
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|mailto:[^)\s]+|tel:[^)\s]+)\)")
+
+
+def markdown_to_plain(text: str, bold: str = "") -> str:
+    """The assistant's light markdown for channels that show plain text:
+    links become 'text (url)', ** becomes `bold` (WhatsApp uses '*')."""
+    text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
+    text = re.sub(r"\*\*(.+?)\*\*", lambda m: f"{bold}{m.group(1)}{bold}", text)
+    text = re.sub(r"__(.+?)__", lambda m: f"{bold}{m.group(1)}{bold}", text)
+    return text

@@ -1,0 +1,133 @@
+"""The website widget in a real browser: Debian's headless Chromium, driven
+by playwright-core (node), on a page of the clinic's site (another origin)
+that embeds the widget with one script tag and a config object.
+
+Needs scripts/install_test_deps.sh (chromium, chromium-driver, npm ci)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.channels.harness import Edge
+
+ROOT = Path(__file__).resolve().parents[2]
+FLOW = Path(__file__).resolve().parent / "widget_flow.mjs"
+PRIMARY = "#6b2f5e"
+
+SITE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Harmony Massage Therapy</title><link rel="icon" href="data:,"></head>
+<body><h1>Harmony Massage Therapy</h1><p>Welcome to the clinic.</p>
+<script>
+  window.ClinicChatConfig = {
+    server: "%(server)s",
+    clinicName: "Harmony Massage Therapy",
+    colors: { primary: "%(primary)s", primaryText: "#ffffff" },
+    privacyUrl: "%(site)s/privacy.html"
+  };
+</script>
+<script src="%(server)s/widget/clinic-chat.js" defer></script>
+</body></html>
+"""
+
+
+def need(tool: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        pytest.fail(f"{tool} not found: run scripts/install_test_deps.sh")
+    return found
+
+
+@pytest.fixture(scope="module")
+def flow(edge: Edge, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    node = need("node")
+    need("chromium")
+    if not (ROOT / "node_modules" / "playwright-core").is_dir():
+        pytest.fail("playwright-core not installed: run scripts/install_test_deps.sh")
+    out = tmp_path_factory.mktemp("browser")
+    page = SITE_PAGE % {"server": edge.url, "site": edge.site.url, "primary": PRIMARY}
+    (edge.assistant.workdir.parent / "site" / "index.html").write_text(page)
+    done = subprocess.run([node, str(FLOW), edge.site.url + "/index.html", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=480)
+    try:
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        pytest.fail(f"the browser flow printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+    seen["by_name"] = {s["name"]: s for s in seen["steps"]}
+    seen["out"] = out
+    return seen
+
+
+def steps(flow: dict[str, Any], name: str) -> dict[str, Any]:
+    errors = [s for s in flow["steps"] if s["name"] in ("error", "pageerror", "dialog")]
+    assert name in flow["by_name"], f"the flow did not reach '{name}': {errors}"
+    return flow["by_name"][name]
+
+
+def test_no_errors_and_nothing_from_outside(flow: dict[str, Any], edge: Edge) -> None:
+    errors = [s for s in flow["steps"] if s["name"] in ("error", "pageerror", "dialog", "console_error")]
+    assert not errors, errors
+    outside = [u for u in flow["requests"] if not u.startswith(("http://127.0.0.1", "data:"))]
+    assert not outside, outside  # no CDN: every file comes from the assistant or the site
+
+
+def test_opens_with_the_clinic_name_colours_and_privacy_notice(flow: dict[str, Any]) -> None:
+    launcher, opened = steps(flow, "launcher"), steps(flow, "opened")
+    assert launcher["expanded"] == "false" and launcher["controls"]
+    assert opened["expanded"] == "true" and opened["role"] == "dialog"
+    assert "Harmony Massage Therapy" in opened["title"]
+    assert opened["headerColour"] == "rgb(107, 47, 94)"  # PRIMARY
+    assert opened["privacyVisible"] and "not a clinician" in opened["privacy"]
+    assert opened["privacyLink"].endswith("/privacy.html")
+    assert opened["logRole"] == "log" and opened["logLive"] == "polite"
+    assert opened["inputLabel"] and opened["focusedIsInput"] == "TEXTAREA"
+    assert "automated assistant" in opened["greeting"]
+
+
+def test_faq_question_and_quick_reply(flow: dict[str, Any]) -> None:
+    faq, pressed = steps(flow, "faq"), steps(flow, "quick_reply")
+    assert "soft tissues" in faq["answer"]
+    assert faq["replies"] == ["How it differs", "Benefits", "Book a session"]
+    assert faq["repliesGroupLabel"] == "Suggested replies"
+    assert faq["sawTyping"], "no typing indicator while the assistant answered"
+    assert pressed["user"].endswith("Benefits")  # the title, not the payload
+    assert "endorphins" in pressed["answer"]
+
+
+def test_reload_shows_the_history_and_keeps_only_the_id(flow: dict[str, Any]) -> None:
+    reloaded = steps(flow, "reloaded")
+    assert set(reloaded["storage"]) <= {"clinicChat.sessionId", "clinicChat.open"}
+    assert len(reloaded["storage"]["clinicChat.sessionId"]) == 32
+    users = [u.replace("You said: ", "") for u in reloaded["users"]]
+    assert users == ["what is therapeutic massage?", "Benefits"]
+    bots = "\n".join(reloaded["bots"])
+    assert "automated assistant" in bots and "soft tissues" in bots and "endorphins" in bots
+    assert reloaded["replies"], "the last answer's quick replies are offered again"
+
+
+def test_prescreen_consent_then_red_flag_gives_the_emergency_message(flow: dict[str, Any]) -> None:
+    pre = steps(flow, "prescreen")
+    assert any(r.startswith("Yes") for r in pre["consentReplies"])
+    assert "chest pain" in pre["redFlagQuestion"]
+    assert "999" in pre["emergency"]
+
+
+def test_keyboard_escape_and_mobile_layout(flow: dict[str, Any]) -> None:
+    escape, mobile = steps(flow, "escape"), steps(flow, "mobile")
+    assert escape["expanded"] == "false" and "launcher" in escape["focused"]
+    box = mobile["box"]
+    assert box["x"] == 0 and box["width"] == 375 and box["height"] == 667
+
+
+def test_markdown_is_rendered_safely(flow: dict[str, Any]) -> None:
+    md = steps(flow, "markdown")
+    assert "<strong>Bold</strong>" in md["html"] and "<em>it</em>" in md["html"]
+    assert "<img" not in md["html"] and "&lt;img src=x onerror=alert(1)&gt;" in md["html"]
+    assert "<li>one</li>" in md["html"]
+    assert [link["href"] for link in md["links"]] == ["https://harmony.example/a?b=1&c=2"]
+    assert md["links"][0]["rel"] == "noopener noreferrer nofollow"

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from tests.channels import harness
+
+
+@pytest.fixture(scope="session")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Edge]:
+    """The assistant with every channel on, its fake APIs and a second origin
+    (shared with tests/browser in one pytest run)."""
+    running = harness.acquire(tmp_path_factory.mktemp("edge"))
+    yield running
+    harness.release()
