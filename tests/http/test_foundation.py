@@ -56,6 +56,16 @@ def test_practical_answers(assistant: Assistant, question: str, expected: str) -
     assert expected in texts(assistant.send(new_sender(), question))
 
 
+def test_quick_replies_carry_well_formed_payloads(assistant: Assistant) -> None:
+    """Domain payloads escape their braces ({{...}}) so Rasa's slot templating
+    leaves them intact; a client pressing the button must send valid JSON."""
+    replies = assistant.send(new_sender(), "what is therapeutic massage?")
+    payloads = [p for p in buttons(replies) if "{" in p]
+    assert payloads
+    for payload in payloads:
+        assert isinstance(json.loads(payload[payload.index("{"):]), dict), payload
+
+
 def test_faq_button_payload_answers_that_topic(assistant: Assistant) -> None:
     replies = assistant.send(new_sender(), '/faq{"faq_topic": "facial_equipment"}')
     assert "manual" in texts(replies).lower()
