@@ -20,4 +20,15 @@ eval: setup
 	.venv/bin/python scripts/eval_nlu.py
 
 crossval: setup
-	.venv/bin/rasa test nlu --nlu data/nlu --cross-validation --folds 5 --config config.yml --out results/crossval
+	.venv/bin/rasa test nlu --nlu data/nlu --domain domain --cross-validation --folds 3 --config config.yml --out results/crossval
+
+# Performance and scale-out (README, "Performance and scale-out").
+.PHONY: bench scale-test
+# Stock `rasa init` vs this assistant in one run -> results/bench.{json,md,png}.
+# BENCH_ARGS=--skip-train reuses models/clinic.tar.gz instead of training ours.
+bench: setup
+	.venv/bin/python scripts/bench/bench.py $(BENCH_ARGS)
+
+# Two replicas behind nginx on PostgreSQL, Redis, RabbitMQ (installs them; root).
+scale-test: setup
+	CLINIC_SCALE=1 .venv/bin/python -m pytest tests/scale -s -p no:cacheprovider -o addopts= -q

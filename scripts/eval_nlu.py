@@ -39,7 +39,12 @@ def predicted_label(parse: dict) -> str:
 
 
 async def evaluate(model: Path, folder: Path) -> dict:
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa's parse logs carry the text
 
     agent = Agent.load(str(model))
     examples = load_examples(folder)
