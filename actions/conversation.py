@@ -4,18 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
-from actions.constants import (
-    BOOKABLE_OUTCOMES,
-    FORM_SCREENING,
-    SLOT_REQUESTED,
-    SLOT_SCREENING_OUTCOME,
-    SLOT_SCREENING_REASONS,
-)
+from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
 from actions.faq import faq_topic
+# contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
+from actions.handoff import contact_text  # noqa: F401
 
 
 class ActionGreet(Action):
@@ -33,7 +29,8 @@ class ActionEmergency(Action):
     """Red flags: tell the client to call emergency services, end any flow.
 
     The message comes from the rules file so the clinic reviews it with the
-    rules. The outcome is recorded so that no booking follows.
+    rules. The outcome is recorded so that no booking follows; a rule
+    deactivates any active form before this runs.
     """
 
     def name(self) -> str:
@@ -43,43 +40,10 @@ class ActionEmergency(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(text=content.rules().messages["emergency"])
-        events: list[dict[str, Any]] = [
+        return [
             SlotSet(SLOT_SCREENING_OUTCOME, "emergency"),
             SlotSet(SLOT_SCREENING_REASONS, ["red_flag"]),
         ]
-        if tracker.active_loop.get("name"):
-            events += [ActiveLoop(None), SlotSet(SLOT_REQUESTED, None)]
-        return events
-
-
-def contact_text() -> str:
-    p = content.profile()
-    return (
-        f"You can reach our team on {p.phone} or at {p.email}. "
-        "A therapist will be glad to talk it through with you."
-    )
-
-
-class ActionHandoff(Action):
-    """Offers the clinic's contact details (a call-back form comes later).
-
-    Stops an active form: someone asking for a person does not want the
-    next question.
-    """
-
-    def name(self) -> str:
-        return "action_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        text = contact_text()
-        if tracker.latest_message.get("intent", {}).get("name") == "cancel_appointment":
-            text = content.profile().cancellation_text() + "\n" + text
-        dispatcher.utter_message(text=text)
-        if tracker.active_loop.get("name"):
-            return [ActiveLoop(None), SlotSet(SLOT_REQUESTED, None)]
-        return []
 
 
 #: What the two-stage fallback calls each intent when it asks "Did you mean...?"

@@ -1,0 +1,1246 @@
+"""Booking, cancelling and moving, as Rasa forms.
+
+Booking starts from the pre-screen (`action_book`): no outcome yet means the
+questions come first; `clearance`, `postpone` and `emergency` never book.
+After `ok` or `modify`, `booking_form` asks, skipping whatever is known:
+
+1. the service and its length (`booking_service`, `booking_minutes`): the
+   service is known from the pre-screen (body/facial) or the massage type;
+2. when (`booking_when`): read with clinic_core.dates; an ambiguous or past
+   date gets a clarifying question with the readings as buttons;
+3. the time (`booking_slot`): real free slots from clinic_core.availability
+   as buttons, nearest to what was asked (a closed day, a full day: said, and
+   the nearest free times offered);
+4. name, phone (email optional), validated with clinic_core.contact;
+5. a summary to confirm (`booking_confirmed`); any answer can be changed.
+
+`action_booking_submit` books in one transaction (BookingStore.book) with the
+screening outcome and reasons, and answers with the reference. A slot someone
+else took meanwhile (SlotTaken) gets "that slot just went" and the next free
+times. An FAQ asked in the middle is answered by the validator (the form
+then asks its question again); stop, a person, an emergency end the form by
+rules (data/rules/booking.yml).
+
+`manage_booking_form` cancels or moves a booking by reference plus phone or
+email, quoting the clinic's policy; the call-back form is in actions/handoff.py.
+
+Personal and health data: nothing here logs slot values or message text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from typing import Any, Optional
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import content
+from actions.constants import (
+    BOOKABLE_OUTCOMES,
+    FORM_SCREENING,
+    SLOT_MASSAGE_TYPE,
+    SLOT_SCREENING_OUTCOME,
+    SLOT_SCREENING_REASONS,
+    SLOT_SCREENING_STATE,
+)
+from actions.handoff import (
+    SLOT_NOTE,
+    SLOT_STOP,
+    answer_faq_if_asked,
+    answer_text,
+    choice,
+    clean_name,
+    contact_text,
+    db_apology,
+    find_phone,
+    intent_of,
+    leave_form,
+    note,
+    phone_problem,
+    store_is_up,
+    take_note,
+    wants_to_stop,
+)
+from actions.store import store
+from clinic_core.availability import Slot, free_slots
+from clinic_core.booking_store import (
+    REFERENCE_ALPHABET,
+    REFERENCE_LENGTH,
+    BookingNotFound,
+    NotActive,
+    SlotTaken,
+    SlotUnavailable,
+    normalise_reference,
+)
+from clinic_core.contact import InvalidContact, normalise_contact, normalise_email
+from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
+from clinic_core.profile import format_money
+
+logger = logging.getLogger(__name__)
+
+FORM_BOOKING = "booking_form"
+FORM_MANAGE = "manage_booking_form"
+
+SLOT_ALLOWED = "booking_allowed"
+SLOT_SERVICE = "booking_service"
+SLOT_MINUTES = "booking_minutes"
+SLOT_WHEN = "booking_when"
+SLOT_SLOT = "booking_slot"
+SLOT_NAME = "booking_name"
+SLOT_PHONE = "booking_phone"
+SLOT_EMAIL = "booking_email"
+SLOT_CONFIRMED = "booking_confirmed"
+SLOT_OFFERS = "booking_offers"
+SLOT_REFERENCE = "booking_reference"
+
+SLOT_M_REFERENCE = "manage_reference"
+SLOT_M_CONTACT = "manage_contact"
+SLOT_M_ACTION = "manage_action"
+SLOT_M_WHEN = "manage_when"
+SLOT_M_SLOT = "manage_slot"
+SLOT_M_CONFIRMED = "manage_confirmed"
+SLOT_M_BOOKING = "manage_booking"
+SLOT_M_ATTEMPTS = "manage_attempts"
+
+BOOKING_SLOTS = (SLOT_SERVICE, SLOT_MINUTES, SLOT_WHEN, SLOT_SLOT, SLOT_NAME, SLOT_PHONE, SLOT_CONFIRMED)
+MANAGE_SLOTS = (SLOT_M_REFERENCE, SLOT_M_CONTACT, SLOT_M_ACTION, SLOT_M_WHEN, SLOT_M_SLOT, SLOT_M_CONFIRMED)
+BOOK_INTENTS = ("book_appointment", "inform_booking")
+MAX_FIND_ATTEMPTS = 3
+
+CALL_BUTTON = {"title": "Ask a therapist to call me", "payload": "/human_handoff"}
+MANAGE_BUTTON = {"title": "Cancel or move a booking", "payload": "/cancel_appointment"}
+YES, NO = "/affirm", "/deny"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# --------------------------------------------------------------------------- #
+# services and texts
+# --------------------------------------------------------------------------- #
+
+def bookable_services(tracker: Optional[Tracker] = None) -> list[Any]:
+    """Services a client can book here: the ones the pre-screen covers (a
+    screening service and a therapist), limited to the screened service."""
+    p = content.profile()
+    allowed = screened_service(tracker) if tracker is not None else None
+    services = [s for s in p.services if s.screening_service and p.therapists_for(s.id)]
+    if allowed in ("body", "facial"):
+        services = [s for s in services if s.screening_service == allowed]
+    return services
+
+
+def screened_service(tracker: Tracker) -> Optional[str]:
+    """body / facial / both: what the pre-screen was about, if known."""
+    state = tracker.get_slot(SLOT_SCREENING_STATE)
+    service = state.get("service") if isinstance(state, dict) else None
+    return service if service in ("body", "facial", "both") else None
+
+
+def service_for(screening_service: Optional[str]) -> Optional[str]:
+    for s in content.profile().services:
+        if screening_service and s.screening_service == screening_service and content.profile().therapists_for(s.id):
+            return s.id
+    return None
+
+
+def service_from_answer(text: str, tracker: Tracker, allowed: list[Any]) -> Optional[str]:
+    """A service id from "the facial", "deep tissue please", a button."""
+    ids = [s.id for s in allowed]
+    m = re.match(r"^service\s+(\S+)", text)
+    if m and m.group(1) in ids:
+        return m.group(1)
+    if text in ids:
+        return text
+    found = set()
+    types = content.massage_types()
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == SLOT_MASSAGE_TYPE and entity.get("value") in types:
+            bookable = types[entity["value"]].bookable_service
+            if bookable:
+                found.add(bookable)
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    if words & {"face", "facial", "facials", "jaw"}:
+        found.add(service_for("facial"))
+    if words & {"body", "back", "shoulders", "neck", "legs", "full", "whole", "deep", "sports", "swedish"}:
+        found.add(service_for("body"))
+    found = {s for s in found if s in ids}
+    return found.pop() if len(found) == 1 else None
+
+
+def minutes_from_text(text: str) -> Optional[int]:
+    """60 from "60 minutes", "an hour", "the 60 min one"; 90 from "an hour and a half"."""
+    t = text.lower()
+    m = re.search(r"\b(\d{2,3})\s*-?\s*(?:m\b|mins?\b|minutes?\b)", t) or re.match(r"^\s*(?:minutes\s+)?(\d{2,3})\s*$", t)
+    if m:
+        return int(m.group(1))
+    if re.search(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b|\b1\.5\s*h|\bhour and a half\b", t):
+        return 90
+    if re.search(r"\b(?:an?|one|1)\s*(?:hour|hr)\b", t):
+        return 60
+    if re.search(r"\bhalf\s+an?\s+hour\b", t):
+        return 30
+    return None
+
+
+def price_text(service_id: str, minutes: int) -> str:
+    p = content.profile()
+    option = p.service(service_id).option(int(minutes))
+    if option is None:
+        return ""
+    return "free" if option.price == 0 else format_money(option.price, p.currency_symbol)
+
+
+def therapist_name(therapist_id: str) -> str:
+    try:
+        return content.profile().therapist(therapist_id).name
+    except KeyError:
+        return therapist_id
+
+
+def slot_title(slot: Slot) -> str:
+    return slot.describe(therapist_name(slot.therapist_id))
+
+
+def slot_payload(slot: Slot) -> str:
+    return choice(f"slot {slot.start.isoformat()} {slot.therapist_id}")
+
+
+def reading_phrase(request: DateRequest) -> str:
+    """A phrase that reads back as exactly this reading ("Tue 24 Nov afternoon")."""
+    day = request.earliest.date() if request.earliest else None
+    text = describe_date(day, short=True) if day else ""
+    if request.time_of_day is not None:
+        text += f" at {describe_time(request.time_of_day)}"
+    elif request.part_of_day and request.part_of_day != "after school":
+        text += f" {request.part_of_day}"
+    elif request.time_from and request.time_to:
+        text += f" between {describe_time(request.time_from)} and {describe_time(request.time_to)}"
+    elif request.time_from:
+        text += f" after {describe_time(request.time_from)}"
+    elif request.time_to:
+        text += f" before {describe_time(request.time_to)}"
+    return text.strip()
+
+
+def request_of(value: Any) -> Optional[DateRequest]:
+    if isinstance(value, dict):
+        try:
+            return DateRequest.from_dict(value)
+        except (KeyError, ValueError, TypeError):
+            return None
+    return None
+
+
+def slot_of(value: Any) -> Optional[Slot]:
+    if isinstance(value, dict):
+        try:
+            return Slot.from_dict(value)
+        except (KeyError, ValueError, TypeError):
+            return None
+    return None
+
+
+def when_problem_note(slot: str, request: DateRequest) -> dict[str, Any]:
+    """The clarifying question for an ambiguous / past / unreadable date."""
+    buttons = [{"title": reading_phrase(r), "payload": choice(reading_phrase(r))}
+               for r in request.readings if r.earliest is not None]
+    return note(slot, request.question or "Which day and time would suit you?", buttons)
+
+
+# --------------------------------------------------------------------------- #
+# "when" and "which time": shared by booking and moving
+# --------------------------------------------------------------------------- #
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5}
+_OTHER_DAY = re.compile(r"\b(?:other|another|different|else)\b|\bnone\b|\bneither\b|\bno(?:ne)? of (?:these|those|them)\b"
+                        r"|\bdon'?t suit\b|\bdoesn'?t suit\b|\bdon'?t work\b|\bcan'?t (?:do|make)\b", re.I)
+
+
+def validate_when(text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  when_slot: str, slot_slot: str) -> dict[str, Any]:
+    """A date wish -> the DateRequest as a dict, or a clarifying question."""
+    p = content.profile()
+    request = parse_date_request(text, now(), p)
+    if request.problem == "unreadable" and answer_faq_if_asked(dispatcher, tracker, domain):
+        return {when_slot: None}
+    if request.problem is not None:
+        return {when_slot: None, slot_slot: None, SLOT_NOTE: when_problem_note(when_slot, request)}
+    return {when_slot: request.to_dict(), slot_slot: None}
+
+
+def validate_pick(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                  when_slot: str, slot_slot: str) -> dict[str, Any]:
+    """The client's pick among the offered times, or a new wish."""
+    if slot_of(value) is not None:
+        return {slot_slot: value}
+    text = answer_text(value, tracker)
+    offers = [s for s in (slot_of(o) for o in tracker.get_slot(SLOT_OFFERS) or []) if s is not None]
+    m = re.match(r"^slot\s+(\S+)\s+(\S+)$", text)
+    if m:
+        for offer in offers:
+            if offer.start.isoformat() == m.group(1) and offer.therapist_id == m.group(2):
+                return {slot_slot: offer.to_dict()}
+        return {slot_slot: None, SLOT_NOTE: note(
+            slot_slot, "Sorry, that time is no longer on offer. Here are the current free times:", replace=False)}
+    lowered = text.lower().strip()
+    m = re.match(r"^(?:the\s+|option\s+|number\s+)?(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|[1-6])"
+                 r"(?:\s+(?:one|option|slot|time|please))*[.!]?$", lowered)
+    if m and offers:
+        token = m.group(1)
+        index = int(token) - 1 if token.isdigit() else _ORDINALS[token]
+        if index < len(offers):
+            return {slot_slot: offers[index].to_dict()}
+    if re.match(r"^(?:the\s+)?last(?:\s+one)?[.!]?$", lowered) and offers:
+        return {slot_slot: offers[-1].to_dict()}
+    if intent_of(tracker) == "deny" or _OTHER_DAY.search(lowered):
+        return {slot_slot: None, when_slot: None, SLOT_NOTE: note(
+            when_slot, "No problem. Which other day or time would suit you?")}
+    request = parse_date_request(text, now(), content.profile())
+    if request.problem is None and offers:
+        matching = [o for o in offers if _fits(o, request)]
+        if matching and (request.time_of_day is not None or len(matching) == 1):
+            return {slot_slot: matching[0].to_dict()}
+    if request.problem is None:
+        return {when_slot: request.to_dict(), slot_slot: None}  # a new wish: new offers
+    if request.problem in ("ambiguous", "past"):
+        return {slot_slot: None, when_slot: None, SLOT_NOTE: when_problem_note(when_slot, request)}
+    if answer_faq_if_asked(dispatcher, tracker, domain):
+        return {slot_slot: None}
+    return {slot_slot: None, SLOT_NOTE: note(
+        slot_slot, "Sorry, I didn't catch which time you'd like. Pick one of these, or tell me another "
+        "day and time:", replace=False)}
+
+
+def _fits(offer: Slot, request: DateRequest) -> bool:
+    start = offer.start.astimezone(content.profile().tz)
+    if request.time_of_day is not None and start.time() != request.time_of_day:
+        return False
+    days = request.days
+    if days and len(days) < 7 and start.date() not in days:
+        return False
+    return True
+
+
+def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, question: str) -> list[EventType]:
+    pending = take_note(tracker, slot)
+    if pending:
+        dispatcher.utter_message(text=pending["text"], buttons=pending.get("buttons") or [])
+        if pending.get("replace"):
+            return [SlotSet(SLOT_NOTE, None)]
+    dispatcher.utter_message(
+        text=question,
+        buttons=[{"title": "As soon as possible", "payload": choice("as soon as possible")},
+                 {"title": "Tomorrow", "payload": choice("tomorrow")},
+                 {"title": "This week", "payload": choice("this week")},
+                 {"title": "Next week", "payload": choice("next week")}],
+    )
+    return [SlotSet(SLOT_NOTE, None)] if pending else []
+
+
+def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, when_slot: str,
+             service_id: str, minutes: int) -> list[EventType]:
+    """Offers the free slots nearest to the wish as buttons."""
+    pending = take_note(tracker, slot)
+    events: list[EventType] = [SlotSet(SLOT_NOTE, None)] if pending else []
+    request = request_of(tracker.get_slot(when_slot)) or parse_date_request("as soon as possible", now(),
+                                                                           content.profile())
+    p = content.profile()
+    try:
+        slots = free_slots(p, store(), service_id, int(minutes), request, now(), limit=5)
+    except Exception as error:  # noqa: BLE001 - database down: apologise and end the form
+        logger.error("free slots unavailable: %s", type(error).__name__)
+        dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
+        return events + [SlotSet(SLOT_STOP, True), SlotSet("requested_slot", None)]
+    lines = []
+    if pending and pending.get("text"):
+        lines.append(pending["text"])
+    wish = request.describe()
+    if slots and slots.in_window:
+        lines.append(f"Here are the free times for {wish}:" if wish else "Here are the next free times:")
+    elif slots:
+        lines.append((slots.reason + " " if slots.reason else "") + "The nearest free times are:")
+    else:
+        lines.append((slots.reason or "Sorry, nothing is free then.") + " Which other day would suit you?")
+    if slots:
+        lines.append("Tap one, or tell me another day and time.")
+    buttons = [{"title": slot_title(s), "payload": slot_payload(s)} for s in slots]
+    buttons.append({"title": "Another day", "payload": choice("another day")})
+    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+    return events + [SlotSet(SLOT_OFFERS, [s.to_dict() for s in slots])]
+
+
+# --------------------------------------------------------------------------- #
+# starting a booking
+# --------------------------------------------------------------------------- #
+
+def booking_requests(tracker: Tracker) -> list[str]:
+    """What the client typed when asking to book, newest first (this booking
+    only: the search stops at the previous booking)."""
+    texts = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_booking_submit":
+            break
+        if event.get("event") == "user":
+            text = event.get("text") or ""
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if intent in BOOK_INTENTS and text and not text.startswith("/"):
+                texts.append(text)
+    return texts
+
+
+def reset_booking(keep_contact: bool = True) -> list[EventType]:
+    events = [SlotSet(s, None) for s in (SLOT_SERVICE, SLOT_MINUTES, SLOT_WHEN, SLOT_SLOT, SLOT_CONFIRMED,
+                                          SLOT_OFFERS, SLOT_NOTE, SLOT_STOP)]
+    if not keep_contact:
+        events += [SlotSet(s, None) for s in (SLOT_NAME, SLOT_PHONE, SLOT_EMAIL)]
+    return events
+
+
+class ActionBook(Action):
+    """Booking starts from the pre-screen: no outcome yet means the
+    questions come first; `clearance` and `postpone` never book."""
+
+    def name(self) -> str:
+        return "action_book"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        closed = [SlotSet(SLOT_ALLOWED, False)]
+        text = tracker.latest_message.get("text") or ""
+        if intent_of(tracker) == "inform_booking" and not text.startswith("/") \
+                and parse_date_request(text, now(), content.profile()).problem == "unreadable":
+            # a stray name or number outside any form: not a booking request
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return closed
+        outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
+        if outcome is None:
+            dispatcher.utter_message(
+                text="Happy to help you book. First, a few quick questions to make sure "
+                "the massage suits you."
+            )
+            return closed + [FollowupAction(FORM_SCREENING)]
+        if outcome == "emergency":
+            dispatcher.utter_message(text=content.rules().message("emergency"))
+            return closed
+        if outcome not in BOOKABLE_OUTCOMES:
+            dispatcher.utter_message(
+                text="From your answers we can't book you just yet. " + contact_text()
+                + "\nI can also ask a therapist to call you back.",
+                buttons=[CALL_BUTTON],
+            )
+            return closed
+        if not store_is_up():
+            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
+            return closed
+        # booking_allowed=true: a rule opens booking_form next
+        return reset_booking() + self._prefill(tracker) + [SlotSet(SLOT_ALLOWED, True)]
+
+    @staticmethod
+    def _prefill(tracker: Tracker) -> list[EventType]:
+        """What is already known: the screened service (or the massage type
+        asked about), a length and a date said when asking to book."""
+        events: list[EventType] = []
+        service = None
+        screened = screened_service(tracker)
+        if screened in ("body", "facial"):
+            service = service_for(screened)
+        else:
+            kind = tracker.get_slot(SLOT_MASSAGE_TYPE)
+            entry = content.massage_types().get(kind) if isinstance(kind, str) else None
+            allowed = [s.id for s in bookable_services(tracker)]
+            if entry is not None and entry.bookable_service in allowed:
+                service = entry.bookable_service
+        said = booking_requests(tracker)
+        if service:
+            events.append(SlotSet(SLOT_SERVICE, service))
+            options = content.profile().service(service).minutes
+            minutes = next((m for m in map(minutes_from_text, said) if m is not None), None)
+            if len(options) == 1:
+                minutes = options[0]
+            if minutes in options:
+                events.append(SlotSet(SLOT_MINUTES, minutes))
+        wish = next((t for t in said
+                     if parse_date_request(t, now(), content.profile()).problem != "unreadable"), None)
+        if wish:
+            events.append(SlotSet(SLOT_WHEN, wish))
+        return events
+
+
+# --------------------------------------------------------------------------- #
+# the booking form
+# --------------------------------------------------------------------------- #
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # "stop" or "cancel" while booking ends the booking; "can we move it
+        # to Wednesday" (cancel_appointment or stop to the classifier) is an
+        # answer for the validators
+        if wants_to_stop(tracker, ("stop", "cancel_appointment")):
+            stopped_booking(dispatcher, cancelling=intent_of(tracker) == "cancel_appointment")
+            return leave_form(reset_booking())
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot(SLOT_STOP):
+            return []
+        return domain_slots
+
+    def validate_booking_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        allowed = bookable_services(tracker)
+        text = answer_text(value, tracker)
+        service = service_from_answer(text, tracker, allowed)
+        if service is None:
+            if answer_faq_if_asked(dispatcher, tracker, domain):
+                return {SLOT_SERVICE: None}
+            return {SLOT_SERVICE: None, SLOT_NOTE: note(
+                SLOT_SERVICE, "Sorry, which would you like? Pick one below.", replace=False)}
+        result: dict[str, Any] = {SLOT_SERVICE: service}
+        options = content.profile().service(service).minutes
+        m = re.match(r"^service\s+\S+\s+(\d+)$", text)
+        minutes = int(m.group(1)) if m else minutes_from_text(text)
+        current = tracker.get_slot(SLOT_MINUTES)
+        if len(options) == 1:
+            minutes = options[0]
+        if minutes in options:
+            result[SLOT_MINUTES] = minutes
+        elif current not in options:
+            result[SLOT_MINUTES] = None
+        chosen = slot_of(tracker.get_slot(SLOT_SLOT))
+        if chosen is not None and (chosen.service_id != service
+                                   or chosen.minutes != result.get(SLOT_MINUTES, current)):
+            result[SLOT_SLOT] = None
+        return result
+
+    def validate_booking_minutes(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        service = tracker.get_slot(SLOT_SERVICE)
+        options = content.profile().service(service).minutes if service else []
+        if isinstance(value, (int, float)) and int(value) in options:
+            return {SLOT_MINUTES: int(value)}
+        text = answer_text(value, tracker)
+        m = re.match(r"^minutes\s+(\d+)$", text)
+        minutes = int(m.group(1)) if m else minutes_from_text(text)
+        if minutes is None and re.fullmatch(r"\s*(?:the\s+)?(?:longer|long|longest)(?:\s+one)?\s*", text.lower()):
+            minutes = max(options) if options else None
+        if minutes is None and re.fullmatch(r"\s*(?:the\s+)?(?:shorter|short|shortest)(?:\s+one)?\s*", text.lower()):
+            minutes = min(options) if options else None
+        if minutes in options:
+            result: dict[str, Any] = {SLOT_MINUTES: minutes}
+            current = slot_of(tracker.get_slot(SLOT_SLOT))
+            if current is not None and current.minutes != minutes:
+                result[SLOT_SLOT] = None
+            return result
+        if answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_MINUTES: None}
+        spoken = " or ".join(str(o) for o in options)
+        return {SLOT_MINUTES: None, SLOT_NOTE: note(
+            SLOT_MINUTES, f"Sorry, that length isn't on offer: we do {spoken} minutes.", replace=False)}
+
+    def validate_booking_when(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if request_of(value) is not None:
+            return {SLOT_WHEN: value}
+        return validate_when(answer_text(value, tracker), dispatcher, tracker, domain, SLOT_WHEN, SLOT_SLOT)
+
+    def validate_booking_slot(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return validate_pick(value, dispatcher, tracker, domain, SLOT_WHEN, SLOT_SLOT)
+
+    def validate_booking_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = clean_name(answer_text(value, tracker))
+        if name:
+            return {SLOT_NAME: name}
+        if answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_NAME: None}
+        return {SLOT_NAME: None, SLOT_NOTE: note(
+            SLOT_NAME, "Sorry, I didn't catch your name. What name should I put the booking under?")}
+
+    def validate_booking_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = answer_text(value, tracker)
+        region = content.profile().country_code
+        result: dict[str, Any] = {}
+        email = _find_email(text)
+        if email:
+            result[SLOT_EMAIL] = email
+            text = text.replace(_EMAIL.search(text).group(0), " ")
+        elif "@" in text:
+            return {SLOT_PHONE: None, SLOT_NOTE: note(
+                SLOT_PHONE, "That email address doesn't look right. Could you type it again, e.g. "
+                "name@example.com? And a phone number, please.")}
+        phone = find_phone(text, region) if re.search(r"\d", text) else None
+        if phone:
+            result[SLOT_PHONE] = phone
+            return result
+        if email:
+            result[SLOT_PHONE] = None
+            result[SLOT_NOTE] = note(
+                SLOT_PHONE, "Thanks, I've noted your email. We also need a phone number for the booking, "
+                "in case we have to reach you on the day. What's your number?")
+            return result
+        if not re.search(r"\d", text) and answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_PHONE: None}
+        return {SLOT_PHONE: None, SLOT_NOTE: note(SLOT_PHONE, phone_problem(text, region))}
+
+    def validate_booking_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is True:
+            return {SLOT_CONFIRMED: True}
+        text = answer_text(value, tracker)
+        lowered = text.lower()
+        intent = intent_of(tracker)
+        change = re.match(r"^change\s+(\w+)$", text)
+        if change:
+            return self._change(change.group(1), tracker)
+        if intent == "affirm" or re.fullmatch(r"\s*(?:yes|yeah|yep|yup|ok|okay|sure|correct|confirm|"
+                                               r"book it|that'?s right|perfect|great|go ahead)\b.{0,20}", lowered):
+            if not re.search(r"\b(?:but|change|instead|actually)\b", lowered):
+                return {SLOT_CONFIRMED: True}
+        # a typed correction: a phone, an email, a name, a date, a service
+        region = content.profile().country_code
+        email = _find_email(text)
+        phone = find_phone(text, region) if re.search(r"\d{5}", text) else None
+        if email or phone:
+            result: dict[str, Any] = {SLOT_CONFIRMED: None}
+            if email:
+                result[SLOT_EMAIL] = email
+            if phone:
+                result[SLOT_PHONE] = phone
+            return result
+        m = re.search(r"\bname(?:'s| is| should be| to)\s+(.+)$", text, re.I)
+        if m and clean_name(m.group(1)):
+            return {SLOT_CONFIRMED: None, SLOT_NAME: clean_name(m.group(1))}
+        keyword = _change_keyword(lowered)
+        request = parse_date_request(text, now(), content.profile())
+        if request.problem != "unreadable" and keyword in (None, "when"):
+            if request.problem is None:
+                return {SLOT_CONFIRMED: None, SLOT_WHEN: request.to_dict(), SLOT_SLOT: None}
+            return {SLOT_CONFIRMED: None, SLOT_WHEN: None, SLOT_SLOT: None,
+                    SLOT_NOTE: when_problem_note(SLOT_WHEN, request)}
+        if keyword:
+            return self._change(keyword, tracker)
+        if answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_CONFIRMED: None}
+        if intent == "deny" or re.match(r"^\s*(?:no|nope|not quite|wrong)\b", lowered):
+            return {SLOT_CONFIRMED: None, SLOT_NOTE: note(
+                SLOT_CONFIRMED, "What would you like to change?", change_buttons(tracker))}
+        return {SLOT_CONFIRMED: None, SLOT_NOTE: note(
+            SLOT_CONFIRMED, "Sorry, I didn't follow. Shall I book it as it is, or what would you like to change?",
+            [{"title": "Yes, book it", "payload": YES}] + change_buttons(tracker))}
+
+    @staticmethod
+    def _change(what: str, tracker: Tracker) -> dict[str, Any]:
+        result: dict[str, Any] = {SLOT_CONFIRMED: None}
+        if what == "service":
+            if len(bookable_services(tracker)) < 2 and screened_service(tracker) in ("body", "facial"):
+                return {SLOT_CONFIRMED: None, SLOT_NOTE: note(
+                    SLOT_CONFIRMED, "Your health check was for this service only. For another one, "
+                    "please run the check for it first: say \"check it suits me\" after this booking, "
+                    "or stop here.", change_buttons(tracker))}
+            result.update({SLOT_SERVICE: None, SLOT_MINUTES: None, SLOT_SLOT: None})
+        elif what == "minutes":
+            result.update({SLOT_MINUTES: None, SLOT_SLOT: None})
+        elif what == "when":
+            result.update({SLOT_WHEN: None, SLOT_SLOT: None})
+        elif what == "slot":
+            result.update({SLOT_SLOT: None})
+        elif what == "name":
+            result.update({SLOT_NAME: None})
+        elif what in ("phone", "contact"):
+            result.update({SLOT_PHONE: None, SLOT_EMAIL: None})
+        return result
+
+
+_EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[A-Za-z]{2,}")
+
+
+def _find_email(text: str) -> Optional[str]:
+    m = _EMAIL.search(text or "")
+    if not m:
+        return None
+    try:
+        return normalise_email(m.group(0).rstrip("."))
+    except InvalidContact:
+        return None
+
+
+def _change_keyword(lowered: str) -> Optional[str]:
+    if re.search(r"\b(?:service|treatment|type|facial|body)\b", lowered):
+        return "service"
+    if re.search(r"\b(?:length|duration|minutes?|longer|shorter)\b", lowered):
+        return "minutes"
+    if re.search(r"\b(?:day|date|when|week)\b", lowered):
+        return "when"
+    if re.search(r"\b(?:time|slot|earlier|later)\b", lowered):
+        return "slot"
+    if re.search(r"\bname\b", lowered):
+        return "name"
+    if re.search(r"\b(?:phone|number|mobile|email|contact)\b", lowered):
+        return "phone"
+    return None
+
+
+def change_buttons(tracker: Tracker) -> list[dict[str, str]]:
+    buttons = []
+    if len(bookable_services(tracker)) > 1:
+        buttons.append({"title": "The service", "payload": choice("change service")})
+    service = tracker.get_slot(SLOT_SERVICE)
+    if service and len(content.profile().service(service).minutes) > 1:
+        buttons.append({"title": "The length", "payload": choice("change minutes")})
+    buttons += [
+        {"title": "The day", "payload": choice("change when")},
+        {"title": "The time", "payload": choice("change slot")},
+        {"title": "My name", "payload": choice("change name")},
+        {"title": "My phone / email", "payload": choice("change phone")},
+        {"title": "Stop, don't book", "payload": "/stop"},
+    ]
+    return buttons
+
+
+class _AskBooking(Action):
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        pending = take_note(tracker, self.slot)
+        if pending and pending.get("replace"):
+            dispatcher.utter_message(text=pending["text"], buttons=pending.get("buttons") or [])
+            return [SlotSet(SLOT_NOTE, None)]
+        text, buttons = self.question(tracker)
+        if pending:
+            text = pending["text"] + "\n" + text
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet(SLOT_NOTE, None)] if pending else []
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        raise NotImplementedError
+
+
+class ActionAskBookingService(_AskBooking):
+    slot = SLOT_SERVICE
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        buttons = []
+        for service in bookable_services(tracker):
+            for option in service.options:
+                buttons.append({
+                    "title": f"{service.name}, {option.minutes} min ({price_text(service.id, option.minutes)})",
+                    "payload": choice(f"service {service.id} {option.minutes}"),
+                })
+        return "Which treatment would you like to book?", buttons
+
+
+class ActionAskBookingMinutes(_AskBooking):
+    slot = SLOT_MINUTES
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
+        buttons = [{"title": f"{o.minutes} min ({price_text(service.id, o.minutes)})",
+                    "payload": choice(f"minutes {o.minutes}")} for o in service.options]
+        return f"How long would you like your {service.name.lower()} to be?", buttons
+
+
+class ActionAskBookingWhen(Action):
+    def name(self) -> str:
+        return "action_ask_booking_when"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return ask_when(dispatcher, tracker, SLOT_WHEN,
+                        "When would you like to come in? Tell me a day and time, like \"Friday "
+                        "afternoon\" or \"tomorrow at 3\".")
+
+
+class ActionAskBookingSlot(Action):
+    def name(self) -> str:
+        return "action_ask_booking_slot"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return ask_pick(dispatcher, tracker, SLOT_SLOT, SLOT_WHEN, tracker.get_slot(SLOT_SERVICE),
+                        tracker.get_slot(SLOT_MINUTES))
+
+
+class ActionAskBookingName(_AskBooking):
+    slot = SLOT_NAME
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        chosen = slot_of(tracker.get_slot(SLOT_SLOT))
+        lead = f"{slot_title(chosen)} it is. " if chosen else ""
+        return lead + "What name should I put the booking under?", []
+
+
+class ActionAskBookingPhone(_AskBooking):
+    slot = SLOT_PHONE
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        return ("What's the best phone number to reach you on? You can add your email address too "
+                "if you like."), []
+
+
+def booking_summary(tracker: Tracker) -> str:
+    service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
+    minutes = int(tracker.get_slot(SLOT_MINUTES))
+    slot = slot_of(tracker.get_slot(SLOT_SLOT))
+    lines = [
+        f"• {service.name}, {minutes} minutes ({price_text(service.id, minutes)})",
+        f"• {slot_title(slot)}" if slot else "",
+        f"• Name: {tracker.get_slot(SLOT_NAME)}",
+        f"• Phone: {tracker.get_slot(SLOT_PHONE)}",
+    ]
+    if tracker.get_slot(SLOT_EMAIL):
+        lines.append(f"• Email: {tracker.get_slot(SLOT_EMAIL)}")
+    return "\n".join(line for line in lines if line)
+
+
+class ActionAskBookingConfirmed(_AskBooking):
+    slot = SLOT_CONFIRMED
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        text = "Here's your booking:\n" + booking_summary(tracker) + "\nShall I book it?"
+        return text, [{"title": "Yes, book it", "payload": YES},
+                      {"title": "Change something", "payload": NO},
+                      {"title": "Stop, don't book", "payload": "/stop"}]
+
+
+class ActionBookingSubmit(Action):
+    """Writes the booking; SlotTaken -> the next free times; a database
+    failure -> an apology, answers kept for a retry."""
+
+    def name(self) -> str:
+        return "action_booking_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slot = slot_of(tracker.get_slot(SLOT_SLOT))
+        if tracker.get_slot(SLOT_STOP) or slot is None or tracker.get_slot(SLOT_CONFIRMED) is not True:
+            return reset_booking()
+        outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
+        if outcome not in BOOKABLE_OUTCOMES:  # never book without an ok/modify pre-screen
+            dispatcher.utter_message(text="Sorry, I can't book you without the health check. " + contact_text(),
+                                     buttons=[CALL_BUTTON])
+            return reset_booking()
+        try:
+            record = store().book(
+                slot, name=tracker.get_slot(SLOT_NAME), phone=tracker.get_slot(SLOT_PHONE),
+                email=tracker.get_slot(SLOT_EMAIL), screening_outcome=outcome,
+                screening_reasons=[str(r) for r in tracker.get_slot(SLOT_SCREENING_REASONS) or []],
+                sender_id=tracker.sender_id,
+            )
+        except (SlotTaken, SlotUnavailable) as error:
+            what = "that slot just went" if isinstance(error, SlotTaken) else "that time can no longer be booked"
+            dispatcher.utter_message(text=f"Sorry, {what}. Here are the next free times.")
+            return [SlotSet(SLOT_SLOT, None), SlotSet(SLOT_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
+                    FollowupAction(FORM_BOOKING)]
+        except Exception as error:  # noqa: BLE001 - database down or invalid data: apologise
+            logger.error("booking not saved: %s", type(error).__name__)
+            dispatcher.utter_message(
+                text=db_apology() + " Nothing has been booked yet; say \"book\" to try again.",
+                buttons=[CALL_BUTTON])
+            return [SlotSet(SLOT_SLOT, None), SlotSet(SLOT_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
+                    SlotSet(SLOT_OFFERS, None)]
+        p = content.profile()
+        service = p.service(record.service_id)
+        text = (
+            f"You're booked in! Your reference is {record.reference}.\n"
+            f"{service.name}, {record.minutes} minutes ({price_text(record.service_id, record.minutes)}), "
+            f"{slot_title(slot)}, at {p.address_text()}\n"
+            "Keep the reference: with it and your phone number or email you can cancel or move the "
+            f"booking here.\n{p.cancellation_text()}"
+        )
+        if outcome == "modify":
+            text += "\nYour therapist will see your health-check notes and adapt the session."
+        dispatcher.utter_message(text=text, buttons=[
+            {"title": "What should I wear?", "payload": '/faq{"faq_topic": "what_to_wear"}'},
+            {"title": "How do I get there?", "payload": '/faq{"faq_topic": "location"}'},
+            MANAGE_BUTTON,
+        ])
+        return reset_booking() + [SlotSet(SLOT_REFERENCE, record.reference)]
+
+
+def stopped_booking(dispatcher: CollectingDispatcher, cancelling: bool = False) -> None:
+    text = "OK, I've stopped. Nothing has been booked."
+    buttons = [{"title": "Book a session", "payload": "/book_appointment"}]
+    if cancelling:
+        text += " If you wanted to cancel or move an existing booking, tap below."
+        buttons = [MANAGE_BUTTON] + buttons
+    dispatcher.utter_message(text=text, buttons=buttons)
+
+
+# --------------------------------------------------------------------------- #
+# cancelling and moving
+# --------------------------------------------------------------------------- #
+
+_REFERENCE_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\- ]{4,10}[A-Za-z0-9]")
+
+
+def reference_from_text(text: str) -> Optional[str]:
+    """The booking reference in "it's k7m-2qx" / "ref K7M2QX please"."""
+    if not text:
+        return None
+    alphabet = set(REFERENCE_ALPHABET)
+    whole = normalise_reference(text)
+    if len(whole) == REFERENCE_LENGTH and set(whole) <= alphabet:
+        return whole
+    candidates = []
+    for token in re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?", text):
+        ref = normalise_reference(token)
+        if len(ref) == REFERENCE_LENGTH and set(ref) <= alphabet:
+            candidates.append((ref, token))
+    # in a sentence, a reference has digits or is typed in capitals as shown
+    # ("please" and "cancel" are 6 letters too)
+    for ref, token in candidates:
+        if re.search(r"\d", ref) or token == token.upper():
+            return ref
+    return None
+
+
+def move_or_cancel(text: str) -> Optional[str]:
+    lowered = (text or "").lower()
+    move = bool(re.search(r"\b(?:move|moving|reschedul\w*|re-schedul\w*|rearrang\w*|re-arrang\w*|change|"
+                          r"chang\w+|push|postpone|another (?:day|time)|different (?:day|time)|swap|earlier|later)\b",
+                          lowered))
+    cancel = bool(re.search(r"\b(?:cancel\w*|can'?t (?:make|come)|cannot (?:make|come)|won'?t (?:make|be able)|"
+                            r"call (?:it )?off|drop)\b", lowered))
+    if move and not cancel:
+        return "move"
+    if cancel and not move:
+        return "cancel"
+    return None
+
+
+def booking_text(booking: dict[str, Any]) -> str:
+    p = content.profile()
+    start = dt.datetime.fromisoformat(booking["start"]).astimezone(p.tz)
+    try:
+        service = p.service(booking["service_id"]).name
+    except KeyError:
+        service = booking["service_id"]
+    return (f"{service} on {describe_date(start.date(), short=True)} at {describe_time(start.time())} "
+            f"with {therapist_name(booking['therapist_id'])} (ref {booking['reference']})")
+
+
+def is_late(start_iso: str) -> bool:
+    start = dt.datetime.fromisoformat(start_iso)
+    hours = content.profile().policies.cancellation_notice_hours
+    return start - now() < dt.timedelta(hours=hours)
+
+
+def reset_manage() -> list[EventType]:
+    return [SlotSet(s, None) for s in MANAGE_SLOTS + (SLOT_M_BOOKING, SLOT_M_ATTEMPTS, SLOT_NOTE, SLOT_STOP,
+                                                       SLOT_OFFERS)]
+
+
+class ActionManageStart(Action):
+    """`cancel_appointment`: starts the cancel/move form with what the
+    message already says (cancel or move, a reference)."""
+
+    def name(self) -> str:
+        return "action_manage_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        events = reset_manage()
+        if not store_is_up():
+            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
+            return events + [SlotSet(SLOT_STOP, True)]
+        wanted = move_or_cancel(text) if not text.startswith("/") else None
+        if wanted:
+            events.append(SlotSet(SLOT_M_ACTION, wanted))
+        ref = reference_from_text(text) if not text.startswith("/") else None
+        if ref:
+            events.append(SlotSet(SLOT_M_REFERENCE, ref))
+        return events
+
+
+class ValidateManageBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_manage_booking_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if wants_to_stop(tracker, ("stop",)):  # here "cancel" is an answer
+            dispatcher.utter_message(text="OK, I've stopped. Your booking has not been changed.")
+            return leave_form(reset_manage())
+        return await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot(SLOT_STOP):
+            return []
+        if tracker.get_slot(SLOT_M_ACTION) == "cancel":
+            return [s for s in domain_slots if s not in (SLOT_M_WHEN, SLOT_M_SLOT)]
+        return domain_slots
+
+    def validate_manage_reference(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = answer_text(value, tracker)
+        ref = reference_from_text(text)
+        if ref:
+            return {SLOT_M_REFERENCE: ref}
+        if answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_M_REFERENCE: None}
+        p = content.profile()
+        return {SLOT_M_REFERENCE: None, SLOT_NOTE: note(
+            SLOT_M_REFERENCE, "A booking reference has 6 letters and numbers, like K7M2QX; it's in the "
+            "message you got when you booked. What's yours? If you can't find it, call us on "
+            f"{p.phone}.", [CALL_BUTTON])}
+
+    def validate_manage_contact(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = answer_text(value, tracker)
+        region = content.profile().country_code
+        email = _find_email(text)
+        contact = email or find_phone(text, region)
+        if contact is None:
+            if not re.search(r"[\d@]", text) and answer_faq_if_asked(dispatcher, tracker, domain):
+                return {SLOT_M_CONTACT: None}
+            try:
+                normalise_contact(text, region)
+                problem = "That doesn't look like a phone number or email address."
+            except InvalidContact as error:
+                problem = str(error)
+            return {SLOT_M_CONTACT: None, SLOT_NOTE: note(SLOT_M_CONTACT, problem)}
+        reference = tracker.get_slot(SLOT_M_REFERENCE)
+        try:
+            record = store().find(reference or "", contact)
+        except BookingNotFound:
+            attempts = int(tracker.get_slot(SLOT_M_ATTEMPTS) or 0) + 1
+            if attempts >= MAX_FIND_ATTEMPTS:
+                dispatcher.utter_message(
+                    text="Sorry, I still can't find a booking with those details. " + contact_text(),
+                    buttons=[CALL_BUTTON])
+                return {SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts, SLOT_STOP: True}
+            return {SLOT_M_REFERENCE: None, SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts,
+                    SLOT_NOTE: note(SLOT_M_REFERENCE, "I couldn't find a booking with that reference and "
+                                    "phone number or email. Could you check the reference and type it again?")}
+        except Exception as error:  # noqa: BLE001 - database down: apologise and stop
+            logger.error("booking look-up failed: %s", type(error).__name__)
+            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
+            return {SLOT_M_CONTACT: None, SLOT_STOP: True}
+        if record.status != "booked" or record.start <= now():
+            what = "has been cancelled" if record.status != "booked" else "has already passed"
+            dispatcher.utter_message(text=f"That booking ({record.reference}) {what}, so there's nothing "
+                                     "to change. Would you like to make a new one?",
+                                     buttons=[{"title": "Book a session", "payload": "/book_appointment"}])
+            return {SLOT_M_CONTACT: None, SLOT_STOP: True}
+        booking = record.to_dict()
+        return {SLOT_M_CONTACT: contact, SLOT_M_BOOKING: booking}
+
+    def validate_manage_action(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value in ("cancel", "move"):
+            return {SLOT_M_ACTION: value}
+        text = answer_text(value, tracker)
+        wanted = move_or_cancel(text)
+        if wanted is None and re.search(r"\b(?:new|other|different) (?:day|time|date)\b", text.lower()):
+            wanted = "move"
+        if wanted:
+            return {SLOT_M_ACTION: wanted}
+        if answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_M_ACTION: None}
+        return {SLOT_M_ACTION: None, SLOT_NOTE: note(
+            SLOT_M_ACTION, "Would you like to cancel it, or move it to another time?", ACTION_BUTTONS)}
+
+    def validate_manage_when(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if request_of(value) is not None:
+            return {SLOT_M_WHEN: value}
+        return validate_when(answer_text(value, tracker), dispatcher, tracker, domain, SLOT_M_WHEN, SLOT_M_SLOT)
+
+    def validate_manage_slot(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return validate_pick(value, dispatcher, tracker, domain, SLOT_M_WHEN, SLOT_M_SLOT)
+
+    def validate_manage_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is True:
+            return {SLOT_M_CONFIRMED: True}
+        text = answer_text(value, tracker)
+        lowered = text.lower()
+        intent = intent_of(tracker)
+        if intent == "affirm" or re.fullmatch(r"\s*(?:yes|yeah|yep|ok|okay|sure|please do|go ahead|confirm)\b.{0,20}",
+                                               lowered):
+            return {SLOT_M_CONFIRMED: True}
+        if tracker.get_slot(SLOT_M_ACTION) == "move":
+            request = parse_date_request(text, now(), content.profile())
+            if request.problem is None:
+                return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: request.to_dict(), SLOT_M_SLOT: None}
+            if request.problem in ("ambiguous", "past"):
+                return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: None, SLOT_M_SLOT: None,
+                        SLOT_NOTE: when_problem_note(SLOT_M_WHEN, request)}
+        if answer_faq_if_asked(dispatcher, tracker, domain):
+            return {SLOT_M_CONFIRMED: None}
+        if intent == "deny" or re.match(r"^\s*(?:no|nope|keep|leave)\b", lowered):
+            dispatcher.utter_message(text="OK, I've left your booking as it is. Is there anything else I can "
+                                     "help with?")
+            return {SLOT_M_CONFIRMED: None, SLOT_STOP: True}
+        return {SLOT_M_CONFIRMED: None, SLOT_NOTE: note(
+            SLOT_M_CONFIRMED, "Sorry, I didn't follow. Shall I go ahead?", CONFIRM_BUTTONS)}
+
+
+ACTION_BUTTONS = [{"title": "Cancel it", "payload": choice("cancel")},
+                  {"title": "Move it", "payload": choice("move")}]
+CONFIRM_BUTTONS = [{"title": "Yes, go ahead", "payload": YES}, {"title": "No, keep it as it is", "payload": NO}]
+
+
+class _AskManage(_AskBooking):
+    pass
+
+
+class ActionAskManageReference(_AskManage):
+    slot = SLOT_M_REFERENCE
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        return ("I can cancel or move a booking for you. What's your booking reference? It's the "
+                "6-character code from when you booked, like K7M2QX."), []
+
+
+class ActionAskManageContact(_AskManage):
+    slot = SLOT_M_CONTACT
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        return "And the phone number or email address you booked with?", []
+
+
+class ActionAskManageAction(_AskManage):
+    slot = SLOT_M_ACTION
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
+        return f"I found your {booking_text(booking)}. Would you like to cancel it or move it?", ACTION_BUTTONS
+
+
+class ActionAskManageWhen(Action):
+    def name(self) -> str:
+        return "action_ask_manage_when"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
+        lead = f"I found your {booking_text(booking)}. " if booking else ""
+        return ask_when(dispatcher, tracker, SLOT_M_WHEN,
+                        lead + "When would you like to move it to? " + content.profile().policies.rescheduling)
+
+
+class ActionAskManageSlot(Action):
+    def name(self) -> str:
+        return "action_ask_manage_slot"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
+        return ask_pick(dispatcher, tracker, SLOT_M_SLOT, SLOT_M_WHEN, booking.get("service_id"),
+                        booking.get("minutes"))
+
+
+class ActionAskManageConfirmed(_AskManage):
+    slot = SLOT_M_CONFIRMED
+
+    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+        p = content.profile()
+        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
+        late = is_late(booking["start"])
+        if tracker.get_slot(SLOT_M_ACTION) == "move":
+            new = slot_of(tracker.get_slot(SLOT_M_SLOT))
+            text = f"Move your {booking_text(booking)} to {slot_title(new)}?\nOur policy: {p.cancellation_text()}"
+            if late:
+                text += f"\nAs your appointment is less than {p.policies.cancellation_notice_hours:g} hours away, " \
+                        "the late-change terms above apply."
+            return text, [{"title": "Yes, move it", "payload": YES}, {"title": "No, keep it as it is", "payload": NO}]
+        text = f"Cancel your {booking_text(booking)}?\nOur policy: {p.policies.cancellation}"
+        if late:
+            text += f"\nAs your appointment is less than {p.policies.cancellation_notice_hours:g} hours away, " \
+                    "the late-cancellation charge applies."
+        return text, [{"title": "Yes, cancel it", "payload": YES}, {"title": "No, keep it", "payload": NO}]
+
+
+class ActionManageSubmit(Action):
+    def name(self) -> str:
+        return "action_manage_submit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot(SLOT_STOP) or tracker.get_slot(SLOT_M_CONFIRMED) is not True:
+            return reset_manage()
+        p = content.profile()
+        reference = tracker.get_slot(SLOT_M_REFERENCE)
+        contact = tracker.get_slot(SLOT_M_CONTACT)
+        action = tracker.get_slot(SLOT_M_ACTION)
+        try:
+            if action == "move":
+                new = slot_of(tracker.get_slot(SLOT_M_SLOT))
+                record = store().move(reference, contact, new)
+                text = (f"Done: your booking {record.reference} is moved to {slot_title(new)}. "
+                        "See you then!")
+            else:
+                record = store().cancel(reference, contact)
+                text = f"Done: your booking {record.reference} is cancelled."
+            if record.late:
+                text += f"\nAs this was less than {p.policies.cancellation_notice_hours:g} hours before the " \
+                        f"appointment, our policy applies: {p.policies.cancellation}"
+        except SlotTaken:
+            dispatcher.utter_message(text="Sorry, that slot just went. Here are the next free times.")
+            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
+                    FollowupAction(FORM_MANAGE)]
+        except SlotUnavailable:
+            dispatcher.utter_message(text="Sorry, that time can no longer be booked. Here are the next free times.")
+            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
+                    FollowupAction(FORM_MANAGE)]
+        except (BookingNotFound, NotActive) as error:
+            dispatcher.utter_message(text=str(error) + " " + contact_text())
+            return reset_manage()
+        except Exception as error:  # noqa: BLE001 - database down: apologise, nothing changed
+            logger.error("cancel/move not saved: %s", type(error).__name__)
+            dispatcher.utter_message(text=db_apology() + " Your booking has not been changed.",
+                                     buttons=[CALL_BUTTON])
+            return reset_manage()
+        dispatcher.utter_message(text=text, buttons=[{"title": "Book a session", "payload": "/book_appointment"}]
+                                 if action != "move" else [])
+        return reset_manage()
