@@ -1,0 +1,210 @@
+"""The deployment files a clinic would use, checked without a Docker engine
+or a Kubernetes cluster: they parse, they name every piece the layout needs,
+the variables they use are the ones they provide, nginx accepts the proxy
+configuration, and Rasa reads the endpoints file. Fast: always runs."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)")
+
+
+def load(name: str) -> Any:
+    return yaml.safe_load((DEPLOY / name).read_text())
+
+
+def endpoint_variables() -> set[str]:
+    return set(PLACEHOLDER.findall((DEPLOY / "endpoints.yml").read_text().split("\n", 3)[-1]))
+
+
+def test_endpoints_file_names_the_scale_out_services() -> None:
+    endpoints = load("endpoints.yml")
+    assert endpoints["tracker_store"]["type"] == "SQL"
+    assert endpoints["tracker_store"]["dialect"] == "postgresql"
+    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["event_broker"]["type"] == "pika"
+    assert endpoints["action_endpoint"]["url"]
+    # Rasa substitutes ${VAR} only in plain (unquoted) YAML values
+    assert not re.search(r"[\"']\$\{", (DEPLOY / "endpoints.yml").read_text())
+
+
+def test_rasa_reads_the_endpoints_file_with_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.core.utils import AvailableEndpoints
+
+    for name in endpoint_variables():
+        monkeypatch.setenv(name, {"DB_PORT": "5432", "REDIS_PORT": "6379", "RABBITMQ_PORT": "5672",
+                                  "REDIS_DB": "1"}.get(name, f"value-of-{name.lower()}"))
+    endpoints = AvailableEndpoints.read_endpoints(str(DEPLOY / "endpoints.yml"))
+    assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
+    assert endpoints.tracker_store.url == "value-of-db_host"
+    assert str(endpoints.tracker_store.kwargs["port"]) == "5432"
+    assert endpoints.lock_store.type == "redis" and endpoints.lock_store.url == "value-of-redis_host"
+    assert endpoints.event_broker.type == "pika"
+    assert endpoints.event_broker.kwargs["queues"] == ["value-of-rabbitmq_queue"]
+    assert endpoints.action.url == "value-of-action_server_url"
+
+
+def test_compose_file_has_every_service_and_variable() -> None:
+    compose = load("docker-compose.yml")
+    services = compose["services"]
+    for name in ("postgres", "redis", "rabbitmq", "rasa-1", "rasa-2", "actions-1", "actions-2",
+                 "nginx", "analytics"):
+        assert name in services, name
+    env = compose["x-assistant-env"]
+    missing = endpoint_variables() - set(env)
+    assert not missing, f"deploy/endpoints.yml needs {missing} from the compose environment"
+    for name in ("rasa-1", "rasa-2"):
+        assert "deploy/endpoints.yml" in services[name]["command"]
+        assert services[name]["environment"]["SQL_POOL_SIZE"] == "2"
+    template_vars = set(PLACEHOLDER.findall((DEPLOY / "nginx" / "clinic.conf.template").read_text()))
+    assert template_vars <= set(services["nginx"]["environment"]), template_vars - set(services["nginx"]["environment"])
+    for service in services.values():
+        for volume in service.get("volumes") or []:
+            source = volume.split(":", 1)[0]
+            if source.startswith("./"):
+                assert (DEPLOY / source).exists(), source
+    assert (DEPLOY / "Dockerfile").exists()
+    assert "rasa_events" in env["RABBITMQ_QUEUE"]
+
+
+def test_compose_config_when_a_compose_client_is_there() -> None:
+    docker = shutil.which("docker")
+    if not docker or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:
+        pytest.skip("no `docker compose` client here (the YAML checks above still ran)")
+    env = {**os.environ, "POSTGRES_PASSWORD": "x", "RABBITMQ_PASSWORD": "x", "RASA_API_TOKEN": "x",
+           "CLINIC_ACTION_TOKEN": "x"}
+    out = subprocess.run([docker, "compose", "-f", str(DEPLOY / "docker-compose.yml"), "config", "-q"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+
+
+def test_nginx_accepts_the_proxy_configuration(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if not nginx:
+        pytest.skip("nginx is not installed (the scale-out test installs it)")
+    from tests.scale.cluster import fill_template
+
+    site = fill_template((DEPLOY / "nginx" / "clinic.conf.template").read_text(), {
+        "RASA_1": "127.0.0.1:1", "RASA_2": "127.0.0.1:2", "ACTIONS_1": "127.0.0.1:3", "ACTIONS_2": "127.0.0.1:4",
+        "LISTEN": "127.0.0.1:5", "ACTIONS_LISTEN": "127.0.0.1:6", "ACCESS_LOG": str(tmp_path / "access.log"),
+    })
+    (tmp_path / "clinic.conf").write_text(site)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ client_body_temp_path {tmp_path}/body; proxy_temp_path {tmp_path}/proxy;\n"
+        f"fastcgi_temp_path {tmp_path}/f; uwsgi_temp_path {tmp_path}/u; scgi_temp_path {tmp_path}/s;\n"
+        f"include {tmp_path}/clinic.conf; }}\n")
+    out = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", "nginx.conf"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "hash $clinic_sender consistent" in site
+
+
+def test_helm_values_for_rasas_chart() -> None:
+    values = load("helm/values.yml")
+    assert values["replicaCount"] >= 2
+    ends = values["applicationSettings"]["endpoints"]
+    assert ends["trackerStore"]["enabled"] and ends["trackerStore"]["dialect"] == "postgresql"
+    assert ends["lockStore"]["enabled"] and ends["lockStore"]["type"] == "redis"
+    assert ends["eventBroker"]["enabled"] and ends["eventBroker"]["type"] == "pika"
+    assert values["rasa-action-server"]["install"] and values["rasa-action-server"]["replicaCount"] >= 2
+    extra = {e["name"]: e.get("value") for e in values["extraEnv"]}
+    assert "CLINIC_ACTION_TOKEN" in extra
+    assert extra["SQL_POOL_SIZE"] == "2" and extra["SQL_MAX_OVERFLOW"] == "3"
+    assert "deploy/speedups" in extra["PYTHONPATH"]
+    annotations = values["ingress"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$http_x_sender_id"
+    creds = values["applicationSettings"]["credentials"]["additionalChannelCredentials"]
+    assert "channels.rest.ClinicRestInput" in creds
+    project = yaml.safe_load((ROOT / "credentials.yml").read_text()) or {}
+    socketio = [name for name in project if "socketio" in name.lower()]
+    assert all(name in creds for name in socketio), (socketio, list(creds))
+
+
+def test_analytics_rows_hold_no_message_text(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("analytics_consumer", DEPLOY / "analytics_consumer.py")
+    consumer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(consumer)
+    table, row = consumer.row_for({
+        "event": "user", "sender_id": "s1", "timestamp": 1700000000.0, "text": "I'm 20 weeks pregnant",
+        "parse_data": {"intent": {"name": "start_screening", "confidence": 0.93}}, "input_channel": "rest",
+    })
+    assert table.name == "turns" and row["intent"] == "start_screening"
+    assert "pregnant" not in repr(row)
+    assert consumer.row_for({"event": "action", "sender_id": "s1", "name": "action_listen"}) is None
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    consumer.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert().values(**row))
+        assert conn.execute(sa.text("SELECT count(*) FROM turns")).scalar() == 1
+
+
+def _speedups(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """rasa_speedups, with Rasa's originals put back after the test (the
+    rest of the suite runs Rasa unpatched, as `make run` does)."""
+    import sys
+
+    from rasa.core import tracker_store
+    from rasa.core.actions.action import RemoteAction
+
+    monkeypatch.syspath_prepend(str(DEPLOY / "speedups"))
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(RemoteAction, "_clinic_cached_validator", None, raising=False)
+    monkeypatch.setattr(tracker_store.SQLTrackerStore, "__init__", tracker_store.SQLTrackerStore.__init__)
+    monkeypatch.setattr(tracker_store, "create_engine_kwargs", tracker_store.create_engine_kwargs)
+    for name in ("retrieve", "save"):
+        monkeypatch.setattr(tracker_store.FailSafeTrackerStore, name, getattr(tracker_store.FailSafeTrackerStore, name))
+    sys.modules.pop("rasa_speedups", None)
+    import rasa_speedups
+
+    return rasa_speedups
+
+
+def test_speedups_keep_validating_action_responses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    assert _speedups(monkeypatch).apply() is True
+    assert RemoteAction._clinic_cached_validator is not None
+    good = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
+    assert RemoteAction._validate_action_result(None, good) is True
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        RemoteAction._validate_action_result(None, {"events": [{"event": "no-such-event"}]})
+
+
+
+def test_speedups_put_only_the_tracker_stores_sqlite_in_wal_mode(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+    _speedups(monkeypatch).apply()
+    store = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    other = sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}")
+    with other.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    from rasa.core import tracker_store
+
+    assert tracker_store.create_engine_kwargs("postgresql://u@h:5432/db")["pool_pre_ping"] is True
+    assert create_engine_kwargs is not tracker_store.create_engine_kwargs
+
+
+def test_speedups_are_undone_for_the_rest_of_the_suite() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    assert getattr(RemoteAction, "_clinic_cached_validator", None) is None
