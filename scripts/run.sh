@@ -15,6 +15,13 @@ RASA_API_TOKEN=${RASA_API_TOKEN:-$(python -c 'import secrets; print(secrets.toke
 # connect from these origins: the demo page's own, plus the clinic's site.
 export CLINIC_SITE_ORIGINS="${CLINIC_SITE_ORIGINS:+$CLINIC_SITE_ORIGINS,}http://localhost:$RASA_PORT,http://127.0.0.1:$RASA_PORT"
 
+# endpoints.yml names the action server on 5055; another port gets its own copy.
+ENDPOINTS=endpoints.yml
+if [ "$ACTIONS_PORT" != 5055 ]; then
+  sed "s#127.0.0.1:5055#127.0.0.1:$ACTIONS_PORT#" endpoints.yml > var/endpoints.yml
+  ENDPOINTS=var/endpoints.yml
+fi
+
 python -m actions.serve --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
 trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT INT TERM
@@ -28,5 +35,5 @@ cat <<MSG
     REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"me","message":"hi"}'
     API token (for /conversations/...): $RASA_API_TOKEN
 MSG
-rasa run -m models/clinic.tar.gz --endpoints endpoints.yml --credentials credentials.yml \
+rasa run -m models/clinic.tar.gz --endpoints "$ENDPOINTS" --credentials credentials.yml \
   --port "$RASA_PORT" --enable-api --auth-token "$RASA_API_TOKEN" --cors "${RASA_CORS:-http://localhost:$RASA_PORT}"
