@@ -59,6 +59,7 @@ from actions.handoff import (
     find_phone,
     intent_of,
     leave_form,
+    name_answer,
     note,
     phone_problem,
     store_is_up,
@@ -570,13 +571,8 @@ class ValidateBookingForm(FormValidationAction):
     def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name = clean_name(answer_text(value, tracker))
-        if name:
-            return {SLOT_NAME: name}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_NAME: None}
-        return {SLOT_NAME: None, SLOT_NOTE: note(
-            SLOT_NAME, "Sorry, I didn't catch your name. What name should I put the booking under?")}
+        return name_answer(value, dispatcher, tracker, domain, SLOT_NAME,
+                           "Sorry, I didn't catch your name. What name should I put the booking under?")
 
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

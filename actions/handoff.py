@@ -164,6 +164,21 @@ _QUESTION_WORDS = {
 _ALSO_NAMES = {"will", "may", "can"}
 
 
+def name_answer(
+    value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+    slot: str, retry: str,
+) -> dict[str, Any]:
+    """A form's "what name?" slot: the cleaned name, else an FAQ answered
+    (the question comes again), else the polite retry ``retry``. Shared by
+    the booking and call-back forms so both read names the same way."""
+    name = clean_name(answer_text(value, tracker))
+    if name:
+        return {slot: name}
+    if answer_faq_if_asked(dispatcher, tracker, domain):
+        return {slot: None}
+    return {slot: None, SLOT_NOTE: note(slot, retry)}
+
+
 def clean_name(text: str) -> Optional[str]:
     """"my name is jane smith" -> "Jane Smith"; None when it is not a name."""
     name = _NAME_PREFIX.sub("", text or "", count=1).strip().strip(".!,;:")
@@ -289,13 +304,8 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name = clean_name(answer_text(value, tracker))
-        if name:
-            return {SLOT_CALLBACK_NAME: name}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_CALLBACK_NAME: None}
-        return {SLOT_CALLBACK_NAME: None, SLOT_NOTE: note(
-            SLOT_CALLBACK_NAME, "Sorry, I didn't catch your name. Who should the therapist ask for?")}
+        return name_answer(value, dispatcher, tracker, domain, SLOT_CALLBACK_NAME,
+                           "Sorry, I didn't catch your name. Who should the therapist ask for?")
 
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
