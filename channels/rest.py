@@ -79,6 +79,12 @@ class ClinicRestInput(RestInput):
             except Exception as error:  # noqa: BLE001 - the client gets an apology, not silence
                 logger.error("turn failed for a REST message: %s", type(error).__name__)
                 return response.json([{"recipient_id": sender, "text": APOLOGY}])
+            if not collector.messages:
+                # Every turn of this assistant answers something; silence means a
+                # custom action failed (e.g. the action server is down), which
+                # Rasa only logs. The client gets the apology instead.
+                logger.error("turn produced no reply for a REST message")
+                return response.json([{"recipient_id": sender, "text": APOLOGY}])
             return response.json(collector.messages)
 
         return webhook
