@@ -58,6 +58,7 @@ from actions.handoff import (
     db_apology,
     find_phone,
     intent_of,
+    LeavableForm,
     leave_form,
     name_answer,
     note,
@@ -479,7 +480,7 @@ class ActionBook(Action):
 # the booking form
 # --------------------------------------------------------------------------- #
 
-class ValidateBookingForm(FormValidationAction):
+class ValidateBookingForm(LeavableForm, FormValidationAction):
     def name(self) -> str:
         return "validate_booking_form"
 
@@ -493,14 +494,6 @@ class ValidateBookingForm(FormValidationAction):
             stopped_booking(dispatcher, cancelling=intent_of(tracker) == "cancel_appointment")
             return leave_form(reset_booking())
         return await super().run(dispatcher, tracker, domain)
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        if tracker.get_slot(SLOT_STOP):
-            return []
-        return domain_slots
 
     def validate_booking_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -164,6 +164,20 @@ _QUESTION_WORDS = {
 _ALSO_NAMES = {"will", "may", "can"}
 
 
+class LeavableForm:
+    """Mixin for forms the client can leave mid-way: once the stop slot is
+    set, nothing more is asked. A mixin, not an Action subclass, so the SDK
+    does not try to register it as an action."""
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot(SLOT_STOP):
+            return []
+        return domain_slots
+
+
 def name_answer(
     value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
     slot: str, retry: str,
@@ -280,7 +294,7 @@ class ActionCallbackStart(Action):
 # the call-back form
 # --------------------------------------------------------------------------- #
 
-class ValidateCallbackForm(FormValidationAction):
+class ValidateCallbackForm(LeavableForm, FormValidationAction):
     def name(self) -> str:
         return "validate_callback_form"
 
@@ -292,14 +306,6 @@ class ValidateCallbackForm(FormValidationAction):
             return leave_form([SlotSet(SLOT_CALLBACK_NAME, None), SlotSet(SLOT_CALLBACK_PHONE, None),
                                SlotSet(SLOT_CALLBACK_TIME, None), SlotSet(SLOT_NOTE, None)])
         return await super().run(dispatcher, tracker, domain)
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        if tracker.get_slot(SLOT_STOP):
-            return []
-        return domain_slots
 
     def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
