@@ -25,32 +25,6 @@ def faq_topic(tracker: Tracker) -> Optional[str]:
     return key.split("/", 1)[1] if "/" in key else None
 
 
-def profile_values() -> dict[str, Any]:
-    """Template values for the practical answers (domain/faq_practical.yml)."""
-    p = content.profile()
-    from datetime import datetime
-
-    today = datetime.now(p.tz).date()
-    return {
-        "price_list": p.price_list(),
-        "payment": p.policies.payment,
-        "durations": p.durations(),
-        "opening_hours": p.opening_hours_text(today=today),
-        "address": p.address_text(),
-        "directions": p.directions,
-        "parking": p.parking,
-        "accessibility": p.accessibility,
-        "cancellation": p.policies.cancellation,
-        "rescheduling": p.policies.rescheduling,
-        "late_arrival": p.policies.late_arrival,
-        "what_to_wear": p.advice.get("what_to_wear", ""),
-        "aftercare": p.advice.get("aftercare", ""),
-        "clinic_name": p.name,
-        "phone": p.phone,
-        "email": p.email,
-    }
-
-
 class ActionAnswerFaq(Action):
     """Utters `utter_faq/<topic>`; unknown topics get the polite default."""
 
@@ -75,5 +49,5 @@ def utter_faq(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[s
     response = f"utter_faq/{topic}" if topic else None
     if response is None or response not in (domain.get("responses") or {}):
         return False
-    dispatcher.utter_message(response=response, **profile_values())
+    dispatcher.utter_message(response=response, **content.profile().answer_values())
     return True

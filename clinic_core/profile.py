@@ -34,6 +34,13 @@ WEEKDAYS: Tuple[str, ...] = (
 _SHORT_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
+# The placeholders ClinicProfile.answer_values fills (channels/nlg.py fills
+# them in responses that name one of them).
+ANSWER_KEYS = frozenset((
+    "price_list", "payment", "durations", "opening_hours", "address", "directions", "parking",
+    "accessibility", "cancellation", "rescheduling", "late_arrival", "what_to_wear", "aftercare",
+    "clinic_name", "phone", "email",
+))
 
 class ProfileError(ValueError):
     """The profile file is missing, unreadable or has invalid fields."""
@@ -429,6 +436,32 @@ class ClinicProfile(_Model):
             parts.append(self.policies.rescheduling)
         return " ".join(p.strip() for p in parts if p.strip())
 
+
+    def answer_values(self, today: Optional[dt.date] = None) -> Dict[str, str]:
+        """The {placeholders} of the practical FAQ answers
+        (domain/faq_practical.yml), so that editing this file changes the
+        next answer without retraining. "Today" decides which holidays the
+        opening hours mention; by default it is today in the clinic's zone.
+        """
+        today = today or dt.datetime.now(self.tz).date()
+        return {
+            "price_list": self.price_list(),
+            "payment": self.policies.payment,
+            "durations": self.durations(),
+            "opening_hours": self.opening_hours_text(today=today),
+            "address": self.address_text(),
+            "directions": self.directions,
+            "parking": self.parking,
+            "accessibility": self.accessibility,
+            "cancellation": self.policies.cancellation,
+            "rescheduling": self.policies.rescheduling,
+            "late_arrival": self.policies.late_arrival,
+            "what_to_wear": self.advice.get("what_to_wear", ""),
+            "aftercare": self.advice.get("aftercare", ""),
+            "clinic_name": self.name,
+            "phone": self.phone,
+            "email": self.email,
+        }
 
 def _format_errors(error: ValidationError) -> str:
     lines = []

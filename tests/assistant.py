@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = Path(os.environ.get("CLINIC_MODEL") or ROOT / "models" / "clinic.tar.gz")
 BIN = Path(sys.executable).parent
@@ -100,6 +102,16 @@ def new_sender() -> str:
     return "test-" + uuid.uuid4().hex[:12]
 
 
+def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
+    """The repository's endpoints.yml (what `make run` uses), with this run's
+    action server and tracker database: the tests run what clients get."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(tracker_db)
+    path.write_text(yaml.safe_dump(endpoints))
+    return path
+
+
 def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
                     rasa_port: Optional[int] = None) -> Assistant:
     """extra_env: added to the environment of both servers (e.g. a channel's
@@ -110,10 +122,7 @@ def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
     shutil.copy(ROOT / "clinic" / "profile.yml", workdir / "profile.yml")
     rasa_port, actions_port = rasa_port or free_port(), free_port()
     token = uuid.uuid4().hex
-    (workdir / "endpoints.yml").write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
-    )
+    write_endpoints(workdir / "endpoints.yml", actions_port, workdir / "tracker.db")
     env = {
         **os.environ,
         "TF_CPP_MIN_LOG_LEVEL": "2",

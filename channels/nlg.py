@@ -1,0 +1,82 @@
+"""Rasa's response templates, with the clinic profile's facts filled in.
+
+Why: the practical FAQ answers (prices, hours, address, policies; see
+domain/faq_practical.yml) have {placeholders} that come from
+clinic/profile.yml, which the clinic edits without retraining. Filling them
+here, in the Rasa server, lets every FAQ be answered by Rasa's own
+`utter_faq` retrieval action, without a round trip to the action server
+(which cost about a tenth of a turn's time; README, "Performance and
+scale-out"). The action server may still pass the same values as keyword
+arguments (an FAQ asked inside a form); those win.
+
+Configured in the endpoints file, as Rasa loads custom generators:
+
+    nlg:
+      type: channels.nlg.ClinicNLG
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, Optional, Set, Text
+
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from clinic_core.profile import ANSWER_KEYS, ProfileError, current_profile
+
+logger = logging.getLogger(__name__)
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
+
+
+def responses_with_profile_facts(responses: Dict[Text, Any]) -> Set[Text]:
+    """The responses whose text names one of the profile's placeholders."""
+    found = set()
+    for name, variations in responses.items():
+        for variation in variations or []:
+            if set(_PLACEHOLDER.findall(str(variation.get("text") or ""))) & ANSWER_KEYS:
+                found.add(name)
+    return found
+
+
+class ClinicNLG(TemplatedNaturalLanguageGenerator):
+    """Rasa's templated generator, plus the profile's facts where needed."""
+
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None,
+                 domain: Optional[Domain] = None) -> None:
+        super().__init__((domain or Domain.empty()).responses)
+        self._with_facts: Set[Text] = set()
+        self._seen: Optional[Dict[Text, Any]] = None
+
+    @property
+    def with_facts(self) -> Set[Text]:
+        """Recomputed when Rasa swaps the responses: it creates the generator
+        with an empty domain and sets the model's responses afterwards."""
+        if self._seen is not self.responses:
+            self._with_facts = responses_with_profile_facts(self.responses)
+            self._seen = self.responses
+        return self._with_facts
+
+    async def generate(
+        self,
+        utter_action: Text,
+        tracker: DialogueStateTracker,
+        output_channel: Text,
+        **kwargs: Any,
+    ) -> Optional[Dict[Text, Any]]:
+        if utter_action in self.with_facts:
+            kwargs = {**_profile_values(), **kwargs}
+        return await super().generate(utter_action, tracker, output_channel, **kwargs)
+
+
+def _profile_values() -> Dict[str, str]:
+    """The current profile's values; none (the template's own text) when the
+    file is broken, so the client still gets an answer."""
+    try:
+        return current_profile().answer_values()
+    except ProfileError:
+        logger.exception("clinic profile unreadable: practical answers go out unfilled")
+        return {}
