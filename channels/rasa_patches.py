@@ -1,78 +1,70 @@
-"""Rasa 3.6 patches for the deployed assistant: two measured speed-ups, two
-robustness fixes. Each can be switched off (CLINIC_SPEEDUPS, see apply()).
+"""Two measured fixes to Rasa 3.6 itself, applied when `channels` is imported.
 
-Rasa 3.6 validates every action server response with `jsonschema.validate`,
-which re-checks the (large) events schema against the JSON Schema
-meta-schema and builds a new validator on *every* custom action call. On
-this assistant that was about 60% of the Rasa process's CPU time per turn
-(py-spy; see README, "Performance and scale-out"): every FAQ answer and
-every pre-screen step is a custom action, some turns make three calls.
+Rasa imports this package in every server of this project (the channels of
+credentials.yml, the tracker store and the response generator of
+endpoints.yml), so `make run`, the tests, the benchmark and the deployment
+all run with them. Either can be switched off with CLINIC_RASA_PATCHES
+(a comma list of "validator", "runner", "apologise", or "none").
 
-`apply()` makes two changes for speed, each measured (README), and two
-for robustness:
+1. Speed. `RemoteAction._validate_action_result`: Rasa 3.6 calls
+   `jsonschema.validate` on every action server response, which re-checks
+   the (large) events schema against the JSON Schema meta-schema and builds
+   a new validator each time: 17.7 ms per call measured alone, about 60% of
+   the server's CPU per turn before this fix (py-spy; README, "Performance
+   and scale-out"). Here the same validation runs through one validator
+   built (and its schema checked) once per process; a bad response raises
+   the same error.
 
-1. `RemoteAction._validate_action_result`: the same validation through one
-   validator built (and its schema checked) once per process. Responses
-   are still validated, with the same error on a bad one.
-2. SQLite only (the single-machine default): the tracker database in WAL
-   mode with synchronous=NORMAL, so a turn's commit does not wait for an
-   fsync (a crash loses no committed turn; a power cut may lose the last
-   few). PostgreSQL and other databases are untouched. Measured here: 4.3 ms
-   per commit with SQLite's defaults, 0.01 ms in WAL mode; Rasa's SQL
-   tracker store is synchronous, so that wait blocks every conversation.
+2. Speed. `DaskGraphRunner.run`: every message runs two small graphs (the
+   NLU pipeline, then the policies, once per predicted action), and each
+   run builds a dask graph, orders it and schedules it through dask's
+   synchronous scheduler: about a tenth of the server's CPU per turn once
+   the NLU was cheap (py-spy). The nodes are the same and run in the same
+   dependency order, on the same thread, one after the other, as dask's
+   synchronous scheduler runs them; the order is computed once per set of
+   targets instead of on every call.
 
-3. PostgreSQL tracker store: `pool_pre_ping`, so that after a database
-   restart a pooled connection that died is replaced before use instead of
-   failing a turn (Rasa then answers from an empty in-memory tracker and,
-   once the database answers again within that turn, can store that
-   tracker's events at the wrong place). Costs one `SELECT 1` per turn.
+3. Robustness. No in-memory fallback when the tracker store is away. Rasa
+   wraps the store in a FailSafeTrackerStore: while PostgreSQL is down each
+   turn starts from an empty tracker (a pre-screen loses its place, the
+   answer makes no sense) and nothing of it is stored. Instead the error
+   reaches the channel, and the project's REST channel answers with its
+   apology; the client sends the message again and the conversation
+   continues where it was (tests/scale checks every numbered message is
+   stored, in order). Channels that do not catch the error themselves send
+   nothing for that turn rather than a wrong answer.
 
-4. No in-memory fallback when the tracker store is away. Rasa 3.6 wraps
-   the store in a FailSafeTrackerStore: while PostgreSQL is down each turn
-   starts from an empty tracker (a pre-screen loses its place, the answer
-   makes no sense) and nothing of it is stored. Instead the error reaches
-   the channel, and the project's REST channel answers with its apology;
-   the client sends the message again and the conversation continues where
-   it was (tests/scale checks every numbered message is stored, in order).
-   Channels that do not catch the error themselves (Rasa's own socket.io
-   handler, for one) send nothing for that turn instead of a wrong answer.
+The tracker store's own tuning (SQLite WAL, PostgreSQL pre-ping, queries
+without the ORM) lives in channels/sql_tracker_store.py, not here.
 
 Tried and left out: one keep-alive aiohttp session per action endpoint
 (Rasa opens a new one per call). No CPU saved within the noise, and under
 load a reused connection that the action server had just closed failed a
-turn ("Can not write request body").
-
-Use it either way:
-  - import it where Rasa imports project code, e.g. at the top of
-    channels/rest.py (Rasa loads that channel from credentials.yml):
-        from deploy.speedups import rasa_speedups; rasa_speedups.apply()
-  - or without touching code: PYTHONPATH=deploy/speedups (its
-    sitecustomize.py applies it lazily, when Rasa imports the module).
+turn ("Can not write request body"). TensorFlow thread settings: nothing
+measurable (and the NLU no longer calls TensorFlow).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-ALL = "validator,sqlite,preping,apologise"
+ALL = "validator,runner,apologise"
 
 
 def apply(only: Optional[str] = None) -> bool:
     """Applies the speed-ups; returns False when already applied.
 
-    `only` (default: $CLINIC_SPEEDUPS, else all) is a comma list of
-    "validator", "sqlite", "preping", "apologise", or "none".
+    `only` (default: $CLINIC_RASA_PATCHES, else all) is a comma list of
+    "validator", "runner", "apologise", or "none".
     """
     import os
 
-    chosen = {p.strip() for p in (only or os.environ.get("CLINIC_SPEEDUPS") or ALL).split(",")}
+    chosen = {p.strip() for p in (only or os.environ.get("CLINIC_RASA_PATCHES") or ALL).split(",")}
     if "none" in chosen:
         return False
     if "validator" in chosen and not _cache_action_validator():
         return False
-    if "sqlite" in chosen:
-        _sqlite_without_fsync_per_commit()
-    if "preping" in chosen:
-        _postgres_pre_ping()
+    if "runner" in chosen:
+        _run_graphs_in_order()
     if "apologise" in chosen:
         _apologise_when_the_tracker_store_is_away()
     return True
@@ -108,52 +100,55 @@ def _cache_action_validator() -> bool:
     return True
 
 
-def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _run_graphs_in_order() -> None:
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
 
+    if getattr(DaskGraphRunner, "_clinic_in_order", False):
+        return
 
-def _sqlite_without_fsync_per_commit() -> None:
-    """Only the SQL tracker store's own SQLite engine; no other engine."""
-    import sqlalchemy as sa
-    from rasa.core.tracker_store import SQLTrackerStore
-    from sqlalchemy import event
-    from sqlalchemy.pool import SingletonThreadPool
+    def plan(self: Any, targets: Tuple[str, ...]) -> List[Tuple[str, Any, Tuple[str, ...]]]:
+        """(node name, node, the names it needs) in dependency order."""
+        plans = self.__dict__.setdefault("_clinic_plans", {})
+        if targets not in plans:
+            nodes = self._graph_schema.nodes
+            order: List[str] = []
 
-    original_init = SQLTrackerStore.__init__
+            def visit(name: str) -> None:
+                if name in order or name not in nodes:  # an input placeholder
+                    return
+                for needed in nodes[name].needs.values():
+                    visit(needed)
+                order.append(name)
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        url = self.engine.url
-        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-            return
-        # SQLAlchemy 1.4 opens and closes a file connection per session
-        # (NullPool), and SQLite checkpoints and fsyncs the WAL at every last
-        # close: keep one connection (Rasa's store runs on the event loop's
-        # thread) so that commits stop waiting for the disk.
-        self.engine.dispose()
-        engine = sa.create_engine(url, poolclass=SingletonThreadPool)
-        event.listen(engine, "connect", _pragmas)
-        self.engine = engine
-        self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
+            for target in targets:
+                visit(target)
+            plans[targets] = [(n, self._instantiated_nodes[n], tuple(nodes[n].needs.values())) for n in order]
+        return plans[targets]
 
-    SQLTrackerStore.__init__ = __init__
+    def run(self: Any, inputs: Optional[Dict[str, Any]] = None,
+            targets: Optional[List[str]] = None) -> Dict[str, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        steps = plan(self, run_targets)
+        results: Dict[str, Any] = {}
+        for name, value in (inputs or {}).items():
+            if isinstance(value, str) and value in self._graph_schema.nodes:
+                raise GraphRunError(
+                    f"Input value '{value}' clashes with a node name. Make sure "
+                    f"that none of the input names passed to the `run` method are the "
+                    f"same as node names in the graph schema."
+                )
+            results[name] = (name, value)  # what dask hands a node for an input
+        try:
+            for name, node, needs in steps:
+                # an unresolved dependency reaches the node as its bare name, as with dask
+                results[name] = node(*(results.get(needed, needed) for needed in needs))
+        except RuntimeError as error:
+            raise GraphRunError("Error running runner.") from error
+        return dict(results[target] for target in run_targets)
 
-
-def _postgres_pre_ping() -> None:
-    from rasa.core import tracker_store
-
-    original = tracker_store.create_engine_kwargs
-
-    def create_engine_kwargs(url: Any) -> Dict[str, Any]:
-        kwargs = original(url)
-        if tracker_store.is_postgresql_url(url):
-            kwargs.setdefault("pool_pre_ping", True)
-        return kwargs
-
-    tracker_store.create_engine_kwargs = create_engine_kwargs
+    DaskGraphRunner.run = run
+    DaskGraphRunner._clinic_in_order = True
 
 
 def _apologise_when_the_tracker_store_is_away() -> None:

@@ -29,7 +29,8 @@ def endpoint_variables() -> set[str]:
 
 def test_endpoints_file_names_the_scale_out_services() -> None:
     endpoints = load("endpoints.yml")
-    assert endpoints["tracker_store"]["type"] == "SQL"
+    assert endpoints["tracker_store"]["type"] == "channels.sql_tracker_store.ClinicSQLTrackerStore"
+    assert endpoints["nlg"]["type"] == "channels.nlg.ClinicNLG"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     assert endpoints["lock_store"]["type"] == "redis"
     assert endpoints["event_broker"]["type"] == "pika"
@@ -114,13 +115,15 @@ def test_helm_values_for_rasas_chart() -> None:
     assert values["replicaCount"] >= 2
     ends = values["applicationSettings"]["endpoints"]
     assert ends["trackerStore"]["enabled"] and ends["trackerStore"]["dialect"] == "postgresql"
+    assert ends["trackerStore"]["type"] == "channels.sql_tracker_store.ClinicSQLTrackerStore"
+    assert ends["additionalEndpoints"]["nlg"]["type"] == "channels.nlg.ClinicNLG"
     assert ends["lockStore"]["enabled"] and ends["lockStore"]["type"] == "redis"
     assert ends["eventBroker"]["enabled"] and ends["eventBroker"]["type"] == "pika"
     assert values["rasa-action-server"]["install"] and values["rasa-action-server"]["replicaCount"] >= 2
     extra = {e["name"]: e.get("value") for e in values["extraEnv"]}
     assert "CLINIC_ACTION_TOKEN" in extra
     assert extra["SQL_POOL_SIZE"] == "2" and extra["SQL_MAX_OVERFLOW"] == "3"
-    assert "deploy/speedups" in extra["PYTHONPATH"]
+    assert extra["PYTHONPATH"] == "/app"
     annotations = values["ingress"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$http_x_sender_id"
     creds = values["applicationSettings"]["credentials"]["additionalChannelCredentials"]
@@ -150,61 +153,3 @@ def test_analytics_rows_hold_no_message_text(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.execute(table.insert().values(**row))
         assert conn.execute(sa.text("SELECT count(*) FROM turns")).scalar() == 1
-
-
-def _speedups(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """rasa_speedups, with Rasa's originals put back after the test (the
-    rest of the suite runs Rasa unpatched, as `make run` does)."""
-    import sys
-
-    from rasa.core import tracker_store
-    from rasa.core.actions.action import RemoteAction
-
-    monkeypatch.syspath_prepend(str(DEPLOY / "speedups"))
-    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
-    monkeypatch.setattr(RemoteAction, "_clinic_cached_validator", None, raising=False)
-    monkeypatch.setattr(tracker_store.SQLTrackerStore, "__init__", tracker_store.SQLTrackerStore.__init__)
-    monkeypatch.setattr(tracker_store, "create_engine_kwargs", tracker_store.create_engine_kwargs)
-    for name in ("retrieve", "save"):
-        monkeypatch.setattr(tracker_store.FailSafeTrackerStore, name, getattr(tracker_store.FailSafeTrackerStore, name))
-    sys.modules.pop("rasa_speedups", None)
-    import rasa_speedups
-
-    return rasa_speedups
-
-
-def test_speedups_keep_validating_action_responses(monkeypatch: pytest.MonkeyPatch) -> None:
-    from jsonschema import ValidationError
-    from rasa.core.actions.action import RemoteAction
-
-    assert _speedups(monkeypatch).apply() is True
-    assert RemoteAction._clinic_cached_validator is not None
-    good = {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}
-    assert RemoteAction._validate_action_result(None, good) is True
-    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
-        RemoteAction._validate_action_result(None, {"events": [{"event": "no-such-event"}]})
-
-
-
-def test_speedups_put_only_the_tracker_stores_sqlite_in_wal_mode(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import sqlalchemy as sa
-    from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-
-    _speedups(monkeypatch).apply()
-    store = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
-    with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    other = sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}")
-    with other.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
-    from rasa.core import tracker_store
-
-    assert tracker_store.create_engine_kwargs("postgresql://u@h:5432/db")["pool_pre_ping"] is True
-    assert create_engine_kwargs is not tracker_store.create_engine_kwargs
-
-
-def test_speedups_are_undone_for_the_rest_of_the_suite() -> None:
-    from rasa.core.actions.action import RemoteAction
-
-    assert getattr(RemoteAction, "_clinic_cached_validator", None) is None

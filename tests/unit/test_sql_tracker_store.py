@@ -1,0 +1,443 @@
+"""channels.sql_tracker_store.ClinicSQLTrackerStore against Rasa's own SQLTrackerStore.
+
+Both stores are opened on the same database; whatever one writes the other
+must read back identically, rows must be written column for column as Rasa
+writes them, and "the latest session" must mean what Rasa means by it.
+
+Runs on SQLite (a file under tmp_path). Set CLINIC_TRACKER_PG_URL to an admin
+URL of a PostgreSQL server (e.g. PG_TEST_URL printed by
+scripts/pg_test_server.sh start) to run every test on PostgreSQL as well.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+import sqlalchemy as sa
+
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    SQLTrackerStore,
+    TrackerStore,
+    create_tracker_store,
+)
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
+
+from channels.sql_tracker_store import ClinicSQLTrackerStore
+
+PG_ADMIN_URL = os.environ.get("CLINIC_TRACKER_PG_URL")
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents:
+  - greet
+  - book_massage
+entities:
+  - massage_type
+slots:
+  massage_type:
+    type: text
+    mappings:
+      - type: from_entity
+        entity: massage_type
+  confirmed:
+    type: bool
+    mappings:
+      - type: custom
+responses:
+  utter_greet:
+    - text: "Hello!"
+  utter_ask_time:
+    - text: "When would you like to come?"
+"""
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_sqlalchemy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Rasa 3.6's SQLAlchemy 1.x usage triggers SQLAlchemy's 2.0 "uber" warning
+    from sqlalchemy.util import deprecations
+
+    monkeypatch.setattr(deprecations, "SILENCE_UBER_WARNING", True)
+
+
+def _pg_database() -> Iterator[Dict[str, Any]]:
+    """A fresh PostgreSQL database for one test (dropped afterwards)."""
+    if not PG_ADMIN_URL:
+        pytest.skip("set CLINIC_TRACKER_PG_URL to run the PostgreSQL variant")
+    name = f"tracker_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield {"host": f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dict[str, Any]]:
+    """Constructor keywords for both stores, pointing at one empty database."""
+    if request.param == "sqlite":
+        yield {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
+    else:
+        yield from _pg_database()
+
+
+@pytest.fixture
+def ours(db: Dict[str, Any]) -> Iterator[ClinicSQLTrackerStore]:
+    store = ClinicSQLTrackerStore(domain=DOMAIN, **db)
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture
+def rasa(db: Dict[str, Any], ours: ClinicSQLTrackerStore) -> Iterator[SQLTrackerStore]:
+    store = SQLTrackerStore(domain=DOMAIN, **db)
+    yield store
+    store.engine.dispose()
+
+
+# --- trackers -----------------------------------------------------------------
+
+class Clock:
+    """Strictly increasing timestamps, as a real conversation has."""
+
+    def __init__(self) -> None:
+        self.now = time.time() - 3600
+
+    def __call__(self) -> float:
+        self.now += 0.25
+        return self.now
+
+
+def session_start(clock: Clock) -> List[Event]:
+    return [
+        ActionExecuted("action_session_start", timestamp=clock()),
+        SessionStarted(timestamp=clock()),
+        ActionExecuted("action_listen", timestamp=clock()),
+    ]
+
+
+def greet_turn(clock: Clock, text: str = "hi") -> List[Event]:
+    return [
+        UserUttered(
+            text,
+            intent={"name": "greet", "confidence": 0.97},
+            parse_data={
+                "text": text,
+                "intent": {"name": "greet", "confidence": 0.97},
+                "entities": [],
+                "intent_ranking": [{"name": "greet", "confidence": 0.97}],
+            },
+            timestamp=clock(),
+            input_channel="rest",
+            message_id=uuid.uuid4().hex,
+        ),
+        ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0, timestamp=clock()),
+        BotUttered("Hello!", {"elements": None, "buttons": None}, {"utter_action": "utter_greet"}, timestamp=clock()),
+        ActionExecuted("action_listen", timestamp=clock()),
+    ]
+
+
+def booking_turn(clock: Clock, massage: str = "sports") -> List[Event]:
+    entity = {"entity": "massage_type", "value": massage, "start": 5, "end": 5 + len(massage)}
+    text = f"book {massage} massage"
+    return [
+        UserUttered(
+            text,
+            intent={"name": "book_massage", "confidence": 0.91},
+            entities=[entity],
+            parse_data={
+                "text": text,
+                "intent": {"name": "book_massage", "confidence": 0.91},
+                "entities": [entity],
+            },
+            timestamp=clock(),
+        ),
+        SlotSet("massage_type", massage, timestamp=clock()),
+        SlotSet("confirmed", True, timestamp=clock()),
+        ActionExecuted("utter_ask_time", timestamp=clock()),
+        BotUttered("When would you like to come?", timestamp=clock()),
+        ActionExecuted("action_listen", timestamp=clock()),
+    ]
+
+
+def tracker_of(sender_id: str, events: List[Event]) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(sender_id, events, DOMAIN.slots)
+
+
+def extended(tracker: DialogueStateTracker, events: List[Event]) -> DialogueStateTracker:
+    for event in events:
+        tracker.update(event)
+    return tracker
+
+
+def as_dicts(tracker: Optional[DialogueStateTracker]) -> Optional[List[Dict[str, Any]]]:
+    return None if tracker is None else [event.as_dict() for event in tracker.events]
+
+
+def state(tracker: DialogueStateTracker) -> Dict[str, Any]:
+    return tracker.current_state(EventVerbosity.ALL)
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def rows(store: SQLTrackerStore, sender_id: str) -> List[tuple]:
+    """The stored rows of a sender, in id order, without id and sender_id."""
+    events = store.SQLEvent.__table__
+    columns = [events.c.type_name, events.c.timestamp, events.c.intent_name, events.c.action_name, events.c.data]
+    with store.engine.connect() as conn:
+        result = conn.execute(sa.select(*columns).where(events.c.sender_id == sender_id).order_by(events.c.id))
+        return [tuple(row) for row in result]
+
+
+def row_count(store: SQLTrackerStore, sender_id: str) -> int:
+    return len(rows(store, sender_id))
+
+
+# --- (1) written and read identically ------------------------------------------
+
+def conversation(clock: Clock) -> List[Event]:
+    return session_start(clock) + greet_turn(clock) + booking_turn(clock)
+
+
+def from_session_started(events: List[Event]) -> List[Dict[str, Any]]:
+    """What Rasa's ``retrieve`` returns of a conversation that starts with a session.
+
+    The ``action_session_start`` event comes before ``session_started`` and has
+    an earlier timestamp, so "events at or after the latest session start"
+    leaves it out: a saved tracker comes back one event shorter.
+    """
+    assert isinstance(events[0], ActionExecuted) and isinstance(events[1], SessionStarted)
+    return [event.as_dict() for event in events[1:]]
+
+
+def test_ours_writes_what_rasa_reads(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+    events = conversation(Clock())
+    run(ours.save(tracker_of("written-by-ours", events)))
+
+    read_by_rasa = run(rasa.retrieve("written-by-ours"))
+    assert as_dicts(read_by_rasa) == from_session_started(events)
+    assert state(read_by_rasa) == state(tracker_of("written-by-ours", events[1:]))
+    assert as_dicts(run(rasa.retrieve_full_tracker("written-by-ours"))) == [e.as_dict() for e in events]
+    assert read_by_rasa.get_slot("massage_type") == "sports" and read_by_rasa.get_slot("confirmed") is True
+    assert as_dicts(run(ours.retrieve("written-by-ours"))) == as_dicts(read_by_rasa)
+
+
+def test_rasa_writes_what_ours_reads(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+    events = conversation(Clock())
+    run(rasa.save(tracker_of("written-by-rasa", events)))
+
+    read_by_ours = run(ours.retrieve("written-by-rasa"))
+    assert as_dicts(read_by_ours) == from_session_started(events)
+    assert state(read_by_ours) == state(tracker_of("written-by-rasa", events[1:]))
+    assert state(read_by_ours) == state(run(rasa.retrieve("written-by-rasa")))
+    assert as_dicts(run(ours.retrieve_full_tracker("written-by-rasa"))) == [e.as_dict() for e in events]
+
+
+def test_rows_are_written_column_for_column_as_rasa_writes_them(
+    ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
+) -> None:
+    events = conversation(Clock())
+    run(ours.save(tracker_of("ours", events)))
+    run(rasa.save(tracker_of("rasa", events)))
+
+    assert rows(ours, "ours") == rows(rasa, "rasa")
+    written = rows(ours, "ours")
+    assert [r[0] for r in written] == [e.type_name for e in events]
+    assert ("user", events[3].timestamp, "greet", None) == written[3][:4]
+    assert written[4][3] == "utter_greet" and written[4][2] is None
+
+
+# --- (2) saving only appends ----------------------------------------------------
+
+def test_saving_again_appends_only_new_events(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+    clock = Clock()
+    first = session_start(clock) + greet_turn(clock)
+    run(ours.save(tracker_of("s", first)))
+    assert row_count(ours, "s") == len(first)
+
+    run(ours.save(run(ours.retrieve("s"))))  # nothing new
+    assert row_count(ours, "s") == len(first)
+
+    second = booking_turn(clock)
+    run(ours.save(extended(run(ours.retrieve("s")), second)))
+    assert row_count(ours, "s") == len(first) + len(second)
+
+    third = greet_turn(clock, "hello again")  # the other store appends to ours, and back
+    run(rasa.save(extended(run(rasa.retrieve("s")), third)))
+    fourth = booking_turn(clock, "deep tissue")
+    run(ours.save(extended(run(ours.retrieve("s")), fourth)))
+    total = first + second + third + fourth
+    assert row_count(ours, "s") == len(total)
+    assert as_dicts(run(rasa.retrieve("s"))) == from_session_started(total)
+    assert as_dicts(run(ours.retrieve_full_tracker("s"))) == [e.as_dict() for e in total]
+
+
+# --- (3) the latest session -----------------------------------------------------
+
+def test_retrieve_returns_the_latest_session_and_full_tracker_everything(
+    ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
+) -> None:
+    clock = Clock()
+    old_session = session_start(clock) + greet_turn(clock, "first visit") + booking_turn(clock, "sports")
+    run(ours.save(tracker_of("s", old_session)))
+
+    # the next turn starts a new session, as Rasa's processor does it
+    tracker = run(ours.retrieve("s"))
+    new_session = session_start(clock) + greet_turn(clock, "second visit")
+    run(ours.save(extended(tracker, new_session)))
+    assert row_count(ours, "s") == len(old_session) + len(new_session)
+
+    latest = run(ours.retrieve("s"))
+    texts = [e.text for e in latest.events if isinstance(e, UserUttered)]
+    assert texts == ["second visit"]
+    # Rasa's rule is "timestamp >= the latest session_started": the
+    # action_session_start before it (earlier timestamp) is not returned
+    assert [e.as_dict() for e in latest.events] == [e.as_dict() for e in new_session[1:]]
+    assert latest.get_slot("massage_type") is None  # the old session's slot is not replayed
+    assert as_dicts(latest) == as_dicts(run(rasa.retrieve("s")))
+
+    full = run(ours.retrieve_full_tracker("s"))
+    assert as_dicts(full) == [e.as_dict() for e in old_session + new_session]
+    assert as_dicts(full) == as_dicts(run(rasa.retrieve_full_tracker("s")))
+
+    # a save of the latest-session tracker appends after the latest session only
+    run(ours.save(extended(latest, booking_turn(clock, "hot stone"))))
+    assert as_dicts(run(rasa.retrieve("s"))) == as_dicts(latest)
+    assert row_count(ours, "s") == len(old_session) + len(new_session) + 6
+
+
+def test_without_session_started_every_event_is_the_session(
+    ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
+) -> None:
+    clock = Clock()
+    events = [ActionExecuted("action_listen", timestamp=clock())] + greet_turn(clock) + booking_turn(clock)
+    run(ours.save(tracker_of("no-session", events)))
+    assert as_dicts(run(ours.retrieve("no-session"))) == [e.as_dict() for e in events]
+    assert as_dicts(run(rasa.retrieve("no-session"))) == [e.as_dict() for e in events]
+
+
+def test_timestamp_edge_cases_agree_with_rasa(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+    # ties with the session start and clocks going backwards: both stores go by
+    # the timestamp column (>=), not by insertion order
+    t = time.time()
+    events = [
+        ActionExecuted("action_listen", timestamp=t - 10),
+        UserUttered("old, same time as the session start", timestamp=t),
+        ActionExecuted("action_session_start", timestamp=t - 1),
+        SessionStarted(timestamp=t),
+        UserUttered("new", timestamp=t + 1),
+        UserUttered("after 'new' in id order, before it in time", timestamp=t + 0.5),
+        UserUttered("late clock", timestamp=t - 5),
+        SessionStarted(timestamp=t - 20),  # an earlier session_started is not the latest
+    ]
+    run(rasa.save(tracker_of("edge", events)))
+    expected = [events[1].as_dict(), events[3].as_dict(), events[4].as_dict(), events[5].as_dict()]
+    assert as_dicts(run(rasa.retrieve("edge"))) == expected
+    assert as_dicts(run(ours.retrieve("edge"))) == expected
+    everything = [e.as_dict() for e in events]  # in id order, not by timestamp
+    assert as_dicts(run(rasa.retrieve_full_tracker("edge"))) == everything
+    assert as_dicts(run(ours.retrieve_full_tracker("edge"))) == everything
+    # and the count used by save agrees: nothing new is appended
+    run(ours.save(run(ours.retrieve("edge"))))
+    assert row_count(ours, "edge") == len(events)
+
+
+# --- (4) unknown senders ----------------------------------------------------------
+
+def test_unknown_sender_is_none(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+    run(ours.save(tracker_of("known", session_start(Clock()))))
+    assert run(ours.retrieve("unknown")) is None
+    assert run(ours.retrieve_full_tracker("unknown")) is None
+    assert run(rasa.retrieve("unknown")) is None
+
+
+def test_saving_an_empty_tracker_writes_nothing(ours: ClinicSQLTrackerStore) -> None:
+    run(ours.save(DialogueStateTracker("empty", DOMAIN.slots)))
+    assert row_count(ours, "empty") == 0
+    assert run(ours.retrieve("empty")) is None
+
+
+# --- event broker -----------------------------------------------------------------
+
+class ListBroker:
+    """Collects what the tracker store publishes."""
+
+    def __init__(self) -> None:
+        self.published: List[Dict[str, Any]] = []
+
+    def publish(self, event: Dict[str, Any]) -> None:
+        self.published.append(event)
+
+
+def test_new_events_are_streamed_like_rasa_does(db: Dict[str, Any]) -> None:
+    clock = Clock()
+    first, second = session_start(clock) + greet_turn(clock), booking_turn(clock)
+    published = []
+    for name, cls in (("ours", ClinicSQLTrackerStore), ("rasa", SQLTrackerStore)):
+        broker = ListBroker()
+        store = cls(domain=DOMAIN, event_broker=broker, **db)
+        run(store.save(tracker_of(name, first)))
+        run(store.save(extended(run(store.retrieve(name)), second)))
+        store.engine.dispose()
+        published.append([{k: v for k, v in e.items() if k != "sender_id"} for e in broker.published])
+    assert published[0] == published[1]
+    assert len(published[0]) == len(first) + len(second)
+
+
+# --- (5) loaded by Rasa's factory from endpoints.yml ----------------------------------
+
+def test_rasa_factory_builds_ours_from_an_endpoint_config(tmp_path: Path) -> None:
+    path = tmp_path / "factory.db"
+    config = EndpointConfig(type="channels.sql_tracker_store.ClinicSQLTrackerStore", dialect="sqlite", db=str(path))
+    store = create_tracker_store(config, DOMAIN)
+    if isinstance(store, FailSafeTrackerStore):
+        store = store._tracker_store
+    assert type(store) is ClinicSQLTrackerStore
+    assert Path(store.engine.url.database) == path and path.exists()
+
+
+def test_rasa_factory_builds_ours_from_endpoints_yml(tmp_path: Path) -> None:
+    path = tmp_path / "endpoints.db"
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(
+        "tracker_store:\n"
+        "  type: channels.sql_tracker_store.ClinicSQLTrackerStore\n"
+        '  dialect: "sqlite"\n'
+        f'  db: "{path}"\n'
+    )
+    broker = ListBroker()
+    store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), DOMAIN, broker)
+    if isinstance(store, FailSafeTrackerStore):
+        store = store._tracker_store
+    assert type(store) is ClinicSQLTrackerStore
+    assert store.event_broker is broker and store.domain is DOMAIN
+
+    clock = Clock()
+    events = session_start(clock) + greet_turn(clock)
+    tracker = tracker_of("via-factory", events)
+    run(store.save(tracker))
+    assert as_dicts(run(store.retrieve("via-factory"))) == from_session_started(events)
+    assert len(broker.published) == len(tracker.events)
