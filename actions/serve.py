@@ -25,6 +25,7 @@ def main() -> None:
         print(f"action server not started: {error}", file=sys.stderr)
         sys.exit(2)
 
+    _use_local_domain_when_none_is_sent()
     from rasa_sdk import endpoint
 
     from channels.action_token import protect
@@ -38,6 +39,34 @@ def main() -> None:
 
     endpoint.create_app = create_protected_app
     endpoint.run("actions", port=args.port)
+
+
+def _use_local_domain_when_none_is_sent() -> None:
+    """The domain/ folder, for calls that come without one.
+
+    endpoints.yml sets `enable_selective_domain`, so Rasa stops serialising
+    the whole domain (28 kB of JSON) into every action call: that was the
+    largest part of the Rasa server's JSON work per turn (py-spy). The
+    actions still need it (forms read their required slots from it), so the
+    action server loads the same domain/ folder the model was trained from,
+    once, with Rasa's own loader. A call that does carry a domain uses it.
+    """
+    import os
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+    from rasa_sdk.executor import ActionExecutor
+
+    folder = Path(os.environ.get("CLINIC_DOMAIN") or Path(__file__).resolve().parents[1] / "domain")
+    local = Domain.load(str(folder)).as_dict()
+    original = ActionExecutor.run
+
+    async def run(self: ActionExecutor, action_call: dict) -> dict | None:
+        if not action_call.get("domain"):
+            action_call = {**action_call, "domain": local}
+        return await original(self, action_call)
+
+    ActionExecutor.run = run
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """Code that runs inside the Rasa server: channels, the tracker store and the
 response generator that credentials.yml and endpoints.yml name.
 
-Importing the package applies the measured fixes to Rasa 3.6 in
-channels/rasa_patches.py, so every Rasa process of this project has them.
+The modules Rasa loads from those files apply the measured fixes to Rasa 3.6
+in channels/rasa_patches.py when imported, so every Rasa process of this
+project has them; the package itself imports nothing (the action server
+uses channels.action_token without loading Rasa).
 """
-from channels import rasa_patches
-
-rasa_patches.apply()

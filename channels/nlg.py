@@ -27,7 +27,10 @@ from rasa.utils.endpoints import EndpointConfig
 
 from clinic_core.profile import ANSWER_KEYS, ProfileError, current_profile
 
+from channels import rasa_patches
+
 logger = logging.getLogger(__name__)
+rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 

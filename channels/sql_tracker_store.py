@@ -60,7 +60,10 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from channels import rasa_patches
+
 logger = logging.getLogger(__name__)
+rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
 
 # Name of the bound parameter every statement below takes.
 SENDER = "sender"
