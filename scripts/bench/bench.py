@@ -19,8 +19,11 @@ One run:
      ours/stock) and results/bench.png.
 
 Only 127.0.0.1 is contacted; every level is bounded in turns and seconds.
-The tracker stores are the ones each assistant ships with (stock: in memory;
-ours: SQLite in a temporary directory, like `make run`).
+Each assistant runs as it ships: stock with Rasa's defaults (in-memory
+tracker store); ours with the repository's endpoints.yml, as `make run`
+starts it (SQLite tracker store, here in a temporary directory), and its
+per-client rate limits off (one load generator on one address is not a
+client to throttle).
 """
 from __future__ import annotations
 
@@ -41,6 +44,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -158,6 +163,9 @@ class Bot:
     env: dict[str, str]
     credentials: Path
     script: list[Turn]
+    # ours: the repository's endpoints.yml (what `make run` uses), with this
+    # run's action server and tracker database; stock: Rasa's defaults
+    endpoints_template: Optional[Path] = None
     endpoints: Path = field(init=False)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     rasa_port: int = 0
@@ -171,10 +179,13 @@ class Bot:
     def start(self, extra_rasa_args: list[str]) -> None:
         actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = self.workdir / "endpoints.yml"
-        tracker = self.env.pop("_TRACKER_STORE", "")
-        self.endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n" + tracker
-        )
+        if self.endpoints_template:
+            endpoints = yaml.safe_load(self.endpoints_template.read_text())
+            endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+            endpoints["tracker_store"]["db"] = str(self.workdir / "tracker.db")
+            self.endpoints.write_text(yaml.safe_dump(endpoints))
+        else:
+            self.endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
         env = {**os.environ, **BASE_ENV, **self.env}
         alog, rlog = self.workdir / "actions.log", self.workdir / "rasa.log"
         t0 = time.perf_counter()
@@ -308,28 +319,14 @@ def prepare_ours(tmp: Path, info: dict[str, Any], skip_train: bool, model: Optio
     env = {
         "CLINIC_PROFILE": str(work / "profile.yml"),
         "CLINIC_DB_URL": f"sqlite:///{work / 'clinic.db'}",
-        "_TRACKER_STORE": f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n",
+        # one load generator on one address is not a client to rate-limit
+        # (the stock assistant has no limits either)
+        "CLINIC_RATE_LIMIT_IP": "0",
+        "CLINIC_RATE_LIMIT_SENDER": "0",
         **extra_env,
     }
     return Bot("ours", work, model, ROOT, [str(BIN / "python"), "-m", "actions.serve"], env,
-               ROOT / "credentials.yml", OURS_SCRIPT, info=info)
-
-
-def lean_variant(ours: Bot, tmp: Path) -> Bot:
-    """Ours with the measured per-turn fix of deploy/speedups (README)."""
-    work = tmp / "ours-lean-run"
-    work.mkdir()
-    shutil.copy(ROOT / "clinic" / "profile.yml", work / "profile.yml")
-    pythonpath = os.pathsep.join(p for p in (str(ROOT / "deploy" / "speedups"), os.environ.get("PYTHONPATH")) if p)
-    env = {
-        **ours.env,
-        "CLINIC_PROFILE": str(work / "profile.yml"),
-        "CLINIC_DB_URL": f"sqlite:///{work / 'clinic.db'}",
-        "_TRACKER_STORE": f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n",
-        "PYTHONPATH": pythonpath,
-    }
-    info = {k: v for k, v in ours.info.items()}
-    return Bot("ours_lean", work, ours.model, ROOT, ours.actions_cmd, env, ours.credentials, OURS_SCRIPT, info=info)
+               ROOT / "credentials.yml", OURS_SCRIPT, endpoints_template=ROOT / "endpoints.yml", info=info)
 
 
 def merge(into: Optional[Any], res: Any) -> Any:
@@ -382,8 +379,6 @@ def main() -> None:
     ap.add_argument("--stock-dir", type=Path,
                     help="dev runs: reuse a stock project made by `rasa init` (training not measured)")
     ap.add_argument("--only", choices=["ours", "stock"], help="dev runs: one assistant only (no ratios)")
-    ap.add_argument("--no-lean", action="store_true",
-                    help="skip the third assistant: ours with deploy/speedups on PYTHONPATH")
     ap.add_argument("--rounds", type=int, default=2,
                     help="rounds per level, alternating the order of the assistants (default 2)")
     ap.add_argument("--levels", default="1,16", help="concurrent conversations per level (default 1,16)")
@@ -438,8 +433,6 @@ def main() -> None:
         if args.only != "stock":
             ours = prepare_ours(tmp, {}, args.skip_train, args.ours_model, parse_env(args.ours_env))
             bots.append(ours)
-            if not args.no_lean:
-                bots.append(lean_variant(ours, tmp))
 
         for bot in bots:
             bot.start([])

@@ -22,9 +22,8 @@ def _fmt(value: Optional[float], unit: str = "") -> str:
     return f"{value:g}{unit}"
 
 
-OURS = ("ours", "ours_lean")
-LABELS = {"stock": "stock `rasa init`", "ours": "ours (as `make run`)",
-          "ours_lean": "ours + deploy/speedups"}
+OURS = ("ours",)
+LABELS = {"stock": "stock `rasa init`", "ours": "ours (as `make run`)"}
 
 
 def rows(results: dict[str, Any]) -> list[tuple[str, dict[str, Optional[float]]]]:
@@ -63,6 +62,21 @@ def rows(results: dict[str, Any]) -> list[tuple[str, dict[str, Optional[float]]]
     return out
 
 
+def targets(results: dict[str, Any]) -> list[str]:
+    """The issue's two targets, judged on this run's own ratios."""
+    bots = results["bots"]
+    if "stock" not in bots or "ours" not in bots:
+        return []
+    try:
+        faq = bots["ours"]["levels"]["1"]["kinds"]["faq"]["p50_ms"] / bots["stock"]["levels"]["1"]["kinds"]["faq"]["p50_ms"]
+        tput = bots["ours"]["levels"]["16"]["turns_per_second"] / bots["stock"]["levels"]["16"]["turns_per_second"]
+    except (KeyError, ZeroDivisionError):
+        return []
+    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+    return ["", f"Targets: FAQ turn p50 at 1 conversation ours/stock {faq:.2f} (at most 0.33: {verdict(faq <= 1 / 3)}); "
+                f"turns per second at 16 conversations ours/stock {tput:.2f} (at least 3: {verdict(tput >= 3)})."]
+
+
 def markdown(results: dict[str, Any]) -> str:
     names = [n for n in ("stock", *OURS) if n in results["bots"]]
     ours = [n for n in OURS if n in results["bots"]]
@@ -80,6 +94,7 @@ def markdown(results: dict[str, Any]) -> str:
         if "stock" in names:
             line += "".join(f" | {_ratio(values.get(n), values.get('stock'))}" for n in ours)
         lines.append(line + " |")
+    lines += targets(results)
     o = results["bots"].get("ours", {})
     if o.get("model_source"):
         lines += ["", f"Our model: {o['model_source']}."]
@@ -98,7 +113,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
 
     bots = results["bots"]
     names = [n for n in ("stock", *OURS) if n in bots]
-    colors = {"stock": "#999999", "ours": "#2a7ab0", "ours_lean": "#2ca02c"}
+    colors = {"stock": "#999999", "ours": "#2a7ab0"}
     levels = results["levels"]
     fig, axes = plt.subplots(2, 2, figsize=(12, 8))
 
