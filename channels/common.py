@@ -6,18 +6,23 @@ Nothing here logs message text, sender ids, phone numbers or addresses.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
-from channels.rest import MAX_MESSAGE_CHARS
+from rasa.core.channels.channel import UserMessage
+
+from channels.rest import APOLOGY, MAX_MESSAGE_CHARS
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_MESSAGE_CHARS", "RateLimiter", "RateLimits", "cap", "env", "env_list", "client_ip",
-    "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN",
+    "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN", "answer_or_apologise",
 ]
 
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a few seconds and try again."
@@ -164,3 +169,38 @@ def markdown_to_plain(text: str, bold: str = "") -> str:
     text = re.sub(r"\*\*(.+?)\*\*", lambda m: f"{bold}{m.group(1)}{bold}", text)
     text = re.sub(r"__(.+?)__", lambda m: f"{bold}{m.group(1)}{bold}", text)
     return text
+
+
+async def answer_or_apologise(on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                              message: UserMessage) -> bool:
+    """Runs one turn; the client gets the apology when it failed or said nothing.
+
+    Every turn of this assistant answers something. A turn that raises (the
+    tracker store away) or that sends nothing (a custom action failed, e.g.
+    the action server is down, which Rasa only logs) would otherwise leave
+    the client waiting. Returns False when the apology was sent. Logs the
+    error's type only, never the message.
+    """
+    output, sender, channel = message.output_channel, message.sender_id, message.input_channel
+    replies = {"count": 0}
+    send_response = output.send_response
+
+    async def counted(recipient_id: str, reply: Dict[str, Any]) -> None:
+        replies["count"] += 1
+        await send_response(recipient_id, reply)
+
+    output.send_response = counted
+    try:
+        await on_new_message(message)
+        if replies["count"]:
+            return True
+        logger.error("turn produced no reply for a %s message", channel)
+    except Exception as error:  # noqa: BLE001 - the client gets an apology, not silence
+        logger.error("turn failed for a %s message: %s", channel, type(error).__name__)
+    finally:
+        output.send_response = send_response
+    try:
+        await output.send_text_message(sender, APOLOGY)
+    except Exception as error:  # noqa: BLE001 - the channel itself is unreachable
+        logger.error("apology not delivered on %s: %s", channel, type(error).__name__)
+    return False

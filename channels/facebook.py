@@ -37,8 +37,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OptionMemory, RateLimits, cap, env, markdown_to_plain, numbered_options
-from channels.rest import APOLOGY
+from channels.common import (
+    OptionMemory, RateLimits, answer_or_apologise, cap, env, markdown_to_plain, numbered_options,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -210,9 +211,6 @@ class ClinicFacebookInput(FacebookInput):
             return
         await out.send_action(sender, "typing_on")
         try:
-            await on_new_message(UserMessage(cap(text), out, sender, input_channel=self.name()))
-        except Exception as error:  # noqa: BLE001 - apologise instead of silence
-            logger.error("turn failed for a messenger message: %s", type(error).__name__)
-            await out.send_text_message(sender, APOLOGY)
+            await answer_or_apologise(on_new_message, UserMessage(cap(text), out, sender, input_channel=self.name()))
         finally:
             await out.send_action(sender, "typing_off")

@@ -44,8 +44,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OptionMemory, RateLimits, cap, env
-from channels.rest import APOLOGY
+from channels.common import OptionMemory, RateLimits, answer_or_apologise, cap, env
 
 logger = logging.getLogger(__name__)
 
@@ -204,14 +203,8 @@ class ClinicTelegramInput(TelegramInput):
             if not limits.sender.allow(sender):
                 logger.warning("telegram message dropped: rate limit")
                 return response.text("success")
-            try:
-                await on_new_message(UserMessage(cap(text), out, sender, input_channel=self.name()))
-            except Exception as error:  # noqa: BLE001 - apologise; a non-200 makes Telegram resend
-                logger.error("turn failed for a telegram message: %s", type(error).__name__)
-                try:
-                    await out.send_text_message(sender, APOLOGY)
-                except Exception:  # noqa: BLE001
-                    pass
+            # always 200: a non-200 makes Telegram resend the message
+            await answer_or_apologise(on_new_message, UserMessage(cap(text), out, sender, input_channel=self.name()))
             return response.text("success")
 
         return bp

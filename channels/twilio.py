@@ -38,8 +38,9 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from channels.common import OptionMemory, RateLimits, cap, env, markdown_to_plain, numbered_options
-from channels.rest import APOLOGY
+from channels.common import (
+    OptionMemory, RateLimits, answer_or_apologise, cap, env, markdown_to_plain, numbered_options,
+)
 
 logger = logging.getLogger(__name__)
 # twilio's HTTP client logs each request's form (phone numbers, message text) at INFO
@@ -178,11 +179,7 @@ class ClinicTwilioInput(TwilioInput):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             text = self.options.resolve(sender, cap(text.replace("¡", "@")))
             out = self.get_output_channel()
-            try:
-                await on_new_message(UserMessage(text, out, sender, input_channel=self.name()))
-            except Exception as error:  # noqa: BLE001 - apologise instead of silence
-                logger.error("turn failed for a twilio message: %s", type(error).__name__)
-                await out.send_text_message(sender, APOLOGY)
+            await answer_or_apologise(on_new_message, UserMessage(text, out, sender, input_channel=self.name()))
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return bp

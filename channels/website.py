@@ -40,8 +40,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from channels.common import SLOW_DOWN, RateLimits, cap, client_ip, env_list
-from channels.rest import APOLOGY
+from channels.common import SLOW_DOWN, RateLimits, answer_or_apologise, cap, client_ip, env_list
 
 logger = logging.getLogger(__name__)
 
@@ -210,10 +209,7 @@ class ClinicSocketIOInput(SocketIOInput):
             )
             await sio.emit("bot_typing", {"typing": True}, room=sender, namespace=namespace)
             try:
-                await on_new_message(message)
-            except Exception as error:  # noqa: BLE001 - the client gets an apology, not silence
-                logger.error("turn failed for a socket.io message: %s", type(error).__name__)
-                await output.send_text_message(sender, APOLOGY)
+                await answer_or_apologise(on_new_message, message)
             finally:
                 await sio.emit("bot_typing", {"typing": False}, room=sender, namespace=namespace)
 

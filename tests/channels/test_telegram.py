@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from typing import Any
 
 from tests.channels.harness import PAYLOADS, TELEGRAM_SECRET, TELEGRAM_TOKEN, Call, Edge
@@ -59,6 +60,8 @@ def test_text_question_is_answered_with_inline_buttons(edge: Edge) -> None:
     keyboard = json.loads(form["reply_markup"])["inline_keyboard"]
     assert [row[0]["text"] for row in keyboard] == ["How it differs", "Benefits", "Book a session"]
     assert keyboard[1][0]["callback_data"] == '/faq{"faq_topic": "benefits"}'
+    time.sleep(0.5)  # an apology would follow the answer at once
+    assert not any("went wrong" in c.form.get("text", "") for c in edge.fake.calls if sent_to(chat)(c))
 
 
 def test_button_press_is_answered_and_acknowledged(edge: Edge) -> None:
