@@ -94,7 +94,10 @@ async def consume(amqp_url: str, queue_name: str, db_url: str, max_seconds: floa
                     conn.execute(table.insert().values(**values))
                 state["written"] += 1
             await message.ack()
-        except sa.exc.OperationalError:  # the database is away: keep the event, retry later
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError):
+            # the database is away (refused, or a connection it closed while
+            # restarting: "connection already closed" is an InterfaceError):
+            # keep the event, retry later
             logger.warning("analytics database unavailable; the event goes back to the queue")
             await message.nack(requeue=True)
             await asyncio.sleep(1.0)
