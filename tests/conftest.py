@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from tests.assistant import Assistant, start_assistant
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "pg_test_server.sh"
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +19,21 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     running = start_assistant(Path(tmp_path_factory.mktemp("assistant")))
     yield running
     running.stop()
+
+
+# A real PostgreSQL server (scripts/pg_test_server.sh), started once for the
+# tests that need one. Set CLINIC_SKIP_PG=1 to skip them; otherwise a server
+# that cannot be installed or started fails those tests.
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """URL of the server's clinic_test database (admin access as postgres)."""
+    if os.environ.get("CLINIC_SKIP_PG") == "1":
+        pytest.skip("PostgreSQL tests skipped because CLINIC_SKIP_PG=1")
+    out = subprocess.run(["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
+    if out.returncode != 0:
+        pytest.fail(f"could not start PostgreSQL with {SCRIPT}:\n{out.stderr[-4000:]}", pytrace=False)
+    values = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+    try:
+        yield values["PG_TEST_URL"]
+    finally:
+        subprocess.run(["bash", str(SCRIPT), "stop", values["PG_TEST_DIR"]], capture_output=True, timeout=120)

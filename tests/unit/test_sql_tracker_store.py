@@ -4,9 +4,9 @@ Both stores are opened on the same database; whatever one writes the other
 must read back identically, rows must be written column for column as Rasa
 writes them, and "the latest session" must mean what Rasa means by it.
 
-Runs on SQLite (a file under tmp_path). Set CLINIC_TRACKER_PG_URL to an admin
-URL of a PostgreSQL server (e.g. PG_TEST_URL printed by
-scripts/pg_test_server.sh start) to run every test on PostgreSQL as well.
+Runs every test on SQLite (a file under tmp_path) and on PostgreSQL: the
+suite's server (`pg_server`, scripts/pg_test_server.sh), or the server at
+CLINIC_TRACKER_PG_URL (an admin URL) when set.
 """
 from __future__ import annotations
 
@@ -77,16 +77,14 @@ def _quiet_sqlalchemy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deprecations, "SILENCE_UBER_WARNING", True)
 
 
-def _pg_database() -> Iterator[Dict[str, Any]]:
+def _pg_database(admin_url: str) -> Iterator[Dict[str, Any]]:
     """A fresh PostgreSQL database for one test (dropped afterwards)."""
-    if not PG_ADMIN_URL:
-        pytest.skip("set CLINIC_TRACKER_PG_URL to run the PostgreSQL variant")
     name = f"tracker_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield {"host": f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"}
+        yield {"host": f"{admin_url.rsplit('/', 1)[0]}/{name}"}
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -99,7 +97,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dict[str, Any
     if request.param == "sqlite":
         yield {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
     else:
-        yield from _pg_database()
+        yield from _pg_database(PG_ADMIN_URL or request.getfixturevalue("pg_server"))
 
 
 @pytest.fixture
@@ -441,3 +439,17 @@ def test_rasa_factory_builds_ours_from_endpoints_yml(tmp_path: Path) -> None:
     run(store.save(tracker))
     assert as_dicts(run(store.retrieve("via-factory"))) == from_session_started(events)
     assert len(broker.published) == len(tracker.events)
+
+
+# --- the engine it runs on ------------------------------------------------------------
+
+def test_sqlite_file_runs_in_wal_mode_and_postgresql_pre_pings(ours: ClinicSQLTrackerStore,
+                                                                db: Dict[str, Any]) -> None:
+    """SQLite: no fsync wait per commit (WAL, synchronous=NORMAL); PostgreSQL:
+    a connection the server closed is replaced before use."""
+    if db.get("dialect") == "sqlite":
+        with ours.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    else:
+        assert ours.engine.pool._pre_ping is True
