@@ -1,9 +1,9 @@
-"""Two measured fixes to Rasa 3.6 itself, applied when `channels` is imported.
+"""Measured fixes to Rasa 3.6 itself, applied by the modules Rasa loads.
 
-Rasa imports this package in every server of this project (the channels of
-credentials.yml, the tracker store and the response generator of
-endpoints.yml), so `make run`, the tests, the benchmark and the deployment
-all run with them. Either can be switched off with CLINIC_RASA_PATCHES
+Rasa imports channels.rest (credentials.yml), channels.sql_tracker_store
+and channels.nlg (endpoints.yml) in every server of this project, and each
+calls `apply()`, so `make run`, the tests, the benchmark and the deployment
+all run with them. Each can be switched off with CLINIC_RASA_PATCHES
 (a comma list of "validator", "runner", "trackers", "apologise", or "none").
 
 1. Speed. `RemoteAction._validate_action_result`: Rasa 3.6 calls
@@ -39,8 +39,8 @@ all run with them. Either can be switched off with CLINIC_RASA_PATCHES
    reaches the channel, and the project's REST channel answers with its
    apology; the client sends the message again and the conversation
    continues where it was (tests/scale checks every numbered message is
-   stored, in order). Channels that do not catch the error themselves send
-   nothing for that turn rather than a wrong answer.
+   stored, in order). Every channel of the project apologises the same way
+   (channels/common.py, answer_or_apologise).
 
 The tracker store's own tuning (SQLite WAL, PostgreSQL pre-ping, queries
 without the ORM) lives in channels/sql_tracker_store.py, not here.
@@ -48,8 +48,9 @@ without the ORM) lives in channels/sql_tracker_store.py, not here.
 Tried and left out: one keep-alive aiohttp session per action endpoint
 (Rasa opens a new one per call). No CPU saved within the noise, and under
 load a reused connection that the action server had just closed failed a
-turn ("Can not write request body"). TensorFlow thread settings: nothing
-measurable (and the NLU no longer calls TensorFlow).
+turn ("Can not write request body"). Encoding action calls with ujson: no
+difference in a side-by-side A/B (README). TensorFlow thread settings:
+nothing measurable (and the NLU no longer calls TensorFlow).
 """
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ ALL = "validator,runner,trackers,apologise"
 
 
 def apply(only: Optional[str] = None) -> bool:
-    """Applies the speed-ups; returns False when already applied.
+    """Applies the fixes; returns False when already applied.
 
     `only` (default: $CLINIC_RASA_PATCHES, else all) is a comma list of
     "validator", "runner", "trackers", "apologise", or "none".
