@@ -1,4 +1,4 @@
-"""Conversation hygiene: greeting, emergencies, hand-off, fallback wording."""
+"""Conversation hygiene: emergencies, hand-off, fallback wording."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,17 +12,6 @@ from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
 from actions.faq import faq_topic
 # contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
 from actions.handoff import contact_text  # noqa: F401
-
-
-class ActionGreet(Action):
-    def name(self) -> str:
-        return "action_greet"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_greet", clinic_name=content.profile().name)
-        return []
 
 
 class ActionEmergency(Action):

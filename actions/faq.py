@@ -1,4 +1,4 @@
-"""Answers FAQ questions, filling practical facts from the clinic profile."""
+"""Answers the FAQ a button or a form names; channels/nlg.py fills in the profile's facts."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -6,7 +6,6 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
 from actions.constants import ENTITY_FAQ_TOPIC, RETRIEVAL_FAQ
 
 
@@ -49,5 +48,5 @@ def utter_faq(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[s
     response = f"utter_faq/{topic}" if topic else None
     if response is None or response not in (domain.get("responses") or {}):
         return False
-    dispatcher.utter_message(response=response, **content.profile().answer_values())
+    dispatcher.utter_message(response=response)  # channels/nlg.py fills the profile's facts
     return True
