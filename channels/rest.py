@@ -53,7 +53,8 @@ class ClinicRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("clinic_rest_webhook", __name__)
-        from channels.common import RateLimits, client_ip  # here: common imports this module
+        # imported here: channels.common imports this module
+        from channels.common import RateLimits, answer_or_apologise, client_ip
 
         limits = RateLimits()
 
@@ -75,18 +76,9 @@ class ClinicRestInput(RestInput):
                 return response.json({"error": "too many messages; wait a few seconds"}, status=429)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
-                )
-            except Exception as error:  # noqa: BLE001 - the client gets an apology, not silence
-                logger.error("turn failed for a REST message: %s", type(error).__name__)
-                return response.json([{"recipient_id": sender, "text": APOLOGY}])
-            if not collector.messages:
-                # Every turn of this assistant answers something; silence means a
-                # custom action failed (e.g. the action server is down), which
-                # Rasa only logs. The client gets the apology instead.
-                logger.error("turn produced no reply for a REST message")
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            if not await answer_or_apologise(on_new_message, message):
+                # only the apology: not half a turn's replies before it
                 return response.json([{"recipient_id": sender, "text": APOLOGY}])
             return response.json(collector.messages)
 
