@@ -45,12 +45,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the repository, for tests.assistant
 
 from loadgen import Turn, run_level, summarise  # noqa: E402
 import report  # noqa: E402
+from tests.assistant import write_endpoints  # noqa: E402  the same endpoints as the HTTP tests
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -165,7 +165,7 @@ class Bot:
     script: list[Turn]
     # ours: the repository's endpoints.yml (what `make run` uses), with this
     # run's action server and tracker database; stock: Rasa's defaults
-    endpoints_template: Optional[Path] = None
+    project_endpoints: bool = False
     endpoints: Path = field(init=False)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     rasa_port: int = 0
@@ -179,11 +179,8 @@ class Bot:
     def start(self, extra_rasa_args: list[str]) -> None:
         actions_port, self.rasa_port = free_port(), free_port()
         self.endpoints = self.workdir / "endpoints.yml"
-        if self.endpoints_template:
-            endpoints = yaml.safe_load(self.endpoints_template.read_text())
-            endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-            endpoints["tracker_store"]["db"] = str(self.workdir / "tracker.db")
-            self.endpoints.write_text(yaml.safe_dump(endpoints))
+        if self.project_endpoints:
+            write_endpoints(self.endpoints, actions_port, self.workdir / "tracker.db")
         else:
             self.endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
         env = {**os.environ, **BASE_ENV, **self.env}
@@ -326,7 +323,7 @@ def prepare_ours(tmp: Path, info: dict[str, Any], skip_train: bool, model: Optio
         **extra_env,
     }
     return Bot("ours", work, model, ROOT, [str(BIN / "python"), "-m", "actions.serve"], env,
-               ROOT / "credentials.yml", OURS_SCRIPT, endpoints_template=ROOT / "endpoints.yml", info=info)
+               ROOT / "credentials.yml", OURS_SCRIPT, project_endpoints=True, info=info)
 
 
 def merge(into: Optional[Any], res: Any) -> Any:
