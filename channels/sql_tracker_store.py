@@ -50,19 +50,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Text
 
 import sqlalchemy as sa
-from sqlalchemy.pool import SingletonThreadPool
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.pool import SingletonThreadPool
 
 from channels import rasa_patches
 
-logger = logging.getLogger(__name__)
 rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
 
 # Name of the bound parameter every statement below takes.
@@ -179,12 +177,8 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         events (as Rasa does)."""
         serialised = self._fetch_serialised_events(sender_id, fetch_events_from_all_sessions)
         if not (self.domain and serialised):
-            logger.debug(
-                f"Can't retrieve tracker matching sender id '{sender_id}' from SQL "
-                f"storage. Returning `None` instead."
-            )
-            return None
-        logger.debug(f"Recreating tracker from sender id '{sender_id}'")
+            return None  # a new conversation (Rasa's store logs the sender id here; a
+            # WhatsApp sender id is a phone number, so this store logs nothing)
         events = [json.loads(data) for data in serialised]
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
@@ -204,7 +198,6 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
             rows = self._rows_to_insert(tracker, stored)
             if rows:  # an empty parameter list would insert one row of defaults
                 conn.execute(self._statements.insert_event, rows)
-        logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
 
     def _count_session_events(self, conn: sa.engine.Connection, sender_id: Text) -> int:
         """What Rasa's ``_additional_events`` counts: stored events of the latest session."""
