@@ -1,0 +1,101 @@
+"""Read the real client questions and their label vocabulary.
+
+One home for how the data set is read and what a valid entry is, so that the
+split script, the data test and an evaluation all agree. Plain Python and
+PyYAML only: nothing here needs Rasa.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+VOCABULARY = HERE / "vocabulary.yml"
+PARTS = {"test": HERE / "questions_test.yml", "train_dev": HERE / "questions_train_dev.yml"}
+FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at"}
+
+Question = dict[str, Any]
+
+
+def load_vocabulary(path: Path = VOCABULARY) -> dict[str, Any]:
+    """The vocabulary file as a mapping (see vocabulary.yml for its parts)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_part(path: Path) -> list[Question]:
+    """The questions of one part file, in file order."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+
+
+def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
+    """Every part that exists on disk, by part name."""
+    return {name: load_part(path) for name, path in parts.items() if path.exists()}
+
+
+def normalise(text: str) -> str:
+    """The text as compared for duplicates: same words up to case, accents,
+    punctuation and spacing (so "Must I undress?" equals "must i undress")."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
+    return " ".join(words)
+
+
+def faq_topics(vocabulary: dict[str, Any]) -> set[str]:
+    """Contract topics and the new ones."""
+    return set(vocabulary["contract_topics"]) | set(vocabulary["new_topics"])
+
+
+def massage_types(vocabulary: dict[str, Any]) -> set[str]:
+    """Contract massage types and the new ones."""
+    types = vocabulary["massage_types"]
+    return set(types["contract"]) | set(types["new"])
+
+
+def label_problem(label: str, vocabulary: dict[str, Any]) -> str | None:
+    """Why a label is not in the vocabulary, or None when it is."""
+    if label.startswith("faq/"):
+        return None if label[4:] in faq_topics(vocabulary) else f"unknown FAQ topic {label!r}"
+    if label.startswith("ask_massage_type:"):
+        kind = label.split(":", 1)[1]
+        return None if kind in massage_types(vocabulary) else f"unknown massage type in {label!r}"
+    if label.startswith("compare_massage_types:"):
+        pair = label.split(":", 1)[1].split(",")
+        if len(pair) != 2 or pair[0] >= pair[1]:
+            return f"{label!r} must name two different types in alphabetical order"
+        unknown = [kind for kind in pair if kind not in massage_types(vocabulary)]
+        return f"unknown massage type(s) {unknown} in {label!r}" if unknown else None
+    return None if label in vocabulary["intents"] else f"unknown intent {label!r}"
+
+
+def entry_problems(question: Question, vocabulary: dict[str, Any]) -> list[str]:
+    """Everything wrong with one entry (empty when it is valid)."""
+    problems = [f"unexpected field {name!r}" for name in question if name not in FIELDS]
+    if not isinstance(question.get("text"), str) or not question["text"].strip():
+        problems.append("no text")
+    if not re.match(r"^https?://\S+$", str(question.get("source", ""))):
+        problems.append(f"source is not a URL: {question.get('source')!r}")
+    for url in question.get("also_at", []):
+        if not re.match(r"^https?://\S+$", str(url)):
+            problems.append(f"also_at is not a URL: {url!r}")
+    if question.get("kind") not in vocabulary["kinds"]:
+        problems.append(f"unknown kind {question.get('kind')!r}")
+    labels = question.get("labels") or []
+    if not labels:
+        problems.append("no labels")
+    if len(set(labels)) != len(labels):
+        problems.append("a label is listed twice")
+    problems += [problem for label in labels if (problem := label_problem(label, vocabulary))]
+    return problems
+
+
+def label_counts(questions: Iterable[Question], first_only: bool = False) -> dict[str, int]:
+    """How many questions carry each label (or have it as their first label)."""
+    counts: dict[str, int] = {}
+    for question in questions:
+        for label in question["labels"][:1] if first_only else question["labels"]:
+            counts[label] = counts.get(label, 0) + 1
+    return counts
