@@ -16,8 +16,10 @@ setup:
 
 train: setup
 
+# Every evaluation set through the running assistant: acceptable, "can't
+# answer", confidently wrong (scripts/eval_clients.py; per question in results/).
 eval: setup
-	.venv/bin/python scripts/eval_nlu.py
+	.venv/bin/python scripts/eval_clients.py
 
 crossval: setup
 	.venv/bin/rasa test nlu --nlu data/nlu --domain domain --cross-validation --folds 3 --config config.yml --out results/crossval
