@@ -1,4 +1,4 @@
-"""A BERT sentence encoder as an ONNX graph, built from its published weights.
+"""A BERT sentence encoder run by onnxruntime, from its published weights.
 
 Why this exists: the only copy of all-MiniLM-L6-v2 installable here whose
 weights are byte-identical to the publisher's is a ``model.safetensors``
@@ -7,40 +7,57 @@ usual way needs PyTorch (hundreds of MB) and the re-upload's own code, so the
 graph is written here with ``onnx.helper``: the standard BERT encoder of
 ``transformers.BertModel`` (post-LayerNorm, erf GELU, absolute positions)
 followed by what sentence-transformers puts on top of this model: mean
-pooling over the attention mask and L2 normalisation. The weights go in
-unchanged (the linear layers transposed), so the file the SHA-256 pins is
-the file that computes. Built in memory at load time: no derived file on
-disk whose hash nobody checks.
+pooling over the attention mask and L2 normalisation. The weights are the
+file's tensors unchanged (the linear layers transposed), handed to
+onnxruntime as arrays (``SessionOptions.add_initializer``) rather than copied
+into the graph: the graph stays a few kB, nothing derived is written to disk,
+and loading never holds more than two copies of the 90 MB of weights.
 
-Correctness is tested against the similarities sentence-transformers
-publishes for this model (tests/unit/test_embedding.py).
+Correctness: tests/unit/test_embedding.py compares the graph with a plain
+numpy BERT on small random weights, and the real model with the similarities
+sentence-transformers publishes for it.
 """
 from __future__ import annotations
 
 import math
-from typing import List, Mapping
+from typing import Dict, List, Mapping, Tuple
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 #: LayerNormalization is an operator from opset 17 on.
 OPSET = 17
 INPUT_IDS = "input_ids"
 ATTENTION_MASK = "attention_mask"
 OUTPUT = "sentence_embedding"
+#: Tensors larger than this are supplied at session creation, not stored in the graph.
+INLINE_MAX_ELEMENTS = 1024
 
 
 class _Graph:
-    """Collects nodes and initializers; names every intermediate value."""
+    """Collects nodes (naming every intermediate value) and constants."""
 
     def __init__(self) -> None:
+        self.model = onnx.ModelProto()
         self.nodes: List[onnx.NodeProto] = []
-        self.initializers: List[onnx.TensorProto] = []
+        self.external: Dict[str, np.ndarray] = {}
         self._count = 0
 
     def const(self, name: str, value: np.ndarray) -> str:
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        """A constant; a large one is only declared (its data comes with the session)."""
+        value = np.ascontiguousarray(value)
+        tensor = self.model.graph.initializer.add()
+        tensor.name = name
+        tensor.data_type = helper.np_dtype_to_tensor_dtype(value.dtype)
+        tensor.dims.extend(value.shape)
+        if value.size <= INLINE_MAX_ELEMENTS:
+            tensor.raw_data = value.tobytes()
+        else:
+            tensor.data_location = TensorProto.EXTERNAL
+            location = tensor.external_data.add()
+            location.key, location.value = "location", "supplied-at-session-creation"
+            self.external[name] = value
         return name
 
     def op(self, op_type: str, inputs: List[str], **attrs) -> str:
@@ -84,8 +101,10 @@ def _attention(g: _Graph, x: str, mask_bias: str, weights: Mapping[str, np.ndarr
     return _linear(g, g.op("Reshape", [context, "merge_shape"]), weights, f"{prefix}.output.dense")
 
 
-def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[str, object]) -> onnx.ModelProto:
-    """The graph ``(input_ids, attention_mask) -> sentence_embedding``.
+def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[str, object]
+                           ) -> Tuple[onnx.ModelProto, Dict[str, np.ndarray]]:
+    """The graph ``(input_ids, attention_mask) -> sentence_embedding`` and
+    the large tensors it declares, to pass to :func:`open_session`.
 
     ``weights``: the tensors of a ``BertModel`` safetensors file (names
     without a ``bert.`` prefix); ``config``: its ``config.json``. The output
@@ -141,20 +160,35 @@ def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[st
     pooled = g.op("Div", [summed, counts])
     g.nodes.append(helper.make_node("LpNormalization", [pooled], [OUTPUT], axis=-1, p=2))
 
-    graph = helper.make_graph(
-        g.nodes,
-        "sentence_encoder",
-        inputs=[
-            helper.make_tensor_value_info(INPUT_IDS, TensorProto.INT64, ["batch", "sequence"]),
-            helper.make_tensor_value_info(ATTENTION_MASK, TensorProto.INT64, ["batch", "sequence"]),
-        ],
-        outputs=[helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", hidden])],
-        initializer=g.initializers,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="clinic_core.nlp")
+    model = g.model
+    model.graph.name = "sentence_encoder"
+    model.graph.node.extend(g.nodes)
+    model.graph.input.extend([
+        helper.make_tensor_value_info(INPUT_IDS, TensorProto.INT64, ["batch", "sequence"]),
+        helper.make_tensor_value_info(ATTENTION_MASK, TensorProto.INT64, ["batch", "sequence"]),
+    ])
+    model.graph.output.append(helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", hidden]))
+    model.opset_import.append(helper.make_opsetid("", OPSET))
+    model.producer_name = "clinic_core.nlp.bert_onnx"
     model.ir_version = 8  # readable by every onnxruntime since 1.10
-    onnx.checker.check_model(model)
-    return model
+    return model, g.external
+
+
+def open_session(model: onnx.ModelProto, external: Mapping[str, np.ndarray], options) -> Tuple[object, list]:
+    """An onnxruntime session with the external tensors supplied.
+
+    Returns the session and the OrtValues backing its weights: onnxruntime
+    may use their memory without copying, so the caller keeps them as long
+    as the session."""
+    import onnxruntime
+
+    keep = []
+    for name, value in external.items():
+        ort_value = onnxruntime.OrtValue.ortvalue_from_numpy(value)
+        options.add_initializer(name, ort_value)
+        keep.append(ort_value)
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session, keep
 
 
 def required_tensors(config: Mapping[str, object]) -> List[str]:

@@ -122,9 +122,10 @@ def is_fetched(directory: Optional[Path] = None, manifest: Optional[Manifest] = 
 class SentenceEmbedder:
     """Texts -> normalised sentence vectors, with onnxruntime."""
 
-    def __init__(self, session, tokenizer, dimensions: int) -> None:
+    def __init__(self, session, tokenizer, dimensions: int, weights: Sequence[object] = ()) -> None:
         self._session = session
         self._tokenizer = tokenizer
+        self._weights = list(weights)  # the session's weight buffers: they must live as long as it
         self.dimensions = dimensions
 
     @classmethod
@@ -140,7 +141,7 @@ class SentenceEmbedder:
         from safetensors.numpy import load as load_safetensors
         from tokenizers import Tokenizer
 
-        from clinic_core.nlp.bert_onnx import build_sentence_encoder, required_tensors
+        from clinic_core.nlp.bert_onnx import build_sentence_encoder, open_session, required_tensors
 
         manifest = manifest or load_manifest()
         files = read_verified(directory or manifest.directory(), manifest)
@@ -151,11 +152,12 @@ class SentenceEmbedder:
             pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
         ):
             raise EmbeddingUnavailable("only mean pooling is implemented; 1_Pooling/config.json asks for another")
-        weights = load_safetensors(files["model.safetensors"])
+        weights = load_safetensors(files.pop("model.safetensors"))  # the file's bytes are dropped here
         missing = [n for n in required_tensors(config) if n not in weights]
         if missing:
             raise EmbeddingUnavailable(f"model.safetensors lacks {missing[:3]}...")
-        model = build_sentence_encoder(weights, config)
+        model, external = build_sentence_encoder(weights, config)
+        del weights  # only the arrays the graph uses stay
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only
@@ -163,7 +165,7 @@ class SentenceEmbedder:
         if threads is not None:
             options.intra_op_num_threads = threads
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        session, keep = open_session(model, external, options)
 
         tokenizer = Tokenizer.from_str(files["tokenizer.json"].decode("utf-8"))
         # The file pads and truncates to 128 for export; sentence-transformers
@@ -171,7 +173,7 @@ class SentenceEmbedder:
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=int(st_config["max_seq_length"]))
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        return cls(session, tokenizer, int(pooling["word_embedding_dimension"]))
+        return cls(session, tokenizer, int(pooling["word_embedding_dimension"]), keep)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``[len(texts), dimensions]`` float32, each row of length 1."""
