@@ -32,6 +32,8 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_PATH = Path(__file__).with_name("embedding_model.yml")
 BUILD_DIR = REPO_ROOT / "build" / "embedding"
+#: Texts per onnxruntime call in embed(): bounds the memory of long lists.
+BATCH = 32
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -125,6 +127,7 @@ class SentenceEmbedder:
     def __init__(self, session, tokenizer, dimensions: int, weights: Sequence[object] = ()) -> None:
         self._session = session
         self._tokenizer = tokenizer
+        self._pad_id = tokenizer.token_to_id("[PAD]") or 0
         self._weights = list(weights)  # the session's weight buffers: they must live as long as it
         self.dimensions = dimensions
 
@@ -168,21 +171,30 @@ class SentenceEmbedder:
         session, keep = open_session(model, external, options)
 
         tokenizer = Tokenizer.from_str(files["tokenizer.json"].decode("utf-8"))
-        # The file pads and truncates to 128 for export; sentence-transformers
-        # truncates to max_seq_length and pads a batch to its longest text.
+        # The file pads and truncates to 128 (set for an export); sentence-
+        # transformers truncates to max_seq_length and pads a batch to its
+        # longest text, which embed() does.
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=int(st_config["max_seq_length"]))
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         return cls(session, tokenizer, int(pooling["word_embedding_dimension"]), keep)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """``[len(texts), dimensions]`` float32, each row of length 1."""
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch([str(t) for t in texts])
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        return self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        """``[len(texts), dimensions]`` float32, each row of length 1.
+
+        Texts go through the model in batches of BATCH, each padded to its
+        longest text (padding does not change a vector). Tokenised one by
+        one: ``encode_batch`` would start a thread pool per process, which
+        a server sharing two cores does not need for one message."""
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for start in range(0, len(texts), BATCH):
+            encodings = [self._tokenizer.encode(str(t)) for t in texts[start:start + BATCH]]
+            ids = np.full((len(encodings), max(len(e.ids) for e in encodings)), self._pad_id, dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, encoding in enumerate(encodings):
+                ids[row, :len(encoding.ids)] = encoding.ids
+                mask[row, :len(encoding.ids)] = 1
+            out[start:start + len(encodings)] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

@@ -253,8 +253,9 @@ def test_matches_the_similarities_sentence_transformers_publishes(embedder: Sent
 @needs_model
 def test_vectors_are_normalised_and_deterministic(embedder: SentenceEmbedder) -> None:
     texts = ["how much is a 60 minute massage?", "", "😀", "x" * 3000, "Can I book for Friday?"]
+    texts += [f"is a {n} minute facial enough?" for n in range(30)]  # more than one batch
     first = embedder.embed(texts)
-    assert first.dtype == np.float32 and first.shape == (5, 384)
+    assert first.dtype == np.float32 and first.shape == (35, 384)
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
     # the same text alone or in a padded batch, now or later: the same vector
     again = np.vstack([embedder.embed_one(t) for t in texts])
