@@ -1,5 +1,5 @@
 # The two commands: `make run` starts the assistant, `make test` runs every test.
-.PHONY: run test shell setup train eval crossval
+.PHONY: run test shell setup train eval crossval compare bench-embedding
 
 run:
 	scripts/run.sh
@@ -21,6 +21,11 @@ train: setup
 eval: setup
 	.venv/bin/python scripts/eval_clients.py
 
+# Candidate intent/FAQ-topic classifiers side by side (issue 10, item 6):
+# SETS=path/to/labelled.yml to score other sets than the two held-out ones.
+compare: setup
+	.venv/bin/python scripts/compare_classifiers.py $(SETS)
+
 crossval: setup
 	.venv/bin/rasa test nlu --nlu data/nlu --domain domain --cross-validation --folds 3 --config config.yml --out results/crossval
 
@@ -30,6 +35,10 @@ crossval: setup
 # BENCH_ARGS=--skip-train reuses models/clinic.tar.gz instead of training ours.
 bench: setup
 	.venv/bin/python scripts/bench/bench.py $(BENCH_ARGS)
+
+# Load time, memory and per-message latency of the sentence embedding.
+bench-embedding: setup
+	.venv/bin/python scripts/bench_embedding.py
 
 # Two replicas behind nginx on PostgreSQL, Redis, RabbitMQ (installs them; root).
 scale-test: setup

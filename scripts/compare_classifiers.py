@@ -1,0 +1,357 @@
+"""Compare intent/FAQ-topic classifiers on labelled questions (issue 10, item 6).
+
+Trains each candidate on data/nlu and scores it on every given set:
+
+  tfidf               today's LinearIntentClassifier (TF-IDF word + char n-grams of
+                      the lemmas, logistic regression), its config from config.yml
+  tfidf+classes       the same plus a bag of the spaCy ruler's entity CLASSES found
+                      in the text (MEDICATION, CONDITION, MASSAGE_TYPE, BODY_AREA,
+                      QUALIFIER, TIME)
+  tfidf+classes-inline  the word n-grams read each recognised span followed by its
+                      class ("take warfarin ent_medication"), so "take ent_medication"
+                      is a feature; the char n-grams read the plain lemmas
+  emb-lr              logistic regression on the all-MiniLM-L6-v2 sentence embedding
+                      (C chosen by 3-fold cross-validation on data/nlu only)
+  emb-knn1, emb-knn5  nearest training examples by cosine (5: similarity-weighted vote)
+  switch@T, blend@T   tfidf, and where its top label's probability is below T the
+                      embedding is consulted: switch takes emb-lr's answer, blend
+                      averages the two distributions
+
+For each: accuracy of the top label, and through the assistant's fallback rule
+(FallbackClassifier threshold / ambiguity from config.yml, applied to the
+intent confidence = sum over an intent's labels, as the real component does)
+the share answered acceptably, honestly declined (fallback) and confidently
+wrong. For switch/blend, the share of messages that would run the embedding.
+This is the classifiers alone: no red-flag override, no forms.
+
+Data: Rasa NLU YAML (file or folder; the label is intent or intent/topic), or
+the real-client format: ``questions: [{text, labels: [..]}, ..]`` where any
+listed label is acceptable (and a fallback is acceptable when the labels
+include ``nlu_fallback``).
+
+    .venv/bin/python scripts/compare_classifiers.py                      # the two held-out sets
+    .venv/bin/python scripts/compare_classifiers.py tests/real_clients/questions_train_dev.yml
+
+The existing held-out sets are optimistic (written in the training data's
+style); the real-client dev set is the judge. Never pass the real TEST set to
+choose anything. Writes results/compare_classifiers.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore", category=DeprecationWarning)  # Rasa's and spaCy's imports
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+DEFAULT_SETS = [ROOT / "tests" / "nlu_heldout_blind", ROOT / "tests" / "nlu_heldout"]
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+FALLBACK = "nlu_fallback"
+TIME_CLASS = "TIME"
+
+
+@dataclass
+class Example:
+    text: str
+    labels: Tuple[str, ...]  # every acceptable label
+
+
+@dataclass
+class Featurised:
+    """What each candidate reads of one text."""
+    text: str          # cleaned as MessageGuard cleans it (the embedding reads this)
+    lemmas: str        # what LinearIntentClassifier reads
+    classes: str       # the ruler's classes, space-separated
+    inline: str        # lemmas with each recognised span followed by its class
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+def load_training() -> Tuple[List[str], List[str]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(ROOT / "data" / "nlu"))
+    pairs = [(m.get("text"), m.get("intent_response_key") or m.get("intent")) for m in data.intent_examples]
+    return [t for t, _ in pairs], [label for _, label in pairs]
+
+
+def load_examples(path: Path) -> List[Example]:
+    """Rasa NLU YAML, or the real-client format with several acceptable labels."""
+    if path.is_file():
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        questions = data.get("questions") if isinstance(data, dict) else data
+        if isinstance(questions, list) and questions and isinstance(questions[0], dict) and "text" in questions[0]:
+            out = []
+            for q in questions:
+                labels = q.get("labels") or ([q["label"]] if q.get("label") else [])
+                if labels:
+                    out.append(Example(str(q["text"]), tuple(str(label) for label in labels)))
+            return out
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [Example(m.get("text"), (m.get("intent_response_key") or m.get("intent"),)) for m in data.intent_examples]
+
+
+def pipeline_settings() -> Tuple[dict, float, float]:
+    """LinearIntentClassifier's config and the FallbackClassifier's thresholds, from config.yml."""
+    from nlu_components.linear_classifier import LinearIntentClassifier
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    classifier, threshold, ambiguity = {}, 0.3, 0.1
+    for component in config["pipeline"]:
+        name = component["name"]
+        if name.endswith("LinearIntentClassifier"):
+            classifier = {k: v for k, v in component.items() if k != "name"}
+        elif name == "FallbackClassifier":
+            threshold = float(component.get("threshold", threshold))
+            ambiguity = float(component.get("ambiguity_threshold", ambiguity))
+    return {**LinearIntentClassifier.get_default_config(), **classifier}, threshold, ambiguity
+
+
+class Featuriser:
+    """The project's spaCy pipeline and Rasa's SpacyTokenizer, as at run time."""
+
+    def __init__(self) -> None:
+        import spacy
+        from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+
+        from clinic_core.nlp.pipeline import TIME_SPANS_KEY
+
+        self._nlp = spacy.load(str(ROOT / "build" / "spacy_clinic"))
+        self._tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
+        self._time_key = TIME_SPANS_KEY
+
+    def __call__(self, text: str, clean: bool) -> Featurised:
+        from rasa.nlu.constants import SPACY_DOCS, TOKENS_NAMES
+        from rasa.shared.nlu.training_data.message import Message
+
+        from clinic_core.text import clean_text
+        from nlu_components.linear_classifier import text_for_features
+
+        if clean:
+            text = clean_text(text)
+        doc = self._nlp(text)
+        message = Message(data={"text": text, SPACY_DOCS["text"]: doc})
+        message.set(TOKENS_NAMES["text"], self._tokenizer.tokenize(message, "text"))
+        spans = [(e.end, e.label_) for e in doc.ents]
+        spans += [(s.end, TIME_CLASS) for s in doc.spans.get(self._time_key, [])]
+        after: Dict[int, List[str]] = {}
+        for end, label in spans:
+            after.setdefault(end, []).append(label)
+        inline = []
+        for token in doc:
+            if token.text.strip():
+                inline.append((token.lemma_ or token.text).lower())
+            inline.extend(f"ent_{label.lower()}" for label in after.get(token.i + 1, []))
+        return Featurised(text, text_for_features(message), " ".join(label for _, label in spans), " ".join(inline))
+
+
+# --------------------------------------------------------------------------
+# Candidates: each maps featurised texts to a probability row per label
+# --------------------------------------------------------------------------
+Predictor = Callable[[Sequence[Featurised]], np.ndarray]
+
+
+def _columns(rows: Sequence[Featurised], *names: str) -> np.ndarray:
+    return np.array([[getattr(r, n) for n in names] for r in rows], dtype=object)
+
+
+def train_tfidf(train: Sequence[Featurised], labels: Sequence[str], config: dict, variant: str) -> Tuple[Predictor, List[str]]:
+    """Today's classifier, or it with the entity classes added."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+
+    from nlu_components.linear_classifier import build_pipeline
+
+    base = build_pipeline(config)
+    if variant == "plain":
+        model = base
+        def inputs(rows: Sequence[Featurised]) -> list:
+            return [r.lemmas for r in rows]
+    else:
+        words, chars = [t for _, t in base.named_steps["features"].transformer_list]
+        classes = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, sublinear_tf=True)
+        if variant == "classes":
+            parts = [("words", words, 0), ("chars", chars, 0), ("classes", classes, 1)]
+            names = ("lemmas", "classes")
+        else:  # inline
+            parts = [("words", words, 0), ("chars", chars, 1)]
+            names = ("inline", "lemmas")
+        model = Pipeline([("features", ColumnTransformer(parts)), ("model", base.named_steps["model"])])
+        def inputs(rows: Sequence[Featurised]) -> np.ndarray:
+            return _columns(rows, *names)
+    model.fit(inputs(train), list(labels))
+    return (lambda rows: model.predict_proba(inputs(rows))), list(model.classes_)
+
+
+def choose_c(x: np.ndarray, y: Sequence[str]) -> float:
+    """C of the embedding's logistic regression, by 3-fold CV on the training data only."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    scores = {c: cross_val_score(LogisticRegression(C=c, max_iter=5000), x, y, cv=folds).mean() for c in (1.0, 10.0, 100.0)}
+    return max(scores, key=scores.get)
+
+
+def train_embedding_lr(x: np.ndarray, y: Sequence[str], c: float) -> Tuple[Callable[[np.ndarray], np.ndarray], List[str]]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=5000).fit(x, list(y))
+    return model.predict_proba, list(model.classes_)
+
+
+def knn_probabilities(train_x: np.ndarray, train_y: Sequence[str], labels: List[str], x: np.ndarray, k: int) -> np.ndarray:
+    """Similarity-weighted vote of the k most similar training examples (cosine)."""
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.array([index[label] for label in train_y])
+    sims = x @ train_x.T
+    out = np.zeros((len(x), len(labels)))
+    for row, s in enumerate(sims):
+        nearest = np.argpartition(-s, k - 1)[:k] if k < len(s) else np.arange(len(s))
+        for j in nearest:
+            out[row, y[j]] += max(float(s[j]), 1e-6)
+        out[row] /= out[row].sum()
+    return out
+
+
+def align(probs: np.ndarray, classes: List[str], labels: List[str]) -> np.ndarray:
+    """Columns reordered to ``labels`` (every model sees the same training labels)."""
+    order = [classes.index(label) for label in labels]
+    return probs[:, order]
+
+
+# --------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------
+def score(probs: np.ndarray, labels: List[str], examples: Sequence[Example], threshold: float, ambiguity: float) -> dict:
+    """Top-label accuracy, and acceptable / fallback / confidently wrong
+    through the fallback rule; ``errors`` lists the wrong top labels."""
+    intents = sorted({label.split("/", 1)[0] for label in labels})
+    intent_of = np.array([intents.index(label.split("/", 1)[0]) for label in labels])
+    right = acceptable = declined = wrong = 0
+    errors = []
+    for row, example in zip(probs, examples):
+        guess = labels[int(np.argmax(row))]
+        ok = guess in example.labels
+        right += ok
+        if not ok:
+            errors.append({"text": example.text, "labels": list(example.labels), "predicted": guess,
+                           "probability": round(float(row.max()), 3)})
+        per_intent = np.bincount(intent_of, weights=row, minlength=len(intents))
+        top2 = np.sort(per_intent)[-2:]
+        falls_back = top2[-1] < threshold or (len(top2) > 1 and top2[-1] - top2[0] < ambiguity)
+        if falls_back:
+            declined += 1
+            acceptable += FALLBACK in example.labels
+        elif ok:
+            acceptable += 1
+        else:
+            wrong += 1
+    n = len(examples)
+    return {"accuracy": right / n, "acceptable": acceptable / n, "fallback": declined / n,
+            "confidently_wrong": wrong / n, "errors": errors}
+
+
+def combine(fast: np.ndarray, slow: np.ndarray, threshold: float, mode: str) -> Tuple[np.ndarray, float]:
+    """The fast distribution, replaced (switch) or averaged (blend) where its top is below threshold."""
+    unsure = fast.max(axis=1) < threshold
+    out = fast.copy()
+    out[unsure] = slow[unsure] if mode == "switch" else (fast[unsure] + slow[unsure]) / 2
+    return out, float(unsure.mean())
+
+
+# --------------------------------------------------------------------------
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sets", nargs="*", help="labelled files or folders (default: the two held-out sets)")
+    parser.add_argument("--out", default=str(ROOT / "results" / "compare_classifiers.json"))
+    parser.add_argument("--no-embedding", action="store_true", help="only the TF-IDF candidates")
+    args = parser.parse_args(argv)
+    sets = [Path(s) for s in args.sets] or DEFAULT_SETS
+
+    started = time.perf_counter()
+    config, threshold, ambiguity = pipeline_settings()
+    featurise = Featuriser()
+    train_texts, train_labels = load_training()
+    train = [featurise(t, clean=False) for t in train_texts]
+    evaluation = {str(p.relative_to(ROOT) if p.is_absolute() and ROOT in p.parents else p): load_examples(p) for p in sets}
+    featurised = {name: [featurise(e.text, clean=True) for e in examples] for name, examples in evaluation.items()}
+
+    probabilities: Dict[str, Dict[str, np.ndarray]] = {name: {} for name in evaluation}
+    labels: List[str] = []
+    for variant, method in (("plain", "tfidf"), ("classes", "tfidf+classes"), ("inline", "tfidf+classes-inline")):
+        predict, classes = train_tfidf(train, train_labels, config, variant)
+        labels = labels or classes
+        for name, rows in featurised.items():
+            probabilities[name][method] = align(predict(rows), classes, labels)
+
+    info: Dict[str, object] = {"train_examples": len(train), "labels": len(labels),
+                               "fallback_threshold": threshold, "ambiguity_threshold": ambiguity}
+    if not args.no_embedding:
+        from clinic_core.nlp.embedding import SentenceEmbedder
+
+        embedder = SentenceEmbedder.load()
+        train_x = embedder.embed([r.text for r in train])
+        c = choose_c(train_x, train_labels)
+        info["embedding_lr_C"] = c
+        predict_emb, classes = train_embedding_lr(train_x, train_labels, c)
+        for name, rows in featurised.items():
+            x = embedder.embed([r.text for r in rows])
+            runs = probabilities[name]
+            runs["emb-lr"] = align(predict_emb(x), classes, labels)
+            runs["emb-knn1"] = knn_probabilities(train_x, train_labels, labels, x, 1)
+            runs["emb-knn5"] = knn_probabilities(train_x, train_labels, labels, x, 5)
+            for t in THRESHOLDS:
+                for mode in ("switch", "blend"):
+                    runs[f"{mode}@{t}"], _ = combine(runs["tfidf"], runs["emb-lr"], t, mode)
+
+    results: Dict[str, Dict[str, dict]] = {}
+    for name, runs in probabilities.items():
+        results[name] = {}
+        for method, probs in runs.items():
+            results[name][method] = score(probs, labels, evaluation[name], threshold, ambiguity)
+        fast = runs["tfidf"]
+        results[name]["_embedding_share"] = {f"{t}": float((fast.max(axis=1) < t).mean()) for t in THRESHOLDS}
+
+    report(results, evaluation, info)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"info": info, "results": results}, indent=2))
+    print(f"\n{time.perf_counter() - started:.0f} s; written {out}")
+    return 0
+
+
+def report(results: Dict[str, Dict[str, dict]], evaluation: Dict[str, List[Example]], info: Dict[str, object]) -> None:
+    print(f"trained on {info['train_examples']} examples, {info['labels']} labels; fallback below "
+          f"{info['fallback_threshold']} (ambiguity {info['ambiguity_threshold']})"
+          + (f"; embedding LR C={info['embedding_lr_C']}" if "embedding_lr_C" in info else ""))
+    for name, methods in results.items():
+        share = methods["_embedding_share"]
+        print(f"\n{name} ({len(evaluation[name])} examples)")
+        print(f"  {'method':<22} {'top-1':>6} {'accept':>7} {'fallbk':>7} {'conf.wrong':>10} {'runs emb':>9}")
+        for method, s in methods.items():
+            if method.startswith("_"):
+                continue
+            runs = share.get(method.split("@")[1], None) if "@" in method else None
+            print(f"  {method:<22} {s['accuracy']:>6.1%} {s['acceptable']:>7.1%} {s['fallback']:>7.1%} "
+                  f"{s['confidently_wrong']:>10.1%} {'' if runs is None else f'{runs:.1%}':>9}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
