@@ -153,6 +153,19 @@ def _key_of(seen: "Seen") -> Optional[str]:
     return f"{seen.form}:{seen.requested}" if seen.form else None
 
 
+def _ordinal(day: int) -> str:
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _noted(seen: "Seen") -> tuple[str, ...]:
+    """The list a summary shows (its bullet lines), to tell whether a
+    correction changed it."""
+    lines = [line.strip() for text in seen.texts for line in text.splitlines()]
+    bullets = tuple(line for line in lines if line[:1] in "•*-")
+    return bullets or tuple(lines)
+
+
 def _pick(options: tuple[str, ...] | list[str], *key: str) -> str:
     """One phrase per (client, topic): deterministic, spread over the list."""
     return options[zlib.crc32("|".join(key).encode()) % len(options)]
@@ -223,8 +236,10 @@ class Client:
         if unknown:
             raise ClientError(f"{where}: forgot / takes_back topics need answers: {unknown}")
         self.no_fit_count = 0
+        self.offered: list[Any] = []  # the times offered last
         self.booking_asked = 0
         self.last_key: Optional[str] = None  # what was asked the turn before
+        self.noted_before: tuple[str, ...] = ()  # the summary's list when the correction was said
 
     # ------------------------------------------------------------ loading
     @staticmethod
@@ -335,7 +350,8 @@ class Client:
         answer = self.answers[topic]
         if follow_up == "condition":
             ordered = answer.details + answer.say
-        elif follow_up == "question" and answer.details:
+        elif follow_up == "question" and answer.details and len(answer.say[0].split()) <= 4:
+            # "pulled hamstring" + "2 days ago, right leg": what, then where and when
             ordered = (f"{answer.say[0]}, {answer.details[0]}",) + answer.details + answer.say
         else:
             ordered = answer.say + answer.details
@@ -426,12 +442,16 @@ class Client:
             said = sum(1 for u in self.used if u.startswith("summary"))
             tries = self.at_summary + (". ".join(self.answers[t].say[0] for t in sorted(self.forgot)),) \
                 if self.forgot else self.at_summary
-            if said < len(tries) and (said == 0 or self.last_key == "screening:confirm"):
+            noted = _noted(seen)
+            unchanged = self.last_key == "screening:confirm" and noted == self.noted_before
+            if said < len(tries) and (said == 0 or unchanged):
                 self.used.add("summary" if said == 0 else f"summary{said}")
+                self.noted_before = noted
                 return Message(tries[said], note="correction at the summary")
         detour = self._detour("summary")
         if detour:
             return detour
+        nth -= sum(1 for u in self.used if u.startswith("summary"))  # a new summary after a correction
         if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(seen.buttons, payload="/affirm"):
             return Message("/affirm", button=True, note="summary yes")
         if nth > 0:
@@ -523,9 +543,11 @@ class Client:
     def _pick_time(self, seen: Seen) -> Message:
         """Picks the offered time that fits the wish: the first listed, the
         earliest (for "the first free slot") or the latest. When none fits
-        it says so once; if still none fits it takes the nearest only when
-        the assistant said nothing fitting is free (closed, full), and
-        otherwise gives up rather than book a time it did not want."""
+        it says so once; if still none fits it takes the nearest offered
+        when the assistant said nothing fitting is free (closed, full) or
+        offered the same times again on the days it asked for (only the
+        hour is off), and otherwise gives up rather than book a day it did
+        not ask for."""
         plan = self.plan
         assert plan is not None
         offers = []
@@ -535,11 +557,15 @@ class Client:
                 offers.append((start, b))
         wish = self.expect.wish
         fitting = [o for o in offers if wish is None or wish.fits(o[0], seen.today)]
+        titles = [b.get("title") for _, b in offers]
+        offered_before, self.offered = self.offered, titles
         if not fitting and offers and self.no_fit_count == 0:
             self.no_fit_count += 1
             return Message(plan.no_fit or f"have you got anything {plan.when[-1]}?", note="none fits")
         if not fitting and offers:
-            if not UNAVAILABLE.search(seen.text):
+            right_days = titles == offered_before and wish is not None \
+                and all(wish.fits_day(start.date(), seen.today) for start, _ in offers)
+            if not UNAVAILABLE.search(seen.text) and not right_days:
                 return Message(_pick(("never mind, I'll call the clinic instead", "forget it, I'll ring you"),
                                      self.id, "give up"), note="gives up: no offered time fits", end=True)
             fitting = offers[:1]
@@ -553,7 +579,7 @@ class Client:
             start, button = fitting[0]
         if self.taps == "never":
             clock = f"{start.hour % 12 or 12}{':%02d' % start.minute if start.minute else ''}{'am' if start.hour < 12 else 'pm'}"
-            return Message(f"{clock} on {start:%A} please", note="time typed")
+            return Message(f"{start:%A} {_ordinal(start.day)} at {clock} please", note="time typed")
         return Message(button["payload"], button=True, note="time")
 
     def _outside(self, seen: Seen) -> Message:

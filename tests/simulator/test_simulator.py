@@ -289,9 +289,15 @@ def test_a_correction_not_taken_is_said_again_in_other_words() -> None:
     c = client(style="changes_mind", forgot=["cancer"], answers={"cancer": "bowel cancer, in remission"},
                at_summary="oh, I forgot: I had bowel cancer")
     c.started = True
-    summary = asked("confirm", [{"title": "Yes, that's right", "payload": "/affirm"}])
+    summary = asked("confirm", [{"title": "Yes, that's right", "payload": "/affirm"}], "Noted:\n• Nothing")
     c.reply(summary)
-    assert c.reply(summary).text == "bowel cancer, in remission"
+    assert c.reply(summary).text == "bowel cancer, in remission", "the summary did not change: said again"
+    changed = client(style="changes_mind", forgot=["cancer"], answers={"cancer": "bowel cancer"},
+                     at_summary="oh, I forgot: I had bowel cancer")
+    changed.started = True
+    changed.reply(summary)
+    now = asked("confirm", [{"title": "Yes, that's right", "payload": "/affirm"}], "Noted:\n• Cancer")
+    assert changed.reply(now).text in STYLES["changes_mind"]["summary_yes"]
 
 
 def test_booking_steps_and_health_news() -> None:
@@ -331,7 +337,7 @@ def test_picking_an_offered_time() -> None:
     closed = Seen(form="booking_form", requested="booking_slot", buttons=offers, today=today,
                   texts=["We're closed then. The nearest free times are:"])
     never.no_fit_count = 1
-    assert never.reply(closed).text.startswith("3pm on Thursday")
+    assert never.reply(closed).text == "Thursday 3rd at 3pm please"
 
 
 # --------------------------------------------------------------------------- #
