@@ -191,7 +191,8 @@ class Record:
     reference: Optional[str] = None
     turns_to_reference: Optional[int] = None
     booking: Optional[dict[str, Any]] = None
-    booking_problems: list[str] = field(default_factory=list)
+    booking_problems: list[str] = field(default_factory=list)   # the booking as stored
+    told_problems: list[str] = field(default_factory=list)      # what the client was (not) told
     error: Optional[str] = None
     gave_up: Optional[str] = None
     seconds: float = 0.0
@@ -446,6 +447,41 @@ def outcome_kind(expected: Optional[str], got: Optional[str], dead_end: Optional
     return "softer than expected"
 
 
+_PROBLEM_KINDS = (
+    ("but should not be", "booked though it should not be"),
+    ("service ", "wrong service"),
+    ("minutes instead", "wrong length"),
+    ("outside the wish", "outside the wish"),
+    ("far from the wish", "outside the wish"),
+    ("was free", "not the first free slot"),
+    ("stored outcome", "stored with another screening outcome"),
+    ("stored reasons", "stored without the reason"),
+    ("phone stored", "phone stored differently"),
+    ("name stored", "name stored differently"),
+    ("reference was shown", "reference without a stored booking"),
+)
+
+
+def failure_kinds(record: Record) -> list[str]:
+    """What went wrong for one client, as kinds the report counts."""
+    kinds = []
+    if record.error:
+        kinds.append("error")
+    if record.dead_end:
+        kinds.append("dead end: " + record.dead_end)
+    if record.kind == "screening" and not record.dead_end and record.outcome != record.expected:
+        kinds.append(f"outcome {outcome_kind(record.expected, record.outcome, None)}")
+    if record.gave_up:
+        kinds.append("client gave up: no offered time fitted")
+    for problem in record.booking_problems:
+        kind = next((k for marker, k in _PROBLEM_KINDS if marker in problem), None)
+        if kind:
+            kinds.append(kind)
+    if record.told_problems:
+        kinds.append("not told the clinic is closed then")
+    return list(dict.fromkeys(kinds))
+
+
 def summarise(records: list[Record], clients: dict[str, Client]) -> dict[str, Any]:
     screening = [r for r in records if r.kind == "screening"]
     booking = [r for r in records if r.kind == "booking"]
@@ -461,7 +497,8 @@ def summarise(records: list[Record], clients: dict[str, Client]) -> dict[str, An
             asked[key] += count
             if count > 1:
                 asked_again[key] += 1
-    wished = [r for r in booking if not r.booking_problems and not r.dead_end and not r.error]
+    wished = [r for r in booking if not r.booking_problems and not r.told_problems and not r.dead_end
+              and not r.error]
     wrong = [r for r in booking if r.booking is not None and r.booking_problems]
     to_ref = [r.turns_to_reference for r in booking if r.turns_to_reference]
     unknown_questions = sorted({k for k in asked if k.startswith("screening:")
@@ -491,6 +528,11 @@ def summarise(records: list[Record], clients: dict[str, Client]) -> dict[str, An
         "references": sum(1 for r in booking if r.reference),
         "median_turns_to_reference": _median(to_ref), "p90_turns_to_reference": _p90(to_ref),
     }
+    failures: dict[str, list[str]] = {}
+    for r in sorted(records, key=lambda r: r.id):
+        for kind in failure_kinds(r):
+            failures.setdefault(f"{r.kind}: {kind}", []).append(r.id)
+    figures["failures_by_kind"] = dict(sorted(failures.items(), key=lambda kv: -len(kv[1])))
     figures["targets"] = {name: _meets(figures.get(name), op, limit) for name, (op, limit) in TARGETS.items()}
     return figures
 
@@ -555,7 +597,10 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
               f"- references: {f['references']} of {f['booking_clients']}; errors: {f['booking_errors']}",
               f"- turns to the reference: median {f['median_turns_to_reference']}, "
               f"p90 {f['p90_turns_to_reference']}", ""]
-    lines += ["## Failures", ""]
+    lines += ["## Failures by kind", "", "| kind | clients | examples |", "| --- | ---: | --- |"]
+    for kind, ids in f["failures_by_kind"].items():
+        lines.append(f"| {kind} | {len(ids)} | {', '.join(ids[:6])}{' ...' if len(ids) > 6 else ''} |")
+    lines += ["", "## Failures, client by client (last turns)", ""]
     for r in sorted(records, key=lambda r: (r.kind, r.id)):
         problems = []
         if r.kind == "screening" and r.outcome != r.expected:
@@ -568,7 +613,9 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
         if r.gave_up:
             problems.append(f"client {r.gave_up}")
         if r.kind == "booking" and r.booking_problems:
-            problems.append("booking: " + "; ".join(r.booking_problems))
+            problems.append(("wrong booking: " if r.booking else "booking: ") + "; ".join(r.booking_problems))
+        if r.told_problems:
+            problems.append("; ".join(r.told_problems))
         if problems:
             lines.append(f"- **{r.id}** ({r.kind}, {r.service}, {r.style}): " + " | ".join(problems))
             lines.append(_excerpt(r))
@@ -599,9 +646,8 @@ def judge(records: list[Record], clients: dict[str, Client], db_url: Optional[st
         if record is None and client.expect.booked and r.reference:
             r.booking_problems.append("a reference was shown but no booking is stored")
         seen_text = _norm(" ".join(" ".join(t.replies) for t in r.transcript))
-        for word in client.expect.mentions:
-            if word.lower() not in seen_text:
-                r.booking_problems.append(f"never told about {word!r}")
+        r.told_problems = [f"never told about {word!r}" for word in client.expect.mentions
+                           if word.lower() not in seen_text]
 
 
 def reasons_of(transport: Transport, records: list[Record]) -> None:

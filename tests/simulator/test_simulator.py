@@ -34,6 +34,7 @@ from tests.simulator.simulator import (
     Record,
     Transport,
     Wording,
+    failure_kinds,
     is_unsafe,
     outcome_kind,
     run,
@@ -408,6 +409,18 @@ def test_judging_a_stored_booking() -> None:
     never = client(booking={"when": "x", "name": "n", "phone": "1"}, expect={"booked": False}).expect
     assert judge_booking(None, never, today) == []
     assert "should not be" in judge_booking(thu_6pm, never, today)[0]
+
+
+def test_failures_are_grouped_by_kind() -> None:
+    looping = Record("s1", "screening", "body", "terse", "ok", [], dead_end="asked service 3 times")
+    wrong = Record("b1", "booking", "body", "terse", "ok", [], booking={"x": 1},
+                   booking_problems=["service facial_massage instead of body_massage"],
+                   told_problems=["never told about 'clos'"])
+    assert failure_kinds(looping) == ["dead end: asked service 3 times"]
+    assert failure_kinds(wrong) == ["wrong service", "not told the clinic is closed then"]
+    f = summarise([looping, wrong], {})
+    assert f["failures_by_kind"]["booking: wrong service"] == ["b1"]
+    assert f["wrong_bookings"] == 1 and f["booked_as_wished_pct"] == 0.0
 
 
 def test_unsafe_and_outcome_kinds() -> None:
