@@ -147,10 +147,17 @@ class Expect:
     mentions: tuple[str, ...] = ()                 # words the client must have been told
 
 
-def _key_of(seen: "Seen") -> Optional[str]:
-    if seen.form == "screening_form" and seen.question:
-        return f"screening:{seen.question}"
-    return f"{seen.form}:{seen.requested}" if seen.form else None
+def question_key(seen: "Seen") -> Optional[str]:
+    """What the assistant is asking now, as a key: the pre-screen question
+    id, consent, or the form's requested slot; None outside a form."""
+    if seen.form == "screening_form":
+        if seen.requested == "screening_consent":
+            return "screening:consent"
+        if seen.question:
+            return f"screening:{seen.question}"
+    if seen.form and seen.requested:
+        return f"{seen.form}:{seen.requested}"
+    return None
 
 
 def _ordinal(day: int) -> str:
@@ -298,7 +305,7 @@ class Client:
     def reply(self, seen: Seen) -> Message:
         """What the client says next, given what it has just seen."""
         message = self._reply(seen)
-        self.last_key = _key_of(seen)
+        self.last_key = question_key(seen)
         return message
 
     def _reply(self, seen: Seen) -> Message:

@@ -49,7 +49,7 @@ from typing import Any, Callable, Optional
 
 import yaml
 
-from tests.simulator.clients import REFERENCE, Client, Message, Seen, load_clients, load_styles
+from tests.simulator.clients import REFERENCE, Client, Message, Seen, load_clients, load_styles, question_key
 from tests.simulator.topics import topics_of
 from tests.simulator.wishes import judge_booking
 
@@ -199,19 +199,6 @@ class Record:
     transcript: list[Turn] = field(default_factory=list)
 
 
-def pending_key(seen: Seen) -> Optional[str]:
-    """What the assistant is asking now, as a question key: the pre-screen
-    question id, consent, or the booking step; None outside a form."""
-    if seen.form == "screening_form":
-        if seen.requested == "screening_consent":
-            return "screening:consent"
-        if seen.question:
-            return f"screening:{seen.question}"
-    if seen.form and seen.requested:
-        return f"{seen.form}:{seen.requested}"
-    return None
-
-
 class DeadEnds:
     """Dead-end detection, fed one observation per client turn.
 
@@ -257,6 +244,9 @@ def shown(seen: Seen) -> str:
 
 def observe(replies: list[dict[str, Any]], tracker: dict[str, Any], wording: Wording,
             today: dt.date) -> Seen:
+    """One turn as the client knows it: the replies it sees, and from the
+    tracker the active form, its requested slot, the pending pre-screen
+    question id and the outcome slot."""
     slots = tracker.get("slots") or {}
     form = (tracker.get("active_loop") or {}).get("name")
     requested = slots.get("requested_slot")
@@ -288,7 +278,7 @@ def run_client(client: Client, transport: Transport, wording: Wording, today: dt
             message: Message = client.reply(seen)
             replies = transport.send(record.sender, message.text)
             seen = observe(replies, transport.tracker(record.sender), wording, today)
-            key = pending_key(seen)
+            key = question_key(seen)
             rephrase = wording.is_rephrase(seen.text)
             record.rephrases += int(rephrase)
             record.turns = n
@@ -482,7 +472,8 @@ def failure_kinds(record: Record) -> list[str]:
     return list(dict.fromkeys(kinds))
 
 
-def summarise(records: list[Record], clients: dict[str, Client]) -> dict[str, Any]:
+def summarise(records: list[Record]) -> dict[str, Any]:
+    """The report's figures, and whether each of the issue's targets holds."""
     screening = [r for r in records if r.kind == "screening"]
     booking = [r for r in records if r.kind == "booking"]
     turns = [r.turns_to_outcome for r in screening if r.turns_to_outcome]
@@ -726,7 +717,7 @@ def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional
         today = started_at.astimezone(profile.tz).date()
         by_id = {c.id: c for c in clients}
         judge(records, by_id, db_url, profile, today)
-        figures = summarise(records, by_id)
+        figures = summarise(records)
         meta = {"started": started_at.isoformat(timespec="seconds"), "seconds": round(seconds, 1),
                 "threads": threads, "assistant": "its own (tests.assistant)" if assistant else url,
                 "clients": len(clients), "today": today.isoformat()}

@@ -41,7 +41,7 @@ from tests.simulator.simulator import (
     run_client,
     summarise,
 )
-from tests.simulator.wishes import Wish, judge_booking, parse_slot_title
+from tests.simulator.wishes import judge_booking, parse_slot_title
 
 SCREENING_MD = ROOT.parent / "shared" / "spec" / "screening.md"
 STYLES = load_styles()
@@ -418,7 +418,7 @@ def test_failures_are_grouped_by_kind() -> None:
                    told_problems=["never told about 'clos'"])
     assert failure_kinds(looping) == ["dead end: asked service 3 times"]
     assert failure_kinds(wrong) == ["wrong service", "not told the clinic is closed then"]
-    f = summarise([looping, wrong], {})
+    f = summarise([looping, wrong])
     assert f["failures_by_kind"]["booking: wrong service"] == ["b1"]
     assert f["wrong_bookings"] == 1 and f["booked_as_wished_pct"] == 0.0
 
@@ -440,7 +440,7 @@ def test_the_summary_judges_the_targets() -> None:
     records = [rec(i, "ok", "ok", 12) for i in range(98)] + [
         rec(98, "clearance", "modify", 14), rec(99, "ok", None, 0, dead_end="asked heart 3 times")]
     records += [Record("b1", "booking", "body", "terse", "ok", [], reference="ABC234", turns_to_reference=18)]
-    f = summarise(records, {})
+    f = summarise(records)
     assert f["exact_outcomes_pct"] == 98.0 and f["targets"]["exact_outcomes_pct"]
     assert f["unsafe_passes"] == 1 and not f["targets"]["unsafe_passes"]
     assert f["screening_dead_ends"] == 1 and not f["targets"]["screening_dead_ends"]
