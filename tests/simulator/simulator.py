@@ -492,6 +492,8 @@ def summarise(records: list[Record]) -> dict[str, Any]:
               and not r.error]
     wrong = [r for r in booking if r.booking is not None and r.booking_problems]
     to_ref = [r.turns_to_reference for r in booking if r.turns_to_reference]
+    yes_turns = [t for r in booking for t in r.transcript if t.note == "yes to the booking offered"]
+    firsts = [r.transcript[0] for r in booking if r.transcript]
     unknown_questions = sorted({k for k in asked if k.startswith("screening:")
                                 and topics_of(k.split(":", 1)[1])[1] == "unknown"
                                 and k != "screening:consent"})
@@ -518,6 +520,11 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         "booking_errors": sum(1 for r in booking if r.error),
         "references": sum(1 for r in booking if r.reference),
         "median_turns_to_reference": _median(to_ref), "p90_turns_to_reference": _p90(to_ref),
+        # issue 11, item 7: a "yes" answers the offer just made; a booking wish in any message starts booking
+        "yes_to_offer": len(yes_turns),
+        "yes_to_offer_opened_booking": sum(1 for t in yes_turns if (t.pending or "").startswith("booking_form")),
+        "first_messages": len(firsts),
+        "first_message_started_a_form": sum(1 for t in firsts if t.pending),
     }
     failures: dict[str, list[str]] = {}
     for r in sorted(records, key=lambda r: r.id):
@@ -587,7 +594,11 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
     lines += ["", "## Booking", "",
               f"- references: {f['references']} of {f['booking_clients']}; errors: {f['booking_errors']}",
               f"- turns to the reference: median {f['median_turns_to_reference']}, "
-              f"p90 {f['p90_turns_to_reference']}", ""]
+              f"p90 {f['p90_turns_to_reference']}",
+              f"- a yes to the booking the pre-screen offered opened the booking: {f['yes_to_offer_opened_booking']} "
+              f"of {f['yes_to_offer']}",
+              f"- the first message started the pre-screen or the booking: "
+              f"{f['first_message_started_a_form']} of {f['first_messages']}", ""]
     lines += ["## Failures by kind", "", "| kind | clients | examples |", "| --- | ---: | --- |"]
     for kind, ids in f["failures_by_kind"].items():
         lines.append(f"| {kind} | {len(ids)} | {', '.join(ids[:6])}{' ...' if len(ids) > 6 else ''} |")

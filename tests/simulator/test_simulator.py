@@ -32,6 +32,7 @@ from tests.simulator.simulator import (
     TARGETS,
     DeadEnds,
     Record,
+    Turn,
     Transport,
     Wording,
     failure_kinds,
@@ -439,13 +440,18 @@ def test_the_summary_judges_the_targets() -> None:
 
     records = [rec(i, "ok", "ok", 12) for i in range(98)] + [
         rec(98, "clearance", "modify", 14), rec(99, "ok", None, 0, dead_end="asked heart 3 times")]
-    records += [Record("b1", "booking", "body", "terse", "ok", [], reference="ABC234", turns_to_reference=18)]
+    records += [Record("b1", "booking", "body", "terse", "ok", [], reference="ABC234", turns_to_reference=18,
+                       transcript=[Turn(1, "massage on friday?", False, "first message", [], [], None),
+                                   Turn(2, "yes please", False, "yes to the booking offered", [], [],
+                                        "booking_form:booking_when")])]
     f = summarise(records)
     assert f["exact_outcomes_pct"] == 98.0 and f["targets"]["exact_outcomes_pct"]
     assert f["unsafe_passes"] == 1 and not f["targets"]["unsafe_passes"]
     assert f["screening_dead_ends"] == 1 and not f["targets"]["screening_dead_ends"]
     assert f["median_turns_body"] == 12.0 and f["targets"]["median_turns_body"]
     assert f["booked_as_wished_pct"] == 100.0 and f["median_turns_to_reference"] == 18.0
+    assert (f["yes_to_offer"], f["yes_to_offer_opened_booking"]) == (1, 1)
+    assert (f["first_messages"], f["first_message_started_a_form"]) == (1, 0)
 
 
 # --------------------------------------------------------------------------- #
