@@ -34,6 +34,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -695,9 +696,10 @@ def load_all(kind: str = "all", only: Optional[list[str]] = None, screening_file
 def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional[str] = None,
         threads: int = 4, kind: str = "all", only: Optional[list[str]] = None,
         out: Path = RESULTS, quiet: bool = False, screening_file: Path = SCREENING_FILE,
-        booking_file: Path = BOOKING_FILE) -> tuple[list[Record], dict[str, Any]]:
+        booking_file: Path = BOOKING_FILE, keep: bool = False) -> tuple[list[Record], dict[str, Any]]:
     """Runs every client (starting the assistant unless a URL is given),
-    writes the report, returns the records and the figures."""
+    writes the report, returns the records and the figures. The started
+    assistant's directory (databases, logs) is deleted unless `keep`."""
     from clinic_core.profile import load_profile
 
     clients = load_all(kind, only, screening_file, booking_file)
@@ -737,6 +739,10 @@ def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional
     finally:
         if assistant is not None:
             assistant.stop()
+        if workdir is not None and not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif workdir is not None:
+            print(f"the assistant's databases and logs: {workdir}")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -751,9 +757,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--screening-file", type=Path, default=SCREENING_FILE)
     parser.add_argument("--booking-file", type=Path, default=BOOKING_FILE)
+    parser.add_argument("--keep", action="store_true", help="keep the started assistant's databases and logs")
     args = parser.parse_args(argv)
     _, f = run(args.url, args.token, args.db_url, args.threads, args.kind, args.only, args.out, args.quiet,
-               args.screening_file, args.booking_file)
+               args.screening_file, args.booking_file, args.keep)
     print(f"\n{f['screening_clients']} pre-screen clients: exact {f['exact_outcomes_pct']}%, "
           f"unsafe {f['unsafe_passes']}, dead ends {f['screening_dead_ends']}, "
           f"median turns {f['median_turns']} (body {f['median_turns_body']}, p90 {f['p90_turns_body']})")
