@@ -43,3 +43,10 @@ bench-embedding: setup
 # Two replicas behind nginx on PostgreSQL, Redis, RabbitMQ (installs them; root).
 scale-test: setup
 	CLINIC_SCALE=1 .venv/bin/python -m pytest tests/scale -s -p no:cacheprovider -o addopts= -q
+
+# Issue 11's conversation simulator: 235 scripted clients against a freshly
+# started assistant -> results/simulator.{md,json} (about 3-5 minutes).
+# Its targets as tests: CLINIC_SIMULATOR=1 .venv/bin/python -m pytest tests/simulator
+.PHONY: simulate
+simulate: setup
+	.venv/bin/python -m tests.simulator.simulator $(SIMULATE_ARGS)
