@@ -42,6 +42,7 @@ from actions import content
 from actions.constants import (
     BOOKABLE_OUTCOMES,
     FORM_SCREENING,
+    RESPONSE_EMERGENCY,
     SLOT_MASSAGE_TYPE,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
@@ -430,7 +431,7 @@ class ActionBook(Action):
             )
             return closed + [FollowupAction(FORM_SCREENING)]
         if outcome == "emergency":
-            dispatcher.utter_message(text=content.rules().message("emergency"))
+            dispatcher.utter_message(response=RESPONSE_EMERGENCY)
             return closed
         if outcome not in BOOKABLE_OUTCOMES:
             dispatcher.utter_message(

@@ -32,4 +32,6 @@ SLOT_REQUESTED = "requested_slot"
 # Forms and responses
 FORM_SCREENING = "screening_form"
 RETRIEVAL_FAQ = "faq"
+#: the emergency message: a domain response, so the Rasa server sends it alone
+RESPONSE_EMERGENCY = "utter_emergency"
 BOOKABLE_OUTCOMES = ("ok", "modify")

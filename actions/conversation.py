@@ -7,7 +7,6 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
 from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
 from actions.faq import faq_topic
 # contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
@@ -15,11 +14,13 @@ from actions.handoff import contact_text  # noqa: F401
 
 
 class ActionEmergency(Action):
-    """Red flags: tell the client to call emergency services, end any flow.
+    """Records an emergency: the outcome slot, so that no booking follows.
 
-    The message comes from the rules file so the clinic reviews it with the
-    rules. The outcome is recorded so that no booking follows; a rule
-    deactivates any active form before this runs.
+    The message itself is the domain's `utter_emergency`, which the rules
+    send before this action (data/rules/safety.yml): the client gets it from
+    the Rasa server alone, and this action may fail (action server down)
+    without the client missing the numbers. A rule deactivates any active
+    form first.
     """
 
     def name(self) -> str:
@@ -28,7 +29,6 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=content.rules().messages["emergency"])
         return [
             SlotSet(SLOT_SCREENING_OUTCOME, "emergency"),
             SlotSet(SLOT_SCREENING_REASONS, ["red_flag"]),

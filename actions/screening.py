@@ -26,6 +26,7 @@ from actions.constants import (
     BOOKABLE_OUTCOMES,
     ENTITY_SCREENING_REDO,
     INTENT_FAQ,
+    RESPONSE_EMERGENCY,
     SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_CONSENT,
     SLOT_SCREENING_OUTCOME,
@@ -271,11 +272,11 @@ class ActionScreeningFinish(Action):
             SlotSet(SLOT_SCREENING_ANSWER, None),
         ]
         saved = self._save(tracker.sender_id, rules, state)
+        if result.outcome == "emergency":
+            dispatcher.utter_message(response=RESPONSE_EMERGENCY)
+            return events
         message = rules.message(result.outcome)
         notes = session.client_notes(rules, state)
-        if result.outcome == "emergency":
-            dispatcher.utter_message(text=message)
-            return events
         if notes:
             message += "\n" + "\n".join(notes)
         message += "\n" + rules.message("always")

@@ -12,9 +12,7 @@ expecting a particular time.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -24,7 +22,7 @@ from clinic_core.availability import free_slots
 from clinic_core.booking_store import BookingStore, utcnow
 from clinic_core.dates import parse_date_request
 from clinic_core.profile import load_profile
-from tests.assistant import Assistant, buttons, new_sender, start_assistant, texts
+from tests.assistant import Assistant, buttons, new_sender, set_slots, start_assistant, texts
 
 YES, NO = "/affirm", "/deny"
 SERVICE_QUESTION = "body massage or a facial massage"
@@ -85,22 +83,6 @@ def ambiguous_date(assistant: Assistant) -> str:
             if a != b and parse_date_request(text, now, profile).problem == "ambiguous":
                 return text
     raise AssertionError("no ambiguous day/month today")
-
-
-def set_slots(assistant: Assistant, sender: str, slots: dict[str, Any]) -> None:
-    """Starts a conversation with a finished pre-screen, through Rasa's HTTP
-    API (for tests about what comes after it)."""
-    # the session start first: the tracker store orders events by timestamp,
-    # and a session started after these slots would reset them
-    events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
-              {"event": "action", "name": "action_listen"}]
-    events += [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
-    req = urllib.request.Request(
-        f"{assistant.url}/conversations/{sender}/tracker/events?token={assistant.token}",
-        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 200
 
 
 def screened_ok(assistant: Assistant, sender: str, service: str = "body") -> None:
