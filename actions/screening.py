@@ -280,10 +280,10 @@ class ActionScreeningFinish(Action):
         if notes:
             message += "\n" + "\n".join(notes)
         message += "\n" + rules.message("always")
-        if result.outcome != "ok":
-            message += "\nA therapist will look over your answers."
-        if not saved:
-            message += "\n(We couldn't save your answers just now; please mention them when you book.)"
+        if not saved:  # the truth: no therapist will see what was not saved
+            message += "\n" + rules.message("not_saved", phone=content.profile().phone)
+        elif result.outcome != "ok":
+            message += "\n" + rules.message("review")
         buttons = [BOOK_BUTTON] if result.outcome in BOOKABLE_OUTCOMES else [CALL_BUTTON]
         dispatcher.utter_message(text=message, buttons=buttons)
         return events

@@ -86,6 +86,8 @@ REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
         "modify": frozenset(),
         "ok": frozenset(),
         "always": frozenset(),
+        "review": frozenset(),
+        "not_saved": frozenset({"phone"}),
         "retry_hint": frozenset(),
         "service_hint": frozenset(),
         "already_noted": frozenset({"labels"}),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
@@ -22,7 +21,7 @@ from clinic_core.availability import free_slots
 from clinic_core.booking_store import BookingStore, utcnow
 from clinic_core.dates import parse_date_request
 from clinic_core.profile import load_profile
-from tests.assistant import Assistant, buttons, new_sender, set_slots, start_assistant, texts
+from tests.assistant import Assistant, buttons, new_sender, set_slots, texts
 
 YES, NO = "/affirm", "/deny"
 SERVICE_QUESTION = "body massage or a facial massage"
@@ -447,15 +446,6 @@ def test_personal_data_is_not_logged(assistant: Assistant) -> None:
     logs = "".join(p.read_text(errors="replace") for p in assistant.workdir.glob("*.log"))
     for secret in ("Jane Smith", "07911", "7911123456", "jane.smith@example.com", "pregnan"):
         assert secret not in logs, secret
-
-
-@pytest.fixture(scope="module")
-def no_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    """A second assistant whose clinic database cannot be opened."""
-    running = start_assistant(Path(tmp_path_factory.mktemp("no-db")),
-                              {"CLINIC_DB_URL": "sqlite:////dev/null/unwritable/clinic.db"})
-    yield running
-    running.stop()
 
 
 def test_database_down_gets_an_apology(no_database: Assistant) -> None:
