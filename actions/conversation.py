@@ -1,20 +1,28 @@
 """Conversation hygiene: emergencies, hand-off, fallback wording."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
+from actions.constants import SLOT_SCREENING_CONSENT, SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
+from actions.store import store
 from actions.faq import faq_topic
 # contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
 from actions.handoff import contact_text  # noqa: F401
 
+logger = logging.getLogger(__name__)
+
 
 class ActionEmergency(Action):
-    """Records an emergency: the outcome slot, so that no booking follows.
+    """Records an emergency: the outcome slot, so that no booking follows,
+    and, when the client consented to the pre-screen's health questions, a
+    screening record that binds the client (a later booking is held for a
+    therapist's review; clinic_core.screening.binding). Without consent
+    nothing health-related is stored.
 
     The message itself is the domain's `utter_emergency`, which the rules
     send before this action (data/rules/safety.yml): the client gets it from
@@ -29,6 +37,11 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot(SLOT_SCREENING_CONSENT) is True:
+            try:
+                store().save_screening(tracker.sender_id, "emergency", ["red_flag"], {})
+            except Exception as error:  # noqa: BLE001 - the slot still stops a booking here
+                logger.error("emergency outcome not saved: %s", type(error).__name__)
         return [
             SlotSet(SLOT_SCREENING_OUTCOME, "emergency"),
             SlotSet(SLOT_SCREENING_REASONS, ["red_flag"]),

@@ -3,13 +3,15 @@
 ``erase(store, sender_id=..., phone=..., email=...)`` blanks a client's
 personal and screening fields on their bookings (the booking itself, its time
 and reference, stays for the clinic's accounts), deletes their call-back
-requests and screening records, redacts the copies in the webhook outbox and
-deletes the Rasa tracker events of every sender id linked to them.
+requests, screening records and the links that bind those to a conversation,
+phone or email (``screening_links``), redacts the copies in the webhook
+outbox and deletes the Rasa tracker events of every sender id linked to them.
 
 ``purge(store, profile, now)`` removes what is past ``profile.retention``:
 
-* screenings past ``retain_until`` (set from ``screening_days`` when saved),
-  and the screening fields on bookings created more than ``screening_days`` ago;
+* screenings past ``retain_until`` (set from ``screening_days`` when saved)
+  with their links, and the screening fields on bookings created more than
+  ``screening_days`` ago;
 * bookings that ended more than ``bookings_days`` ago;
 * call-back requests older than ``callbacks_days`` (default 90);
 * delivered or abandoned outbox rows older than ``outbox_days`` (default 30);
@@ -25,7 +27,7 @@ CLI::
 
     python -m clinic_core.privacy erase --sender-id ID | --phone P | --email E
     python -m clinic_core.privacy purge [--now 2027-01-01T00:00:00+00:00]
-    python -m clinic_core.privacy review           # non-ok screenings to review
+    python -m clinic_core.privacy review           # non-ok screenings and held bookings to review
 """
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 from sqlalchemy import column, create_engine, delete, func, inspect, or_, select, table, update
 
 from .booking_store import (
-    REPO_ROOT, Booking, BookingStore, Callback, OutboxEvent, Screening, SlotClaim, utcnow,
+    REPO_ROOT, Booking, BookingStore, Callback, OutboxEvent, Screening, ScreeningLink, SlotClaim, utcnow,
 )
 from .contact import normalise_email, normalise_phone
 
@@ -58,6 +60,7 @@ class Report:
     bookings_deleted: int = 0
     callbacks_deleted: int = 0
     screenings_deleted: int = 0
+    screening_links_deleted: int = 0
     outbox_redacted: int = 0
     outbox_deleted: int = 0
     tracker_events_deleted: int = 0
@@ -155,9 +158,20 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
         references = {b.reference for b in bookings}
         callback_ids = {c.id for c in callbacks}
 
-        screenings = s.execute(select(Screening).where(Screening.sender_id.in_(sorted(sender_ids)))).scalars().all() \
-            if sender_ids else []
+        # screenings bound to the client's phone or email (or to a chat of theirs) are theirs too
+        link_conditions = [ScreeningLink.sender_id.in_(sorted(sender_ids))] if sender_ids else []
+        if phone_e164:
+            link_conditions.append(ScreeningLink.phone == phone_e164)
+        if email_norm:
+            link_conditions.append(ScreeningLink.email == email_norm)
+        linked_ids = set(s.execute(select(ScreeningLink.screening_id).where(or_(*link_conditions))).scalars()) \
+            if link_conditions else set()
+        screenings = s.execute(select(Screening).where(or_(
+            Screening.sender_id.in_(sorted(sender_ids)), Screening.id.in_(sorted(linked_ids))))).scalars().all()
+        sender_ids.update(x.sender_id for x in screenings if x.sender_id)
         screening_ids = {x.id for x in screenings}
+        report.screening_links_deleted = s.execute(delete(ScreeningLink).where(or_(
+            ScreeningLink.screening_id.in_(sorted(screening_ids)), *link_conditions))).rowcount or 0
 
         for b in bookings:
             b.name = b.phone = b.email = None
@@ -195,6 +209,10 @@ def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
     report = Report()
     screening_cut = now - dt.timedelta(days=r.screening_days)
     with store.session() as s, s.begin():
+        expired = select(Screening.id).where(Screening.retain_until < now)
+        report.screening_links_deleted = s.execute(
+            delete(ScreeningLink).where(ScreeningLink.screening_id.in_(expired))
+            .execution_options(synchronize_session=False)).rowcount or 0
         report.screenings_deleted = s.execute(
             delete(Screening).where(Screening.retain_until < now)).rowcount or 0
         report.bookings_screening_cleared = s.execute(
@@ -226,9 +244,16 @@ def save_screening(store: BookingStore, sender_id: Optional[str], outcome: str,
     return store.save_screening(sender_id, outcome, reasons, answers, now=now, retain_days=retain_days)
 
 
-def review_queue(store: BookingStore, include_reviewed: bool = False) -> List[Dict[str, Any]]:
-    """Non-ok screenings for the therapists, oldest first."""
-    return store.review_queue(include_reviewed=include_reviewed)
+def review_queue(store: BookingStore, include_reviewed: bool = False,
+                 now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+    """Non-ok screenings for the therapists, oldest first, each with the
+    client's history (their other pre-screens still kept)."""
+    return store.review_queue(include_reviewed=include_reviewed, now=now)
+
+
+def held_bookings(store: BookingStore, now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+    """Bookings held for a therapist's review, with the client's history."""
+    return store.held_bookings(now=now)
 
 
 # --------------------------------------------------------------------------- #
@@ -259,7 +284,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     who.add_argument("--email")
     p_purge = sub.add_parser("purge", help="delete what is past the retention periods")
     p_purge.add_argument("--now", help="ISO time to purge as of (default: now)")
-    sub.add_parser("review", help="list non-ok screenings awaiting review")
+    p_review = sub.add_parser("review", help="list non-ok screenings and held bookings awaiting review")
+    p_review.add_argument("--now", help="ISO time the history is as of (default: now)")
     args = parser.parse_args(argv)
 
     profile = load_profile(args.profile)
@@ -273,7 +299,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             report = purge(store, profile, _parse_now(args.now), tracker_url=args.tracker_url)
             print(json.dumps(report.to_dict(), indent=2))
         else:
-            print(json.dumps(review_queue(store), indent=2, default=str))
+            now = _parse_now(args.now)
+            print(json.dumps({"screenings": review_queue(store, now=now),
+                              "held_bookings": held_bookings(store, now=now)}, indent=2, default=str))
     finally:
         store.close()
     return 0

@@ -327,7 +327,8 @@ def test_modify_outcome_books_with_its_reasons(assistant: Assistant, clinic: Boo
     outcome = screen(assistant, sender, "hi, I'm 20 weeks pregnant, can I book a massage?",
                      answers={"complication": "no complications", "how many weeks": "20 weeks, no complications"})
     assert assistant.slot(sender, "screening_outcome") == "modify", texts(outcome)
-    reference = book_by_buttons(assistant, sender, name="Maria Lopez")
+    # her own phone: a modify outcome binds the phone it books with (tests/http/test_binding.py)
+    reference = book_by_buttons(assistant, sender, name="Maria Lopez", phone="07911 222333")
     booking = clinic.get(reference)
     assert booking.screening_outcome == "modify" and "pregnancy" in booking.screening_reasons
     payload = events_of(clinic, "booking.created", reference)[0].payload
