@@ -126,3 +126,20 @@ def test_someone_else_is_booked_as_usual(assistant: Assistant, clinic: BookingSt
     told = book(assistant, sender, "07944 999888")
     assert "You're booked in!" in told, told
     assert not [b for b in clinic.held_bookings() if b["sender_id"] == sender]
+
+
+@pytest.mark.parametrize("red_flag", ["/affirm", "I have crushing chest pain and my left arm is numb"])
+def test_an_emergency_in_the_pre_screen_binds_too(assistant: Assistant, clinic: BookingStore, red_flag: str) -> None:
+    """A "yes" to the red-flag question (the form) or a red flag typed in the
+    form (the emergency rule, action_emergency): either is kept after consent."""
+    sender = new_sender()
+    assert "permission" in texts(assistant.send(sender, "can you check if a massage is ok for me?"))
+    assert "chest pain" in texts(assistant.send(sender, YES))
+    assert "999" in texts(assistant.send(sender, red_flag))
+    assert assistant.slot(sender, "screening_outcome") == "emergency"
+    assistant.send(sender, "/restart")
+    screened_again_ok(assistant, sender)
+    told = book(assistant, sender, "07955 123123")
+    assert "NOT confirmed" in told, told
+    held = [b for b in clinic.held_bookings() if b["sender_id"] == sender]
+    assert [(h["outcome"], h["reasons"]) for h in held[0]["history"]][0] == ("emergency", ["red_flag"])
