@@ -158,20 +158,24 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
         references = {b.reference for b in bookings}
         callback_ids = {c.id for c in callbacks}
 
-        # screenings bound to the client's phone or email (or to a chat of theirs) are theirs too
-        link_conditions = [ScreeningLink.sender_id.in_(sorted(sender_ids))] if sender_ids else []
+        # Screenings bound to the phone or email being erased are that client's too (as the
+        # bookings with it are). A link to an erased conversation is data about it and goes,
+        # but the screening it binds belongs to another chat, which may be someone else's:
+        # it stays, with its links, until that chat, its phone or email is erased.
+        contact_links = []
         if phone_e164:
-            link_conditions.append(ScreeningLink.phone == phone_e164)
+            contact_links.append(ScreeningLink.phone == phone_e164)
         if email_norm:
-            link_conditions.append(ScreeningLink.email == email_norm)
-        linked_ids = set(s.execute(select(ScreeningLink.screening_id).where(or_(*link_conditions))).scalars()) \
-            if link_conditions else set()
+            contact_links.append(ScreeningLink.email == email_norm)
+        linked_ids = set(s.execute(select(ScreeningLink.screening_id).where(or_(*contact_links))).scalars()) \
+            if contact_links else set()
         screenings = s.execute(select(Screening).where(or_(
             Screening.sender_id.in_(sorted(sender_ids)), Screening.id.in_(sorted(linked_ids))))).scalars().all()
         sender_ids.update(x.sender_id for x in screenings if x.sender_id)
         screening_ids = {x.id for x in screenings}
         report.screening_links_deleted = s.execute(delete(ScreeningLink).where(or_(
-            ScreeningLink.screening_id.in_(sorted(screening_ids)), *link_conditions))).rowcount or 0
+            ScreeningLink.screening_id.in_(sorted(screening_ids)), ScreeningLink.sender_id.in_(sorted(sender_ids)),
+            *contact_links))).rowcount or 0
 
         for b in bookings:
             b.name = b.phone = b.email = None
