@@ -28,6 +28,9 @@ SLOT_SCREENING_CONSENT = "screening_consent"
 SLOT_SCREENING_STATE = "screening_state"
 SLOT_SCREENING_ANSWER = "screening_answer"
 SLOT_REQUESTED = "requested_slot"
+#: set once "forget me" erased the client's records; the tracker store then
+#: erases the conversation (channels/sql_tracker_store.py ERASED_SLOT)
+SLOT_CONVERSATION_ERASED = "conversation_erased"
 
 # Forms and responses
 FORM_SCREENING = "screening_form"

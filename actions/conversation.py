@@ -64,6 +64,8 @@ INTENT_LABELS: dict[str, str] = {
     "inform_health": "to tell me about your health",
     "stop": "to stop for now",
     "out_of_scope": "something I can't help with",
+    "ask_my_data": "to know what we hold about you",
+    "erase_my_data": "us to erase what we hold about you",
 }
 
 

@@ -43,7 +43,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 from sqlalchemy import column, create_engine, delete, func, inspect, or_, select, table, update
 
 from .booking_store import (
-    REPO_ROOT, Booking, BookingStore, Callback, OutboxEvent, Screening, ScreeningLink, SlotClaim, utcnow,
+    REPO_ROOT, Booking, BookingRecord, BookingStore, Callback, CallbackRecord, OutboxEvent, Screening,
+    ScreeningLink, SlotClaim, utcnow,
 )
 from .contact import normalise_email, normalise_phone
 
@@ -127,8 +128,13 @@ def _redact(payload: Dict[str, Any]) -> Dict[str, Any]:
 
 def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Optional[str] = None,
           email: Optional[str] = None, tracker_url: Optional[str] = None,
-          now: Optional[dt.datetime] = None) -> Report:
-    """Erase one client's personal data (see module doc). At least one key is needed."""
+          now: Optional[dt.datetime] = None, include_tracker: bool = True) -> Report:
+    """Erase one client's personal data (see module doc). At least one key is needed.
+
+    ``include_tracker=False`` leaves the tracker events to the caller: the
+    chat's own "forget me" runs inside a turn, and Rasa saves the tracker
+    after it, so the Rasa server's tracker store erases the conversation
+    then (channels/sql_tracker_store.py)."""
     if not (sender_id or phone or email):
         raise ValueError("give a sender id, phone or email")
     now = now or utcnow()
@@ -201,8 +207,39 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
                 event.payload = _redact(p)
                 report.outbox_redacted += 1
     report.sender_ids = sorted(sender_ids)
-    report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, sender_ids)
+    if include_tracker:
+        report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, sender_ids)
+    else:
+        report.tracker = "left to the caller"
     return report
+
+
+@dataclass(frozen=True)
+class ConversationRecords:
+    """What the clinic database holds that one conversation created: its
+    pre-screens, bookings and call-back requests (never another chat's,
+    even when bound to it: the chat cannot prove it is the same person)."""
+
+    screenings: List[Dict[str, Any]]
+    bookings: List[BookingRecord]
+    callbacks: List[CallbackRecord]
+
+
+def conversation_records(store: BookingStore, sender_id: str) -> ConversationRecords:
+    """For "what do you know about me?": exactly what :func:`erase` with this
+    ``sender_id`` removes from the clinic database."""
+    with store.session() as s:
+        screenings = [
+            {"outcome": x.outcome, "reasons": list(x.reasons or []), "created_at": x.created_at,
+             "retain_until": x.retain_until}
+            for x in s.execute(select(Screening).where(Screening.sender_id == sender_id)
+                               .order_by(Screening.created_at, Screening.id)).scalars()]
+        bookings = [store._record(b) for b in s.execute(
+            select(Booking).where(Booking.sender_id == sender_id).order_by(Booking.start_at)).scalars()]
+        callbacks = [CallbackRecord(c.id, c.name, c.phone, c.best_time, c.reason, c.sender_id, c.created_at)
+                     for c in s.execute(select(Callback).where(Callback.sender_id == sender_id)
+                                        .order_by(Callback.created_at)).scalars()]
+    return ConversationRecords(screenings, bookings, callbacks)
 
 
 def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
