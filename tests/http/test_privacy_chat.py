@@ -121,3 +121,23 @@ def test_with_the_database_down_nothing_is_claimed_or_erased(no_database: Assist
     told = texts(no_database.send(sender, "forget me"))
     assert "nothing has been erased" in told, told
     assert tracker_rows(no_database, sender)  # nothing erased: the chat is kept too
+
+
+def test_in_the_middle_of_a_form(assistant: Assistant) -> None:
+    """The consent text says the client may withdraw and ask for deletion at
+    any time: in the pre-screen that ends the questions and asks; a question
+    about their data in the middle of booking is answered, then the booking
+    goes on."""
+    sender = new_sender()
+    assert "permission" in texts(assistant.send(sender, "can you check if a massage is ok for me?"))
+    assert "chest pain" in texts(assistant.send(sender, YES))
+    asked = texts(assistant.send(sender, "I withdraw my consent, delete my answers"))
+    assert "Shall I erase it all?" in asked, asked
+    assert (assistant.tracker(sender).get("active_loop") or {}).get("name") is None
+
+    sender = new_sender()
+    set_slots(assistant, sender, {"screening_outcome": "ok", "screening_reasons": [],
+                                  "screening_state": {"service": "body"}})
+    assert "How long" in texts(assistant.send(sender, "/book_appointment"))
+    told = texts(assistant.send(sender, "what do you know about me?"))
+    assert "messages of this chat" in told and "How long" in told, told
