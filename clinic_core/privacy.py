@@ -51,7 +51,7 @@ from .contact import normalise_email, normalise_phone
 DEFAULT_TRACKER_URL = f"sqlite:///{REPO_ROOT / 'var' / 'rasa_tracker.db'}"
 
 _PERSONAL_KEYS = ("name", "phone", "email", "screening_outcome", "screening_reasons", "reasons",
-                  "sender_id", "best_time", "reason", "answers")
+                  "sender_id", "best_time", "reason", "answers", "history")
 
 
 @dataclass
@@ -205,6 +205,11 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
                     or (phone_e164 and p.get("phone") == phone_e164)
                     or (email_norm and (p.get("email") or "").lower() == email_norm)):
                 event.payload = _redact(p)
+                report.outbox_redacted += 1
+            elif any(h.get("screening_id") in screening_ids for h in p.get("history") or []):
+                # another client's event (a held booking, a review) quoting an erased screening
+                event.payload = {**p, "history": [h for h in p["history"]
+                                                  if h.get("screening_id") not in screening_ids]}
                 report.outbox_redacted += 1
     report.sender_ids = sorted(sender_ids)
     if include_tracker:

@@ -216,3 +216,14 @@ def test_cli_review_lists_held_bookings_with_history(store):
     assert [s["outcome"] for s in listed["screenings"]] == ["clearance"]
     assert listed["held_bookings"][0]["reference"] == reference
     assert listed["held_bookings"][0]["history"][0]["reasons"] == ["surgery_recent"]
+
+
+def test_erase_takes_the_history_out_of_the_outbox_too(store):
+    store.save_screening("chat-1", "clearance", ["surgery_recent"], {}, now=NOW)
+    store.request_callback("Pat", PHONE, sender_id="chat-1", now=NOW)
+    held = book(store, 10, "chat-2", phone=PHONE)  # held: its event quotes chat-1's outcome
+    store.save_screening("chat-2", "postpone", ["fever"], {}, now=NOW)  # its review quotes it too
+    privacy.erase(store, sender_id="chat-1", tracker_url="sqlite:////nonexistent/tracker.db", now=NOW)
+    for event in store.outbox():
+        assert "surgery_recent" not in json.dumps(event.payload), event
+    assert [e for e in store.outbox() if e.event_type == "booking.held"][0].payload["reference"] == held.reference
