@@ -73,8 +73,8 @@ from clinic_core.availability import Slot, free_slots
 from clinic_core.booking_store import (
     ACTIVE_STATUSES,
     REFERENCE_ALPHABET,
-    STATUS_HELD,
     REFERENCE_LENGTH,
+    STATUS_HELD,
     BookingNotFound,
     NotActive,
     SlotTaken,
