@@ -42,6 +42,7 @@ from actions import content
 from actions.constants import (
     BOOKABLE_OUTCOMES,
     FORM_SCREENING,
+    RESPONSE_EMERGENCY,
     SLOT_MASSAGE_TYPE,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
@@ -70,15 +71,17 @@ from actions.handoff import (
 from actions.store import store
 from clinic_core.availability import Slot, free_slots
 from clinic_core.booking_store import (
+    ACTIVE_STATUSES,
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
+    STATUS_HELD,
     BookingNotFound,
     NotActive,
     SlotTaken,
     SlotUnavailable,
     normalise_reference,
 )
-from clinic_core.contact import InvalidContact, normalise_contact, normalise_email
+from clinic_core.contact import InvalidContact, mask_phone, normalise_contact, normalise_email
 from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
 from clinic_core.profile import format_money
 
@@ -430,7 +433,7 @@ class ActionBook(Action):
             )
             return closed + [FollowupAction(FORM_SCREENING)]
         if outcome == "emergency":
-            dispatcher.utter_message(text=content.rules().message("emergency"))
+            dispatcher.utter_message(response=RESPONSE_EMERGENCY)
             return closed
         if outcome not in BOOKABLE_OUTCOMES:
             dispatcher.utter_message(
@@ -862,6 +865,14 @@ class ActionBookingSubmit(Action):
                     SlotSet(SLOT_OFFERS, None)]
         p = content.profile()
         service = p.service(record.service_id)
+        if record.status == STATUS_HELD:
+            # an earlier pre-screen binds this client (clinic_core.screening.binding):
+            # not confirmed, and said so plainly
+            dispatcher.utter_message(
+                response="utter_booking_held", name=record.name, when=slot_title(slot),
+                service=service.name, minutes=record.minutes, reference=record.reference,
+                phone_end=mask_phone(record.phone or "")[-4:])
+            return reset_booking() + [SlotSet(SLOT_REFERENCE, record.reference)]
         text = (
             f"You're booked in! Your reference is {record.reference}.\n"
             f"{service.name}, {record.minutes} minutes ({price_text(record.service_id, record.minutes)}), "
@@ -1046,8 +1057,8 @@ class ValidateManageBookingForm(FormValidationAction):
             logger.error("booking look-up failed: %s", type(error).__name__)
             dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
             return {SLOT_M_CONTACT: None, SLOT_STOP: True}
-        if record.status != "booked" or record.start <= now():
-            what = "has been cancelled" if record.status != "booked" else "has already passed"
+        if record.status not in ACTIVE_STATUSES or record.start <= now():
+            what = "has been cancelled" if record.status not in ACTIVE_STATUSES else "has already passed"
             dispatcher.utter_message(text=f"That booking ({record.reference}) {what}, so there's nothing "
                                      "to change. Would you like to make a new one?",
                                      buttons=[{"title": "Book a session", "payload": "/book_appointment"}])

@@ -28,8 +28,13 @@ SLOT_SCREENING_CONSENT = "screening_consent"
 SLOT_SCREENING_STATE = "screening_state"
 SLOT_SCREENING_ANSWER = "screening_answer"
 SLOT_REQUESTED = "requested_slot"
+#: set once "forget me" erased the client's records; the tracker store then
+#: erases the conversation (channels/sql_tracker_store.py ERASED_SLOT)
+SLOT_CONVERSATION_ERASED = "conversation_erased"
 
 # Forms and responses
 FORM_SCREENING = "screening_form"
 RETRIEVAL_FAQ = "faq"
+#: the emergency message: a domain response, so the Rasa server sends it alone
+RESPONSE_EMERGENCY = "utter_emergency"
 BOOKABLE_OUTCOMES = ("ok", "modify")

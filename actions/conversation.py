@@ -1,25 +1,34 @@
 """Conversation hygiene: emergencies, hand-off, fallback wording."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import content
-from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
+from actions.constants import SLOT_SCREENING_CONSENT, SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
 from actions.faq import faq_topic
 # contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
 from actions.handoff import contact_text  # noqa: F401
+from actions.store import store
+
+logger = logging.getLogger(__name__)
 
 
 class ActionEmergency(Action):
-    """Red flags: tell the client to call emergency services, end any flow.
+    """Records an emergency: the outcome slot, so that no booking follows,
+    and, when the client consented to the pre-screen's health questions, a
+    screening record that binds the client (a later booking is held for a
+    therapist's review; clinic_core.screening.binding). Without consent
+    nothing health-related is stored.
 
-    The message comes from the rules file so the clinic reviews it with the
-    rules. The outcome is recorded so that no booking follows; a rule
-    deactivates any active form before this runs.
+    The message itself is the domain's `utter_emergency`, which the rules
+    send before this action (data/rules/safety.yml): the client gets it from
+    the Rasa server alone, and this action may fail (action server down)
+    without the client missing the numbers. A rule deactivates any active
+    form first.
     """
 
     def name(self) -> str:
@@ -28,7 +37,11 @@ class ActionEmergency(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=content.rules().messages["emergency"])
+        if tracker.get_slot(SLOT_SCREENING_CONSENT) is True:
+            try:
+                store().save_screening(tracker.sender_id, "emergency", ["red_flag"], {})
+            except Exception as error:  # noqa: BLE001 - the slot still stops a booking here
+                logger.error("emergency outcome not saved: %s", type(error).__name__)
         return [
             SlotSet(SLOT_SCREENING_OUTCOME, "emergency"),
             SlotSet(SLOT_SCREENING_REASONS, ["red_flag"]),
@@ -51,6 +64,8 @@ INTENT_LABELS: dict[str, str] = {
     "inform_health": "to tell me about your health",
     "stop": "to stop for now",
     "out_of_scope": "something I can't help with",
+    "ask_my_data": "to know what we hold about you",
+    "erase_my_data": "us to erase what we hold about you",
 }
 
 

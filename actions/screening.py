@@ -26,6 +26,7 @@ from actions.constants import (
     BOOKABLE_OUTCOMES,
     ENTITY_SCREENING_REDO,
     INTENT_FAQ,
+    RESPONSE_EMERGENCY,
     SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_CONSENT,
     SLOT_SCREENING_OUTCOME,
@@ -271,18 +272,18 @@ class ActionScreeningFinish(Action):
             SlotSet(SLOT_SCREENING_ANSWER, None),
         ]
         saved = self._save(tracker.sender_id, rules, state)
+        if result.outcome == "emergency":
+            dispatcher.utter_message(response=RESPONSE_EMERGENCY)
+            return events
         message = rules.message(result.outcome)
         notes = session.client_notes(rules, state)
-        if result.outcome == "emergency":
-            dispatcher.utter_message(text=message)
-            return events
         if notes:
             message += "\n" + "\n".join(notes)
         message += "\n" + rules.message("always")
-        if result.outcome != "ok":
-            message += "\nA therapist will look over your answers."
-        if not saved:
-            message += "\n(We couldn't save your answers just now; please mention them when you book.)"
+        if not saved:  # the truth: no therapist will see what was not saved
+            message += "\n" + rules.message("not_saved", phone=content.profile().phone)
+        elif result.outcome != "ok":
+            message += "\n" + rules.message("review")
         buttons = [BOOK_BUTTON] if result.outcome in BOOKABLE_OUTCOMES else [CALL_BUTTON]
         dispatcher.utter_message(text=message, buttons=buttons)
         return events

@@ -4,7 +4,8 @@ Rasa imports channels.rest (credentials.yml), channels.sql_tracker_store
 and channels.nlg (endpoints.yml) in every server of this project, and each
 calls `apply()`, so `make run`, the tests, the benchmark and the deployment
 all run with them. Each can be switched off with CLINIC_RASA_PATCHES
-(a comma list of "validator", "runner", "trackers", "apologise", or "none").
+(a comma list of "validator", "runner", "trackers", "apologise",
+"emergency", or "none").
 
 1. Speed. `RemoteAction._validate_action_result`: Rasa 3.6 calls
    `jsonschema.validate` on every action server response, which re-checks
@@ -42,6 +43,18 @@ all run with them. Each can be switched off with CLINIC_RASA_PATCHES
    stored, in order). Every channel of the project apologises the same way
    (channels/common.py, answer_or_apologise).
 
+5. Safety. An emergency said while a form is active reaches the emergency
+   rules before the form runs. Rasa's RulePolicy runs the active form first
+   and applies the rules ("an emergency interrupts the pre-screen", ...)
+   only once the form has rejected the message; the form's validation is a
+   call to the action server, so while that is down the form fails, no
+   rule runs and the client would get the apology instead of the emergency
+   message. Here `RulePolicy._find_action_from_loop_happy_path` gives way
+   when the latest message's intent is `emergency` and nothing has run
+   since it (the rules then deactivate the form and send `utter_emergency`,
+   all inside the Rasa server). The two-stage fallback (also a loop) is
+   left alone: it ends itself when the client clarifies.
+
 The tracker store's own tuning (SQLite WAL, PostgreSQL pre-ping, queries
 without the ORM) lives in channels/sql_tracker_store.py, not here.
 
@@ -56,14 +69,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-ALL = "validator,runner,trackers,apologise"
+ALL = "validator,runner,trackers,apologise,emergency"
 
 
 def apply(only: Optional[str] = None) -> bool:
     """Applies the fixes; returns False when already applied.
 
     `only` (default: $CLINIC_RASA_PATCHES, else all) is a comma list of
-    "validator", "runner", "trackers", "apologise", or "none".
+    "validator", "runner", "trackers", "apologise", "emergency", or "none".
     """
     import os
 
@@ -78,6 +91,8 @@ def apply(only: Optional[str] = None) -> bool:
         _rebuild_trackers_cheaply()
     if "apologise" in chosen:
         _apologise_when_the_tracker_store_is_away()
+    if "emergency" in chosen:
+        _emergency_before_forms()
     return True
 
 
@@ -202,3 +217,35 @@ def _apologise_when_the_tracker_store_is_away() -> None:
 
     FailSafeTrackerStore.retrieve = retrieve
     FailSafeTrackerStore.save = save
+
+
+#: the contract's intent for red-flag symptoms (nlu_components/red_flag.py sets it too)
+EMERGENCY_INTENT = "emergency"
+
+
+def emergency_just_said(tracker: Any) -> bool:
+    """Whether the client's latest message is an emergency that no action has
+    answered yet, while a form (not the two-stage fallback) is active."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_TWO_STAGE_FALLBACK_NAME
+
+    return (
+        tracker.active_loop_name not in (None, ACTION_TWO_STAGE_FALLBACK_NAME)
+        and tracker.latest_action_name == ACTION_LISTEN_NAME
+        and (tracker.latest_message.intent or {}).get("name") == EMERGENCY_INTENT
+    )
+
+
+def _emergency_before_forms() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    if getattr(RulePolicy, "_clinic_emergency_first", False):
+        return
+    original = RulePolicy._find_action_from_loop_happy_path
+
+    def _find_action_from_loop_happy_path(tracker: Any) -> Tuple[Optional[str], Optional[str]]:
+        if emergency_just_said(tracker):
+            return None, None  # the rules for an emergency in a form apply at once
+        return original(tracker)
+
+    RulePolicy._find_action_from_loop_happy_path = staticmethod(_find_action_from_loop_happy_path)
+    RulePolicy._clinic_emergency_first = True

@@ -26,9 +26,16 @@ rasa_patches.apply()  # Rasa loads this module from its configuration (see chann
 
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128
+#: What every channel sends when a turn failed or said nothing. It always
+#: carries the emergency numbers: a turn can fail after a red flag was
+#: recognised (a form's validation needs the action server: a "yes" to the
+#: pre-screen's red-flag question cannot be read while it is down) or before
+#: anything was recognised (the tracker store away), and the apology must
+#: not depend on knowing which.
 APOLOGY = (
     "Sorry, something went wrong on our side and I couldn't answer that. "
-    "Please try again in a moment, or call the clinic."
+    "Please try again in a moment, or call the clinic. "
+    "If you need urgent medical help, call 112 (EU), 999 (UK) or 911 (US) now."
 )
 
 

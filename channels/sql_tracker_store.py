@@ -40,6 +40,15 @@ read identically by the other, and that other readers of the table, e.g.
         dialect: "sqlite"
         db: "var/rasa_tracker.db"
 
+One addition: "forget me". The client's erasure runs in a custom action
+(actions/privacy.py) in the middle of a turn, and Rasa saves the tracker
+after it: had the action deleted the conversation's rows, this ``save``
+would count none stored and write the whole conversation back. So the
+action only sets the slot :data:`ERASED_SLOT`, and ``save``, seeing it among
+the turn's new events, deletes every row of the sender instead of inserting
+(in the same transaction as the count). The next message starts a new,
+empty conversation.
+
 Two deliberate differences: the PostgreSQL schema check that Rasa's
 ``session_scope`` repeats on every call (``POSTGRESQL_SCHEMA``) runs once, at
 construction; and an error while decoding stored events propagates as that
@@ -54,7 +63,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.events import Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import SingletonThreadPool
@@ -65,6 +74,10 @@ rasa_patches.apply()  # Rasa loads this module from its configuration (see chann
 
 # Name of the bound parameter every statement below takes.
 SENDER = "sender"
+#: Set by the "forget me" action once it has erased the client's records
+#: (domain/privacy.yml, actions/constants.py): this turn's save erases the
+#: conversation instead of storing it.
+ERASED_SLOT = "conversation_erased"
 
 
 class EventStatements(NamedTuple):
@@ -74,6 +87,7 @@ class EventStatements(NamedTuple):
     session_events: sa.sql.Select  # data of the latest session's events, in id order
     count_session_events: sa.sql.Select  # number of the latest session's events
     insert_event: sa.sql.Insert  # one row of the events table (executemany)
+    delete_sender: sa.sql.Delete  # every row of the sender ("forget me")
 
 
 def _latest_session_condition(events: sa.Table, sender: sa.sql.BindParameter) -> sa.sql.ColumnElement:
@@ -102,6 +116,7 @@ def build_statements(events: sa.Table) -> EventStatements:
         session_events=sa.select(events.c.data).where(of_sender, in_latest_session).order_by(events.c.id),
         count_session_events=sa.select(sa.func.count()).where(of_sender, in_latest_session),
         insert_event=events.insert(),
+        delete_sender=events.delete().where(of_sender),
     )
 
 
@@ -191,10 +206,15 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Streams new events to the event broker (as Rasa does), then, in one
         transaction, counts the stored events of the latest session and inserts
-        the tracker's events after that many with one executemany ``INSERT``."""
+        the tracker's events after that many with one executemany ``INSERT``;
+        or, when this turn erased the client ("forget me"), deletes every row
+        of the sender and inserts nothing."""
         await self.stream_events(tracker)
         with self.engine.begin() as conn:
             stored = self._count_session_events(conn, tracker.sender_id)
+            if erased_in(tracker, stored):
+                conn.execute(self._statements.delete_sender, {SENDER: tracker.sender_id})
+                return
             rows = self._rows_to_insert(tracker, stored)
             if rows:  # an empty parameter list would insert one row of defaults
                 conn.execute(self._statements.insert_event, rows)
@@ -208,3 +228,9 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         """Rows for the tracker's events from position ``stored`` on (Rasa's slice)."""
         new_events: Iterable[Event] = itertools.islice(tracker.events, stored, None)
         return [event_row(tracker.sender_id, event) for event in new_events]
+
+
+def erased_in(tracker: DialogueStateTracker, stored: int) -> bool:
+    """Whether the events not stored yet (this turn's) set :data:`ERASED_SLOT`."""
+    return any(isinstance(event, SlotSet) and event.key == ERASED_SLOT and event.value
+               for event in itertools.islice(tracker.events, stored, None))

@@ -18,6 +18,14 @@ changing ``slot_step_minutes`` later cannot let old and new bookings overlap.
 
 Every change a clinic needs to hear about writes an ``outbox`` row in the
 same transaction; :mod:`clinic_core.webhook` delivers them.
+
+A pre-screen outcome stricter than ``ok`` binds the client
+(:mod:`clinic_core.screening.binding`): ``screening_links`` ties it to every
+conversation, phone and email the client gives (a booking, a call-back), and
+a later booking by the same client with a more lenient outcome is stored
+``held`` for a therapist's review (event ``booking.held``, with the client's
+history) instead of ``booked`` (``booking.created``). A held booking keeps
+its time; :meth:`BookingStore.confirm_held` makes it a booking.
 """
 from __future__ import annotations
 
@@ -33,7 +41,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import (
     JSON, CheckConstraint, Column, DateTime, ForeignKey, Integer, MetaData, String, Text,
-    UniqueConstraint, create_engine, delete, event, select, update,
+    UniqueConstraint, create_engine, delete, event, or_, select, update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +49,8 @@ from sqlalchemy.orm import Session, declarative_base
 from sqlalchemy.types import TypeDecorator
 
 from .contact import InvalidContact, emails_match, normalise_contact, normalise_email, normalise_phone
+from .screening import binding
+from .screening.binding import PastOutcome
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_URL = f"sqlite:///{REPO_ROOT / 'var' / 'clinic.db'}"
@@ -54,7 +64,10 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
 
 STATUS_BOOKED = "booked"
+STATUS_HELD = "held"  # waiting for a therapist's review (see the module doc)
 STATUS_CANCELLED = "cancelled"
+#: statuses that keep their time in the diary
+ACTIVE_STATUSES = (STATUS_BOOKED, STATUS_HELD)
 
 
 def utcnow() -> dt.datetime:
@@ -138,7 +151,7 @@ class UTCDateTime(TypeDecorator):
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
-        CheckConstraint("status IN ('booked', 'cancelled')", name="status"),
+        CheckConstraint("status IN ('booked', 'held', 'cancelled')", name="status"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -210,6 +223,21 @@ class Screening(Base):
     retain_until = Column(UTCDateTime(), nullable=False, index=True)
     reviewed_at = Column(UTCDateTime(), nullable=True)
     reviewed_by = Column(String(200), nullable=True)
+
+
+class ScreeningLink(Base):
+    """Ties a binding pre-screen outcome to one more way of recognising its
+    client: a conversation (sender id), a phone (E.164) or an email
+    (lower-case). Kept as long as the screening (deleted with it)."""
+
+    __tablename__ = "screening_links"
+
+    id = Column(Integer, primary_key=True)
+    screening_id = Column(Integer, ForeignKey("screenings.id", ondelete="CASCADE"), nullable=False, index=True)
+    sender_id = Column(String(255), nullable=True, index=True)
+    phone = Column(String(32), nullable=True, index=True)
+    email = Column(String(320), nullable=True, index=True)
+    created_at = Column(UTCDateTime(), nullable=False)
 
 
 # --------------------------------------------------------------------------- #
@@ -450,7 +478,7 @@ class BookingStore:
         with self.session() as s:
             rows = s.execute(
                 select(Booking.therapist_id, Booking.start_at, Booking.end_at).where(
-                    Booking.status == STATUS_BOOKED, Booking.start_at < end, Booking.end_at > start)
+                    Booking.status.in_(ACTIVE_STATUSES), Booking.start_at < end, Booking.end_at > start)
             ).all()
         return [(t, a.astimezone(self.tz), b.astimezone(self.tz)) for t, a, b in rows]
 
@@ -481,7 +509,7 @@ class BookingStore:
         now = now or utcnow()
         kind, value = normalise_contact(contact, self.region)
         with self.session() as s:
-            query = select(Booking).where(Booking.status == STATUS_BOOKED, Booking.start_at > now)
+            query = select(Booking).where(Booking.status.in_(ACTIVE_STATUSES), Booking.start_at > now)
             if kind == "phone":
                 query = query.where(Booking.phone == value)
             rows = s.execute(query.order_by(Booking.start_at)).scalars().all()
@@ -492,6 +520,13 @@ class BookingStore:
              screening_outcome: Optional[str] = None, screening_reasons: Optional[Iterable[str]] = None,
              sender_id: Optional[str] = None, now: Optional[dt.datetime] = None) -> BookingRecord:
         """Book ``slot`` (an availability.Slot) in one transaction.
+
+        The booking is ``held`` for a therapist's review, not ``booked``,
+        when the client (this conversation, phone or email) has an earlier
+        pre-screen outcome in force that is stricter than
+        ``screening_outcome`` (:func:`clinic_core.screening.binding.holding`);
+        either way the client's binding outcomes are tied to this phone and
+        email too.
 
         Raises :class:`SlotTaken` when an overlapping booking for the
         therapist won, :class:`SlotUnavailable` when the slot breaks the
@@ -511,18 +546,27 @@ class BookingStore:
                 with self.session() as s, s.begin():
                     if s.execute(select(Booking.id).where(Booking.reference == reference)).first():
                         continue
+                    emails = [email_norm] if email_norm else []
+                    history = self._history(s, now, sender_id, [phone_e164], emails)
+                    held = binding.holding(screening_outcome, history, now)
                     b = Booking(
                         reference=reference, service_id=slot.service_id, therapist_id=slot.therapist_id,
                         minutes=slot.minutes, start_at=slot.start, end_at=slot.end, name=name,
                         phone=phone_e164, email=email_norm, screening_outcome=screening_outcome,
-                        screening_reasons=reasons, status=STATUS_BOOKED, created_at=now, sender_id=sender_id,
+                        screening_reasons=reasons, status=STATUS_HELD if held else STATUS_BOOKED,
+                        created_at=now, sender_id=sender_id,
                     )
                     s.add(b)
                     s.flush()
                     s.add_all([SlotClaim(booking_id=b.id, therapist_id=slot.therapist_id, slot_start=c)
                                for c in cells])
                     s.flush()
-                    self._outbox(s, "booking.created", self._payload(b), now)
+                    self._bind(s, history, now, sender_id, [phone_e164], emails)
+                    payload = self._payload(b)
+                    if held:
+                        payload["held_by"] = [past.screening_id for past in held]
+                        payload["history"] = [past.to_dict() for past in history]
+                    self._outbox(s, "booking.held" if held else "booking.created", payload, now)
                 return self._record(b)
             except IntegrityError:
                 if self._cells_taken(slot.therapist_id, cells):
@@ -537,7 +581,7 @@ class BookingStore:
         b = s.execute(query).scalar_one_or_none()
         if b is None or not self._matches(b, contact):
             raise BookingNotFound()
-        if b.status != STATUS_BOOKED:
+        if b.status not in ACTIVE_STATUSES:
             raise NotActive("That booking has already been cancelled.")
         if b.start_at <= now:
             raise NotActive("That appointment has already started or passed.")
@@ -603,6 +647,7 @@ class BookingStore:
                          reason=(reason or None), sender_id=sender_id, created_at=now)
             s.add(c)
             s.flush()
+            self._bind(s, self._history(s, now, sender_id, [phone_e164], []), now, sender_id, [phone_e164], [])
             self._outbox(s, "callback.requested", {
                 "callback_id": c.id, "name": c.name, "phone": c.phone, "best_time": c.best_time,
                 "reason": c.reason, "sender_id": sender_id,
@@ -676,15 +721,23 @@ class BookingStore:
                             retain_until=now + dt.timedelta(days=retain_days))
             s.add(row)
             s.flush()
+            phones, emails = self._contacts_of(s, sender_id)
+            history = self._history(s, now, sender_id, phones, emails)
+            self._bind(s, [h for h in history if h.screening_id == row.id], now, None, phones, emails)
             if outcome != "ok":
                 self._outbox(s, "screening.review", {
                     "screening_id": row.id, "outcome": outcome, "reasons": list(reasons or []),
                     "sender_id": sender_id,
+                    "history": [h.to_dict() for h in history if h.screening_id != row.id],
                 }, now)
             return row.id
 
-    def review_queue(self, include_reviewed: bool = False) -> List[Dict[str, Any]]:
-        """Non-ok screenings for a therapist to look at, oldest first, with booking references."""
+    def review_queue(self, include_reviewed: bool = False,
+                     now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+        """Non-ok screenings for a therapist to look at, oldest first, with the
+        client's active booking references and their other pre-screens
+        (``history``: outcome, reasons, date) still kept."""
+        now = now or utcnow()
         with self.session() as s:
             query = select(Screening).where(Screening.outcome != "ok").order_by(Screening.created_at, Screening.id)
             if not include_reviewed:
@@ -696,15 +749,105 @@ class BookingStore:
                 if row.sender_id:
                     refs = list(s.execute(
                         select(Booking.reference).where(Booking.sender_id == row.sender_id,
-                                                        Booking.status == STATUS_BOOKED).order_by(Booking.start_at)
+                                                        Booking.status.in_(ACTIVE_STATUSES))
+                        .order_by(Booking.start_at)
                     ).scalars().all())
+                phones, emails = self._contacts_of(s, row.sender_id)
+                history = self._history(s, now, row.sender_id, phones, emails)
                 result.append({
                     "id": row.id, "sender_id": row.sender_id, "outcome": row.outcome,
                     "reasons": list(row.reasons or []), "answers": dict(row.answers or {}),
                     "created_at": row.created_at, "retain_until": row.retain_until,
                     "reviewed_at": row.reviewed_at, "bookings": refs,
+                    "history": [h.to_dict() for h in history if h.screening_id != row.id],
                 })
             return result
+
+    def held_bookings(self, now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+        """Bookings held for a therapist's review, oldest request first, each
+        with the client's pre-screens still kept (``history``) and the ones
+        that hold it (``held_by``)."""
+        now = now or utcnow()
+        with self.session() as s:
+            rows = s.execute(select(Booking).where(Booking.status == STATUS_HELD)
+                             .order_by(Booking.created_at, Booking.id)).scalars().all()
+            result = []
+            for b in rows:
+                history = self._history(s, now, b.sender_id, [b.phone] if b.phone else [],
+                                        [b.email] if b.email else [])
+                item = self._payload(b)
+                item.update(created_at=b.created_at,
+                            held_by=[h.screening_id for h in binding.holding(b.screening_outcome, history, now)],
+                            history=[h.to_dict() for h in history])
+                result.append(item)
+            return result
+
+    def confirm_held(self, reference: str, by: str, now: Optional[dt.datetime] = None) -> BookingRecord:
+        """A therapist's yes to a held booking: it becomes a booking (event
+        ``booking.confirmed``). :class:`NotActive` when it is not held."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            b = s.execute(select(Booking).where(Booking.reference == normalise_reference(reference))
+                          ).scalar_one_or_none()
+            if b is None:
+                raise BookingNotFound()
+            if b.status != STATUS_HELD:
+                raise NotActive("That booking is not waiting for a review.")
+            b.status, b.updated_at = STATUS_BOOKED, now
+            payload = self._payload(b)
+            payload["confirmed_by"] = by
+            self._outbox(s, "booking.confirmed", payload, now)
+        return self._record(b)
+
+    # ------------------------------------------------------ client history
+    def _history(self, s: Session, now: dt.datetime, sender_id: Optional[str],
+                 phones: Iterable[str] = (), emails: Iterable[str] = ()) -> List[PastOutcome]:
+        """The client's pre-screens still kept, oldest first: the
+        conversation's own, and those bound to it, to a phone or an email."""
+        phones = sorted({p for p in phones if p})
+        emails = sorted({e.lower() for e in emails if e})
+        linked = [c for c in (ScreeningLink.sender_id == sender_id if sender_id else None,
+                              ScreeningLink.phone.in_(phones) if phones else None,
+                              ScreeningLink.email.in_(emails) if emails else None) if c is not None]
+        conditions = [Screening.sender_id == sender_id] if sender_id else []
+        if linked:
+            conditions.append(Screening.id.in_(select(ScreeningLink.screening_id).where(or_(*linked))))
+        if not conditions:
+            return []
+        rows = s.execute(select(Screening).where(Screening.retain_until > now, or_(*conditions))
+                         .order_by(Screening.created_at, Screening.id)).scalars().all()
+        return [PastOutcome(r.id, r.outcome, tuple(r.reasons or ()), r.created_at, r.retain_until) for r in rows]
+
+    @staticmethod
+    def _bind(s: Session, history: Iterable[PastOutcome], now: dt.datetime, sender_id: Optional[str],
+              phones: Iterable[str] = (), emails: Iterable[str] = ()) -> None:
+        """Ties every binding outcome in force in ``history`` to this
+        conversation, phone and email, where not tied yet."""
+        ids = [h.screening_id for h in history if binding.in_force(h, now)]
+        if not ids:
+            return
+        wanted = ([(sender_id, None, None)] if sender_id else []) + \
+            [(None, p, None) for p in phones if p] + [(None, None, e.lower()) for e in emails if e]
+        own = dict(s.execute(select(Screening.id, Screening.sender_id).where(Screening.id.in_(ids))).all())
+        known = set(s.execute(select(ScreeningLink.screening_id, ScreeningLink.sender_id, ScreeningLink.phone,
+                                     ScreeningLink.email).where(ScreeningLink.screening_id.in_(ids))).all())
+        for screening_id in ids:
+            for sender, phone, email in wanted:
+                if (sender and own.get(screening_id) == sender) or (screening_id, sender, phone, email) in known:
+                    continue
+                s.add(ScreeningLink(screening_id=screening_id, sender_id=sender, phone=phone, email=email,
+                                    created_at=now))
+                known.add((screening_id, sender, phone, email))
+
+    @staticmethod
+    def _contacts_of(s: Session, sender_id: Optional[str]) -> Tuple[List[str], List[str]]:
+        """The phones and emails a conversation gave us (bookings, call-backs)."""
+        if not sender_id:
+            return [], []
+        phones = set(s.execute(select(Booking.phone).where(Booking.sender_id == sender_id)).scalars())
+        phones |= set(s.execute(select(Callback.phone).where(Callback.sender_id == sender_id)).scalars())
+        emails = set(s.execute(select(Booking.email).where(Booking.sender_id == sender_id)).scalars())
+        return sorted(p for p in phones if p), sorted(e.lower() for e in emails if e)
 
     def mark_reviewed(self, screening_id: int, by: str, now: Optional[dt.datetime] = None) -> None:
         now = now or utcnow()

@@ -3,13 +3,15 @@
 ``erase(store, sender_id=..., phone=..., email=...)`` blanks a client's
 personal and screening fields on their bookings (the booking itself, its time
 and reference, stays for the clinic's accounts), deletes their call-back
-requests and screening records, redacts the copies in the webhook outbox and
-deletes the Rasa tracker events of every sender id linked to them.
+requests, screening records and the links that bind those to a conversation,
+phone or email (``screening_links``), redacts the copies in the webhook
+outbox and deletes the Rasa tracker events of every sender id linked to them.
 
 ``purge(store, profile, now)`` removes what is past ``profile.retention``:
 
-* screenings past ``retain_until`` (set from ``screening_days`` when saved),
-  and the screening fields on bookings created more than ``screening_days`` ago;
+* screenings past ``retain_until`` (set from ``screening_days`` when saved)
+  with their links, and the screening fields on bookings created more than
+  ``screening_days`` ago;
 * bookings that ended more than ``bookings_days`` ago;
 * call-back requests older than ``callbacks_days`` (default 90);
 * delivered or abandoned outbox rows older than ``outbox_days`` (default 30);
@@ -25,7 +27,7 @@ CLI::
 
     python -m clinic_core.privacy erase --sender-id ID | --phone P | --email E
     python -m clinic_core.privacy purge [--now 2027-01-01T00:00:00+00:00]
-    python -m clinic_core.privacy review           # non-ok screenings to review
+    python -m clinic_core.privacy review           # non-ok screenings and held bookings to review
 """
 from __future__ import annotations
 
@@ -41,14 +43,15 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 from sqlalchemy import column, create_engine, delete, func, inspect, or_, select, table, update
 
 from .booking_store import (
-    REPO_ROOT, Booking, BookingStore, Callback, OutboxEvent, Screening, SlotClaim, utcnow,
+    REPO_ROOT, Booking, BookingRecord, BookingStore, Callback, CallbackRecord, OutboxEvent, Screening,
+    ScreeningLink, SlotClaim, utcnow,
 )
 from .contact import normalise_email, normalise_phone
 
 DEFAULT_TRACKER_URL = f"sqlite:///{REPO_ROOT / 'var' / 'rasa_tracker.db'}"
 
 _PERSONAL_KEYS = ("name", "phone", "email", "screening_outcome", "screening_reasons", "reasons",
-                  "sender_id", "best_time", "reason", "answers")
+                  "sender_id", "best_time", "reason", "answers", "history")
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Report:
     bookings_deleted: int = 0
     callbacks_deleted: int = 0
     screenings_deleted: int = 0
+    screening_links_deleted: int = 0
     outbox_redacted: int = 0
     outbox_deleted: int = 0
     tracker_events_deleted: int = 0
@@ -124,8 +128,13 @@ def _redact(payload: Dict[str, Any]) -> Dict[str, Any]:
 
 def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Optional[str] = None,
           email: Optional[str] = None, tracker_url: Optional[str] = None,
-          now: Optional[dt.datetime] = None) -> Report:
-    """Erase one client's personal data (see module doc). At least one key is needed."""
+          now: Optional[dt.datetime] = None, include_tracker: bool = True) -> Report:
+    """Erase one client's personal data (see module doc). At least one key is needed.
+
+    ``include_tracker=False`` leaves the tracker events to the caller: the
+    chat's own "forget me" runs inside a turn, and Rasa saves the tracker
+    after it, so the Rasa server's tracker store erases the conversation
+    then (channels/sql_tracker_store.py)."""
     if not (sender_id or phone or email):
         raise ValueError("give a sender id, phone or email")
     now = now or utcnow()
@@ -155,9 +164,24 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
         references = {b.reference for b in bookings}
         callback_ids = {c.id for c in callbacks}
 
-        screenings = s.execute(select(Screening).where(Screening.sender_id.in_(sorted(sender_ids)))).scalars().all() \
-            if sender_ids else []
+        # Screenings bound to the phone or email being erased are that client's too (as the
+        # bookings with it are). A link to an erased conversation is data about it and goes,
+        # but the screening it binds belongs to another chat, which may be someone else's:
+        # it stays, with its links, until that chat, its phone or email is erased.
+        contact_links = []
+        if phone_e164:
+            contact_links.append(ScreeningLink.phone == phone_e164)
+        if email_norm:
+            contact_links.append(ScreeningLink.email == email_norm)
+        linked_ids = set(s.execute(select(ScreeningLink.screening_id).where(or_(*contact_links))).scalars()) \
+            if contact_links else set()
+        screenings = s.execute(select(Screening).where(or_(
+            Screening.sender_id.in_(sorted(sender_ids)), Screening.id.in_(sorted(linked_ids))))).scalars().all()
+        sender_ids.update(x.sender_id for x in screenings if x.sender_id)
         screening_ids = {x.id for x in screenings}
+        report.screening_links_deleted = s.execute(delete(ScreeningLink).where(or_(
+            ScreeningLink.screening_id.in_(sorted(screening_ids)), ScreeningLink.sender_id.in_(sorted(sender_ids)),
+            *contact_links))).rowcount or 0
 
         for b in bookings:
             b.name = b.phone = b.email = None
@@ -182,9 +206,45 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
                     or (email_norm and (p.get("email") or "").lower() == email_norm)):
                 event.payload = _redact(p)
                 report.outbox_redacted += 1
+            elif any(h.get("screening_id") in screening_ids for h in p.get("history") or []):
+                # another client's event (a held booking, a review) quoting an erased screening
+                event.payload = {**p, "history": [h for h in p["history"]
+                                                  if h.get("screening_id") not in screening_ids]}
+                report.outbox_redacted += 1
     report.sender_ids = sorted(sender_ids)
-    report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, sender_ids)
+    if include_tracker:
+        report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, sender_ids)
+    else:
+        report.tracker = "left to the caller"
     return report
+
+
+@dataclass(frozen=True)
+class ConversationRecords:
+    """What the clinic database holds that one conversation created: its
+    pre-screens, bookings and call-back requests (never another chat's,
+    even when bound to it: the chat cannot prove it is the same person)."""
+
+    screenings: List[Dict[str, Any]]
+    bookings: List[BookingRecord]
+    callbacks: List[CallbackRecord]
+
+
+def conversation_records(store: BookingStore, sender_id: str) -> ConversationRecords:
+    """For "what do you know about me?": exactly what :func:`erase` with this
+    ``sender_id`` removes from the clinic database."""
+    with store.session() as s:
+        screenings = [
+            {"outcome": x.outcome, "reasons": list(x.reasons or []), "created_at": x.created_at,
+             "retain_until": x.retain_until}
+            for x in s.execute(select(Screening).where(Screening.sender_id == sender_id)
+                               .order_by(Screening.created_at, Screening.id)).scalars()]
+        bookings = [store._record(b) for b in s.execute(
+            select(Booking).where(Booking.sender_id == sender_id).order_by(Booking.start_at)).scalars()]
+        callbacks = [CallbackRecord(c.id, c.name, c.phone, c.best_time, c.reason, c.sender_id, c.created_at)
+                     for c in s.execute(select(Callback).where(Callback.sender_id == sender_id)
+                                        .order_by(Callback.created_at)).scalars()]
+    return ConversationRecords(screenings, bookings, callbacks)
 
 
 def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
@@ -195,6 +255,10 @@ def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
     report = Report()
     screening_cut = now - dt.timedelta(days=r.screening_days)
     with store.session() as s, s.begin():
+        expired = select(Screening.id).where(Screening.retain_until < now)
+        report.screening_links_deleted = s.execute(
+            delete(ScreeningLink).where(ScreeningLink.screening_id.in_(expired))
+            .execution_options(synchronize_session=False)).rowcount or 0
         report.screenings_deleted = s.execute(
             delete(Screening).where(Screening.retain_until < now)).rowcount or 0
         report.bookings_screening_cleared = s.execute(
@@ -226,9 +290,16 @@ def save_screening(store: BookingStore, sender_id: Optional[str], outcome: str,
     return store.save_screening(sender_id, outcome, reasons, answers, now=now, retain_days=retain_days)
 
 
-def review_queue(store: BookingStore, include_reviewed: bool = False) -> List[Dict[str, Any]]:
-    """Non-ok screenings for the therapists, oldest first."""
-    return store.review_queue(include_reviewed=include_reviewed)
+def review_queue(store: BookingStore, include_reviewed: bool = False,
+                 now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+    """Non-ok screenings for the therapists, oldest first, each with the
+    client's history (their other pre-screens still kept)."""
+    return store.review_queue(include_reviewed=include_reviewed, now=now)
+
+
+def held_bookings(store: BookingStore, now: Optional[dt.datetime] = None) -> List[Dict[str, Any]]:
+    """Bookings held for a therapist's review, with the client's history."""
+    return store.held_bookings(now=now)
 
 
 # --------------------------------------------------------------------------- #
@@ -259,7 +330,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     who.add_argument("--email")
     p_purge = sub.add_parser("purge", help="delete what is past the retention periods")
     p_purge.add_argument("--now", help="ISO time to purge as of (default: now)")
-    sub.add_parser("review", help="list non-ok screenings awaiting review")
+    p_review = sub.add_parser("review", help="list non-ok screenings and held bookings awaiting review")
+    p_review.add_argument("--now", help="ISO time the history is as of (default: now)")
     args = parser.parse_args(argv)
 
     profile = load_profile(args.profile)
@@ -273,7 +345,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             report = purge(store, profile, _parse_now(args.now), tracker_url=args.tracker_url)
             print(json.dumps(report.to_dict(), indent=2))
         else:
-            print(json.dumps(review_queue(store), indent=2, default=str))
+            now = _parse_now(args.now)
+            print(json.dumps({"screenings": review_queue(store, now=now),
+                              "held_bookings": held_bookings(store, now=now)}, indent=2, default=str))
     finally:
         store.close()
     return 0

@@ -161,3 +161,19 @@ def texts(replies: list[dict[str, Any]]) -> str:
 
 def buttons(replies: list[dict[str, Any]]) -> list[str]:
     return [b["payload"] for r in replies for b in r.get("buttons") or []]
+
+
+def set_slots(assistant: Assistant, sender: str, slots: dict[str, Any]) -> None:
+    """Starts a conversation with a finished pre-screen, through Rasa's HTTP
+    API (for tests about what comes after it)."""
+    # the session start first: the tracker store orders events by timestamp,
+    # and a session started after these slots would reset them
+    events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
+              {"event": "action", "name": "action_listen"}]
+    events += [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
+    req = urllib.request.Request(
+        f"{assistant.url}/conversations/{sender}/tracker/events?token={assistant.token}",
+        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 200

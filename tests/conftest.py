@@ -21,6 +21,15 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def no_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """A second assistant whose clinic database cannot be opened."""
+    running = start_assistant(Path(tmp_path_factory.mktemp("no-db")),
+                              {"CLINIC_DB_URL": "sqlite:////dev/null/unwritable/clinic.db"})
+    yield running
+    running.stop()
+
+
 # A real PostgreSQL server (scripts/pg_test_server.sh), started once for the
 # tests that need one. Set CLINIC_SKIP_PG=1 to skip them; otherwise a server
 # that cannot be installed or started fails those tests.

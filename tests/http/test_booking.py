@@ -12,10 +12,7 @@ expecting a particular time.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import urllib.request
-from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
@@ -24,7 +21,7 @@ from clinic_core.availability import free_slots
 from clinic_core.booking_store import BookingStore, utcnow
 from clinic_core.dates import parse_date_request
 from clinic_core.profile import load_profile
-from tests.assistant import Assistant, buttons, new_sender, start_assistant, texts
+from tests.assistant import Assistant, buttons, new_sender, set_slots, texts
 
 YES, NO = "/affirm", "/deny"
 SERVICE_QUESTION = "body massage or a facial massage"
@@ -85,22 +82,6 @@ def ambiguous_date(assistant: Assistant) -> str:
             if a != b and parse_date_request(text, now, profile).problem == "ambiguous":
                 return text
     raise AssertionError("no ambiguous day/month today")
-
-
-def set_slots(assistant: Assistant, sender: str, slots: dict[str, Any]) -> None:
-    """Starts a conversation with a finished pre-screen, through Rasa's HTTP
-    API (for tests about what comes after it)."""
-    # the session start first: the tracker store orders events by timestamp,
-    # and a session started after these slots would reset them
-    events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
-              {"event": "action", "name": "action_listen"}]
-    events += [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
-    req = urllib.request.Request(
-        f"{assistant.url}/conversations/{sender}/tracker/events?token={assistant.token}",
-        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as r:
-        assert r.status == 200
 
 
 def screened_ok(assistant: Assistant, sender: str, service: str = "body") -> None:
@@ -346,7 +327,8 @@ def test_modify_outcome_books_with_its_reasons(assistant: Assistant, clinic: Boo
     outcome = screen(assistant, sender, "hi, I'm 20 weeks pregnant, can I book a massage?",
                      answers={"complication": "no complications", "how many weeks": "20 weeks, no complications"})
     assert assistant.slot(sender, "screening_outcome") == "modify", texts(outcome)
-    reference = book_by_buttons(assistant, sender, name="Maria Lopez")
+    # her own phone: a modify outcome binds the phone it books with (tests/http/test_binding.py)
+    reference = book_by_buttons(assistant, sender, name="Maria Lopez", phone="07911 222333")
     booking = clinic.get(reference)
     assert booking.screening_outcome == "modify" and "pregnancy" in booking.screening_reasons
     payload = events_of(clinic, "booking.created", reference)[0].payload
@@ -465,15 +447,6 @@ def test_personal_data_is_not_logged(assistant: Assistant) -> None:
     logs = "".join(p.read_text(errors="replace") for p in assistant.workdir.glob("*.log"))
     for secret in ("Jane Smith", "07911", "7911123456", "jane.smith@example.com", "pregnan"):
         assert secret not in logs, secret
-
-
-@pytest.fixture(scope="module")
-def no_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    """A second assistant whose clinic database cannot be opened."""
-    running = start_assistant(Path(tmp_path_factory.mktemp("no-db")),
-                              {"CLINIC_DB_URL": "sqlite:////dev/null/unwritable/clinic.db"})
-    yield running
-    running.stop()
 
 
 def test_database_down_gets_an_apology(no_database: Assistant) -> None:

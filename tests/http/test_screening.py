@@ -193,3 +193,21 @@ def test_no_health_data_or_names_in_the_logs(assistant: Assistant) -> None:
     logs = "\n".join(p.read_text(errors="replace") for p in assistant.workdir.glob("*.log"))
     for secret in ("Xarelto", "xarelto", "pre-eclampsia", "31 weeks", "heart rhythm"):
         assert secret not in logs, f"{secret!r} found in the logs"
+
+
+@pytest.mark.parametrize("stops_booking", [True, False])
+def test_when_the_outcome_cannot_be_saved_the_client_is_told_the_truth(
+        no_database: Assistant, stops_booking: bool) -> None:
+    """Database down: the client must not read that a therapist will look over
+    answers that were never saved (issue 12, item 8)."""
+    sender = new_sender()
+    start(no_database, sender)
+    answers = [NO, NO, "body", NO, NO, NO, NO]
+    answers.append("yes I had a knee operation 3 weeks ago" if stops_booking else NO)
+    reply = converse(no_database, sender, answers)[-1]
+    while "Is that right?" not in reply:
+        reply = texts(no_database.send(sender, NO))
+    final = texts(no_database.send(sender, YES))
+    assert ("check with your doctor" in final) is stops_booking, final
+    assert "couldn't save your answers" in final and "+44 20 7946 0321" in final, final
+    assert "therapist will look over" not in final.lower(), final

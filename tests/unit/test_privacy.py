@@ -218,3 +218,16 @@ def test_against_rasa_sql_tracker_store(tmp_path, store, monkeypatch):
     report = privacy.purge(store, PROFILE, dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31),
                            tracker_url=f"sqlite:///{path}")
     assert report.tracker_events_deleted == 2 and tracker_senders(path) == []
+
+
+def test_conversation_records_are_what_erasing_that_chat_removes(store, clinic):
+    records = privacy.conversation_records(store, "jane-chat-1")
+    assert [b.reference for b in records.bookings] == [clinic["jane1"].reference]
+    assert [(x["outcome"], x["reasons"]) for x in records.screenings] == [("modify", ["varicose_veins"])]
+    assert records.callbacks == []  # Jane's call-back came from another chat
+    assert [c.best_time for c in privacy.conversation_records(store, "jane-chat-3").callbacks] == ["evening"]
+    report = privacy.erase(store, sender_id="jane-chat-1", include_tracker=False, now=NOW)
+    assert report.tracker == "left to the caller"
+    assert tracker_senders(clinic["tracker_path"]).count("jane-chat-1") == 2  # the tracker store's job then
+    after = privacy.conversation_records(store, "jane-chat-1")
+    assert (after.bookings, after.screenings, after.callbacks) == ([], [], [])

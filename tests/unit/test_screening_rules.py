@@ -119,9 +119,7 @@ def test_recognised_phrases(phrase, cid):
 
 def test_messages_wording():
     m = RULES.messages
-    for number in ("112", "999", "911"):
-        assert number in m["emergency"]
-    assert "do not wait" in m["emergency"].lower()
+    assert "emergency" not in m  # the domain's utter_emergency (tests/unit/test_emergency.py)
     assert "check with your doctor, midwife or specialist" in m["clearance"]
     assert "therapist can call" in m["clearance"]
     assert "not a clinician" in m["opening"]
@@ -199,10 +197,10 @@ BROKEN = [
      ["conditions[cancer].recognise.terms", "must be lower-case"]),
     ("bruxism_as_contraindication", _m(lambda d: _cond(d, "tmj_acute")["recognise"]["terms"].append("bruxism")),
      ["conditions[tmj_acute].recognise", "'bruxism' is listed under not_contraindications"]),
-    ("missing_message", _m(lambda d: d["messages"].pop("emergency")),
-     ["messages.emergency", "is missing"]),
-    ("emergency_without_999", _m(lambda d: d["messages"].update(emergency="Call 112 or 911 now.")),
-     ["messages.emergency", "999"]),
+    ("missing_message", _m(lambda d: d["messages"].pop("opening")),
+     ["messages.opening", "is missing"]),
+    ("emergency_wording_belongs_to_the_domain", _m(lambda d: d["messages"].update(emergency="Call 999 now.")),
+     ["messages.emergency", "utter_emergency"]),
     ("clearance_wording", _m(lambda d: d["messages"].update(clearance="Get permission from your doctor.")),
      ["messages.clearance", "check with"]),
     ("consent_without_retention", _m(lambda d: d["messages"].update(consent="We keep it for a while. OK?")),

@@ -453,3 +453,40 @@ def test_sqlite_file_runs_in_wal_mode_and_postgresql_pre_pings(ours: ClinicSQLTr
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     else:
         assert ours.engine.pool._pre_ping is True
+
+
+# --- "forget me" ------------------------------------------------------------------
+
+def test_a_turn_that_erased_the_client_leaves_no_row_of_the_conversation(
+        ours: ClinicSQLTrackerStore) -> None:
+    """The erasure runs in an action in the middle of the turn and Rasa saves
+    the tracker afterwards: that save must not write the conversation back."""
+    from channels.sql_tracker_store import ERASED_SLOT
+
+    clock = Clock()
+    tracker = tracker_of("forget-me", conversation(clock))
+    run(ours.save(tracker))
+    run(ours.save(tracker_of("someone-else", conversation(Clock()))))
+    tracker = run(ours.retrieve("forget-me"))
+    extended(tracker, greet_turn(clock, text="forget me")[:1] + [
+        ActionExecuted("action_erase_my_data", timestamp=clock()),
+        BotUttered("Done: I've erased ...", timestamp=clock()),
+        SlotSet(ERASED_SLOT, True, timestamp=clock()),
+        ActionExecuted("action_listen", timestamp=clock()),
+    ])
+    run(ours.save(tracker))
+    assert rows(ours, "forget-me") == [] and run(ours.retrieve_full_tracker("forget-me")) is None
+    assert row_count(ours, "someone-else") == len(conversation(Clock()))
+    # the next message starts a new conversation, stored as usual
+    run(ours.save(tracker_of("forget-me", session_start(clock) + greet_turn(clock))))
+    assert [r[0] for r in rows(ours, "forget-me")][:2] == ["action", "session_started"]
+    assert ERASED_SLOT not in str(rows(ours, "forget-me"))
+
+
+def test_the_erased_slot_is_the_one_the_action_sets_and_the_domain_declares() -> None:
+    from actions.constants import SLOT_CONVERSATION_ERASED
+    from channels.sql_tracker_store import ERASED_SLOT
+
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+    assert ERASED_SLOT == SLOT_CONVERSATION_ERASED
+    assert ERASED_SLOT in [slot.name for slot in domain.slots]
