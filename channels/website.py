@@ -26,7 +26,6 @@ conversation while the browser keeps only the session id.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 import uuid
@@ -46,7 +45,6 @@ logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_HISTORY = 200
-MAX_METADATA_CHARS = 2000
 MAX_SOCKET_PAYLOAD = 64 * 1024  # bytes of one socket.io packet (engine.io's default is 1 MB)
 
 
@@ -196,16 +194,9 @@ class ClinicSocketIOInput(SocketIOInput):
                 logger.warning("socket.io message refused: rate limit")
                 await output.send_text_message(sender, SLOW_DOWN)
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata[:MAX_METADATA_CHARS])
-                except ValueError:
-                    metadata = {}
-            if not isinstance(metadata, dict) or len(json.dumps(metadata, default=str)) > MAX_METADATA_CHARS:
-                metadata = {}
-            message = UserMessage(
-                cap(data.get("message", "")), output, sender, input_channel=self.name(), metadata=metadata
+            message = UserMessage(  # metadata capped by answer_or_apologise
+                cap(data.get("message", "")), output, sender, input_channel=self.name(),
+                metadata=data.get(self.metadata_key),
             )
             await sio.emit("bot_typing", {"typing": True}, room=sender, namespace=namespace)
             try:
