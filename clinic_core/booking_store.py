@@ -286,6 +286,9 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # deleted and overwritten personal data is zeroed in the file, not
+            # left in free space (erasure, retention purges, cancellations)
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=60000")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
