@@ -27,6 +27,11 @@ def main() -> None:
                         "but loopback needs CLINIC_ACTION_TOKEN")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    from channels.logs import configure_json_logging, install_log_privacy
+
+    if (os.environ.get("CLINIC_LOG_FORMAT") or "json").lower() == "json":
+        configure_json_logging()  # as the Rasa server's: exceptions by their type, never a traceback
+    install_log_privacy()
 
     from channels.action_token import protect, refusal
 

@@ -9,7 +9,9 @@ Rasa's own server carries it (no second process, no second port):
 * JSON logs    one JSON object per line (CLINIC_LOG_FORMAT=json, the
                default; 'text' keeps Rasa's format), with no message text:
                the access log names the route pattern, not the path, so no
-               sender id or token from a URL reaches the log
+               sender id or token from a URL reaches the log; in either
+               format Rasa's warnings and events do not repeat a client's
+               words (channels/logs.py, install_log_privacy)
 * headers      nosniff, a referrer policy, and a strict CSP on the widget's
                own demo page
 * the action server's shared token (CLINIC_ACTION_TOKEN; channels/action_token.py)
@@ -36,7 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import action_token
-from channels.logs import configure_json_logging
+from channels.logs import configure_json_logging, install_log_privacy
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("clinic.access")
@@ -149,6 +151,7 @@ class ClinicEdge(InputChannel):
     def __init__(self) -> None:
         if (os.environ.get("CLINIC_LOG_FORMAT") or "json").lower() == "json":
             configure_json_logging()
+        install_log_privacy()  # in either format: no library repeats a client's words
         self._ready_cache: tuple[float, bool, str] = (0.0, False, "not checked")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

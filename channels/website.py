@@ -48,6 +48,12 @@ MAX_HISTORY = 200
 MAX_SOCKET_PAYLOAD = 64 * 1024  # bytes of one socket.io packet (engine.io's default is 1 MB)
 
 
+def _library_logger(name: str) -> logging.Logger:
+    library = logging.getLogger(name)
+    library.setLevel(logging.WARNING)
+    return library
+
+
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
@@ -132,6 +138,11 @@ class ClinicSocketIOInput(SocketIOInput):
             # would fail with a server error. Polling is ample for a chat.
             transports=["polling"],
             allow_upgrades=False,
+            # their own loggers at WARNING, through the project's handlers: by
+            # default each adds a plain handler of its own, and at INFO
+            # engine.io logs the data of every packet (the client's words)
+            logger=_library_logger("socketio.server"),
+            engineio_logger=_library_logger("engineio.server"),
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
