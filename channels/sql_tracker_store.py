@@ -45,11 +45,25 @@ Two deliberate differences: the PostgreSQL schema check that Rasa's
 construction; and an error while decoding stored events propagates as that
 error, where Rasa's ``session_scope`` turns any ``ValueError`` (including a
 ``json`` decode error) into "schema not found" and exits the process.
+
+Off the event loop: Rasa 3.6's store is async in name only, its queries block
+the server's one event loop. With the SQLite file locked by another process
+for 10 s the whole server froze (``/healthz`` took 8 s). Here the queries of
+``retrieve`` and ``save`` run in database threads (clinic_core.db_threads).
+An SQLite file gets one thread (and connection) for reading and one for
+writing: in WAL mode readers never wait for the writer, and SQLite takes one
+writer at a time anyway (two writing threads would only wait on each other's
+locks); PostgreSQL gets four for both. The database gives up waiting for a lock after CLINIC_DB_TIMEOUT
+seconds (default 3; SQLite's busy timeout, PostgreSQL's lock_timeout) and the
+thread pool one second later; the error reaches the channel, which sends the
+apology (channels/rasa_patches.py, "apologise"), and the conversation goes on
+from where it was with the client's next message.
 """
 from __future__ import annotations
 
 import itertools
 import json
+import os
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Text
 
 import sqlalchemy as sa
@@ -57,14 +71,18 @@ from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from channels import rasa_patches
+from clinic_core.db_threads import DatabaseThreads, busy_timeout
 
 rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
 
 # Name of the bound parameter every statement below takes.
 SENDER = "sender"
+#: database threads for a server database (PostgreSQL; CLINIC_TRACKER_DB_THREADS);
+#: an SQLite file gets one reader and one writer
+SERVER_DB_THREADS = 4
 
 
 class EventStatements(NamedTuple):
@@ -141,29 +159,50 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         self._statements = build_statements(self.SQLEvent.__table__)
         with self.session_scope():  # Rasa's schema check (exits if the schema is missing)
             pass
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            self._readers = self._writers = DatabaseThreads(1, "tracker-db")  # its one connection
+        elif url.get_backend_name() == "sqlite":
+            self._readers = DatabaseThreads(1, "tracker-read")
+            self._writers = DatabaseThreads(1, "tracker-write")
+        else:
+            threads = int(os.environ.get("CLINIC_TRACKER_DB_THREADS") or SERVER_DB_THREADS)
+            self._readers = self._writers = DatabaseThreads(threads, "tracker-db")
 
     def _tune_engine(self) -> None:
         """Replaces the engine Rasa made, where measured to matter.
 
         SQLite file (the single-machine default): WAL mode with
-        synchronous=NORMAL and one kept connection. SQLAlchemy 1.4 opens and
+        synchronous=NORMAL and one kept connection per thread (the database
+        thread's, and one for Rasa's own calls). SQLAlchemy 1.4 opens and
         closes a file connection per session and SQLite fsyncs at every last
         close and commit: 4.3 ms per commit measured, against 0.01 ms here,
-        and Rasa's store runs on the event loop, so every conversation waits
-        for the disk. A crash loses no committed turn; a power cut may lose
-        the last few.
+        and every turn waits for its commit. A crash loses no committed turn;
+        a power cut may lose the last few. A lock held by another process is
+        waited for CLINIC_DB_TIMEOUT seconds (SQLite's busy timeout).
+
+        SQLite in memory (tests): one connection, shared with the database
+        thread (each connection would be a database of its own).
 
         PostgreSQL: `pool_pre_ping`, so that after a database restart a dead
         pooled connection is replaced before use instead of failing a turn
-        (one `SELECT 1` per checkout).
+        (one `SELECT 1` per checkout), and lock_timeout = CLINIC_DB_TIMEOUT.
         """
         url = self.engine.url
         backend = url.get_backend_name()
+        wait = busy_timeout()
         if backend == "sqlite" and url.database not in (None, "", ":memory:"):
-            engine = sa.create_engine(url, poolclass=SingletonThreadPool)
+            engine = sa.create_engine(url, poolclass=SingletonThreadPool, connect_args={"timeout": wait})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         elif backend == "postgresql":
-            engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            kwargs = create_engine_kwargs(url)
+            options = " ".join(filter(None, [(kwargs.get("connect_args") or {}).get("options"),
+                                             f"-c lock_timeout={int(wait * 1000)}"]))
+            kwargs["connect_args"] = {**(kwargs.get("connect_args") or {}), "options": options}
+            engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        elif backend == "sqlite":
+            engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            self.Base.metadata.create_all(engine)
         else:
             return
         self.engine.dispose()
@@ -173,9 +212,10 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
-        """One ``SELECT data`` instead of an ORM query; ``None`` when there are no
-        events (as Rasa does)."""
-        serialised = self._fetch_serialised_events(sender_id, fetch_events_from_all_sessions)
+        """One ``SELECT data`` instead of an ORM query, in a database thread;
+        ``None`` when there are no events (as Rasa does)."""
+        serialised = await self._readers.run(self._fetch_serialised_events, sender_id,
+                                             fetch_events_from_all_sessions)
         if not (self.domain and serialised):
             return None  # a new conversation (Rasa's store logs the sender id here; a
             # WhatsApp sender id is a phone number, so this store logs nothing)
@@ -190,9 +230,14 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Streams new events to the event broker (as Rasa does), then, in one
-        transaction, counts the stored events of the latest session and inserts
-        the tracker's events after that many with one executemany ``INSERT``."""
+        transaction in a database thread, counts the stored events of the latest
+        session and inserts the tracker's events after that many with one
+        executemany ``INSERT``."""
         await self.stream_events(tracker)
+        if tracker.events:  # a new conversation's first save has nothing to write: no need to queue
+            await self._writers.run(self._insert_new_events, tracker)
+
+    def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
         with self.engine.begin() as conn:
             stored = self._count_session_events(conn, tracker.sender_id)
             rows = self._rows_to_insert(tracker, stored)
