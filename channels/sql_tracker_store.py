@@ -46,25 +46,35 @@ construction; and an error while decoding stored events propagates as that
 error, where Rasa's ``session_scope`` turns any ``ValueError`` (including a
 ``json`` decode error) into "schema not found" and exits the process.
 
-Off the event loop: Rasa 3.6's store is async in name only, its queries block
-the server's one event loop. With the SQLite file locked by another process
-for 10 s the whole server froze (``/healthz`` took 8 s). Here the queries of
-``retrieve`` and ``save`` run in database threads (clinic_core.db_threads).
-An SQLite file gets one thread (and connection) for reading and one for
-writing: in WAL mode readers never wait for the writer, and SQLite takes one
-writer at a time anyway (two writing threads would only wait on each other's
-locks); PostgreSQL gets four for both. The database gives up waiting for a lock after CLINIC_DB_TIMEOUT
-seconds (default 3; SQLite's busy timeout, PostgreSQL's lock_timeout) and the
-thread pool one second later; the error reaches the channel, which sends the
-apology (channels/rasa_patches.py, "apologise"), and the conversation goes on
-from where it was with the client's next message.
+Never waiting on the event loop: Rasa 3.6's store is async in name only, its
+queries block the server's one event loop. With the SQLite file locked by
+another process for 10 s the whole server froze (``/healthz`` took 8 s).
+
+* SQLite file: each query is first tried on the event loop with a connection
+  that never waits (busy timeout 0). That is the normal case, at the speed
+  measured before: in WAL mode a read never waits for a writer, and the
+  server is the database's only writer. Only when SQLite answers "locked"
+  (another process holds it: the privacy CLI, a backup, an attack) does the
+  query go to a database thread (clinic_core.db_threads; one for reading, one
+  for writing, each with its own connection) and wait there. Always using the
+  threads cost 35% more CPU per turn and 26% of the throughput at 16
+  conversations (measured: README, issue 12): Python threads fight over the
+  GIL with a busy event loop.
+* PostgreSQL: every query in one of four database threads (network round
+  trips would block the loop).
+
+The database gives up waiting for a lock after CLINIC_DB_TIMEOUT seconds
+(default 3; SQLite's busy timeout, PostgreSQL's lock_timeout) and the thread
+one second later; the error reaches the channel, which sends the apology
+(channels/rasa_patches.py, "apologise"), and the conversation goes on from
+where it was with the client's next message.
 """
 from __future__ import annotations
 
 import itertools
 import json
 import os
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Text
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -159,6 +169,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         self._statements = build_statements(self.SQLEvent.__table__)
         with self.session_scope():  # Rasa's schema check (exits if the schema is missing)
             pass
+        self._no_wait = self._no_wait_engine()
         url = self.engine.url
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
             self._readers = self._writers = DatabaseThreads(1, "tracker-db")  # its one connection
@@ -209,36 +220,58 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         self.engine = engine
         self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
 
+    def _no_wait_engine(self) -> Optional[sa.engine.Engine]:
+        """SQLite file: an engine like ``self.engine`` whose connection never
+        waits for a lock, for the event loop's first try (module docstring)."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        engine = sa.create_engine(url, poolclass=SingletonThreadPool, connect_args={"timeout": 0})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    async def _without_waiting(self, threads: DatabaseThreads, query: Callable[..., Any], *args: Any) -> Any:
+        """``query(engine, *args)``: on the loop when SQLite can answer at once,
+        else (locked, or PostgreSQL) in a database thread, waiting up to the bound."""
+        if self._no_wait is not None:
+            try:
+                return query(self._no_wait, *args)
+            except sa.exc.OperationalError as error:
+                if "locked" not in str(error.orig):  # SQLITE_BUSY / SQLITE_LOCKED
+                    raise
+        return await threads.run(query, self.engine, *args)
+
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
-        """One ``SELECT data`` instead of an ORM query, in a database thread;
-        ``None`` when there are no events (as Rasa does)."""
-        serialised = await self._readers.run(self._fetch_serialised_events, sender_id,
-                                             fetch_events_from_all_sessions)
+        """One ``SELECT data`` instead of an ORM query, never waiting on the
+        loop; ``None`` when there are no events (as Rasa does)."""
+        serialised = await self._without_waiting(self._readers, self._fetch_serialised_events, sender_id,
+                                                 fetch_events_from_all_sessions)
         if not (self.domain and serialised):
             return None  # a new conversation (Rasa's store logs the sender id here; a
             # WhatsApp sender id is a phone number, so this store logs nothing)
         events = [json.loads(data) for data in serialised]
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    def _fetch_serialised_events(self, sender_id: Text, all_sessions: bool) -> List[Text]:
+    def _fetch_serialised_events(self, engine: sa.engine.Engine, sender_id: Text, all_sessions: bool) -> List[Text]:
         """The ``data`` column of the sender's events (latest session or all), by id."""
         statement = self._statements.all_events if all_sessions else self._statements.session_events
-        with self.engine.connect() as conn:
+        with engine.connect() as conn:
             return conn.execute(statement, {SENDER: sender_id}).scalars().all()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Streams new events to the event broker (as Rasa does), then, in one
-        transaction in a database thread, counts the stored events of the latest
-        session and inserts the tracker's events after that many with one
-        executemany ``INSERT``."""
+        transaction that never waits on the loop, counts the stored events of
+        the latest session and inserts the tracker's events after that many
+        with one executemany ``INSERT``."""
         await self.stream_events(tracker)
-        if tracker.events:  # a new conversation's first save has nothing to write: no need to queue
-            await self._writers.run(self._insert_new_events, tracker)
+        if tracker.events:  # a new conversation's first save has nothing to write
+            await self._without_waiting(self._writers, self._insert_new_events, tracker)
 
-    def _insert_new_events(self, tracker: DialogueStateTracker) -> None:
-        with self.engine.begin() as conn:
+    def _insert_new_events(self, engine: sa.engine.Engine, tracker: DialogueStateTracker) -> None:
+        """One transaction; a failure (locked) rolls all of it back, so it can be tried again."""
+        with engine.begin() as conn:
             stored = self._count_session_events(conn, tracker.sender_id)
             rows = self._rows_to_insert(tracker, stored)
             if rows:  # an empty parameter list would insert one row of defaults

@@ -511,3 +511,22 @@ def test_a_locked_database_fails_the_save_within_the_bound_without_blocking_the_
     assert error is not None and seconds < 0.5 + 1.0 + 0.5, (error, seconds)
     assert ticks >= 20, ticks  # the loop ran ~every 10 ms while the save waited
     assert [e.get("text") for e in as_dicts(run(store.retrieve("locked"))) if e["event"] == "user"] == ["hi"]
+
+
+def test_an_unlocked_sqlite_file_is_read_and_written_without_a_thread(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The normal case stays as fast as it was measured: no thread hop (the
+    threads are only for a file another process has locked)."""
+    from clinic_core.db_threads import DatabaseThreads
+
+    async def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a database thread was used for an unlocked SQLite file")
+
+    store = ClinicSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    monkeypatch.setattr(DatabaseThreads, "run", no_thread)
+    try:
+        tracker = DialogueStateTracker.from_events("fast", [ActionExecuted("action_listen"), UserUttered("hi")])
+        run(store.save(tracker))
+        assert [e["event"] for e in as_dicts(run(store.retrieve("fast")))] == ["action", "user"]
+    finally:
+        store.engine.dispose()
