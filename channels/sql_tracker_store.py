@@ -58,8 +58,8 @@ another process for 10 s the whole server froze (``/healthz`` took 8 s).
   query go to a database thread (clinic_core.db_threads; one for reading, one
   for writing, each with its own connection) and wait there. Always using the
   threads cost 35% more CPU per turn and 26% of the throughput at 16
-  conversations (measured: README, issue 12): Python threads fight over the
-  GIL with a busy event loop.
+  conversations (measured side by side for issue 12, item 5): the threads
+  fight a busy event loop for the GIL.
 * PostgreSQL: every query in one of four database threads (network round
   trips would block the loop).
 
