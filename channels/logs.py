@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -122,7 +123,8 @@ def _log_warning(message: Any, category: type, filename: str, lineno: int,
 
 
 def _withhold_echo(record: logging.LogRecord) -> None:
-    if not ECHOES or record.levelno < logging.INFO:
+    """Cuts a record that matches ECHOES after the pattern's first group."""
+    if record.levelno < logging.INFO:
         return
     try:
         message = record.getMessage()
@@ -146,8 +148,6 @@ def _withhold_structlog_values(_logger: Any, _method: str, event: Dict[str, Any]
     elif isinstance(exc_info, tuple) and exc_info and exc_info[0] is not None:
         exc_types.append(exc_info[0].__name__)
     elif exc_info:
-        import sys
-
         current = sys.exc_info()[0]
         if current is not None:
             exc_types.append(current.__name__)
