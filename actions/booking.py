@@ -68,7 +68,7 @@ from actions.handoff import (
     take_note,
     wants_to_stop,
 )
-from actions.store import store
+from actions.store import db
 from clinic_core.availability import Slot, free_slots
 from clinic_core.booking_store import (
     ACTIVE_STATUSES,
@@ -349,8 +349,8 @@ def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, ques
     return [SlotSet(SLOT_NOTE, None)] if pending else []
 
 
-def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, when_slot: str,
-             service_id: str, minutes: int) -> list[EventType]:
+async def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, when_slot: str,
+                   service_id: str, minutes: int) -> list[EventType]:
     """Offers the free slots nearest to the wish as buttons."""
     pending = take_note(tracker, slot)
     events: list[EventType] = [SlotSet(SLOT_NOTE, None)] if pending else []
@@ -358,7 +358,7 @@ def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, when
                                                                            content.profile())
     p = content.profile()
     try:
-        slots = free_slots(p, store(), service_id, int(minutes), request, now(), limit=5)
+        slots = await db(lambda s: free_slots(p, s, service_id, int(minutes), request, now(), limit=5))
     except Exception as error:  # noqa: BLE001 - database down: apologise and end the form
         logger.error("free slots unavailable: %s", type(error).__name__)
         dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
@@ -442,7 +442,7 @@ class ActionBook(Action):
                 buttons=[CALL_BUTTON],
             )
             return closed
-        if not store_is_up():
+        if not await store_is_up():
             dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
             return closed
         # booking_allowed=true: a rule opens booking_form next
@@ -780,8 +780,8 @@ class ActionAskBookingSlot(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return ask_pick(dispatcher, tracker, SLOT_SLOT, SLOT_WHEN, tracker.get_slot(SLOT_SERVICE),
-                        tracker.get_slot(SLOT_MINUTES))
+        return await ask_pick(dispatcher, tracker, SLOT_SLOT, SLOT_WHEN, tracker.get_slot(SLOT_SERVICE),
+                              tracker.get_slot(SLOT_MINUTES))
 
 
 class ActionAskBookingName(_AskBooking):
@@ -845,12 +845,12 @@ class ActionBookingSubmit(Action):
                                      buttons=[CALL_BUTTON])
             return reset_booking()
         try:
-            record = store().book(
+            record = await db(lambda s: s.book(
                 slot, name=tracker.get_slot(SLOT_NAME), phone=tracker.get_slot(SLOT_PHONE),
                 email=tracker.get_slot(SLOT_EMAIL), screening_outcome=outcome,
                 screening_reasons=[str(r) for r in tracker.get_slot(SLOT_SCREENING_REASONS) or []],
                 sender_id=tracker.sender_id,
-            )
+            ))
         except (SlotTaken, SlotUnavailable) as error:
             what = "that slot just went" if isinstance(error, SlotTaken) else "that time can no longer be booked"
             dispatcher.utter_message(text=f"Sorry, {what}. Here are the next free times.")
@@ -975,7 +975,7 @@ class ActionManageStart(Action):
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         events = reset_manage()
-        if not store_is_up():
+        if not await store_is_up():
             dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
             return events + [SlotSet(SLOT_STOP, True)]
         wanted = move_or_cancel(text) if not text.startswith("/") else None
@@ -1024,7 +1024,7 @@ class ValidateManageBookingForm(FormValidationAction):
             "message you got when you booked. What's yours? If you can't find it, call us on "
             f"{p.phone}.", [CALL_BUTTON])}
 
-    def validate_manage_contact(
+    async def validate_manage_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = answer_text(value, tracker)
@@ -1042,7 +1042,7 @@ class ValidateManageBookingForm(FormValidationAction):
             return {SLOT_M_CONTACT: None, SLOT_NOTE: note(SLOT_M_CONTACT, problem)}
         reference = tracker.get_slot(SLOT_M_REFERENCE)
         try:
-            record = store().find(reference or "", contact)
+            record = await db(lambda s: s.find(reference or "", contact))
         except BookingNotFound:
             attempts = int(tracker.get_slot(SLOT_M_ATTEMPTS) or 0) + 1
             if attempts >= MAX_FIND_ATTEMPTS:
@@ -1175,8 +1175,8 @@ class ActionAskManageSlot(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        return ask_pick(dispatcher, tracker, SLOT_M_SLOT, SLOT_M_WHEN, booking.get("service_id"),
-                        booking.get("minutes"))
+        return await ask_pick(dispatcher, tracker, SLOT_M_SLOT, SLOT_M_WHEN, booking.get("service_id"),
+                              booking.get("minutes"))
 
 
 class ActionAskManageConfirmed(_AskManage):
@@ -1216,11 +1216,11 @@ class ActionManageSubmit(Action):
         try:
             if action == "move":
                 new = slot_of(tracker.get_slot(SLOT_M_SLOT))
-                record = store().move(reference, contact, new)
+                record = await db(lambda s: s.move(reference, contact, new))
                 text = (f"Done: your booking {record.reference} is moved to {slot_title(new)}. "
                         "See you then!")
             else:
-                record = store().cancel(reference, contact)
+                record = await db(lambda s: s.cancel(reference, contact))
                 text = f"Done: your booking {record.reference} is cancelled."
             if record.late:
                 text += f"\nAs this was less than {p.policies.cancellation_notice_hours:g} hours before the " \

@@ -12,7 +12,7 @@ from actions.constants import SLOT_SCREENING_CONSENT, SLOT_SCREENING_OUTCOME, SL
 from actions.faq import faq_topic
 # contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
 from actions.handoff import contact_text  # noqa: F401
-from actions.store import store
+from actions.store import db
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ActionEmergency(Action):
     ) -> list[dict[str, Any]]:
         if tracker.get_slot(SLOT_SCREENING_CONSENT) is True:
             try:
-                store().save_screening(tracker.sender_id, "emergency", ["red_flag"], {})
+                await db(lambda s: s.save_screening(tracker.sender_id, "emergency", ["red_flag"], {}))
             except Exception as error:  # noqa: BLE001 - the slot still stops a booking here
                 logger.error("emergency outcome not saved: %s", type(error).__name__)
         return [

@@ -28,7 +28,7 @@ from rasa_sdk.types import DomainDict
 from actions import content
 from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
 from actions.faq import utter_faq
-from actions.store import store
+from actions.store import db
 from clinic_core.contact import InvalidContact, mask_phone, normalise_phone
 
 logger = logging.getLogger(__name__)
@@ -68,11 +68,11 @@ def db_apology() -> str:
     )
 
 
-def store_is_up() -> bool:
-    """Whether the clinic database answers (a cheap read)."""
+async def store_is_up() -> bool:
+    """Whether the clinic database answers (a cheap read, bounded: actions/store.py)."""
     try:
         start = datetime.now(timezone.utc)
-        store().busy(start, start + timedelta(minutes=1))
+        await db(lambda s: s.busy(start, start + timedelta(minutes=1)))
         return True
     except Exception as error:  # noqa: BLE001 - any storage failure
         logger.error("booking store unavailable: %s", type(error).__name__)
@@ -279,7 +279,7 @@ class ActionCallbackStart(Action):
     ) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = [SlotSet(SLOT_NOTE, None), SlotSet(SLOT_CALLBACK_NAME, None),
                                         SlotSet(SLOT_CALLBACK_PHONE, None), SlotSet(SLOT_CALLBACK_TIME, None)]
-        if not store_is_up():
+        if not await store_is_up():
             dispatcher.utter_message(text=db_apology())
             return events + [SlotSet(SLOT_STOP, True)]
         dispatcher.utter_message(
@@ -409,8 +409,8 @@ class ActionCallbackSubmit(Action):
         if tracker.get_slot(SLOT_STOP) or not (name and phone and best_time):
             return reset
         try:
-            store().request_callback(name, phone, best_time=best_time, reason=callback_reason(tracker),
-                                     sender_id=tracker.sender_id)
+            await db(lambda s: s.request_callback(name, phone, best_time=best_time, reason=callback_reason(tracker),
+                                                  sender_id=tracker.sender_id))
         except Exception as error:  # noqa: BLE001 - any storage failure: apologise, never hang
             logger.error("call-back request not saved: %s", type(error).__name__)
             dispatcher.utter_message(text=db_apology())

@@ -28,7 +28,7 @@ from rasa_sdk.types import DomainDict
 from actions import content
 from actions.booking import slot_title
 from actions.constants import SLOT_CONVERSATION_ERASED
-from actions.store import store
+from actions.store import db
 from clinic_core.availability import Slot
 from clinic_core.booking_store import ACTIVE_STATUSES, BookingRecord, utcnow
 from clinic_core.contact import mask_email, mask_phone
@@ -89,8 +89,8 @@ def erased_lines(domain: DomainDict, records: ConversationRecords) -> list[str]:
     return lines + [line(domain, "utter_erased_chat")]
 
 
-def _records(tracker: Tracker) -> ConversationRecords:
-    return conversation_records(store(), tracker.sender_id)
+async def _records(tracker: Tracker) -> ConversationRecords:
+    return await db(lambda s: conversation_records(s, tracker.sender_id))
 
 
 class ActionMyData(Action):
@@ -103,7 +103,7 @@ class ActionMyData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            records = _records(tracker)
+            records = await _records(tracker)
         except Exception as error:  # noqa: BLE001 - database down: say so, claim nothing
             logger.error("records not read: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_my_data_unavailable")
@@ -123,7 +123,7 @@ class ActionAskErase(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            records = _records(tracker)
+            records = await _records(tracker)
         except Exception as error:  # noqa: BLE001 - database down: nothing can be erased now
             logger.error("records not read: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_erase_unavailable")
@@ -148,8 +148,8 @@ class ActionEraseMyData(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            records = _records(tracker)
-            erase(store(), sender_id=tracker.sender_id, include_tracker=False)
+            records = await _records(tracker)
+            await db(lambda s: erase(s, sender_id=tracker.sender_id, include_tracker=False))
         except Exception as error:  # noqa: BLE001 - database down: nothing erased, and said so
             logger.error("erasure failed: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_erase_unavailable")

@@ -35,7 +35,7 @@ from actions.constants import (
 )
 from actions.handoff import contact_text
 from actions.faq import utter_faq
-from actions.store import store
+from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import session
 from clinic_core.screening.model import Reading
@@ -271,7 +271,7 @@ class ActionScreeningFinish(Action):
             SlotSet(SLOT_SCREENING_REASONS, list(result.reasons)),
             SlotSet(SLOT_SCREENING_ANSWER, None),
         ]
-        saved = self._save(tracker.sender_id, rules, state)
+        saved = await self._save(tracker.sender_id, rules, state)
         if result.outcome == "emergency":
             dispatcher.utter_message(response=RESPONSE_EMERGENCY)
             return events
@@ -289,17 +289,17 @@ class ActionScreeningFinish(Action):
         return events
 
     @staticmethod
-    def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
+    async def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
         """Writes the minimised record; a database outage is survivable (the
         client still gets their outcome)."""
         now = datetime.now(timezone.utc)
         record = session.stored_record(rules, state, now, content.profile().retention.screening_days)
         try:
-            store().save_screening(
+            await db(lambda s: s.save_screening(
                 sender_id, record["outcome"], record["reasons"],
                 {k: record[k] for k in ("service", "conditions", "answers", "rules_version")},
                 now=now,
-            )
+            ))
             return True
         except Exception as error:  # noqa: BLE001 - any storage failure
             logger.error("screening record not saved: %s", type(error).__name__)

@@ -3,19 +3,42 @@
 `rasa run actions` would start even with a broken rules file and fail on the
 first client; screening wrongly is worse than not starting, so we load and
 validate everything first and exit non-zero with the file's error.
+
+It listens on 127.0.0.1 unless told otherwise (--host, or SANIC_HOST), and
+refuses to listen anywhere else without CLINIC_ACTION_TOKEN
+(channels/action_token.py): rasa_sdk's default is every interface with no
+authentication, where one forged POST with a made-up tracker wrote a booking.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+
+DEFAULT_HOST = "127.0.0.1"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=5055)
+    parser.add_argument("--host", default=os.environ.get("SANIC_HOST") or DEFAULT_HOST,
+                        help="address to listen on (default $SANIC_HOST or 127.0.0.1); any address "
+                        "but loopback needs CLINIC_ACTION_TOKEN")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    from channels.logs import configure_json_logging, install_log_privacy
+
+    if (os.environ.get("CLINIC_LOG_FORMAT") or "json").lower() == "json":
+        configure_json_logging()  # as the Rasa server's: exceptions by their type, never a traceback
+    install_log_privacy()
+
+    from channels.action_token import protect, refusal
+
+    problem = refusal(args.host)
+    if problem:
+        print(f"action server not started: {problem}", file=sys.stderr)
+        sys.exit(2)
 
     from actions import content
 
@@ -28,8 +51,6 @@ def main() -> None:
     _use_local_domain_when_none_is_sent()
     from rasa_sdk import endpoint
 
-    from channels.action_token import protect
-
     create_app = endpoint.create_app
 
     def create_protected_app(*a, **kw):  # with CLINIC_ACTION_TOKEN set, only Rasa may call
@@ -38,6 +59,7 @@ def main() -> None:
         return app
 
     endpoint.create_app = create_protected_app
+    os.environ["SANIC_HOST"] = args.host  # rasa_sdk's run() takes the address from here only
     endpoint.run("actions", port=args.port)
 
 

@@ -6,6 +6,7 @@ Nothing here logs message text, sender ids, phone numbers or addresses.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -21,11 +22,16 @@ from channels.rest import APOLOGY, MAX_MESSAGE_CHARS
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "MAX_MESSAGE_CHARS", "RateLimiter", "RateLimits", "cap", "env", "env_list", "client_ip",
-    "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN", "answer_or_apologise",
+    "MAX_MESSAGE_CHARS", "MAX_METADATA_CHARS", "RateLimiter", "RateLimits", "cap", "capped_metadata", "env",
+    "env_list", "client_ip", "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN",
+    "answer_or_apologise",
 ]
 
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a few seconds and try again."
+#: metadata a client may attach to a message, as JSON characters. Rasa stores
+#: it with the message, with the session start and in a slot: 1 MB sent once
+#: became 4 MB in the tracker store and slowed every later turn of that sender.
+MAX_METADATA_CHARS = 2000
 
 
 def cap(text: Any) -> str:
@@ -33,6 +39,33 @@ def cap(text: Any) -> str:
     if not isinstance(text, str):
         return ""
     return text[:MAX_MESSAGE_CHARS]
+
+
+def capped_metadata(value: Any) -> Dict[str, Any]:
+    """A message's metadata as the tracker may store it: a JSON object (or its
+    text) of at most MAX_METADATA_CHARS characters, else nothing at all (a
+    cut object would be invalid, and nothing here needs big metadata)."""
+    if isinstance(value, str):
+        if len(value) > MAX_METADATA_CHARS:
+            return _dropped()
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    try:
+        size = len(json.dumps(value, default=str))
+    except (TypeError, ValueError):
+        return {}
+    return value if size <= MAX_METADATA_CHARS else _dropped()
+
+
+def _dropped() -> Dict[str, Any]:
+    logger.warning("message metadata over %d characters dropped", MAX_METADATA_CHARS)
+    return {}
 
 
 def env(name: str, credentials: Optional[Dict[str, Any]] = None, key: Optional[str] = None,
@@ -175,6 +208,9 @@ async def answer_or_apologise(on_new_message: Callable[[UserMessage], Awaitable[
                               message: UserMessage) -> bool:
     """Runs one turn; the client gets the apology when it failed or said nothing.
 
+    The one door of every channel into Rasa: the message's metadata is capped
+    here (capped_metadata), whatever the channel took it from.
+
     Every turn of this assistant answers something. A turn that raises (the
     tracker store away) or that sends nothing (a custom action failed, e.g.
     the action server is down, which Rasa only logs) would otherwise leave
@@ -182,6 +218,7 @@ async def answer_or_apologise(on_new_message: Callable[[UserMessage], Awaitable[
     error's type only, never the message.
     """
     output, sender, channel = message.output_channel, message.sender_id, message.input_channel
+    message.metadata = capped_metadata(message.metadata)  # every channel passes here
     replies = {"count": 0}
     send_response = output.send_response
 

@@ -9,10 +9,15 @@ Rasa's own server carries it (no second process, no second port):
 * JSON logs    one JSON object per line (CLINIC_LOG_FORMAT=json, the
                default; 'text' keeps Rasa's format), with no message text:
                the access log names the route pattern, not the path, so no
-               sender id or token from a URL reaches the log
+               sender id or token from a URL reaches the log; in either
+               format Rasa's warnings and events do not repeat a client's
+               words (channels/logs.py, install_log_privacy)
 * headers      nosniff, a referrer policy, and a strict CSP on the widget's
                own demo page
 * the action server's shared token (CLINIC_ACTION_TOKEN; channels/action_token.py)
+* a request size limit: Sanic's default is 100 MB; here MAX_REQUEST_BYTES
+  (256 kB) unless SANIC_REQUEST_MAX_SIZE says otherwise, so a 1 MB body gets
+  413 before any channel reads it
 """
 from __future__ import annotations
 
@@ -33,13 +38,17 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import action_token
-from channels.logs import configure_json_logging
+from channels.logs import configure_json_logging, install_log_privacy
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("clinic.access")
 
 WIDGET_DIR = Path(os.environ.get("CLINIC_WIDGET_DIR") or Path(__file__).resolve().parents[1] / "widget")
 SERVED_SUFFIXES = {".js", ".css", ".html", ".svg", ".png", ".txt", ".json"}
+#: the largest request body Rasa's server accepts, unless SANIC_REQUEST_MAX_SIZE
+#: is set: every channel's payload is far smaller (a message is cut at 4,000
+#: characters, metadata at 2,000, a socket.io packet at 64 kB)
+MAX_REQUEST_BYTES = 256 * 1024
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -88,6 +97,7 @@ class _EdgeBlueprint(Blueprint):
         if getattr(app.ctx, "clinic_edge_middleware", False):
             return
         app.ctx.clinic_edge_middleware = True
+        limit_request_size(app)
 
         async def started(request: Request) -> None:
             request.ctx.clinic_started = time.monotonic()
@@ -122,6 +132,13 @@ class _EdgeBlueprint(Blueprint):
         app.register_middleware(finished, "response")
 
 
+def limit_request_size(app: Sanic) -> None:
+    """Sanic reads the limit for each new connection from the app's config;
+    SANIC_REQUEST_MAX_SIZE (which Sanic loads itself) wins over ours."""
+    if "SANIC_REQUEST_MAX_SIZE" not in os.environ:
+        app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+
+
 class ClinicEdge(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -134,6 +151,7 @@ class ClinicEdge(InputChannel):
     def __init__(self) -> None:
         if (os.environ.get("CLINIC_LOG_FORMAT") or "json").lower() == "json":
             configure_json_logging()
+        install_log_privacy()  # in either format: no library repeats a client's words
         self._ready_cache: tuple[float, bool, str] = (0.0, False, "not checked")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, without personal data.
+"""Logs without personal data: one JSON object per line, and no line of a
+third-party library that repeats what a client wrote.
 
 Records carry the time, level, logger and message; `extra={"fields": {...}}`
 adds structured fields. What could carry personal data is left out:
@@ -8,6 +9,23 @@ adds structured fields. What could carry personal data is left out:
   their event name and description: Rasa adds the frame locals of an error,
   which hold slot values (see README);
 * tokens in URLs (?token=, ?access_token=) are masked.
+
+install_log_privacy() (both servers, whatever the format) withholds what the
+libraries themselves would repeat, found by reading Rasa 3.6, rasa_sdk 3.6,
+Sanic 21.12 and python-socketio 5.9 / engineio 4.7 at the levels the servers
+run (Rasa INFO, the action server WARNING) and by tests/channels/test_zz_logs.py:
+* Python warnings: Rasa reports a message starting with "/" that is not a
+  valid intent payload with a warning that quotes the whole message ("Failed
+  to parse arguments in line '/...'"), a payload's unknown intent, entity or
+  categorical slot value likewise. A warning is logged as its category, its
+  source line and its text up to the first quoted, bracketed or ": "-led
+  value;
+* structlog events' values (`user_text=...`, `slot_values=...`): withheld
+  before Rasa renders them, also when it prints to a terminal;
+* a few plain log lines that name the sender (a WhatsApp sender id is a phone
+  number) or a URL holding it: the value is withheld (ECHOES);
+* socket.io and engine.io log at WARNING: at INFO engine.io prints every
+  packet's data (channels/website.py).
 Run Rasa at INFO or WARNING in production: at DEBUG (-vv) Rasa itself prints
 message texts, and these filters cannot know every such line.
 """
@@ -16,12 +34,29 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
-from typing import Any
+import warnings
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 _TOKEN_IN_URL = re.compile(r"([?&](?:token|access_token|auth_token)=)[^&\s'\"]+", re.I)
-STRUCTLOG_KEYS = ("event", "event_info", "level")
+STRUCTLOG_KEYS = ("event", "event_info", "level", "exc_type")
 SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access", "sanic.server")
+WITHHELD = "[withheld]"
+
+#: plain log lines of the libraries that end in a sender id or a URL with one;
+#: group 1 is kept, the rest withheld
+ECHOES = (
+    # rasa.core.processor, at WARNING; a WhatsApp sender id is a phone number
+    re.compile(r"(Circuit breaker tripped\. Stopped predicting more actions for sender ).+", re.S),
+    # sanic.error: /conversations/<sender id>/... of the HTTP API
+    re.compile(r"(Exception occurred while handling uri: ).+", re.S),
+)
+#: where a warning's own words end and a value begins
+_VALUE_START = re.compile(r"""['"`{\[(<]|:\s""")
+#: structlog keys that describe the event, not the conversation
+_STRUCTLOG_KEPT = frozenset({"event", "event_info", "level", "timestamp", "logger", "exc_type"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -65,6 +100,96 @@ def _structlog_event(message: str) -> dict[str, Any] | None:
     if isinstance(exceptions, list):
         out["exc_type"] = ",".join(str(e.get("exc_type")) for e in exceptions if isinstance(e, dict))
     return out
+
+
+def warning_head(text: str) -> str:
+    """A warning's text up to its first value: "Failed to parse arguments in
+    line '/I'm pregnant...'" -> "Failed to parse arguments in line [withheld]"."""
+    text = str(text).strip()
+    first = text.splitlines()[0] if text else ""
+    value = _VALUE_START.search(first)
+    head = (first[:value.start()] if value else first).rstrip(" .,")
+    if value is None and first == text:
+        return head
+    return f"{head} {WITHHELD}" if head else WITHHELD
+
+
+def _log_warning(message: Any, category: type, filename: str, lineno: int,
+                 file: Any = None, line: Optional[str] = None) -> None:
+    """warnings.showwarning: into the logs, without the values."""
+    logging.getLogger("py.warnings").warning(
+        "%s: %s", getattr(category, "__name__", "Warning"), warning_head(str(message)),
+        extra={"fields": {"source": f"{Path(filename).name}:{lineno}"}})
+
+
+def _withhold_echo(record: logging.LogRecord) -> None:
+    """Cuts a record that matches ECHOES after the pattern's first group."""
+    if record.levelno < logging.INFO:
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string: left to the formatter
+        return
+    for pattern in ECHOES:
+        if pattern.search(message):
+            record.msg, record.args = pattern.sub(lambda m: m.group(1) + WITHHELD, message), ()
+            return
+
+
+def _withhold_structlog_values(_logger: Any, _method: str, event: Dict[str, Any]) -> Dict[str, Any]:
+    """A structlog processor (last before the renderer): the event's name and
+    description stay, its values (message text, slots, states) do not, and an
+    exception is named by its type (Rasa's renderers print tracebacks with
+    frame locals)."""
+    exc_types: List[str] = []
+    exc_info = event.pop("exc_info", None)
+    if isinstance(exc_info, BaseException):
+        exc_types.append(type(exc_info).__name__)
+    elif isinstance(exc_info, tuple) and exc_info and exc_info[0] is not None:
+        exc_types.append(exc_info[0].__name__)
+    elif exc_info:
+        current = sys.exc_info()[0]
+        if current is not None:
+            exc_types.append(current.__name__)
+    for item in event.pop("exception", None) or []:
+        if isinstance(item, dict) and item.get("exc_type"):
+            exc_types.append(str(item["exc_type"]))
+    for key in list(event):
+        if key not in _STRUCTLOG_KEPT:
+            event[key] = WITHHELD
+    if exc_types:
+        event["exc_type"] = ",".join(exc_types)
+    return event
+
+
+def install_log_privacy() -> None:
+    """Withholds what third-party libraries would repeat of a client's words
+    (module doc). Idempotent; call it once the library has set its logging up
+    (Rasa: when the channels are created; the action server: at start)."""
+    global _installed
+    if not _installed:
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _withhold_echo(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
+    warnings.showwarning = _log_warning
+    try:
+        import structlog
+    except ImportError:  # pragma: no cover - the action server without Rasa
+        return
+    # Rasa configured structlog at start-up and its loggers are cached with this
+    # very list: changed in place, so that every logger, cached or not, sees it
+    processors = structlog.get_config()["processors"]
+    if processors and _withhold_structlog_values not in processors:
+        processors.insert(len(processors) - 1, _withhold_structlog_values)  # before the renderer
+
+
+_installed = False
 
 
 def configure_json_logging() -> None:

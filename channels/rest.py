@@ -81,9 +81,9 @@ class ClinicRestInput(RestInput):
             if not limits.ip.allow(client_ip(request)) or not limits.sender.allow(sender):
                 logger.warning("REST message refused: rate limit")
                 return response.json({"error": "too many messages; wait a few seconds"}, status=429)
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            message = UserMessage(text, collector, sender, input_channel=self.name(),
+                                  metadata=body.get("metadata"))  # capped by answer_or_apologise
             if not await answer_or_apologise(on_new_message, message):
                 # only the apology: not half a turn's replies before it
                 return response.json([{"recipient_id": sender, "text": APOLOGY}])

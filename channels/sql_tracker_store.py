@@ -54,21 +54,47 @@ Two deliberate differences: the PostgreSQL schema check that Rasa's
 construction; and an error while decoding stored events propagates as that
 error, where Rasa's ``session_scope`` turns any ``ValueError`` (including a
 ``json`` decode error) into "schema not found" and exits the process.
+
+Never waiting on the event loop: Rasa 3.6's store is async in name only, its
+queries block the server's one event loop. With the SQLite file locked by
+another process for 10 s the whole server froze (``/healthz`` took 8 s).
+
+* SQLite file: each query is first tried on the event loop with a connection
+  that never waits (busy timeout 0). That is the normal case, at the speed
+  measured before: in WAL mode a read never waits for a writer, and the
+  server is the database's only writer. Only when SQLite answers "locked"
+  (another process holds it: the privacy CLI, a backup, an attack) does the
+  query go to a database thread (clinic_core.db_threads; one for reading, one
+  for writing, each with its own connection) and wait there. Always using the
+  threads cost 35% more CPU per turn and 26% of the throughput at 16
+  conversations (measured side by side for issue 12, item 5): the threads
+  fight a busy event loop for the GIL.
+* PostgreSQL: every query in one of four database threads (network round
+  trips would block the loop).
+
+The database gives up waiting for a lock after CLINIC_DB_TIMEOUT seconds
+(default 3; SQLite's busy timeout, PostgreSQL's lock_timeout) and the thread
+one second later; the error reaches the channel, which sends the apology
+(channels/rasa_patches.py, "apologise"), and the conversation goes on from
+where it was with the client's next message.
 """
 from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Text
+import os
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy.pool import SingletonThreadPool
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from channels import rasa_patches
+from clinic_core.db_threads import DatabaseThreads, busy_timeout
+from clinic_core.privacy import truncate_wal
 
 rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
 
@@ -78,6 +104,9 @@ SENDER = "sender"
 #: (domain/privacy.yml, actions/constants.py): this turn's save erases the
 #: conversation instead of storing it.
 ERASED_SLOT = "conversation_erased"
+#: database threads for a server database (PostgreSQL; CLINIC_TRACKER_DB_THREADS);
+#: an SQLite file gets one reader and one writer
+SERVER_DB_THREADS = 4
 
 
 class EventStatements(NamedTuple):
@@ -137,6 +166,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # "forget me": erased rows are zeroed in the file
     cursor.close()
 
 
@@ -156,68 +186,122 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         self._statements = build_statements(self.SQLEvent.__table__)
         with self.session_scope():  # Rasa's schema check (exits if the schema is missing)
             pass
+        self._no_wait = self._no_wait_engine()
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            self._readers = self._writers = DatabaseThreads(1, "tracker-db")  # its one connection
+        elif url.get_backend_name() == "sqlite":
+            self._readers = DatabaseThreads(1, "tracker-read")
+            self._writers = DatabaseThreads(1, "tracker-write")
+        else:
+            threads = int(os.environ.get("CLINIC_TRACKER_DB_THREADS") or SERVER_DB_THREADS)
+            self._readers = self._writers = DatabaseThreads(threads, "tracker-db")
 
     def _tune_engine(self) -> None:
         """Replaces the engine Rasa made, where measured to matter.
 
         SQLite file (the single-machine default): WAL mode with
-        synchronous=NORMAL and one kept connection. SQLAlchemy 1.4 opens and
+        synchronous=NORMAL and one kept connection per thread (the database
+        thread's, and one for Rasa's own calls). SQLAlchemy 1.4 opens and
         closes a file connection per session and SQLite fsyncs at every last
         close and commit: 4.3 ms per commit measured, against 0.01 ms here,
-        and Rasa's store runs on the event loop, so every conversation waits
-        for the disk. A crash loses no committed turn; a power cut may lose
-        the last few.
+        and every turn waits for its commit. A crash loses no committed turn;
+        a power cut may lose the last few. A lock held by another process is
+        waited for CLINIC_DB_TIMEOUT seconds (SQLite's busy timeout).
+
+        SQLite in memory (tests): one connection, shared with the database
+        thread (each connection would be a database of its own).
 
         PostgreSQL: `pool_pre_ping`, so that after a database restart a dead
         pooled connection is replaced before use instead of failing a turn
-        (one `SELECT 1` per checkout).
+        (one `SELECT 1` per checkout), and lock_timeout = CLINIC_DB_TIMEOUT.
         """
         url = self.engine.url
         backend = url.get_backend_name()
+        wait = busy_timeout()
         if backend == "sqlite" and url.database not in (None, "", ":memory:"):
-            engine = sa.create_engine(url, poolclass=SingletonThreadPool)
+            engine = sa.create_engine(url, poolclass=SingletonThreadPool, connect_args={"timeout": wait})
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         elif backend == "postgresql":
-            engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            kwargs = create_engine_kwargs(url)
+            options = " ".join(filter(None, [(kwargs.get("connect_args") or {}).get("options"),
+                                             f"-c lock_timeout={int(wait * 1000)}"]))
+            kwargs["connect_args"] = {**(kwargs.get("connect_args") or {}), "options": options}
+            engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        elif backend == "sqlite":
+            engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            self.Base.metadata.create_all(engine)
         else:
             return
         self.engine.dispose()
         self.engine = engine
         self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
 
+    def _no_wait_engine(self) -> Optional[sa.engine.Engine]:
+        """SQLite file: an engine like ``self.engine`` whose connection never
+        waits for a lock, for the event loop's first try (module docstring)."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        engine = sa.create_engine(url, poolclass=SingletonThreadPool, connect_args={"timeout": 0})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    async def _without_waiting(self, threads: DatabaseThreads, query: Callable[..., Any], *args: Any) -> Any:
+        """``query(engine, *args)``: on the loop when SQLite can answer at once,
+        else (locked, or PostgreSQL) in a database thread, waiting up to the bound."""
+        if self._no_wait is not None:
+            try:
+                return query(self._no_wait, *args)
+            except sa.exc.OperationalError as error:
+                if "locked" not in str(error.orig):  # SQLITE_BUSY / SQLITE_LOCKED
+                    raise
+        return await threads.run(query, self.engine, *args)
+
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
-        """One ``SELECT data`` instead of an ORM query; ``None`` when there are no
-        events (as Rasa does)."""
-        serialised = self._fetch_serialised_events(sender_id, fetch_events_from_all_sessions)
+        """One ``SELECT data`` instead of an ORM query, never waiting on the
+        loop; ``None`` when there are no events (as Rasa does)."""
+        serialised = await self._without_waiting(self._readers, self._fetch_serialised_events, sender_id,
+                                                 fetch_events_from_all_sessions)
         if not (self.domain and serialised):
             return None  # a new conversation (Rasa's store logs the sender id here; a
             # WhatsApp sender id is a phone number, so this store logs nothing)
         events = [json.loads(data) for data in serialised]
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    def _fetch_serialised_events(self, sender_id: Text, all_sessions: bool) -> List[Text]:
+    def _fetch_serialised_events(self, engine: sa.engine.Engine, sender_id: Text, all_sessions: bool) -> List[Text]:
         """The ``data`` column of the sender's events (latest session or all), by id."""
         statement = self._statements.all_events if all_sessions else self._statements.session_events
-        with self.engine.connect() as conn:
+        with engine.connect() as conn:
             return conn.execute(statement, {SENDER: sender_id}).scalars().all()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Streams new events to the event broker (as Rasa does), then, in one
-        transaction, counts the stored events of the latest session and inserts
-        the tracker's events after that many with one executemany ``INSERT``;
-        or, when this turn erased the client ("forget me"), deletes every row
-        of the sender and inserts nothing."""
+        transaction that never waits on the loop, counts the stored events of
+        the latest session and inserts the tracker's events after that many
+        with one executemany ``INSERT``; or, when this turn erased the client
+        ("forget me"), deletes every row of the sender and inserts nothing."""
         await self.stream_events(tracker)
-        with self.engine.begin() as conn:
+        if tracker.events:  # a new conversation's first save has nothing to write
+            await self._without_waiting(self._writers, self._insert_new_events, tracker)
+
+    def _insert_new_events(self, engine: sa.engine.Engine, tracker: DialogueStateTracker) -> None:
+        """One transaction; a failure (locked) rolls all of it back, so it can be tried again.
+        An erasure ends, as `privacy erase` does, by emptying SQLite's write-ahead
+        log, so the client's words leave the files at once."""
+        with engine.begin() as conn:
             stored = self._count_session_events(conn, tracker.sender_id)
-            if erased_in(tracker, stored):
+            erased = erased_in(tracker, stored)
+            if erased:
                 conn.execute(self._statements.delete_sender, {SENDER: tracker.sender_id})
-                return
-            rows = self._rows_to_insert(tracker, stored)
-            if rows:  # an empty parameter list would insert one row of defaults
-                conn.execute(self._statements.insert_event, rows)
+            else:
+                rows = self._rows_to_insert(tracker, stored)
+                if rows:  # an empty parameter list would insert one row of defaults
+                    conn.execute(self._statements.insert_event, rows)
+        if erased:
+            truncate_wal(engine)
 
     def _count_session_events(self, conn: sa.engine.Connection, sender_id: Text) -> int:
         """What Rasa's ``_additional_events`` counts: stored events of the latest session."""

@@ -26,7 +26,6 @@ conversation while the browser keeps only the session id.
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 import uuid
@@ -46,8 +45,13 @@ logger = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_HISTORY = 200
-MAX_METADATA_CHARS = 2000
 MAX_SOCKET_PAYLOAD = 64 * 1024  # bytes of one socket.io packet (engine.io's default is 1 MB)
+
+
+def _library_logger(name: str) -> logging.Logger:
+    library = logging.getLogger(name)
+    library.setLevel(logging.WARNING)
+    return library
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -134,6 +138,11 @@ class ClinicSocketIOInput(SocketIOInput):
             # would fail with a server error. Polling is ample for a chat.
             transports=["polling"],
             allow_upgrades=False,
+            # their own loggers at WARNING, through the project's handlers: by
+            # default each adds a plain handler of its own, and at INFO
+            # engine.io logs the data of every packet (the client's words)
+            logger=_library_logger("socketio.server"),
+            engineio_logger=_library_logger("engineio.server"),
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -196,16 +205,9 @@ class ClinicSocketIOInput(SocketIOInput):
                 logger.warning("socket.io message refused: rate limit")
                 await output.send_text_message(sender, SLOW_DOWN)
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata[:MAX_METADATA_CHARS])
-                except ValueError:
-                    metadata = {}
-            if not isinstance(metadata, dict) or len(json.dumps(metadata, default=str)) > MAX_METADATA_CHARS:
-                metadata = {}
-            message = UserMessage(
-                cap(data.get("message", "")), output, sender, input_channel=self.name(), metadata=metadata
+            message = UserMessage(  # metadata capped by answer_or_apologise
+                cap(data.get("message", "")), output, sender, input_channel=self.name(),
+                metadata=data.get(self.metadata_key),
             )
             await sio.emit("bot_typing", {"typing": True}, room=sender, namespace=namespace)
             try:

@@ -299,14 +299,22 @@ class OutboxRecord:
 # engine and schema
 # --------------------------------------------------------------------------- #
 
-def make_engine(url: str) -> Engine:
-    """An engine with safe SQLite settings (FKs on, BEGIN IMMEDIATE, busy timeout, WAL)."""
+#: how long a call waits for another connection's lock by default (the
+#: privacy CLI, the webhook dispatcher); the action server waits less
+#: (actions/store.py, clinic_core.db_threads)
+DEFAULT_BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def make_engine(url: str, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> Engine:
+    """An engine with safe SQLite settings (FKs on, BEGIN IMMEDIATE, busy
+    timeout, WAL); on PostgreSQL the same wait as its lock_timeout."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         in_memory = path in ("", ":memory:")
         if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 60, "check_same_thread": False})
+        engine = create_engine(url, future=True,
+                               connect_args={"timeout": busy_timeout, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -314,7 +322,10 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=60000")
+            # deleted and overwritten personal data is zeroed in the file, not
+            # left in free space (erasure, retention purges, cancellations)
+            cursor.execute("PRAGMA secure_delete=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
@@ -326,7 +337,8 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    connect_args = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"} if url.startswith("postgres") else {}
+    return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
 
 
 def alembic_config(url: Optional[str] = None) -> Any:
@@ -400,9 +412,9 @@ class BookingStore:
     """All reads and writes of bookings, call-backs, outbox and screenings."""
 
     def __init__(self, url: Optional[str] = None, *, profile: Any = None, migrate: bool = True,
-                 engine: Optional[Engine] = None) -> None:
+                 engine: Optional[Engine] = None, busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
         self.url = url or db_url_from_env()
-        self.engine = engine or make_engine(self.url)
+        self.engine = engine or make_engine(self.url, busy_timeout)
         self.profile = profile
         self.region = profile.country_code if profile is not None else "GB"
         self.tz = profile.tz if profile is not None else dt.timezone.utc
@@ -410,8 +422,9 @@ class BookingStore:
             upgrade_schema(self.engine)
 
     @classmethod
-    def from_env(cls, profile: Any = None, migrate: bool = True) -> "BookingStore":
-        return cls(db_url_from_env(), profile=profile, migrate=migrate)
+    def from_env(cls, profile: Any = None, migrate: bool = True,
+                 busy_timeout: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> "BookingStore":
+        return cls(db_url_from_env(), profile=profile, migrate=migrate, busy_timeout=busy_timeout)
 
     def close(self) -> None:
         self.engine.dispose()

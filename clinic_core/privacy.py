@@ -14,9 +14,20 @@ outbox and deletes the Rasa tracker events of every sender id linked to them.
   ``screening_days`` ago;
 * bookings that ended more than ``bookings_days`` ago;
 * call-back requests older than ``callbacks_days`` (default 90);
-* delivered or abandoned outbox rows older than ``outbox_days`` (default 30);
+* outbox rows older than ``outbox_days`` (default 30), delivered or not: an
+  event the clinic's system never took is a copy of a name, a phone and
+  condition ids all the same (``outbox_undelivered_deleted`` counts those);
 * Rasa tracker events older than ``conversation_days`` (``events.timestamp``,
   unix seconds).
+
+Nothing of what they remove stays in the SQLite files: the clinic database's
+connections and the tracker connection used here overwrite deleted content
+with zeros (``PRAGMA secure_delete``), and both commands end with a
+truncating checkpoint (``PRAGMA wal_checkpoint(TRUNCATE)``) on each SQLite
+database they touched, so the old pages leave the ``-wal`` file too (the
+running servers keep it open, so SQLite would otherwise keep it until its
+next automatic checkpoint). ``wal_checkpoint`` in the report says how each
+went ("busy": a reader held it; run the command again).
 
 The Rasa tracker store is Rasa's SQL tracker store (table ``events``, column
 ``sender_id``), at ``$RASA_TRACKER_DB_URL`` (default
@@ -40,7 +51,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
-from sqlalchemy import column, create_engine, delete, func, inspect, or_, select, table, update
+from sqlalchemy import column, create_engine, delete, event, func, inspect, or_, select, table, update
+from sqlalchemy.engine import Engine
 
 from .booking_store import (
     REPO_ROOT, Booking, BookingRecord, BookingStore, Callback, CallbackRecord, OutboxEvent, Screening,
@@ -64,9 +76,11 @@ class Report:
     screening_links_deleted: int = 0
     outbox_redacted: int = 0
     outbox_deleted: int = 0
+    outbox_undelivered_deleted: int = 0
     tracker_events_deleted: int = 0
     tracker: str = "not touched"
     sender_ids: List[str] = field(default_factory=list)
+    wal_checkpoint: Dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -74,6 +88,28 @@ class Report:
 
 def tracker_url_from_env() -> str:
     return os.environ.get("RASA_TRACKER_DB_URL") or DEFAULT_TRACKER_URL
+
+
+def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def truncate_wal(engine: Engine) -> str:
+    """Moves the SQLite write-ahead log into the database file and empties it
+    (``PRAGMA wal_checkpoint(TRUNCATE)``): "ok", "busy" (a reader or writer
+    held it past the busy timeout), or why nothing was done."""
+    if engine.dialect.name != "sqlite":
+        return "not sqlite"
+    raw = engine.raw_connection()  # no transaction around it (it cannot run inside one)
+    try:
+        cursor = raw.cursor()
+        busy, _log, _moved = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        raw.close()
+    return "busy" if busy else "ok"
 
 
 def _tracker_engine(url: Optional[str]) -> tuple:
@@ -85,6 +121,8 @@ def _tracker_engine(url: Optional[str]) -> tuple:
             return None, f"skipped: no tracker database at {path}"
     try:
         engine = create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _secure_delete)
         if not inspect(engine).has_table("events"):
             engine.dispose()
             return None, "skipped: the tracker database has no events table"
@@ -96,21 +134,20 @@ def _tracker_engine(url: Optional[str]) -> tuple:
 _EVENTS = table("events", column("sender_id"), column("timestamp"))
 
 
-def _delete_tracker_events(url: Optional[str], sender_ids: Iterable[str] = (),
-                           older_than: Optional[float] = None) -> tuple:
-    engine, note = _tracker_engine(url)
+def _delete_tracker_events(url: Optional[str], report: Report, sender_ids: Iterable[str] = (),
+                           older_than: Optional[float] = None) -> None:
+    """Deletes the events (of these senders, or older than a time), then
+    truncates the tracker database's write-ahead log; fills the report."""
+    engine, report.tracker = _tracker_engine(url)
     if engine is None:
-        return 0, note
+        return
     try:
-        with engine.begin() as conn:
-            if older_than is not None:
-                result = conn.execute(delete(_EVENTS).where(_EVENTS.c.timestamp < older_than))
-            else:
-                ids = sorted(set(i for i in sender_ids if i))
-                if not ids:
-                    return 0, "ok"
-                result = conn.execute(delete(_EVENTS).where(_EVENTS.c.sender_id.in_(ids)))
-        return result.rowcount or 0, "ok"
+        ids = sorted(set(i for i in sender_ids if i))
+        if older_than is not None or ids:
+            with engine.begin() as conn:
+                where = _EVENTS.c.timestamp < older_than if older_than is not None else _EVENTS.c.sender_id.in_(ids)
+                report.tracker_events_deleted = conn.execute(delete(_EVENTS).where(where)).rowcount or 0
+        report.wal_checkpoint["tracker"] = truncate_wal(engine)
     finally:
         engine.dispose()
 
@@ -212,8 +249,9 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
                                                   if h.get("screening_id") not in screening_ids]}
                 report.outbox_redacted += 1
     report.sender_ids = sorted(sender_ids)
+    report.wal_checkpoint["clinic"] = truncate_wal(store.engine)
     if include_tracker:
-        report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, sender_ids)
+        _delete_tracker_events(tracker_url, report, sender_ids)
     else:
         report.tracker = "left to the caller"
     return report
@@ -273,13 +311,13 @@ def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
             report.bookings_deleted = s.execute(delete(Booking).where(Booking.id.in_(old_ids))).rowcount or 0
         report.callbacks_deleted = s.execute(
             delete(Callback).where(Callback.created_at < now - dt.timedelta(days=r.callbacks_days))).rowcount or 0
-        report.outbox_deleted = s.execute(
-            delete(OutboxEvent).where(
-                OutboxEvent.created_at < now - dt.timedelta(days=r.outbox_days),
-                or_(OutboxEvent.delivered_at.isnot(None), OutboxEvent.failed_at.isnot(None)))
-        ).rowcount or 0
+        old_outbox = OutboxEvent.created_at < now - dt.timedelta(days=r.outbox_days)
+        report.outbox_undelivered_deleted = s.execute(
+            select(func.count()).where(old_outbox, OutboxEvent.delivered_at.is_(None))).scalar_one()
+        report.outbox_deleted = s.execute(delete(OutboxEvent).where(old_outbox)).rowcount or 0
+    report.wal_checkpoint["clinic"] = truncate_wal(store.engine)
     cutoff = (now - dt.timedelta(days=r.conversation_days)).timestamp()
-    report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, older_than=cutoff)
+    _delete_tracker_events(tracker_url, report, older_than=cutoff)
     return report
 
 

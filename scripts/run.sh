@@ -22,13 +22,19 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
   ENDPOINTS=var/endpoints.yml
 fi
 
-python -m actions.serve --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
+# The action server listens on loopback only, and answers only Rasa: both get
+# the same token (channels/action_token.py), a new one per start unless the
+# clinic sets CLINIC_ACTION_TOKEN. `make shell` reads it from var/action_token.
+export CLINIC_ACTION_TOKEN=${CLINIC_ACTION_TOKEN:-$(python -c 'import secrets; print(secrets.token_urlsafe(32))')}
+(umask 077 && printf '%s\n' "$CLINIC_ACTION_TOKEN" > var/action_token)
+
+python -m actions.serve --host 127.0.0.1 --port "$ACTIONS_PORT" > var/actions.log 2>&1 &
 ACTIONS_PID=$!
-trap 'kill $ACTIONS_PID 2>/dev/null || true' EXIT INT TERM
+trap 'kill $ACTIONS_PID 2>/dev/null || true; rm -f var/action_token' EXIT INT TERM
 python -m clinic_core.wait_for "http://127.0.0.1:$ACTIONS_PORT/health" 60 || { cat var/actions.log; exit 1; }
 
 cat <<MSG
-==> action server on http://127.0.0.1:$ACTIONS_PORT (log: var/actions.log)
+==> action server on http://127.0.0.1:$ACTIONS_PORT, loopback only, behind a token (log: var/actions.log)
 ==> starting the assistant on http://127.0.0.1:$RASA_PORT
     chat in the terminal:   make shell   (in another terminal)
     website widget (open in a browser): http://localhost:$RASA_PORT/widget/

@@ -92,6 +92,11 @@ def test_forget_me_asks_then_erases_the_records_and_the_conversation(
     everything = "\n".join(data for _, data in tracker_rows(assistant))
     for typed in (NAME, "417263", "19 days ago"):
         assert typed not in everything, typed
+    # nor in the files' bytes: the erased rows are zeroed and the write-ahead logs emptied
+    for name in ("tracker.db", "tracker.db-wal", "clinic.db", "clinic.db-wal"):
+        path = assistant.workdir / name
+        if path.exists():
+            assert NAME.encode() not in path.read_bytes(), name
     # the clinic's records of it are gone, as `privacy erase --sender-id` does
     assert not [q for q in clinic.review_queue(include_reviewed=True) if q["sender_id"] == sender]
     assert not [e for e in clinic.outbox() if NAME in str(e.payload) or PHONE_E164 in str(e.payload)]

@@ -153,3 +153,21 @@ def test_analytics_rows_hold_no_message_text(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.execute(table.insert().values(**row))
         assert conn.execute(sa.text("SELECT count(*) FROM turns")).scalar() == 1
+
+
+def test_every_deployment_requires_the_action_token() -> None:
+    """The action servers listen beyond loopback in every deployment, so the
+    shared token is required there, with no usable default (issue 12, item 2)."""
+    compose = load("docker-compose.yml")
+    assert re.fullmatch(r"\$\{CLINIC_ACTION_TOKEN:\?[^}]+\}", compose["x-assistant-env"]["CLINIC_ACTION_TOKEN"])
+    for name in ("actions-1", "actions-2"):
+        assert "--host 0.0.0.0" in compose["services"][name]["command"]
+    example = dict(line.split("=", 1) for line in (DEPLOY / "env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    assert example["CLINIC_ACTION_TOKEN"] == "", "env.example must not carry a token anyone could copy"
+    values = load("helm/values.yml")
+    actions = values["rasa-action-server"]
+    assert actions["command"][-4:] == ["--host", "0.0.0.0", "--port", "5055"]
+    for env in (values["extraEnv"], actions["extraEnv"]):
+        token = next(e for e in env if e["name"] == "CLINIC_ACTION_TOKEN")
+        assert "value" not in token and not token["valueFrom"]["secretKeyRef"].get("optional")

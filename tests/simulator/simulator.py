@@ -88,6 +88,18 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip().lower()
 
 
+def _responses(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every response of the domain (a folder of files or one domain.yml) and
+    of the training data (responses may live beside their NLU)."""
+    files = sorted((root / "domain").glob("*.yml")) + [root / "domain.yml"]
+    files += sorted((root / "data").glob("**/*.yml"))
+    found: dict[str, list[dict[str, Any]]] = {}
+    for path in files:
+        if path.is_file():
+            found.update((yaml.safe_load(path.read_text()) or {}).get("responses") or {})
+    return found
+
+
 @dataclass(frozen=True)
 class Wording:
     """The assistant's fixed sentences the driver recognises in replies."""
@@ -99,15 +111,11 @@ class Wording:
     def load(cls, root: Path = ROOT) -> "Wording":
         rules = yaml.safe_load((root / "clinic" / "screening_rules.yml").read_text())
         messages = rules.get("messages") or {}
-        outcomes = {o: _norm(messages[o]) for o in ("emergency", "clearance", "postpone", "modify", "ok")
-                    if o in messages}
-        rephrase = []
-        for path in sorted((root / "domain").glob("*.yml")):
-            responses = (yaml.safe_load(path.read_text()) or {}).get("responses") or {}
-            for name in ("utter_ask_rephrase", "utter_default"):
-                for variant in responses.get(name) or []:
-                    if variant.get("text"):
-                        rephrase.append(_norm(variant["text"]))
+        responses = _responses(root)
+        outcomes = {o: _norm(messages[o]) for o in ("clearance", "postpone", "modify", "ok") if o in messages}
+        outcomes.update({"emergency": _norm(v["text"]) for v in responses.get("utter_emergency", [])[:1]})
+        rephrase = [_norm(v["text"]) for name in ("utter_ask_rephrase", "utter_default")
+                    for v in responses.get(name) or [] if v.get("text")]
         return cls(outcomes, tuple(rephrase))
 
     def outcome_said(self, text: str) -> Optional[str]:

@@ -374,8 +374,10 @@ def test_say_it_another_way_twice_in_a_row_is_a_dead_end() -> None:
 
 def test_wording_is_read_from_the_project_s_files() -> None:
     wording = Wording.load()
-    emergency = yaml.safe_load((ROOT / "clinic" / "screening_rules.yml").read_text())["messages"]["emergency"]
+    emergency = "What you describe may need urgent medical help. Please call 112 (EU), 999 (UK) or 911 (US) now"
     assert wording.outcome_said("Some text.\n" + emergency) == "emergency"
+    clearance = yaml.safe_load((ROOT / "clinic" / "screening_rules.yml").read_text())["messages"]["clearance"]
+    assert wording.outcome_said(clearance) == "clearance"
     assert wording.outcome_said("Is that right?") is None
     assert wording.is_rephrase("Sorry, I didn't quite understand that. Could you say it another way? "
                                "(I can only chat in English for now.)")

@@ -52,3 +52,28 @@ def test_an_unreachable_channel_does_not_raise() -> None:
 
     message = UserMessage("hello", Broken(), "client-1", input_channel="test")
     assert asyncio.run(answer_or_apologise(lambda m: silent(m), message)) is False
+
+
+def test_every_channel_turn_carries_at_most_the_metadata_cap() -> None:
+    """answer_or_apologise is every channel's door into Rasa: whatever
+    metadata a channel took from its client, Rasa gets at most the cap."""
+    from channels.common import MAX_METADATA_CHARS
+
+    seen: list[Any] = []
+
+    async def records(msg: UserMessage) -> None:
+        seen.append(msg.metadata)
+        await msg.output_channel.send_response(msg.sender_id, {"text": "Hi!"})
+
+    for sent, expected in (
+        ({"page": "/prices"}, {"page": "/prices"}),
+        ('{"page": "/prices"}', {"page": "/prices"}),  # the widget may send it as JSON text
+        ({"pad": "x" * (MAX_METADATA_CHARS + 1)}, {}),
+        ('{"pad": "' + "x" * 1_000_000 + '"}', {}),
+        ("not json", {}),
+        (["a", "list"], {}),
+        (None, {}),
+    ):
+        message = UserMessage("hello", CollectingOutputChannel(), "client-1", input_channel="test", metadata=sent)
+        assert asyncio.run(answer_or_apologise(records, message)) is True
+        assert seen[-1] == expected, sent if len(str(sent)) < 100 else "big"

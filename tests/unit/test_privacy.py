@@ -231,3 +231,85 @@ def test_conversation_records_are_what_erasing_that_chat_removes(store, clinic):
     assert tracker_senders(clinic["tracker_path"]).count("jane-chat-1") == 2  # the tracker store's job then
     after = privacy.conversation_records(store, "jane-chat-1")
     assert (after.bookings, after.screenings, after.callbacks) == ([], [], [])
+
+
+# --------------------------------------------------------------------------- #
+# nothing left in the files (issue 12, item 6): the raw bytes of each SQLite
+# database and its write-ahead log, read while the servers' connections are open
+# --------------------------------------------------------------------------- #
+
+TRACES = (b"Jane Doe", b"+447911123456", b"07911 123456", b"20 weeks pregnant", b"pregnancy question",
+          b"varicose_veins")
+
+
+def _wal_tracker(path):
+    """A tracker database in WAL mode, as the Rasa server keeps it, with Jane's words."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                 "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                 "action_name VARCHAR(255), data TEXT)")
+    ts = NOW.timestamp()
+    words = json.dumps({"event": "user", "text": "I'm 20 weeks pregnant, call me on 07911 123456"})
+    conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
+                     [("jane-chat-1", ts, words), ("jane-chat-3", ts, words), ("jim-chat", ts, '{"text": "hi"}')])
+    conn.commit()
+    return conn  # left open: a running server's connection keeps the -wal file
+
+
+def _traces_in(*databases):
+    found = {}
+    for db in databases:
+        for path in (db, Path(f"{db}-wal")):
+            if path.exists():
+                data = path.read_bytes()
+                hits = [t.decode() for t in TRACES if t in data]
+                if hits:
+                    found[path.name] = hits
+    return found
+
+
+@pytest.fixture
+def held_open(tmp_path, store):
+    """Jane's booking, call-back, screening and chat; a connection to each
+    database stays open during the test, as the running servers' do."""
+    store.book(slot(10), name="Jane Doe", phone="07911 123456", screening_outcome="modify",
+               screening_reasons=["varicose_veins"], sender_id="jane-chat-1", now=NOW)
+    store.request_callback("Jane Doe", "07911 123456", best_time="evening", reason="pregnancy question",
+                           sender_id="jane-chat-3", now=NOW)
+    store.save_screening("jane-chat-1", "modify", ["varicose_veins"], {"varicose_veins": "yes"}, now=NOW)
+    store.book(slot(10, "tom"), name="Jim Beam", phone="07912 345678", sender_id="jim-chat", now=NOW)
+    tracker = tmp_path / "tracker.db"
+    open_tracker = _wal_tracker(tracker)
+    open_clinic = sqlite3.connect(tmp_path / "clinic.db")
+    open_clinic.execute("SELECT count(*) FROM bookings").fetchone()
+    assert _traces_in(tmp_path / "clinic.db", tracker), "the test data is not in the files"
+    yield {"clinic": tmp_path / "clinic.db", "tracker": tracker, "tracker_url": f"sqlite:///{tracker}"}
+    open_tracker.close()
+    open_clinic.close()
+
+
+def test_erase_leaves_no_trace_in_the_database_files(store, held_open):
+    report = privacy.erase(store, phone="07911 123456", tracker_url=held_open["tracker_url"], now=NOW)
+    assert _traces_in(held_open["clinic"], held_open["tracker"]) == {}
+    assert report.bookings_erased == 1 and report.tracker_events_deleted == 2
+    assert report.wal_checkpoint == {"clinic": "ok", "tracker": "ok"}
+    assert b"Jim Beam" in held_open["clinic"].read_bytes()  # the others' data is still there
+
+
+def test_purge_removes_old_undelivered_outbox_rows_and_leaves_no_trace(store, held_open):
+    events = store.outbox()
+    assert len(events) == 4  # two bookings, a call-back, a screening review: none delivered
+    store.mark_delivered(events[0].id, NOW)
+    store.mark_failed(events[1].id, NOW, "HTTP 500", next_attempt_at=None)  # given up
+    r = PROFILE.retention
+    report = privacy.purge(store, PROFILE, NOW + dt.timedelta(days=r.outbox_days - 1),
+                           tracker_url=held_open["tracker_url"])
+    assert report.outbox_deleted == 0 and len(store.outbox()) == 4  # not yet past retention
+
+    later = NOW + dt.timedelta(days=max(r.outbox_days, r.screening_days, r.callbacks_days, r.bookings_days) + 2)
+    report = privacy.purge(store, PROFILE, later, tracker_url=held_open["tracker_url"])
+    assert _traces_in(held_open["clinic"], held_open["tracker"]) == {}
+    assert report.outbox_deleted == 4 and report.outbox_undelivered_deleted == 3
+    assert store.outbox() == []
+    assert report.wal_checkpoint == {"clinic": "ok", "tracker": "ok"}

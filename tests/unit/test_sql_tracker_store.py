@@ -490,3 +490,80 @@ def test_the_erased_slot_is_the_one_the_action_sets_and_the_domain_declares() ->
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
     assert ERASED_SLOT == SLOT_CONVERSATION_ERASED
     assert ERASED_SLOT in [slot.name for slot in domain.slots]
+
+
+def test_waits_for_a_lock_at_most_the_clinic_db_timeout(ours: ClinicSQLTrackerStore, db: Dict[str, Any]) -> None:
+    """Another process's lock is waited for CLINIC_DB_TIMEOUT (default 3 s),
+    not SQLite's 5 s or PostgreSQL's for ever (issue 12, item 5)."""
+    from clinic_core.db_threads import busy_timeout
+
+    with ours.engine.connect() as conn:
+        if db.get("dialect") == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == int(busy_timeout() * 1000)
+        else:
+            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{int(busy_timeout())}s"
+
+
+def test_a_locked_database_fails_the_save_within_the_bound_without_blocking_the_loop(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save waits in a database thread: the event loop keeps running
+    (a ticker advances meanwhile), and the save fails after the bound."""
+    import sqlite3
+    import time
+
+    monkeypatch.setenv("CLINIC_DB_TIMEOUT", "0.5")
+    path = tmp_path / "tracker.db"
+    store = ClinicSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path))
+    tracker = DialogueStateTracker.from_events("locked", [ActionExecuted("action_listen"), UserUttered("hi")])
+    run(store.save(tracker))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+
+    async def save_while_ticking() -> tuple[int, float, BaseException | None]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.ensure_future(ticker())
+        start = time.monotonic()
+        tracker.update(UserUttered("are you there?"))
+        try:
+            await store.save(tracker)
+            error = None
+        except Exception as caught:  # noqa: BLE001 - what the channel would catch
+            error = caught
+        task.cancel()
+        return ticks, time.monotonic() - start, error
+
+    try:
+        ticks, seconds, error = asyncio.run(save_while_ticking())
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        store.engine.dispose()
+    assert error is not None and seconds < 0.5 + 1.0 + 0.5, (error, seconds)
+    assert ticks >= 20, ticks  # the loop ran ~every 10 ms while the save waited
+    assert [e.get("text") for e in as_dicts(run(store.retrieve("locked"))) if e["event"] == "user"] == ["hi"]
+
+
+def test_an_unlocked_sqlite_file_is_read_and_written_without_a_thread(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The normal case stays as fast as it was measured: no thread hop (the
+    threads are only for a file another process has locked)."""
+    from clinic_core.db_threads import DatabaseThreads
+
+    async def no_thread(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a database thread was used for an unlocked SQLite file")
+
+    store = ClinicSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    monkeypatch.setattr(DatabaseThreads, "run", no_thread)
+    try:
+        tracker = DialogueStateTracker.from_events("fast", [ActionExecuted("action_listen"), UserUttered("hi")])
+        run(store.save(tracker))
+        assert [e["event"] for e in as_dicts(run(store.retrieve("fast")))] == ["action", "user"]
+    finally:
+        store.engine.dispose()
