@@ -14,7 +14,17 @@ deletes the Rasa tracker events of every sender id linked to them.
 * call-back requests older than ``callbacks_days`` (default 90);
 * delivered or abandoned outbox rows older than ``outbox_days`` (default 30);
 * Rasa tracker events older than ``conversation_days`` (``events.timestamp``,
-  unix seconds).
+  unix seconds);
+* the staff console's records (:mod:`clinic_core.staff`,
+  :mod:`clinic_core.handover`): notes whose record is gone, hand-over
+  requests older than ``conversation_days``, expired sessions, and audit
+  rows older than ``audit_days``.
+
+``erase`` also deletes the console's notes on the client's records and their
+conversations' hand-over requests. The audit log is kept: it says which
+staff member opened which record id when (no name, number, condition or
+text), which the clinic must be able to show (GDPR Art. 5(2), 30, 32), and
+once the record is erased the id points at nothing.
 
 The Rasa tracker store is Rasa's SQL tracker store (table ``events``, column
 ``sender_id``), at ``$RASA_TRACKER_DB_URL`` (default
@@ -38,12 +48,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
-from sqlalchemy import column, create_engine, delete, func, inspect, or_, select, table, update
+from sqlalchemy import and_, column, create_engine, delete, func, inspect, or_, select, table, update
 
 from .booking_store import (
     REPO_ROOT, Booking, BookingStore, Callback, OutboxEvent, Screening, SlotClaim, utcnow,
 )
 from .contact import normalise_email, normalise_phone
+from .handover import Handover
+from .staff import AuditEntry, StaffNote, StaffSession
 
 DEFAULT_TRACKER_URL = f"sqlite:///{REPO_ROOT / 'var' / 'rasa_tracker.db'}"
 
@@ -61,6 +73,10 @@ class Report:
     outbox_redacted: int = 0
     outbox_deleted: int = 0
     tracker_events_deleted: int = 0
+    notes_deleted: int = 0
+    handovers_deleted: int = 0
+    audit_deleted: int = 0
+    staff_sessions_deleted: int = 0
     tracker: str = "not touched"
     sender_ids: List[str] = field(default_factory=list)
 
@@ -182,6 +198,21 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
                     or (email_norm and (p.get("email") or "").lower() == email_norm)):
                 event.payload = _redact(p)
                 report.outbox_redacted += 1
+
+        # the staff console's copies: notes on these records, hand-over requests
+        subjects = ([("screening", str(i)) for i in screening_ids] + [("callback", str(i)) for i in callback_ids]
+                    + [("booking", r) for r in references])
+        note_conditions = [and_(StaffNote.subject_type == t, StaffNote.subject_id == i) for t, i in subjects]
+        if sender_ids:
+            note_conditions.append(StaffNote.sender_id.in_(sorted(sender_ids)))
+            handover_ids = list(s.execute(select(Handover.id).where(
+                Handover.sender_id.in_(sorted(sender_ids)))).scalars())
+            note_conditions += [and_(StaffNote.subject_type == "handover", StaffNote.subject_id == str(i))
+                                for i in handover_ids]
+            report.handovers_deleted = s.execute(
+                delete(Handover).where(Handover.sender_id.in_(sorted(sender_ids)))).rowcount or 0
+        if note_conditions:
+            report.notes_deleted = s.execute(delete(StaffNote).where(or_(*note_conditions))).rowcount or 0
     report.sender_ids = sorted(sender_ids)
     report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, sender_ids)
     return report
@@ -214,9 +245,32 @@ def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
                 OutboxEvent.created_at < now - dt.timedelta(days=r.outbox_days),
                 or_(OutboxEvent.delivered_at.isnot(None), OutboxEvent.failed_at.isnot(None)))
         ).rowcount or 0
+        _purge_console(s, r, now, report)
     cutoff = (now - dt.timedelta(days=r.conversation_days)).timestamp()
     report.tracker_events_deleted, report.tracker = _delete_tracker_events(tracker_url, older_than=cutoff)
     return report
+
+
+def _purge_console(s: Any, r: Any, now: dt.datetime, report: Report) -> None:
+    """The staff console's part of a purge (see module doc)."""
+    report.handovers_deleted = s.execute(delete(Handover).where(
+        Handover.requested_at < now - dt.timedelta(days=r.conversation_days))).rowcount or 0
+    orphans = 0
+    live = {
+        "screening": {str(i) for i in s.execute(select(Screening.id)).scalars()},
+        "callback": {str(i) for i in s.execute(select(Callback.id)).scalars()},
+        "booking": {str(ref) for ref in s.execute(select(Booking.reference).where(Booking.erased_at.is_(None))).scalars()},
+        "handover": {str(i) for i in s.execute(select(Handover.id)).scalars()},
+    }
+    for note in s.execute(select(StaffNote)).scalars().all():
+        if note.subject_id not in live.get(note.subject_type, set()):
+            s.delete(note)
+            orphans += 1
+    report.notes_deleted = orphans
+    report.audit_deleted = s.execute(delete(AuditEntry).where(
+        AuditEntry.at < now - dt.timedelta(days=r.audit_days))).rowcount or 0
+    report.staff_sessions_deleted = s.execute(delete(StaffSession).where(
+        StaffSession.last_seen_at < now - dt.timedelta(days=1))).rowcount or 0
 
 
 def save_screening(store: BookingStore, sender_id: Optional[str], outcome: str,

@@ -11,10 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import clinic_core.handover  # noqa: F401 - the staff console's tables are in Base.metadata
+import clinic_core.staff  # noqa: F401
 from clinic_core.booking_store import VERSION_TABLE, Base, alembic_config, make_engine
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = {"bookings", "slot_claims", "callbacks", "outbox", "screenings"}
+TABLES = {"bookings", "slot_claims", "callbacks", "outbox", "screenings",
+          "staff_users", "staff_sessions", "audit_log", "staff_notes", "handovers"}
 
 
 def test_upgrade_then_downgrade(db_url):
