@@ -4,7 +4,8 @@ Rasa imports channels.rest (credentials.yml), channels.sql_tracker_store
 and channels.nlg (endpoints.yml) in every server of this project, and each
 calls `apply()`, so `make run`, the tests, the benchmark and the deployment
 all run with them. Each can be switched off with CLINIC_RASA_PATCHES
-(a comma list of "validator", "runner", "trackers", "apologise", or "none").
+(a comma list of "validator", "runner", "trackers", "apologise", "handover",
+or "none").
 
 1. Speed. `RemoteAction._validate_action_result`: Rasa 3.6 calls
    `jsonschema.validate` on every action server response, which re-checks
@@ -42,6 +43,10 @@ all run with them. Each can be switched off with CLINIC_RASA_PATCHES
    stored, in order). Every channel of the project apologises the same way
    (channels/common.py, answer_or_apologise).
 
+5. Live hand-over (issue 14): no apology for a turn Rasa skipped because a
+   person from the clinic has the conversation (paused), and the emergency
+   message even then. The code and its reasons are in channels/handover.py.
+
 The tracker store's own tuning (SQLite WAL, PostgreSQL pre-ping, queries
 without the ORM) lives in channels/sql_tracker_store.py, not here.
 
@@ -56,14 +61,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-ALL = "validator,runner,trackers,apologise"
+ALL = "validator,runner,trackers,apologise,handover"
 
 
 def apply(only: Optional[str] = None) -> bool:
     """Applies the fixes; returns False when already applied.
 
     `only` (default: $CLINIC_RASA_PATCHES, else all) is a comma list of
-    "validator", "runner", "trackers", "apologise", or "none".
+    "validator", "runner", "trackers", "apologise", "handover", or "none".
     """
     import os
 
@@ -78,6 +83,10 @@ def apply(only: Optional[str] = None) -> bool:
         _rebuild_trackers_cheaply()
     if "apologise" in chosen:
         _apologise_when_the_tracker_store_is_away()
+    if "handover" in chosen:
+        from channels import handover
+
+        handover.apply()
     return True
 
 

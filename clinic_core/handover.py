@@ -123,6 +123,13 @@ class HandoverDesk:
                 raise HandoverTaken("Someone else has taken this conversation, or it has ended.")
             return _record(h)
 
+    def release(self, handover_id: int, username: str) -> None:
+        """Back to waiting (the take-over could not reach the client)."""
+        with self.store.session() as s, s.begin():
+            s.execute(update(Handover).where(Handover.id == handover_id, Handover.taken_by == username,
+                                             Handover.status == STATUS_ACTIVE)
+                      .values(status=STATUS_WAITING, taken_by=None, taken_by_name=None, taken_at=None))
+
     def close(self, handover_id: int, now: Optional[dt.datetime] = None) -> Optional[HandoverRecord]:
         now = now or utcnow()
         with self.store.session() as s, s.begin():

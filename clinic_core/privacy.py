@@ -105,6 +105,9 @@ def _tracker_engine(url: Optional[str]) -> tuple:
     return engine, "ok"
 
 
+#: the tracker database's engine and a note (also read by clinic_core.analytics)
+tracker_engine = _tracker_engine
+
 _EVENTS = table("events", column("sender_id"), column("timestamp"))
 
 
