@@ -24,10 +24,12 @@ from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
+from yarl import URL
 
 logger = logging.getLogger(__name__)
 
-STAFF_KEY = "staff"  # metadata of a line a person sent, so the inbox can show who
+STAFF_KEY = "staff"
+SAFE_IN_PATH = ":+@!$&'()*,;=-._~"  # metadata of a line a person sent, so the inbox can show who
 
 
 class RasaUnavailable(RuntimeError):
@@ -51,8 +53,11 @@ class RasaApi:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
         return self._session
 
-    def _url(self, sender_id: str, tail: str) -> str:
-        return f"{self.base_url}/conversations/{quote(sender_id, safe='')}/{tail}"
+    def _url(self, sender_id: str, tail: str) -> URL:
+        """Sanic 21.12 (Rasa's) does not unquote path parameters: the id goes into
+        the path as it is ("whatsapp:+4477..." must stay that, not "%3A%2B");
+        only what would break the URL is escaped (no channel's ids have it)."""
+        return URL(f"{self.base_url}/conversations/{quote(sender_id, safe=SAFE_IN_PATH)}/{tail}", encoded=True)
 
     def _params(self, **extra: str) -> Dict[str, str]:
         params = dict(extra)
