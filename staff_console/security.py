@@ -13,7 +13,7 @@
   any session, uses a signed double-submit cookie.
 * Headers on every answer: a CSP without inline scripts or styles
   (``script-src 'self'``), frame-ancestors 'none' and X-Frame-Options DENY,
-  nosniff, no referrer; ``Cache-Control: no-store`` on everything but the
+  nosniff, no referrer to other sites; ``Cache-Control: no-store`` on everything but the
   static files, because pages and API answers carry health data.
 """
 from __future__ import annotations
@@ -39,7 +39,9 @@ HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form
+    # posts, and the CSRF check could not tell our own forms from anyone's
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",

@@ -36,7 +36,7 @@
     who.className = "who";
     who.textContent = m.from === "client" ? "Client" : (m.from === "staff" ? (m.name || "Staff") : "Assistant");
     p.appendChild(who);
-    p.appendChild(document.createTextNode(" " + m.text));
+    p.appendChild(document.createTextNode(m.text));
     return p;
   }
 

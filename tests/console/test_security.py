@@ -226,7 +226,7 @@ def test_security_headers_and_no_inline_code_on_every_page(console: Console) -> 
         assert "script-src 'self'" in h["Content-Security-Policy"] and "unsafe" not in h["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in h["Content-Security-Policy"] and h["X-Frame-Options"] == "DENY"
         assert h["Cache-Control"] == "no-store" and h["X-Content-Type-Options"] == "nosniff"
-        assert h["Referrer-Policy"] == "no-referrer"
+        assert h["Referrer-Policy"] == "same-origin"
         if path.startswith("/api/"):
             continue
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", answer.text), path
