@@ -17,7 +17,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--host", help="default $STAFF_HOST or 127.0.0.1")
     parser.add_argument("--port", type=int, help="default $STAFF_PORT or 5080")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("staff_console")  # Sanic configures its own loggers
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
     try:
         settings = Settings.from_env()
     except ConfigError as error:

@@ -27,7 +27,7 @@ from clinic_core.profile import load_profile
 from clinic_core.staff import AuditEntry
 from tests.browser.test_widget import SITE_PAGE, need
 from tests.channels.harness import Edge
-from tests.console.harness import PASSWORDS, Console, start_console
+from tests.console.harness import PASSWORDS, start_console
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = Path(__file__).resolve().parent / "console_flow.mjs"

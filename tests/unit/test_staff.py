@@ -4,7 +4,6 @@ console's records."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from zoneinfo import ZoneInfo
 
 import pytest
