@@ -147,3 +147,51 @@ def test_rest_turn_while_paused_gets_no_apology(edge: Edge) -> None:
     assert edge.assistant.tracker(sender)["paused"] is True
     run(edge, "hand_back", sender, responses.render("utter_handover_returned", PROFILE, staff_name="Rita"))
     assert edge.assistant.send(sender, "what is therapeutic massage?")
+
+
+def test_a_booking_moved_and_cancelled_by_the_clinic_is_told_in_the_clients_chat(edge: Edge) -> None:
+    """The console's move and cancel reach a Telegram client in their chat (the same
+    append-events path as the hand-over), in the domain's wording."""
+    import datetime as dt
+    import secrets
+
+    from clinic_core.availability import Slot
+    from clinic_core.booking_store import BookingStore
+    from clinic_core.staff import StaffDirectory
+    from staff_console.config import Settings
+    from staff_console.service import Console
+
+    ch = telegram_channel(edge)
+    ch.send("what is therapeutic massage?")
+    assert edge.fake.wait_for(ch.sent_to)
+    db_url = f"sqlite:///{edge.assistant.workdir / 'clinic.db'}"
+    profile = load_profile(edge.assistant.profile_path)
+    day = dt.datetime.now(profile.tz).date() + dt.timedelta(days=3)
+    while day.weekday() != 1 or profile.hours_on(day) is None:  # a Tuesday the clinic is open
+        day += dt.timedelta(days=1)
+    start = dt.datetime.combine(day, dt.time(16), tzinfo=profile.tz)
+    store = BookingStore(db_url, profile=profile)
+    booking = store.book(Slot(start, start + dt.timedelta(minutes=60), "tom", "body_massage", 60),
+                         name="Tele Gram", phone="07911 123999", sender_id=ch.sender, screening_outcome="ok")
+    member = StaffDirectory(store).create_user("rec" + secrets.token_hex(3), "Rita", "reception",
+                                               "a long enough password")
+    console = Console(Settings(secret_key="k" * 40, rasa_url=edge.url, rasa_token=edge.assistant.token,
+                               db_url=db_url, profile_path=str(edge.assistant.profile_path)), store=store)
+
+    async def change() -> tuple[Any, Any]:
+        try:
+            moved = await console.move_booking(member, booking.reference,
+                                               {"date": day.isoformat(), "time": "17:00", "therapist_id": "tom"})
+            cancelled = await console.cancel_booking(member, booking.reference)
+            return moved, cancelled
+        finally:
+            await console.rasa.close()
+
+    count = len(texts_of(edge.fake.take(ch.sent_to)))
+    moved, cancelled = asyncio.run(change())
+    assert moved.warning is None and cancelled.warning is None
+    edge.fake.wait_for(ch.sent_to, count=count + 2, timeout=20)
+    told = texts_of(edge.fake.take(ch.sent_to))[count:]
+    assert any(f"moved your appointment {booking.reference}" in t and "5pm" in t for t in told), told
+    assert any(f"cancelled your appointment {booking.reference}" in t for t in told), told
+    store.close()
