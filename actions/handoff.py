@@ -256,14 +256,43 @@ class ActionHandoff(Action):
             text.startswith("/human_handoff") and outcome in CALL_OUTCOMES)
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
-        dispatcher.utter_message(
-            text=contact_text() + "\nOr would you like a therapist to call you back?",
-            buttons=[
-                {"title": "Yes, please call me back", "payload": "/affirm"},
-                {"title": "No, thanks", "payload": "/deny"},
-            ],
-        )
+        # issue 14, live hand-over: a person joins the chat when one can
+        if live_handover(tracker):
+            dispatcher.utter_message(response="utter_handover_waiting")
+            return []
+        dispatcher.utter_message(text=contact_text())
+        dispatcher.utter_message(response="utter_callback_offer", callback_by=callback_promise())
         return []
+
+
+# --------------------------------------------------------------------------- #
+# issue 14: live hand-over to the staff console (clinic_core.handover)
+# --------------------------------------------------------------------------- #
+
+def live_handover(tracker: Tracker) -> bool:
+    """Opens a hand-over request for the console's inbox when the clinic is
+    open and someone is signed in (clinic_core.handover.live_possible); False
+    when not, or when the database cannot say (then the call-back offer)."""
+    from clinic_core.handover import HandoverDesk, live_possible
+    from clinic_core.staff import StaffDirectory
+
+    try:
+        profile = content.profile()
+        if not live_possible(profile, len(StaffDirectory(store()).online())):
+            return False
+        HandoverDesk(store()).request(tracker.sender_id, tracker.get_latest_input_channel())
+        return True
+    except Exception as error:  # noqa: BLE001 - the call-back offer still works without the console
+        logger.error("live hand-over unavailable: %s", type(error).__name__)
+        return False
+
+
+def callback_promise() -> str:
+    """"11am tomorrow": by when a call-back is promised, from the opening hours."""
+    from clinic_core.handover import describe_promise, promised_callback
+
+    profile = content.profile()
+    return describe_promise(profile, promised_callback(profile))
 
 
 class ActionCallbackStart(Action):
