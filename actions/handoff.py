@@ -257,7 +257,7 @@ class ActionHandoff(Action):
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
         # issue 14, live hand-over: a person joins the chat when one can
-        if live_handover(tracker):
+        if await live_handover(tracker):
             dispatcher.utter_message(response="utter_handover_waiting")
             return []
         dispatcher.utter_message(text=contact_text())
@@ -269,19 +269,26 @@ class ActionHandoff(Action):
 # issue 14: live hand-over to the staff console (clinic_core.handover)
 # --------------------------------------------------------------------------- #
 
-def live_handover(tracker: Tracker) -> bool:
+async def live_handover(tracker: Tracker) -> bool:
     """Opens a hand-over request for the console's inbox when the clinic is
     open and someone is signed in (clinic_core.handover.live_possible); False
-    when not, or when the database cannot say (then the call-back offer)."""
+    when not, or when the database cannot say (then the call-back offer).
+    One bounded database call (actions/store.py): a locked database delays
+    only this turn, and then the client gets the call-back offer."""
     from clinic_core.handover import HandoverDesk, live_possible
     from clinic_core.staff import StaffDirectory
 
-    try:
-        profile = content.profile()
-        if not live_possible(profile, len(StaffDirectory(store()).online())):
+    profile = content.profile()
+    sender, channel = tracker.sender_id, tracker.get_latest_input_channel()
+
+    def open_request(s: Any) -> bool:
+        if not live_possible(profile, len(StaffDirectory(s).online())):
             return False
-        HandoverDesk(store()).request(tracker.sender_id, tracker.get_latest_input_channel())
+        HandoverDesk(s).request(sender, channel)
         return True
+
+    try:
+        return await db(open_request)
     except Exception as error:  # noqa: BLE001 - the call-back offer still works without the console
         logger.error("live hand-over unavailable: %s", type(error).__name__)
         return False
