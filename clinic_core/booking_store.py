@@ -528,13 +528,14 @@ class BookingStore:
 
     def between(self, start: dt.datetime, end: dt.datetime, therapist_id: Optional[str] = None,
                 include_cancelled: bool = False) -> List[BookingRecord]:
-        """Bookings starting in [start, end), by start time (the staff console's diary)."""
+        """Bookings starting in [start, end), by start time (the staff console's diary);
+        held ones too, since they keep their time (``status`` says which)."""
         with self.session() as s:
             query = select(Booking).where(Booking.start_at >= start, Booking.start_at < end)
             if therapist_id:
                 query = query.where(Booking.therapist_id == therapist_id)
             if not include_cancelled:
-                query = query.where(Booking.status == STATUS_BOOKED)
+                query = query.where(Booking.status.in_(ACTIVE_STATUSES))
             return [self._record(b) for b in s.execute(query.order_by(Booking.start_at, Booking.id)).scalars()]
 
     def upcoming_for(self, contact: str, now: Optional[dt.datetime] = None) -> List[BookingRecord]:
@@ -857,16 +858,39 @@ class BookingStore:
         ``booking.confirmed``). :class:`NotActive` when it is not held."""
         now = now or utcnow()
         with self.session() as s, s.begin():
-            b = s.execute(select(Booking).where(Booking.reference == normalise_reference(reference))
-                          ).scalar_one_or_none()
-            if b is None:
-                raise BookingNotFound()
-            if b.status != STATUS_HELD:
-                raise NotActive("That booking is not waiting for a review.")
+            b = self._load_held(s, reference)
             b.status, b.updated_at = STATUS_BOOKED, now
             payload = self._payload(b)
             payload["confirmed_by"] = by
             self._outbox(s, "booking.confirmed", payload, now)
+        return self._record(b)
+
+    @staticmethod
+    def _load_held(s: Session, reference: str) -> Booking:
+        """The held booking, locked on PostgreSQL (SQLite's BEGIN IMMEDIATE
+        serialises writers already), so that two therapists' approve and
+        decline cannot both win."""
+        query = select(Booking).where(Booking.reference == normalise_reference(reference))
+        if s.bind.dialect.name != "sqlite":
+            query = query.with_for_update()
+        b = s.execute(query).scalar_one_or_none()
+        if b is None:
+            raise BookingNotFound()
+        if b.status != STATUS_HELD:
+            raise NotActive("That booking is not waiting for a review.")
+        return b
+
+    def decline_held(self, reference: str, by: str, now: Optional[dt.datetime] = None) -> BookingRecord:
+        """A therapist's no to a held booking: it is cancelled and its time freed
+        (event ``booking.declined``). :class:`NotActive` when it is not held."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            b = self._load_held(s, reference)
+            b.status, b.updated_at = STATUS_CANCELLED, now
+            s.execute(delete(SlotClaim).where(SlotClaim.booking_id == b.id))
+            payload = self._payload(b)
+            payload["declined_by"] = by
+            self._outbox(s, "booking.declined", payload, now)
         return self._record(b)
 
     # ------------------------------------------------------ client history
