@@ -5,6 +5,10 @@ Every route but ``/login``, ``/healthz`` and ``/static/`` needs a session:
 a page without one redirects to ``/login``, an ``/api/`` route answers 401.
 Every POST needs the session's CSRF token (form field or ``X-CSRF-Token``)
 and, when the browser sends an Origin, this console's own origin.
+
+A database that does not answer within the bound (staff_console.service,
+clinic_core.db_threads) gives a "database busy" page or JSON error (503),
+never a frozen console.
 """
 from __future__ import annotations
 
@@ -18,7 +22,9 @@ from sanic.exceptions import NotFound as SanicNotFound
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import OperationalError
 
+from clinic_core.db_threads import DatabaseTimeout
 from clinic_core.staff import SignedIn, StaffError
 
 from . import security
@@ -30,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/login", "/healthz", "/favicon.ico")
+
+DATABASE_BUSY = ("The clinic database did not answer in time (it may be busy with another program, or "
+                 "unreachable), so this could not be shown or done. Wait a moment and try again; if you were "
+                 "changing something, check afterwards whether it was saved.")
 
 #: the menu: (permission, path, label), in order
 MENU = (
@@ -113,6 +123,11 @@ def create_app(settings: Settings, console: Optional[Console] = None, name: str 
     @app.exception(RasaUnavailable)
     async def rasa_down(request: Request, error: Exception) -> HTTPResponse:
         return refuse(request, 502, str(error))
+
+    @app.exception(DatabaseTimeout, OperationalError)
+    async def database_busy(request: Request, error: Exception) -> HTTPResponse:
+        logger.error("console database unavailable: %s", type(error).__name__)  # never the statement
+        return refuse(request, 503, DATABASE_BUSY)
 
     @app.exception(StaffError)
     async def staff_error(request: Request, error: Exception) -> HTTPResponse:

@@ -4,14 +4,15 @@ Business rules live in clinic_core (booking rules, roles, hand-over states,
 the call-back promise); this module strings them together for one signed-in
 staff member: it checks the role, writes the audit rows for every view of
 health data, tells the client over their channel when the clinic changed
-something of theirs, and runs the blocking database calls in a thread so
-the console's event loop keeps serving the inbox.
+something of theirs, and runs the blocking database calls in a few worker
+threads, each bounded (clinic_core.db_threads, as the action server does): a
+locked or unreachable database gives staff an error page after
+CLINIC_DB_TIMEOUT + 1 s, while the login page, static files and every page
+that does not need the database keep answering.
 """
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
@@ -20,6 +21,7 @@ from clinic_core.availability import Slot
 from clinic_core.booking_store import BookingError, BookingRecord, BookingStore, utcnow
 from clinic_core.contact import InvalidContact
 from clinic_core.dates import describe_date, describe_time
+from clinic_core.db_threads import DatabaseThreads, busy_timeout
 from clinic_core.handover import HandoverDesk, HandoverRecord, HandoverTaken, STATUS_ACTIVE
 from clinic_core.profile import current_profile
 from clinic_core.screening.rules import default_rules_path, load_rules
@@ -29,6 +31,10 @@ from .config import Settings
 from .rasa_api import RasaApi, RasaUnavailable, transcript
 
 T = TypeVar("T")
+
+#: worker threads for the console's database calls: a few staff at once, and
+#: SQLite takes one writer at a time anyway (as actions/store.py)
+DB_THREADS = 4
 
 #: outcomes a receptionist may book a phone caller with (see docs/console.md)
 PHONE_BOOKING_OUTCOMES = ("ok", "modify")
@@ -53,7 +59,8 @@ class Outcome:
 class Console:
     def __init__(self, settings: Settings, store: Optional[BookingStore] = None) -> None:
         self.settings = settings
-        self.store = store or BookingStore(settings.db_url, profile=self.profile)
+        self.store = store or BookingStore(settings.db_url, profile=self.profile, busy_timeout=busy_timeout())
+        self._threads = DatabaseThreads(DB_THREADS, "console-db")
         self.staff = StaffDirectory(self.store, idle_minutes=settings.idle_minutes)
         self.desk = HandoverDesk(self.store)
         self.rasa = RasaApi(settings.rasa_url, settings.rasa_token)
@@ -67,8 +74,9 @@ class Console:
         return current_profile(self.settings.profile_path)
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+        """``fn(*args, **kwargs)`` in a database thread; DatabaseTimeout after the
+        bound (the app turns it into a "database busy" page, 503)."""
+        return await self._threads.run(fn, *args, **kwargs)
 
     @staticmethod
     def require(member: StaffMember, permission: str) -> None:
