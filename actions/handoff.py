@@ -252,7 +252,7 @@ class ActionHandoff(Action):
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
-        wants_call = bool(_ASKED_FOR_A_CALL.search(text)) or (
+        wants_call = bool(_ASKED_FOR_A_CALL.search(text)) or asked_for_a_call_back(tracker) or (
             text.startswith("/human_handoff") and outcome in CALL_OUTCOMES)
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
@@ -268,6 +268,16 @@ class ActionHandoff(Action):
 # --------------------------------------------------------------------------- #
 # issue 14: live hand-over to the staff console (clinic_core.handover)
 # --------------------------------------------------------------------------- #
+
+#: the entity of a button that asks for a call-back outright (domain/handover.yml)
+ENTITY_CALLBACK = "callback"
+
+
+def asked_for_a_call_back(tracker: Tracker) -> bool:
+    """A "Yes, please call me back" button of a line the console sent: it
+    cannot rely on "/affirm" (no action_handoff before it), so it says so."""
+    return any(e.get("entity") == ENTITY_CALLBACK for e in tracker.latest_message.get("entities") or [])
+
 
 async def live_handover(tracker: Tracker) -> bool:
     """Opens a hand-over request for the console's inbox when the clinic is

@@ -41,7 +41,9 @@ def responses(directory: Optional[Path] = None) -> Dict[str, List[Dict[str, Any]
 
 
 def render(name: str, profile: Any = None, directory: Optional[Path] = None, **values: Any) -> Dict[str, Any]:
-    """``{"text": ..., "buttons": [...]}`` of response ``name``, placeholders filled.
+    """``{"text": ..., "buttons": [...]}`` of response ``name``, placeholders filled
+    in the text and the buttons, and ``{{``/``}}`` read as ``{``/``}`` (a
+    payload with entities is written so in the domain, as Rasa fills it).
 
     A placeholder with no value stays as written, which a test catches
     (clinic wording must never reach a client half-filled silently)."""
@@ -51,8 +53,14 @@ def render(name: str, profile: Any = None, directory: Optional[Path] = None, **v
     chosen = variations[0]
     facts: Dict[str, Any] = dict(profile.answer_values()) if profile is not None else {}
     facts.update({k: v for k, v in values.items() if v is not None})
-    text = _PLACEHOLDER.sub(lambda m: str(facts.get(m.group(1), m.group(0))), str(chosen.get("text") or ""))
-    return {"text": text, "buttons": list(chosen.get("buttons") or [])}
+
+    def fill(template: Any) -> str:
+        text = _PLACEHOLDER.sub(lambda m: str(facts.get(m.group(1), m.group(0))), str(template or ""))
+        return text.replace("{{", "{").replace("}}", "}")  # Rasa's escaped braces, as Rasa reads them
+
+    buttons = [{**b, "title": fill(b.get("title")), "payload": fill(b.get("payload"))}
+               for b in chosen.get("buttons") or []]
+    return {"text": fill(chosen.get("text")), "buttons": buttons}
 
 
 def placeholders(name: str, directory: Optional[Path] = None) -> set:

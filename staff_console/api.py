@@ -5,7 +5,7 @@ clinic's own integrations. Same session, CSRF header and roles as the pages
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -35,6 +35,16 @@ def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (dt.datetime, dt.date)) else value
 
 
+def history(items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The client's other pre-screens (Console.history_view) as JSON."""
+    return [{"screening_id": h["id"], "outcome": h["outcome"], "reasons": [c["id"] for c in h["conditions"]],
+             "created_at": iso(h["created_at"])} for h in items]
+
+
+def notes(items: List[Any]) -> List[Dict[str, Any]]:
+    return [{"author": n.author, "text": n.text, "created_at": iso(n.created_at)} for n in items]
+
+
 def register(app: Sanic) -> None:
     @app.get("/api/me")
     async def me(request: Request) -> HTTPResponse:
@@ -48,9 +58,30 @@ def register(app: Sanic) -> None:
         return response.json({"items": [{
             "id": i["id"], "outcome": i["outcome"], "conditions": i["conditions"], "answers": i["answers"],
             "created_at": iso(i["created_at"]), "reviewed_at": iso(i["reviewed_at"]), "bookings": i["bookings"],
-            "earlier": [{"outcome": e["outcome"], "created_at": iso(e["created_at"])} for e in i["earlier"]],
-            "notes": [{"author": n.author, "text": n.text, "created_at": iso(n.created_at)} for n in i["notes"]],
+            "held_bookings": i["held_bookings"], "history": history(i["history"]), "notes": notes(i["notes"]),
         } for i in items]})
+
+    @app.get("/api/reviews/held")
+    async def held(request: Request) -> HTTPResponse:
+        items = await console(request).held_bookings(request.ctx.user.member)
+        return response.json({"items": [{
+            "reference": i["reference"], "service_id": i["service_id"], "service_name": i.get("service_name"),
+            "therapist_id": i["therapist_id"], "therapist_name": i.get("therapist_name"), "minutes": i["minutes"],
+            "start": iso(i["start"]), "name": i["name"], "phone": i["phone"], "email": i["email"],
+            "screening_outcome": i["screening_outcome"], "held_by": i["held_by"], "history": history(i["history"]),
+            "requested_at": iso(i["created_at"]), "has_channel": i["has_channel"], "notes": notes(i["notes"]),
+        } for i in items]})
+
+    @app.post("/api/reviews/held/<reference:str>/<change:(approve|decline|callback)>")
+    async def held_change(request: Request, reference: str, change: str) -> HTTPResponse:
+        c = console(request)
+        act = {"approve": c.approve_held, "decline": c.decline_held, "callback": c.held_ask_callback}[change]
+        return done(await act(request.ctx.user.member, reference))
+
+    @app.post("/api/reviews/held/<reference:str>/note")
+    async def held_note(request: Request, reference: str) -> HTTPResponse:
+        return done(await console(request).held_note(request.ctx.user.member, reference,
+                                                     body(request).get("text", "")), 201)
 
     @app.post("/api/reviews/<screening_id:int>/reviewed")
     async def review_done(request: Request, screening_id: int) -> HTTPResponse:
@@ -96,7 +127,7 @@ def register(app: Sanic) -> None:
         items = await console(request).callbacks(request.ctx.user.member, request.args.get("show") == "all")
         return response.json({"items": [{
             **{k: iso(v) for k, v in i.items() if k != "notes"},
-            "notes": [{"author": n.author, "text": n.text, "created_at": iso(n.created_at)} for n in i["notes"]],
+            "notes": notes(i["notes"]),
         } for i in items]})
 
     @app.post("/api/callbacks/<callback_id:int>/called")

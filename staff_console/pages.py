@@ -94,8 +94,9 @@ def register(app: Sanic) -> None:
     @app.get("/reviews")
     async def reviews(request: Request) -> HTTPResponse:
         show_all = request.args.get("show") == "all"
+        held = await console(request).held_bookings(member(request))
         items = await console(request).reviews(member(request), include_reviewed=show_all)
-        return render(request, "reviews.html", items=items, show_all=show_all, title="Review queue")
+        return render(request, "reviews.html", items=items, held=held, show_all=show_all, title="Review queue")
 
     @app.post("/reviews/<screening_id:int>/reviewed")
     async def review_done(request: Request, screening_id: int) -> HTTPResponse:
@@ -109,6 +110,17 @@ def register(app: Sanic) -> None:
     @app.post("/reviews/<screening_id:int>/callback")
     async def review_callback(request: Request, screening_id: int) -> HTTPResponse:
         outcome = await console(request).review_ask_callback(member(request), screening_id)
+        return back(safe_back(request, "/reviews"), outcome)
+
+    @app.post("/reviews/held/<reference:str>/<change:(approve|decline|callback)>")
+    async def held_change(request: Request, reference: str, change: str) -> HTTPResponse:
+        c = console(request)
+        act = {"approve": c.approve_held, "decline": c.decline_held, "callback": c.held_ask_callback}[change]
+        return back(safe_back(request, "/reviews"), await act(member(request), reference))
+
+    @app.post("/reviews/held/<reference:str>/note")
+    async def held_note(request: Request, reference: str) -> HTTPResponse:
+        outcome = await console(request).held_note(member(request), reference, form(request).get("text") or "")
         return back(safe_back(request, "/reviews"), outcome)
 
     # --------------------------------------------------------------- bookings

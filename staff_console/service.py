@@ -18,11 +18,11 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from clinic_core import analytics, responses
 from clinic_core.availability import Slot
-from clinic_core.booking_store import BookingError, BookingRecord, BookingStore, utcnow
+from clinic_core.booking_store import STATUS_HELD, BookingError, BookingRecord, BookingStore, utcnow
 from clinic_core.contact import InvalidContact
 from clinic_core.dates import describe_date, describe_time
 from clinic_core.db_threads import DatabaseThreads, busy_timeout
-from clinic_core.handover import HandoverDesk, HandoverRecord, HandoverTaken, STATUS_ACTIVE
+from clinic_core.handover import STATUS_ACTIVE, HandoverDesk, HandoverRecord, HandoverTaken
 from clinic_core.profile import current_profile
 from clinic_core.screening.rules import default_rules_path, load_rules
 from clinic_core.staff import SignedIn, StaffDirectory, StaffError, StaffMember
@@ -96,17 +96,27 @@ class Console:
         return responses.render(name, self.profile, **values)
 
     # ----------------------------------------------------------------- reviews
+    def history_view(self, history: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The client's other pre-screens (issue 12's store: bound by conversation,
+        phone or email) as the page shows them: outcome, condition labels, date."""
+        labels = self.condition_labels()
+        return [{"id": h["screening_id"], "outcome": h["outcome"],
+                 "conditions": [{"id": r, "label": labels.get(r, r)} for r in h.get("reasons") or []],
+                 "created_at": dt.datetime.fromisoformat(h["date"])} for h in history]
+
     async def reviews(self, member: StaffMember, include_reviewed: bool = False) -> List[Dict[str, Any]]:
         """The review queue; every item shown is an audited view of health data."""
         self.require(member, "reviews")
         items = await self.db(self.store.review_queue, include_reviewed=include_reviewed)
+        held = await self.db(self.store.held_bookings)
         labels = self.condition_labels()
         notes = await self.db(self.staff.notes, "screening", [i["id"] for i in items])
         for item in items:
             item["conditions"] = [{"id": r, "label": labels.get(r, r)} for r in item["reasons"]]
             item["notes"] = notes.get(str(item["id"]), [])
-            # issue 12 adds bookings held for review; approving one slots in here
-            item["held_bookings"] = []
+            item["history"] = self.history_view(item["history"])
+            # the held bookings this pre-screen holds (they are worked in the list above the queue)
+            item["held_bookings"] = [h["reference"] for h in held if item["id"] in h["held_by"]]
         if items:
             await self.db(self.staff.audit, member, "view", "screening", [i["id"] for i in items])
         return items
@@ -142,6 +152,77 @@ class Console:
         await self.db(self.staff.audit, member, "ask_callback", "screening", [screening_id])
         return Outcome("The client has been asked, in their chat, to leave a number for a call.")
 
+    # ----------------------------------------------------- held bookings (issue 12)
+    async def held_bookings(self, member: StaffMember) -> List[Dict[str, Any]]:
+        """Bookings held for a therapist's review because of an earlier non-ok
+        pre-screen, each with the client's history; an audited view (the
+        history is health data)."""
+        self.require(member, "reviews")
+        items = await self.db(self.store.held_bookings)
+        notes = await self.db(self.staff.notes, "booking", [i["reference"] for i in items])
+        for item in items:
+            item["history"] = self.history_view(item["history"])
+            item["start"] = dt.datetime.fromisoformat(item["start"])
+            item["when"] = self.when(item["start"])
+            item["notes"] = notes.get(item["reference"], [])
+            item["has_channel"] = bool(item["sender_id"])
+        if items:
+            await self.db(self.staff.audit, member, "view", "held_booking", [i["reference"] for i in items])
+        return items
+
+    async def _held(self, member: StaffMember, reference: str) -> BookingRecord:
+        self.require(member, "reviews")
+        booking = await self.db(self.store.get, reference)
+        if booking is None:
+            raise NotFound("booking")
+        if booking.status != STATUS_HELD:
+            raise StaffError(f"Booking {booking.reference} is not waiting for a review any more.")
+        return booking
+
+    async def approve_held(self, member: StaffMember, reference: str) -> Outcome:
+        """The therapist's yes (issue 12's confirm_held): booked, booking.confirmed
+        for the clinic's system, and the client told over their channel."""
+        held = await self._held(member, reference)
+        try:
+            booking = await self.db(self.store.confirm_held, held.reference, member.username)
+        except BookingError as error:
+            raise StaffError(str(error)) from None
+        await self.db(self.staff.audit, member, "approve", "booking", [booking.reference])
+        warning = await self._tell_client(booking, "utter_booking_approved", reference=booking.reference,
+                                          when=self.when(booking.start), minutes=booking.minutes,
+                                          service=self.service_name(booking.service_id))
+        return Outcome(f"Approved {booking.reference}: it is booked.", {"booking": booking.to_dict()}, warning)
+
+    async def decline_held(self, member: StaffMember, reference: str) -> Outcome:
+        """The therapist's no: cancelled, the time freed, booking.declined, and the
+        client told and offered a therapist's call over their channel."""
+        held = await self._held(member, reference)
+        try:
+            booking = await self.db(self.store.decline_held, held.reference, member.username)
+        except BookingError as error:
+            raise StaffError(str(error)) from None
+        await self.db(self.staff.audit, member, "decline", "booking", [booking.reference])
+        warning = await self._tell_client(booking, "utter_booking_declined", reference=booking.reference,
+                                          when=self.when(booking.start))
+        return Outcome(f"Declined {booking.reference}: it is cancelled and the time is free again.",
+                       {"booking": booking.to_dict()}, warning)
+
+    async def held_ask_callback(self, member: StaffMember, reference: str) -> Outcome:
+        """Asks the client with a held booking, in their chat, for a number to call
+        (the booking stays held until approved or declined)."""
+        held = await self._held(member, reference)
+        if not held.sender_id:
+            raise StaffError("This booking was not made in a chat: please phone the client.")
+        await self.rasa.tell(held.sender_id, self.line("utter_review_callback_offer"))
+        await self.db(self.staff.audit, member, "ask_callback", "booking", [held.reference])
+        return Outcome("The client has been asked, in their chat, to leave a number for a call.")
+
+    async def held_note(self, member: StaffMember, reference: str, text: str) -> Outcome:
+        held = await self._held(member, reference)
+        await self.db(self.staff.add_note, member, "booking", held.reference, text, sender_id=held.sender_id)
+        await self.db(self.staff.audit, member, "note", "booking", [held.reference])
+        return Outcome("Note added.")
+
     # ---------------------------------------------------------------- bookings
     def therapists_for(self, member: StaffMember) -> List[Any]:
         therapists = list(self.profile.therapists)
@@ -172,12 +253,19 @@ class Console:
         return {"therapist_id": therapist_id, "therapists": allowed, "days": days, "view": view, "day": day,
                 "first": first}
 
-    def booking_view(self, b: BookingRecord) -> Dict[str, Any]:
-        profile = self.profile
+    def service_name(self, service_id: str) -> str:
         try:
-            service = profile.service(b.service_id).name
+            return self.profile.service(service_id).name
         except KeyError:
-            service = b.service_id
+            return service_id
+
+    def when(self, start: dt.datetime) -> str:
+        """"Fri 11 Dec at 2pm", in the clinic's time zone (as clients read it)."""
+        local = start.astimezone(self.profile.tz)
+        return f"{describe_date(local.date(), short=True)} at {describe_time(local.time())}"
+
+    def booking_view(self, b: BookingRecord) -> Dict[str, Any]:
+        service = self.service_name(b.service_id)
         return {"reference": b.reference, "start": b.start, "end": b.end, "time": b.start.strftime("%H:%M"),
                 "until": b.end.strftime("%H:%M"), "minutes": b.minutes, "service": service,
                 "service_id": b.service_id, "therapist_id": b.therapist_id, "name": b.name, "phone": b.phone,
@@ -209,8 +297,12 @@ class Console:
         except (BookingError, InvalidContact, ValueError) as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "create", "booking", [booking.reference])
-        return Outcome(f"Booked {booking.reference} on {describe_date(booking.start.date(), short=True)} at "
-                       f"{describe_time(booking.start.time())}.", {"booking": booking.to_dict()})
+        if booking.status == STATUS_HELD:  # an earlier pre-screen binds this phone or email (issue 12)
+            return Outcome(f"Held {booking.reference} on {self.when(booking.start)} for a therapist's review: "
+                           "this caller had a stricter pre-screen outcome before. Tell them it is not confirmed "
+                           "yet; a therapist approves or declines it in the review queue.",
+                           {"booking": booking.to_dict()})
+        return Outcome(f"Booked {booking.reference} on {self.when(booking.start)}.", {"booking": booking.to_dict()})
 
     async def _booking(self, member: StaffMember, reference: str) -> BookingRecord:
         booking = await self.db(self.store.get, reference)
@@ -230,7 +322,7 @@ class Console:
         except (BookingError, ValueError) as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "move", "booking", [moved.reference])
-        when = f"{describe_date(moved.start.date(), short=True)} at {describe_time(moved.start.time())}"
+        when = self.when(moved.start)
         warning = await self._tell_client(old, "utter_booking_moved_by_clinic", reference=moved.reference,
                                           when=when, therapist=self.profile.therapist(moved.therapist_id).name)
         return Outcome(f"Moved {moved.reference} to {when}.", {"booking": moved.to_dict()}, warning)
@@ -243,7 +335,7 @@ class Console:
         except BookingError as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "cancel", "booking", [cancelled.reference])
-        when = f"{describe_date(old.start.date(), short=True)} at {describe_time(old.start.time())}"
+        when = self.when(old.start)
         warning = await self._tell_client(old, "utter_booking_cancelled_by_clinic", reference=old.reference,
                                           when=when)
         return Outcome(f"Cancelled {cancelled.reference}.", {"booking": cancelled.to_dict()}, warning)

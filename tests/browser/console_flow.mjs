@@ -76,7 +76,7 @@ try {
   await anna.goto(consoleUrl + "/reviews");
   await check(anna, "reviews");
   const card = anna.locator("article.review").first();
-  step("review_seen", { title: await card.locator("h2").textContent(), text: await card.textContent() });
+  step("review_seen", { title: await card.locator("h3").textContent(), text: await card.textContent() });
   await card.locator("textarea").fill("GP letter needed before booking");
   await Promise.all([anna.waitForNavigation(), card.locator(".note-form button").click()]);
   step("review_note", { notice: await notice(anna), url: anna.url(),

@@ -5,16 +5,20 @@ Used by tests/console (HTTP: security, roles, audit) and tests/browser
 (Chromium: the pages as staff use them)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
@@ -93,6 +97,64 @@ class Staff:
         if csrf:
             headers.setdefault("X-CSRF-Token", self.csrf)
         return self.http.request(method, self.url + path, json=json, headers=headers, **kw)
+
+
+class FakeRasa:
+    """Rasa's HTTP API as the console uses it (staff_console/rasa_api.py), on a
+    free port: records every POST of events to a conversation and answers 200,
+    or 503 while ``down``; a tracker read answers an empty conversation."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.down = False
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+            def _answer(self, status: int, body: Any) -> None:
+                raw = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self._answer(503 if fake.down else 200, {"events": [], "paused": False})
+
+            def do_POST(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                match = re.match(r"^/conversations/(.+)/tracker/events$", url.path)
+                if fake.down or not match:
+                    self._answer(503, {"error": "down"})
+                    return
+                fake.calls.append({"sender": unquote(match.group(1)), "events": json.loads(raw or b"[]"),
+                                   "query": parse_qs(url.query)})
+                self._answer(200, {"events": []})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def lines_to(self, sender: str) -> list[dict[str, Any]]:
+        """The bot lines sent to one conversation, oldest first."""
+        return [e for c in self.calls if c["sender"] == sender for e in c["events"] if e.get("event") == "bot"]
+
+    def wait_for(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            time.sleep(0.1)
+        return check()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def seed_accounts(db_url: str) -> None:

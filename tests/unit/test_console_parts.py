@@ -32,6 +32,9 @@ LINES = {
     "utter_booking_moved_by_clinic": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm", "therapist": "Anna"},
     "utter_booking_cancelled_by_clinic": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm"},
     "utter_review_callback_offer": {},
+    "utter_booking_approved": {"reference": "AB23CD", "service": "Body massage", "minutes": 60,
+                               "when": "Fri 11 Dec at 2pm"},
+    "utter_booking_declined": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm"},
 }
 
 
@@ -40,6 +43,16 @@ def test_every_line_is_in_the_domain_and_fully_filled(name: str, values: dict) -
     line = responses.render(name, PROFILE, **values)
     assert line["text"] and "{" not in line["text"], line["text"]
     assert PROFILE.name in line["text"] or PROFILE.phone in line["text"] or values
+
+
+def test_buttons_read_escaped_braces_as_rasa_does() -> None:
+    """A payload with entities is written {{...}} in the domain (Rasa formats
+    it); sent as written, the widget would post '/human_handoff{{...}}' and
+    Rasa would drop the entity."""
+    line = responses.render("utter_booking_declined", PROFILE, reference="AB23CD", when="Fri 11 Dec at 2pm")
+    assert line["buttons"][0]["payload"] == '/human_handoff{"callback": "yes"}'
+    assert json.loads(line["buttons"][0]["payload"][len("/human_handoff"):]) == {"callback": "yes"}
+    assert "{{" not in line["text"]
 
 
 def test_a_missing_response_is_an_error() -> None:
