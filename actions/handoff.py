@@ -257,8 +257,12 @@ class ActionHandoff(Action):
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
         # issue 14, live hand-over: a person joins the chat when one can
-        if await live_handover(tracker):
+        live = await live_handover(tracker)
+        if live == LIVE_WAITING:
             dispatcher.utter_message(response="utter_handover_waiting")
+            return []
+        if live == LIVE_NOBODY_CAME:
+            dispatcher.utter_message(response="utter_handover_nobody", callback_by=callback_promise())
             return []
         dispatcher.utter_message(text=contact_text())
         dispatcher.utter_message(response="utter_callback_offer", callback_by=callback_promise())
@@ -269,6 +273,10 @@ class ActionHandoff(Action):
 # issue 14: live hand-over to the staff console (clinic_core.handover)
 # --------------------------------------------------------------------------- #
 
+#: what live_handover did: a request waits in the console's inbox, or the
+#: client's earlier one waited past the profile's handover.wait_minutes
+LIVE_WAITING = "waiting"
+LIVE_NOBODY_CAME = "nobody_came"
 #: the entity of a button that asks for a call-back outright (domain/handover.yml)
 ENTITY_CALLBACK = "callback"
 
@@ -279,37 +287,44 @@ def asked_for_a_call_back(tracker: Tracker) -> bool:
     return any(e.get("entity") == ENTITY_CALLBACK for e in tracker.latest_message.get("entities") or [])
 
 
-async def live_handover(tracker: Tracker) -> bool:
+async def live_handover(tracker: Tracker) -> Optional[str]:
     """Opens a hand-over request for the console's inbox when the clinic is
-    open and someone is signed in (clinic_core.handover.live_possible); False
-    when not, or when the database cannot say (then the call-back offer).
+    open and someone is signed in (clinic_core.handover.live_possible):
+    LIVE_WAITING. When this client's earlier request waited longer than
+    ``handover.wait_minutes`` with nobody taking it, it expires instead and
+    the client is offered the call-back (LIVE_NOBODY_CAME; the console's
+    sweep may have done so first, then this is a new request). None when no
+    person can join, or the database cannot say (then the call-back offer).
     One bounded database call (actions/store.py): a locked database delays
-    only this turn, and then the client gets the call-back offer."""
+    only this turn."""
+    from clinic_core.booking_store import utcnow
     from clinic_core.handover import HandoverDesk, live_possible
     from clinic_core.staff import StaffDirectory
 
     profile = content.profile()
     sender, channel = tracker.sender_id, tracker.get_latest_input_channel()
 
-    def open_request(s: Any) -> bool:
+    def open_request(s: Any) -> Optional[str]:
+        desk, now = HandoverDesk(s), utcnow()
+        if desk.expire_waiting(now - timedelta(minutes=profile.handover.wait_minutes), sender_id=sender, now=now):
+            return LIVE_NOBODY_CAME
         if not live_possible(profile, len(StaffDirectory(s).online())):
-            return False
-        HandoverDesk(s).request(sender, channel)
-        return True
+            return None
+        desk.request(sender, channel)
+        return LIVE_WAITING
 
     try:
         return await db(open_request)
     except Exception as error:  # noqa: BLE001 - the call-back offer still works without the console
         logger.error("live hand-over unavailable: %s", type(error).__name__)
-        return False
+        return None
 
 
 def callback_promise() -> str:
     """"11am tomorrow": by when a call-back is promised, from the opening hours."""
-    from clinic_core.handover import describe_promise, promised_callback
+    from clinic_core.handover import callback_by
 
-    profile = content.profile()
-    return describe_promise(profile, promised_callback(profile))
+    return callback_by(content.profile())
 
 
 class ActionCallbackStart(Action):

@@ -6,7 +6,10 @@ is on in its ``handover`` section, and someone who may answer chats is
 signed in to the staff console). If so it opens a :class:`Handover` request
 (:meth:`HandoverDesk.request`), which the console's inbox lists; a staff
 member takes it (:meth:`HandoverDesk.take`, one person only) and hands it
-back (:meth:`HandoverDesk.close`). Otherwise the client is offered a
+back (:meth:`HandoverDesk.close`). A request nobody takes within
+``handover.wait_minutes`` expires (:meth:`HandoverDesk.expire_waiting`):
+the console's sweep, or the client's next request for a person, whichever
+comes first, offers the call-back instead. Otherwise the client is offered a
 call-back by a time worked out here from the opening hours
 (:func:`promised_callback`): ``handover.callback_within_hours`` of opening
 time after now, so at 18:30 on a Friday with Saturday's 10:00 opening and
@@ -30,6 +33,7 @@ from .profile import format_time
 STATUS_WAITING = "waiting"
 STATUS_ACTIVE = "active"
 STATUS_CLOSED = "closed"
+STATUS_EXPIRED = "expired"  # nobody took it within the profile's handover.wait_minutes
 OPEN_STATUSES = (STATUS_WAITING, STATUS_ACTIVE)
 
 
@@ -140,6 +144,33 @@ class HandoverDesk:
                 h.status, h.closed_at = STATUS_CLOSED, now
             return _record(h)
 
+    def expire_waiting(self, older_than: dt.datetime, sender_id: Optional[str] = None,
+                       now: Optional[dt.datetime] = None) -> List[HandoverRecord]:
+        """Waiting requests opened before ``older_than`` that nobody took, now
+        expired. Each is returned to exactly one caller (a conditional update),
+        so the client hears "nobody could join" once, from whichever of the
+        console's sweep or their own next request came first."""
+        now = now or utcnow()
+        query = select(Handover.id).where(Handover.status == STATUS_WAITING, Handover.requested_at < older_than)
+        if sender_id is not None:
+            query = query.where(Handover.sender_id == sender_id)
+        expired: List[HandoverRecord] = []
+        with self.store.session() as s, s.begin():
+            for handover_id in list(s.execute(query).scalars()):
+                result = s.execute(update(Handover).where(Handover.id == handover_id,
+                                                          Handover.status == STATUS_WAITING)
+                                   .values(status=STATUS_EXPIRED, closed_at=now))
+                if result.rowcount == 1:
+                    expired.append(_record(s.get(Handover, handover_id)))
+        return expired
+
+    def unexpire(self, handover_id: int) -> None:
+        """Back to waiting: the client could not be told it expired (the assistant
+        was unreachable), so the next sweep tries again."""
+        with self.store.session() as s, s.begin():
+            s.execute(update(Handover).where(Handover.id == handover_id, Handover.status == STATUS_EXPIRED)
+                      .values(status=STATUS_WAITING, closed_at=None))
+
     def is_open(self, sender_id: str) -> bool:
         with self.store.session() as s:
             return s.execute(select(Handover.id).where(
@@ -201,3 +232,9 @@ def describe_promise(profile: Any, when: dt.datetime, now: Optional[dt.datetime]
     if days == 1:
         return f"{clock} tomorrow"
     return f"{clock} on {format_day(local.date())}"
+
+
+def callback_by(profile: Any, now: Optional[dt.datetime] = None) -> str:
+    """"11am tomorrow": by when a call-back is promised now (both the
+    assistant's offer and the console's "nobody could join" line say it)."""
+    return describe_promise(profile, promised_callback(profile, now), now)

@@ -203,11 +203,12 @@ class Handover(_Model):
     """Live hand-over to a person and the call-back promise (issue 14)."""
     live_chat: bool = True              # offer a person in the chat while open and staff are signed in
     callback_within_hours: float = 2    # opening hours within which a call-back is promised
+    wait_minutes: float = 3             # nobody took the chat this long: offer the call-back instead
 
-    @validator("callback_within_hours")
+    @validator("callback_within_hours", "wait_minutes")
     def _positive_hours(cls, value: float) -> float:
         if value <= 0:
-            raise ValueError(f"must be a positive number of hours, got {value}")
+            raise ValueError(f"must be a positive number, got {value}")
         return value
 
 

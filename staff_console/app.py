@@ -8,10 +8,12 @@ and, when the browser sends an Origin, this console's own origin.
 
 A database that does not answer within the bound (staff_console.service,
 clinic_core.db_threads) gives a "database busy" page or JSON error (503),
-never a frozen console.
+never a frozen console. The app also runs the sweep that offers a call-back
+to clients whose hand-over request nobody took (Console.sweep_handovers).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any, Optional
@@ -139,6 +141,16 @@ def create_app(settings: Settings, console: Optional[Console] = None, name: str 
             return refuse(request, getattr(error, "status_code", 500) or 500, "That request could not be handled.")
         logger.error("console error on %s: %s", request.method, type(error).__name__)  # never the data
         return refuse(request, 500, "Something went wrong. Nothing was changed unless a message said so.")
+
+    @app.listener("after_server_start")
+    async def start_sweep(app_: Sanic, _loop: Any) -> None:
+        app_.ctx.sweep = asyncio.get_running_loop().create_task(app_.ctx.console.sweep_handovers())
+
+    @app.listener("before_server_stop")
+    async def stop_sweep(app_: Sanic, _loop: Any) -> None:
+        sweep = getattr(app_.ctx, "sweep", None)
+        if sweep is not None:
+            sweep.cancel()
 
     @app.listener("after_server_stop")
     async def close(app_: Sanic, _loop: Any) -> None:

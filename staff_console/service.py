@@ -12,7 +12,9 @@ that does not need the database keep answering.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
@@ -22,7 +24,7 @@ from clinic_core.booking_store import STATUS_HELD, BookingError, BookingRecord, 
 from clinic_core.contact import InvalidContact
 from clinic_core.dates import describe_date, describe_time
 from clinic_core.db_threads import DatabaseThreads, busy_timeout
-from clinic_core.handover import STATUS_ACTIVE, HandoverDesk, HandoverRecord, HandoverTaken
+from clinic_core.handover import STATUS_ACTIVE, HandoverDesk, HandoverRecord, HandoverTaken, callback_by
 from clinic_core.profile import current_profile
 from clinic_core.screening.rules import default_rules_path, load_rules
 from clinic_core.staff import SignedIn, StaffDirectory, StaffError, StaffMember
@@ -30,11 +32,14 @@ from clinic_core.staff import SignedIn, StaffDirectory, StaffError, StaffMember
 from .config import Settings
 from .rasa_api import RasaApi, RasaUnavailable, transcript
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: worker threads for the console's database calls: a few staff at once, and
 #: SQLite takes one writer at a time anyway (as actions/store.py)
 DB_THREADS = 4
+#: how often the console looks for hand-over requests nobody took (at most)
+SWEEP_SECONDS = 15.0
 
 #: outcomes a receptionist may book a phone caller with (see docs/console.md)
 PHONE_BOOKING_OUTCOMES = ("ok", "modify")
@@ -454,6 +459,44 @@ class Console:
             raise StaffError("Hand the conversation back instead.")
         await self.db(self.desk.close, handover_id)
         return Outcome("Closed.")
+
+    # -------------------------------------------------- a request nobody took
+    async def expire_handovers(self, now: Optional[dt.datetime] = None) -> int:
+        """Hand-over requests that waited longer than the profile's
+        ``handover.wait_minutes`` with nobody taking them: expired, and each
+        client offered the call-back in their chat (utter_handover_nobody).
+        When the assistant cannot be reached the request waits again, for
+        the next sweep. Returns how many clients were told."""
+        profile, now = self.profile, now or utcnow()
+        expired = await self.db(self.desk.expire_waiting,
+                                now - dt.timedelta(minutes=profile.handover.wait_minutes), now=now)
+        told = 0
+        for record in expired:
+            if not record.sender_id:
+                continue
+            try:
+                await self.rasa.tell(record.sender_id, self.line("utter_handover_nobody",
+                                                                 callback_by=callback_by(profile, now)))
+                told += 1
+            except RasaUnavailable:
+                await self.db(self.desk.unexpire, record.id)
+        return told
+
+    def sweep_seconds(self) -> float:
+        """A quarter of the wait, between 1 and SWEEP_SECONDS seconds."""
+        return min(SWEEP_SECONDS, max(1.0, self.profile.handover.wait_minutes * 60 / 4))
+
+    async def sweep_handovers(self) -> None:
+        """For the console's life (staff_console.app starts it): expire_handovers
+        every sweep_seconds; a failed sweep is logged by type and retried."""
+        while True:
+            try:
+                await self.expire_handovers()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the database or profile away: try again later
+                logger.error("hand-over sweep failed: %s", type(error).__name__)
+            await asyncio.sleep(self.sweep_seconds())
 
     # ------------------------------------------------------------ at a glance
     async def analytics(self, member: StaffMember, days: int = 14) -> analytics.Summary:

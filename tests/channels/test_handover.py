@@ -195,3 +195,53 @@ def test_a_booking_moved_and_cancelled_by_the_clinic_is_told_in_the_clients_chat
     assert any(f"moved your appointment {booking.reference}" in t and "5pm" in t for t in told), told
     assert any(f"cancelled your appointment {booking.reference}" in t for t in told), told
     store.close()
+
+
+@pytest.fixture
+def short_wait(edge: Edge) -> Any:
+    """The clinic open around the clock, live chat on, a 3-second wait for a
+    person, and someone signed in to the console: restored afterwards."""
+    import secrets
+
+    import yaml
+
+    from clinic_core.booking_store import BookingStore
+    from clinic_core.staff import StaffDirectory
+
+    path = edge.assistant.profile_path
+    original = path.read_text()
+    data = yaml.safe_load(original)
+    data["opening_hours"] = {day: ["00:00", "23:59"] for day in data["opening_hours"]}
+    data["holidays"] = []
+    data["handover"] = {**(data.get("handover") or {}), "live_chat": True, "wait_minutes": 0.05}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    store = BookingStore(f"sqlite:///{edge.assistant.workdir / 'clinic.db'}", profile=load_profile(path))
+    staff = StaffDirectory(store)
+    username = "wait" + secrets.token_hex(3)
+    staff.create_user(username, "Rita Waits", "reception", "a long enough password")
+    _, signed_in = staff.login(username, "a long enough password")
+    try:
+        yield 3.0
+    finally:
+        staff.logout(signed_in.session_id)
+        store.close()
+        path.write_text(original)
+
+
+def test_nobody_took_the_chat_so_the_next_request_offers_a_call_back(edge: Edge, short_wait: float) -> None:
+    """The client's next "talk to a person" after the profile's wait, with nobody
+    having taken the first request: the call-back offer with its promised time
+    (the same line the console's sweep sends), and its button starts the
+    call-back form at once (a payload with the `callback` entity)."""
+    sender = "handover-wait-" + "%08x" % random.getrandbits(32)
+    first = edge.assistant.send(sender, "can I talk to a person please?")
+    assert "asked the team" in " ".join(m.get("text", "") for m in first), first
+    time.sleep(short_wait + 1)
+    second = edge.assistant.send(sender, "can I talk to a person please?")
+    said = " ".join(m.get("text", "") for m in second)
+    assert "nobody from the team could join" in said and "We'll call you by" in said, second
+    payloads = [b["payload"] for m in second for b in m.get("buttons") or []]
+    assert '/human_handoff{"callback": "yes"}' in payloads, payloads
+    started = edge.assistant.send(sender, '/human_handoff{"callback": "yes"}')
+    assert "call you back" in " ".join(m.get("text", "") for m in started), started
+    assert (edge.assistant.tracker(sender).get("active_loop") or {}).get("name") == "callback_form"

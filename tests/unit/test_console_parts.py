@@ -32,6 +32,7 @@ LINES = {
     "utter_booking_moved_by_clinic": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm", "therapist": "Anna"},
     "utter_booking_cancelled_by_clinic": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm"},
     "utter_review_callback_offer": {},
+    "utter_handover_nobody": {"callback_by": "11am tomorrow"},
     "utter_booking_approved": {"reference": "AB23CD", "service": "Body massage", "minutes": 60,
                                "when": "Fri 11 Dec at 2pm"},
     "utter_booking_declined": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm"},

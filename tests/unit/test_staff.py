@@ -153,6 +153,34 @@ def test_handover_request_is_one_per_conversation_and_taken_once(store):
     assert desk.request("abc", "socketio", now=NOW).id != first.id  # asking again later is a new request
 
 
+def test_a_request_nobody_took_expires_once_and_only_after_the_wait(store):
+    """The console's sweep and the client's next request race for it: whoever
+    comes first gets it (and tells the client), the other gets nothing."""
+    desk = HandoverDesk(store)
+    wait = dt.timedelta(minutes=PROFILE.handover.wait_minutes)
+    old = desk.request("old-chat", "socketio", now=NOW - wait - dt.timedelta(seconds=1))
+    fresh = desk.request("fresh-chat", "socketio", now=NOW)
+    taken = desk.request("taken-chat", "telegram", now=NOW - 2 * wait)
+    desk.take(taken.id, "rita", "Rita", now=NOW - 2 * wait)
+    assert desk.expire_waiting(NOW - wait, sender_id="fresh-chat", now=NOW) == []
+    expired = desk.expire_waiting(NOW - wait, now=NOW)
+    assert [(h.id, h.status) for h in expired] == [(old.id, "expired")]
+    assert desk.expire_waiting(NOW - wait, now=NOW) == []  # the other caller: nothing to tell
+    assert desk.get(fresh.id).status == "waiting" and desk.get(taken.id).status == "active"
+    assert sorted(h.id for h in desk.open_requests()) == sorted([fresh.id, taken.id])
+    desk.unexpire(old.id)  # the client could not be told: back in the queue for the next sweep
+    assert desk.get(old.id).status == "waiting"
+    assert desk.request("old-chat", "socketio", now=NOW).id == old.id
+
+
+def test_the_wait_is_the_profiles_and_must_be_positive():
+    assert PROFILE.handover.wait_minutes == 3
+    data = PROFILE.dict()
+    data["handover"]["wait_minutes"] = 0
+    with pytest.raises(ValueError):
+        type(PROFILE)(**data)
+
+
 @pytest.mark.parametrize("now, expected", [
     # Wednesday 11:00 (open 09-19): two opening hours later
     (dt.datetime(2026, 12, 9, 11, 0), dt.datetime(2026, 12, 9, 13, 0)),
