@@ -141,6 +141,11 @@ class StaffMember:
     def can(self, permission: str) -> bool:
         return allowed(self.role, permission)
 
+    @property
+    def first_name(self) -> str:
+        """What a client reads above this person's messages in the chat ("Rita")."""
+        return (self.display_name.split() or [self.username])[0]
+
 
 @dataclass(frozen=True)
 class SignedIn:

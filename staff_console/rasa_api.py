@@ -91,13 +91,16 @@ class RasaApi:
             raise RasaUnavailable("The assistant cannot be reached right now: nothing was sent.") from None
 
     async def take_over(self, sender_id: str, line: Dict[str, Any], staff_name: str) -> None:
-        await self.append(sender_id, [{"event": "pause"}, bot_event(line, staff_name)])
+        """Pauses the assistant; ``line`` (in the assistant's voice) says who joined."""
+        await self.append(sender_id, [{"event": "pause"}, bot_event(line, None)])
 
     async def say(self, sender_id: str, line: Dict[str, Any], staff_name: str) -> None:
+        """A line the staff member wrote, labelled with their first name in the chat."""
         await self.append(sender_id, [bot_event(line, staff_name)])
 
     async def hand_back(self, sender_id: str, line: Dict[str, Any], staff_name: str) -> None:
-        await self.append(sender_id, [{"event": "resume"}, bot_event(line, staff_name)])
+        """Resumes the assistant; ``line`` (in the assistant's voice) says so."""
+        await self.append(sender_id, [{"event": "resume"}, bot_event(line, None)])
 
     async def tell(self, sender_id: str, line: Dict[str, Any]) -> None:
         """A line from the clinic (a moved booking, a review) outside a hand-over."""
@@ -105,6 +108,9 @@ class RasaApi:
 
 
 def bot_event(line: Dict[str, Any], staff_name: Optional[str]) -> Dict[str, Any]:
+    """A ``bot`` event: a person's line carries ``metadata.staff`` (their first
+    name: the inbox and the widget show it above the message; Rasa passes
+    metadata on to the output channel), the clinic's own lines ``clinic``."""
     data: Dict[str, Any] = {}
     if line.get("buttons"):
         data["buttons"] = line["buttons"]

@@ -438,7 +438,7 @@ class Console:
             raise StaffError("The message is empty.")
         if len(text) > 2000:
             raise StaffError("A message is at most 2,000 characters.")
-        await self.rasa.say(record.sender_id, {"text": text}, member.display_name)
+        await self.rasa.say(record.sender_id, {"text": text}, member.first_name)
         return Outcome("Sent.")
 
     async def hand_back(self, member: StaffMember, handover_id: int) -> Outcome:

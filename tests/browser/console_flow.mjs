@@ -3,7 +3,8 @@
 //   a therapist signs in and works the review queue (a note, mark reviewed);
 //   reception moves a booking in the week view and marks a call-back called;
 //   a client asks the widget for a person, reception takes the conversation
-//   over, they exchange messages both ways, reception hands back and the
+//   over, they exchange messages both ways (the client sees the staff
+//   member's first name above their messages), reception hands back and the
 //   assistant answers again; an admin opens the analytics, audit and accounts.
 // Every page is checked with axe-core (run through the DevTools protocol, so
 // the console's CSP stays on) and photographed. Prints one JSON object of
@@ -134,6 +135,14 @@ try {
   await rita.fill("#reply", "Hello, this is Rita at the clinic. How can I help?");
   await rita.click("#send-form button");
   await waitBot("this is Rita at the clinic");
+  // the staff member's first name above their bubble (not above the assistant's)
+  const labels = await client.evaluate(() => {
+    const root = document.querySelector("#clinic-chat").shadowRoot;
+    return [...root.querySelectorAll(".msg.bot")].map((m) => {
+      const prev = m.previousElementSibling;
+      return { text: m.textContent, label: prev && prev.classList.contains("who") ? prev.textContent : null };
+    });
+  });
   await say("Can I bring my own massage oil?");
   await rita.locator("#transcript .msg.from-client", { hasText: "my own massage oil" }).waitFor();
   await client.waitForTimeout(2500); // the assistant must stay silent (and send no apology)
@@ -141,6 +150,7 @@ try {
   step("exchanged", {
     clientSaw: botTexts,
     staffSaw: await rita.locator("#transcript").textContent(),
+    labels,
   });
   await rita.fill("#reply", "Yes, just tell your therapist about any allergies.");
   await rita.click("#send-form button");

@@ -166,6 +166,16 @@ def test_live_hand_over_both_ways_and_back(flow: dict[str, Any]) -> None:
     assert "Handed back" in back["notice"] and "soft tissues" in back["last"]
 
 
+def test_the_client_sees_who_from_the_clinic_is_writing(flow: dict[str, Any]) -> None:
+    """Rita's own messages carry her first name above the bubble; the assistant's
+    lines (also the hand-over line in its voice) carry none."""
+    labels = steps(flow, "exchanged")["labels"]
+    rita = [m for m in labels if "this is Rita at the clinic" in m["text"]]
+    assert rita and all(m["label"] == "Rita" for m in rita), labels
+    others = [m for m in labels if m not in rita]
+    assert others and all(m["label"] is None for m in others), others
+
+
 def test_admin_sees_charts_and_the_audit_trail(flow: dict[str, Any]) -> None:
     assert steps(flow, "analytics")["charts"] == 5
     rows = "\n".join(steps(flow, "audit")["rows"])
