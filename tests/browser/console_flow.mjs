@@ -5,7 +5,12 @@
 //   a client asks the widget for a person, reception takes the conversation
 //   over, they exchange messages both ways (the client sees the staff
 //   member's first name above their messages), reception hands back and the
-//   assistant answers again; an admin opens the analytics, audit and accounts.
+//   assistant answers again;
+//   a client whose earlier pre-screen (another chat, same phone) was
+//   clearance does a new pre-screen in the widget, answers no to everything
+//   and books: the booking is held; the therapist approves it in the review
+//   queue and the widget shows the confirmation;
+//   an admin opens the analytics, audit and accounts.
 // Every page is checked with axe-core (run through the DevTools protocol, so
 // the console's CSP stays on) and photographed. Prints one JSON object of
 // what it saw; tests/browser/test_console.py asserts on it.
@@ -167,7 +172,73 @@ try {
   }, before);
   step("handed_back", { notice: await notice(rita), last: await widget.locator(".msg.bot").last().textContent() });
 
-  // 4. an admin: analytics, audit, accounts
+  // 4. a booking held because of an earlier clearance, approved by the therapist
+  const held = input.held;
+  const buyer = await newPage("held-client");
+  const w2 = buyer.locator("#clinic-chat");
+  await buyer.goto(siteUrl);
+  await w2.locator("button.launcher").click();
+  await buyer.waitForFunction(() => document.querySelector("#clinic-chat").getAttribute("data-state") === "ready");
+  const bots2 = w2.locator(".msg.bot");
+  const replies2 = w2.locator(".replies button");
+  const waitNew = async (before, re) => buyer.waitForFunction(([n, re]) => {
+    const root = document.querySelector("#clinic-chat").shadowRoot;
+    return [...root.querySelectorAll(".msg.bot")].slice(n).some((m) => new RegExp(re, "i").test(m.textContent));
+  }, [before, re], { timeout: TIMEOUT });
+  // a turn is over when its quick replies are there (every step of the pre-screen and booking has them)
+  const waitReplies = async (before) => buyer.waitForFunction((n) => {
+    const root = document.querySelector("#clinic-chat").shadowRoot;
+    return root.querySelectorAll(".msg.bot").length > n && root.querySelector(".replies button");
+  }, before, { timeout: TIMEOUT });
+  const press = async (re) => {
+    const before = await bots2.count();
+    await replies2.filter({ hasText: re }).first().click();
+    return before;
+  };
+  const type2 = async (text) => {
+    const before = await bots2.count();
+    await w2.locator("textarea").fill(text);
+    await w2.locator("textarea").press("Enter");
+    return before;
+  };
+  await waitNew(0, "automated assistant");
+  await waitReplies(await type2("can I have a massage?"));
+  await waitReplies(await press(/^Yes, I agree/));
+  for (let i = 0; i < 30; i++) {
+    const last = (await bots2.allTextContents()).slice(-1)[0] || "";
+    if (/Is that right\?/.test(last)) break;
+    if (/body massage or a facial massage/i.test(last)) await waitReplies(await press(/^Body massage/));
+    else if (/anything else about your health/i.test(last)) await waitReplies(await press(/^No, nothing else/));
+    else await waitReplies(await press(/^No$/));
+  }
+  await waitReplies(await press(/^Yes, that's right/));
+  step("held_prescreen", { outcome: (await bots2.allTextContents()).slice(-2).join("\n") });
+  await waitReplies(await press(/^Book a session/));
+  await waitReplies(await press(/^60 min/));
+  await waitReplies(await press(/^As soon as possible/));
+  let before2 = await press(/ with /);
+  await waitNew(before2, "What name");
+  before2 = await type2(held.name);
+  await waitNew(before2, "phone number");
+  await waitReplies(await type2(held.phone));
+  before2 = await press(/^Yes/);
+  await waitNew(before2, "NOT confirmed");
+  const heldText = (await bots2.allTextContents()).slice(before2).join("\n");
+  const reference = (heldText.match(/reference ([A-Z0-9]{6})/) || [])[1];
+  step("held_in_widget", { text: heldText, reference });
+
+  await anna.goto(consoleUrl + "/reviews");
+  const heldCard = anna.locator(`#held-${reference}`);
+  step("held_seen", { text: await heldCard.textContent() });
+  await check(anna, "reviews-held");
+  before2 = await bots2.count();
+  await Promise.all([anna.waitForNavigation(), heldCard.getByRole("button", { name: `Approve ${reference}` }).click()]);
+  step("held_approved", { notice: await notice(anna), left: await anna.locator(`#held-${reference}`).count() });
+  await waitNew(before2, "confirmed it");
+  await buyer.screenshot({ path: path.join(outDir, "widget-approved.png") });
+  step("approved_in_widget", { last: await bots2.last().textContent() });
+
+  // 5. an admin: analytics, audit, accounts
   const sam = await newPage("sam");
   step("sam_landed", { url: await login(sam, "sam") });
   await sam.goto(consoleUrl + "/analytics");

@@ -32,7 +32,10 @@ from tests.console.harness import PASSWORDS, start_console
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = Path(__file__).resolve().parent / "console_flow.mjs"
 DOCS = ROOT / "docs" / "console"
-PAGES = ["login", "reviews", "bookings", "callbacks", "inbox", "conversation", "analytics", "audit", "accounts"]
+PAGES = ["login", "reviews", "reviews-held", "bookings", "callbacks", "inbox", "conversation", "analytics", "audit",
+         "accounts"]
+#: the client of the held booking: an earlier clearance in another chat, bound to this phone
+HELD_CLIENT = {"name": "Hedda Held", "phone": "07911 123457"}
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +68,9 @@ def flow(edge: Edge, open_all_day: Path, tmp_path_factory: pytest.TempPathFactor
     start = dt.datetime.combine(day, dt.time(10), tzinfo=profile.tz)
     booking = store.book(Slot(start, start + dt.timedelta(minutes=60), "anna", "body_massage", 60),
                          name="Wendy Widget", phone="07911 123000", screening_outcome="ok")
+    # the held client's earlier clearance, in another chat: their call-back request ties it to their phone
+    earlier = store.save_screening("held-client-earlier-chat", "clearance", ["pregnancy"], {"pregnancy": "yes"})
+    store.request_callback(HELD_CLIENT["name"], HELD_CLIENT["phone"], "mornings", sender_id="held-client-earlier-chat")
     store.close()
 
     env = {"CLINIC_PROFILE": str(open_all_day)}
@@ -74,7 +80,8 @@ def flow(edge: Edge, open_all_day: Path, tmp_path_factory: pytest.TempPathFactor
     (workdir.parent / "site" / "console-site.html").write_text(
         SITE_PAGE % {"server": edge.url, "site": edge.site.url, "primary": "#2f6f5e"})
     spec = {"passwords": PASSWORDS, "booking": {"reference": booking.reference, "therapist": "anna",
-                                                "date": day.isoformat(), "new_time": "11:00"}}
+                                                "date": day.isoformat(), "new_time": "11:00"},
+            "held": HELD_CLIENT}
     try:
         done = subprocess.run([node, str(FLOW), console.url, edge.site.url + "/console-site.html", str(out)],
                               cwd=ROOT, capture_output=True, text=True, timeout=600,
@@ -85,10 +92,11 @@ def flow(edge: Edge, open_all_day: Path, tmp_path_factory: pytest.TempPathFactor
             pytest.fail(f"the console flow printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
         (out / "seen.json").write_text(json.dumps(seen, indent=1))
         seen["by_name"] = {s["name"]: s for s in seen["steps"]}
-        seen.update(out=out, console=console, screening=screening, callback=callback.id, booking=booking.reference)
+        seen.update(out=out, console=console, screening=screening, callback=callback.id, booking=booking.reference,
+                    earlier=earlier)
         if os.environ.get("UPDATE_CONSOLE_SCREENSHOTS") == "1":
             DOCS.mkdir(parents=True, exist_ok=True)
-            for name in PAGES + ["widget-handover"]:
+            for name in PAGES + ["widget-handover", "widget-approved"]:
                 if (out / f"{name}.png").exists():
                     shutil.copy(out / f"{name}.png", DOCS / f"{name}.png")
         yield seen
@@ -176,8 +184,34 @@ def test_the_client_sees_who_from_the_clinic_is_writing(flow: dict[str, Any]) ->
     assert others and all(m["label"] is None for m in others), others
 
 
+def test_a_booking_held_by_an_earlier_clearance_is_approved_and_the_widget_confirms(flow: dict[str, Any]) -> None:
+    """Issue 12 + 14: a new chat, a fresh pre-screen with "no" to everything (ok),
+    the same phone as an earlier clearance: the booking is held, the therapist
+    sees it with the client's history and approves it, and the client reads the
+    confirmation in the widget; the store and the webhook outbox agree."""
+    assert "nothing you've told me stops us booking you" in steps(flow, "held_prescreen")["outcome"]
+    held = steps(flow, "held_in_widget")
+    reference = held["reference"]
+    assert reference and "NOT confirmed" in held["text"], held
+    seen = steps(flow, "held_seen")["text"]
+    assert "clearance" in seen and "Pregnancy" in seen and "holds this booking" in seen, seen
+    assert HELD_CLIENT["name"] in seen
+    approved = steps(flow, "held_approved")
+    assert f"Approved {reference}" in approved["notice"] and approved["left"] == 0
+    assert "confirmed it" in steps(flow, "approved_in_widget")["last"]
+    store = flow["console"].store()
+    assert store.get(reference).status == "booked"
+    events = [e for e in store.outbox() if e.payload.get("reference") == reference]
+    assert [e.event_type for e in events] == ["booking.held", "booking.confirmed"]
+    assert events[0].payload["held_by"] == [flow["earlier"]] and events[1].payload["confirmed_by"] == "anna"
+    with store.session() as s:
+        rows = s.execute(select(AuditEntry.username, AuditEntry.action, AuditEntry.record_type)
+                         .where(AuditEntry.record_id == reference)).all()
+    assert ("anna", "view", "held_booking") in rows and ("anna", "approve", "booking") in rows
+
+
 def test_admin_sees_charts_and_the_audit_trail(flow: dict[str, Any]) -> None:
     assert steps(flow, "analytics")["charts"] == 5
     rows = "\n".join(steps(flow, "audit")["rows"])
-    for expected in ("take_over", "hand_back", "reviewed", "move", "called"):
+    for expected in ("take_over", "hand_back", "reviewed", "move", "called", "approve"):
         assert expected in rows
