@@ -303,8 +303,11 @@ class ConversationRecords:
 
 
 def conversation_records(store: BookingStore, sender_id: str) -> ConversationRecords:
-    """For "what do you know about me?": exactly what :func:`erase` with this
-    ``sender_id`` removes from the clinic database."""
+    """For "what do you know about me?": the client's own records that
+    :func:`erase` with this ``sender_id`` removes from the clinic database.
+    Erase also deletes the staff console's notes on them and the
+    conversation's hand-over requests; those are the clinic's working
+    records and are not listed here (docs/console.md)."""
     with store.session() as s:
         screenings = [
             {"outcome": x.outcome, "reasons": list(x.reasons or []), "created_at": x.created_at,
