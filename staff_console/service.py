@@ -101,12 +101,15 @@ class Console:
         return responses.render(name, self.profile, **values)
 
     # ----------------------------------------------------------------- reviews
+    def conditions(self, reasons: List[str]) -> List[Dict[str, str]]:
+        """Condition ids with their labels from clinic/screening_rules.yml."""
+        labels = self.condition_labels()
+        return [{"id": r, "label": labels.get(r, r)} for r in reasons or []]
+
     def history_view(self, history: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """The client's other pre-screens (issue 12's store: bound by conversation,
         phone or email) as the page shows them: outcome, condition labels, date."""
-        labels = self.condition_labels()
-        return [{"id": h["screening_id"], "outcome": h["outcome"],
-                 "conditions": [{"id": r, "label": labels.get(r, r)} for r in h.get("reasons") or []],
+        return [{"id": h["screening_id"], "outcome": h["outcome"], "conditions": self.conditions(h.get("reasons")),
                  "created_at": dt.datetime.fromisoformat(h["date"])} for h in history]
 
     async def reviews(self, member: StaffMember, include_reviewed: bool = False) -> List[Dict[str, Any]]:
@@ -114,10 +117,9 @@ class Console:
         self.require(member, "reviews")
         items = await self.db(self.store.review_queue, include_reviewed=include_reviewed)
         held = await self.db(self.store.held_bookings)
-        labels = self.condition_labels()
         notes = await self.db(self.staff.notes, "screening", [i["id"] for i in items])
         for item in items:
-            item["conditions"] = [{"id": r, "label": labels.get(r, r)} for r in item["reasons"]]
+            item["conditions"] = self.conditions(item["reasons"])
             item["notes"] = notes.get(str(item["id"]), [])
             item["history"] = self.history_view(item["history"])
             # the held bookings this pre-screen holds (they are worked in the list above the queue)
