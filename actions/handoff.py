@@ -252,18 +252,79 @@ class ActionHandoff(Action):
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
-        wants_call = bool(_ASKED_FOR_A_CALL.search(text)) or (
+        wants_call = bool(_ASKED_FOR_A_CALL.search(text)) or asked_for_a_call_back(tracker) or (
             text.startswith("/human_handoff") and outcome in CALL_OUTCOMES)
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
-        dispatcher.utter_message(
-            text=contact_text() + "\nOr would you like a therapist to call you back?",
-            buttons=[
-                {"title": "Yes, please call me back", "payload": "/affirm"},
-                {"title": "No, thanks", "payload": "/deny"},
-            ],
-        )
+        # issue 14, live hand-over: a person joins the chat when one can
+        live = await live_handover(tracker)
+        if live == LIVE_WAITING:
+            dispatcher.utter_message(response="utter_handover_waiting")
+            return []
+        if live == LIVE_NOBODY_CAME:
+            dispatcher.utter_message(response="utter_handover_nobody", callback_by=callback_promise())
+            return []
+        dispatcher.utter_message(text=contact_text())
+        dispatcher.utter_message(response="utter_callback_offer", callback_by=callback_promise())
         return []
+
+
+# --------------------------------------------------------------------------- #
+# issue 14: live hand-over to the staff console (clinic_core.handover)
+# --------------------------------------------------------------------------- #
+
+#: what live_handover did: a request waits in the console's inbox, or the
+#: client's earlier one waited past the profile's handover.wait_minutes
+LIVE_WAITING = "waiting"
+LIVE_NOBODY_CAME = "nobody_came"
+#: the entity of a button that asks for a call-back outright (domain/handover.yml)
+ENTITY_CALLBACK = "callback"
+
+
+def asked_for_a_call_back(tracker: Tracker) -> bool:
+    """A "Yes, please call me back" button of a line the console sent: it
+    cannot rely on "/affirm" (no action_handoff before it), so it says so."""
+    return any(e.get("entity") == ENTITY_CALLBACK for e in tracker.latest_message.get("entities") or [])
+
+
+async def live_handover(tracker: Tracker) -> Optional[str]:
+    """Opens a hand-over request for the console's inbox when the clinic is
+    open and someone is signed in (clinic_core.handover.live_possible):
+    LIVE_WAITING. When this client's earlier request waited longer than
+    ``handover.wait_minutes`` with nobody taking it, it expires instead and
+    the client is offered the call-back (LIVE_NOBODY_CAME; the console's
+    sweep may have done so first, then this is a new request). None when no
+    person can join, or the database cannot say (then the call-back offer).
+    One bounded database call (actions/store.py): a locked database delays
+    only this turn."""
+    from clinic_core.booking_store import utcnow
+    from clinic_core.handover import HandoverDesk, live_possible
+    from clinic_core.staff import StaffDirectory
+
+    profile = content.profile()
+    sender, channel = tracker.sender_id, tracker.get_latest_input_channel()
+
+    def open_request(s: Any) -> Optional[str]:
+        desk, now = HandoverDesk(s), utcnow()
+        if desk.expire_waiting(now - timedelta(minutes=profile.handover.wait_minutes), sender_id=sender, now=now):
+            return LIVE_NOBODY_CAME
+        if not live_possible(profile, len(StaffDirectory(s).online())):
+            return None
+        desk.request(sender, channel)
+        return LIVE_WAITING
+
+    try:
+        return await db(open_request)
+    except Exception as error:  # noqa: BLE001 - the call-back offer still works without the console
+        logger.error("live hand-over unavailable: %s", type(error).__name__)
+        return None
+
+
+def callback_promise() -> str:
+    """"11am tomorrow": by when a call-back is promised, from the opening hours."""
+    from clinic_core.handover import callback_by
+
+    return callback_by(content.profile())
 
 
 class ActionCallbackStart(Action):

@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 from rasa.core.channels.channel import UserMessage
 
+from channels.handover import turn_was_paused
 from channels.rest import APOLOGY, MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
@@ -230,6 +231,8 @@ async def answer_or_apologise(on_new_message: Callable[[UserMessage], Awaitable[
     try:
         await on_new_message(message)
         if replies["count"]:
+            return True
+        if turn_was_paused(output):  # a person from the clinic has this conversation (issue 14)
             return True
         logger.error("turn produced no reply for a %s message", channel)
     except Exception as error:  # noqa: BLE001 - the client gets an apology, not silence

@@ -5,7 +5,7 @@ and channels.nlg (endpoints.yml) in every server of this project, and each
 calls `apply()`, so `make run`, the tests, the benchmark and the deployment
 all run with them. Each can be switched off with CLINIC_RASA_PATCHES
 (a comma list of "validator", "runner", "trackers", "apologise",
-"emergency", or "none").
+"emergency", "handover", or "none").
 
 1. Speed. `RemoteAction._validate_action_result`: Rasa 3.6 calls
    `jsonschema.validate` on every action server response, which re-checks
@@ -55,6 +55,10 @@ all run with them. Each can be switched off with CLINIC_RASA_PATCHES
    all inside the Rasa server). The two-stage fallback (also a loop) is
    left alone: it ends itself when the client clarifies.
 
+6. Live hand-over (issue 14): no apology for a turn Rasa skipped because a
+   person from the clinic has the conversation (paused), and the emergency
+   message even then. The code and its reasons are in channels/handover.py.
+
 The tracker store's own tuning (SQLite WAL, PostgreSQL pre-ping, queries
 without the ORM) lives in channels/sql_tracker_store.py, not here.
 
@@ -69,14 +73,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-ALL = "validator,runner,trackers,apologise,emergency"
+ALL = "validator,runner,trackers,apologise,emergency,handover"
 
 
 def apply(only: Optional[str] = None) -> bool:
     """Applies the fixes; returns False when already applied.
 
     `only` (default: $CLINIC_RASA_PATCHES, else all) is a comma list of
-    "validator", "runner", "trackers", "apologise", "emergency", or "none".
+    "validator", "runner", "trackers", "apologise", "emergency", "handover",
+    or "none".
     """
     import os
 
@@ -93,6 +98,10 @@ def apply(only: Optional[str] = None) -> bool:
         _apologise_when_the_tracker_store_is_away()
     if "emergency" in chosen:
         _emergency_before_forms()
+    if "handover" in chosen:
+        from channels import handover
+
+        handover.apply()
     return True
 
 

@@ -22,6 +22,11 @@ It adds a "bot_typing" event around each turn (the widget's typing
 indicator) and a "history" event after `session_request`: the current
 session's messages from the tracker store, so a reloaded page shows the
 conversation while the browser keeps only the session id.
+
+A line a person from the clinic wrote in a live hand-over (the staff
+console's `bot` event with `metadata.staff`, issue 14) reaches the widget
+with `"staff": "<first name>"`, live and in the history, so the widget can
+show who is writing above the bubble.
 """
 from __future__ import annotations
 
@@ -66,6 +71,43 @@ class _Blueprint(SocketBlueprint):
         super().register(app, options)
 
 
+#: the bot event's metadata key that names the person who wrote it (staff_console.rasa_api)
+STAFF_KEY = "staff"
+
+
+def staff_name(metadata: Any) -> Optional[str]:
+    """The first name of the person who wrote a line, if one did (plain text, capped)."""
+    name = metadata.get(STAFF_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(name, str):
+        return None
+    return name.strip()[:40] or None
+
+
+class ClinicSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, plus the name of the person from the clinic who
+    wrote a line (Rasa hands a bot event's metadata to the output channel as
+    keyword arguments; Rasa's class drops them)."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        name = staff_name(kwargs)
+        for part in text.strip().split("\n\n"):
+            await self._send_message(recipient_id, {"text": part, **({STAFF_KEY: name} if name else {})})
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        name = staff_name(kwargs)
+        if not name:
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+            return
+        parts = text.strip().split("\n\n") or [text]
+        for index, part in enumerate(parts):
+            message: Dict[str, Any] = {"text": part, STAFF_KEY: name}
+            if index == len(parts) - 1:
+                message["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                                            for b in buttons]
+            await self._send_message(recipient_id, message)
+
+
 def history_messages(tracker: Any) -> List[Dict[str, Any]]:
     """What the client read in the current session, oldest first.
 
@@ -91,9 +133,10 @@ def history_messages(tracker: Any) -> List[Dict[str, Any]]:
             last_buttons = []
         elif isinstance(event, BotUttered):
             buttons = (event.data or {}).get("buttons") or []
+            name = staff_name(event.metadata)
             for part in (event.text or "").strip().split("\n\n"):
                 if part:
-                    messages.append({"sender": "bot", "text": part})
+                    messages.append({"sender": "bot", "text": part, **({STAFF_KEY: name} if name else {})})
             if buttons and messages and messages[-1]["sender"] == "bot":
                 messages[-1]["quick_replies"] = [
                     {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons
@@ -200,7 +243,7 @@ class ClinicSocketIOInput(SocketIOInput):
                     return
             else:
                 sender = sid
-            output = SocketIOOutput(sio, self.bot_message_evt)
+            output = ClinicSocketIOOutput(sio, self.bot_message_evt)
             if not limits.ip.allow(session.get("ip", "unknown")) or not limits.sender.allow(sender):
                 logger.warning("socket.io message refused: rate limit")
                 await output.send_text_message(sender, SLOW_DOWN)
@@ -216,6 +259,13 @@ class ClinicSocketIOInput(SocketIOInput):
                 await sio.emit("bot_typing", {"typing": False}, room=sender, namespace=namespace)
 
         return bp
+
+    def get_output_channel(self) -> Optional[ClinicSocketIOOutput]:
+        """What Rasa's HTTP API sends the staff console's lines through
+        (output_channel=latest): the same output as a turn's, with the names."""
+        if getattr(self, "sio", None) is None:
+            return super().get_output_channel()  # Rasa's warning: no server in this process
+        return ClinicSocketIOOutput(self.sio, self.bot_message_evt)
 
     async def _history(self, bp: _Blueprint, session_id: str) -> List[Dict[str, Any]]:
         app = getattr(bp.ctx, "app", None)

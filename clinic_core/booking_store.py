@@ -194,6 +194,8 @@ class Callback(Base):
     reason = Column(Text, nullable=True)
     sender_id = Column(String(255), nullable=True, index=True)
     created_at = Column(UTCDateTime(), nullable=False, index=True)
+    called_at = Column(UTCDateTime(), nullable=True)   # marked "called" in the staff console
+    called_by = Column(String(40), nullable=True)      # the staff user name
 
 
 class OutboxEvent(Base):
@@ -280,6 +282,8 @@ class CallbackRecord:
     reason: Optional[str]
     sender_id: Optional[str]
     created_at: dt.datetime
+    called_at: Optional[dt.datetime] = None
+    called_by: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -293,6 +297,11 @@ class OutboxRecord:
     delivered_at: Optional[dt.datetime]
     failed_at: Optional[dt.datetime] = None
     last_error: Optional[str] = None
+
+
+def _callback_record(c: Callback) -> CallbackRecord:
+    return CallbackRecord(c.id, c.name, c.phone, c.best_time, c.reason, c.sender_id, c.created_at,
+                          c.called_at, c.called_by)
 
 
 # --------------------------------------------------------------------------- #
@@ -517,6 +526,18 @@ class BookingStore:
                 raise BookingNotFound()
             return self._record(b)
 
+    def between(self, start: dt.datetime, end: dt.datetime, therapist_id: Optional[str] = None,
+                include_cancelled: bool = False) -> List[BookingRecord]:
+        """Bookings starting in [start, end), by start time (the staff console's diary);
+        held ones too, since they keep their time (``status`` says which)."""
+        with self.session() as s:
+            query = select(Booking).where(Booking.start_at >= start, Booking.start_at < end)
+            if therapist_id:
+                query = query.where(Booking.therapist_id == therapist_id)
+            if not include_cancelled:
+                query = query.where(Booking.status.in_(ACTIVE_STATUSES))
+            return [self._record(b) for b in s.execute(query.order_by(Booking.start_at, Booking.id)).scalars()]
+
     def upcoming_for(self, contact: str, now: Optional[dt.datetime] = None) -> List[BookingRecord]:
         """Active future bookings of the client with this phone or email."""
         now = now or utcnow()
@@ -587,12 +608,14 @@ class BookingStore:
                 # otherwise a reference collided with a concurrent booking: try another
         raise BookingError("Sorry, something went wrong saving the booking. Please try again.")
 
-    def _load_active(self, s: Session, reference: str, contact: str, now: dt.datetime) -> Booking:
+    def _load_active(self, s: Session, reference: str, contact: Optional[str], now: dt.datetime) -> Booking:
+        """The active booking; ``contact=None`` only for the clinic's signed-in staff
+        (the staff console), who change a booking without the client's phone or email."""
         query = select(Booking).where(Booking.reference == normalise_reference(reference))
         if s.bind.dialect.name != "sqlite":
             query = query.with_for_update()
         b = s.execute(query).scalar_one_or_none()
-        if b is None or not self._matches(b, contact):
+        if b is None or (contact is not None and not self._matches(b, contact)):
             raise BookingNotFound()
         if b.status not in ACTIVE_STATUSES:
             raise NotActive("That booking has already been cancelled.")
@@ -600,8 +623,14 @@ class BookingStore:
             raise NotActive("That appointment has already started or passed.")
         return b
 
-    def cancel(self, reference: str, contact: str, *, now: Optional[dt.datetime] = None) -> BookingRecord:
-        """Cancel; ``contact`` (phone or email) must match. ``late`` says if inside the notice period."""
+    def cancel(self, reference: str, contact: Optional[str], *, now: Optional[dt.datetime] = None,
+               by_clinic: bool = False) -> BookingRecord:
+        """Cancel; ``contact`` (phone or email) must match. ``late`` says if inside the notice period.
+
+        ``contact=None`` with ``by_clinic=True``: the clinic's staff cancel (the
+        staff console); the outbox event says so (``"by": "clinic"``)."""
+        if contact is None and not by_clinic:
+            raise BookingNotFound()
         now = now or utcnow()
         with self.session() as s, s.begin():
             b = self._load_active(s, reference, contact, now)
@@ -612,12 +641,18 @@ class BookingStore:
             s.execute(delete(SlotClaim).where(SlotClaim.booking_id == b.id))
             payload = self._payload(b)
             payload["late"] = late
+            if by_clinic:
+                payload["by"] = "clinic"
             self._outbox(s, "booking.cancelled", payload, now)
         return self._record(b, late=late)
 
-    def move(self, reference: str, contact: str, new_slot: Any, *,
-             now: Optional[dt.datetime] = None) -> BookingRecord:
-        """Move to ``new_slot`` (same service) atomically; the old time is kept on SlotTaken."""
+    def move(self, reference: str, contact: Optional[str], new_slot: Any, *,
+             now: Optional[dt.datetime] = None, by_clinic: bool = False) -> BookingRecord:
+        """Move to ``new_slot`` (same service) atomically; the old time is kept on SlotTaken.
+
+        ``contact=None`` with ``by_clinic=True``: moved by the clinic's staff."""
+        if contact is None and not by_clinic:
+            raise BookingNotFound()
         now = now or utcnow()
         self._check_slot(new_slot, now)
         cells = claim_cells(new_slot.start, new_slot.end)
@@ -642,6 +677,8 @@ class BookingStore:
                 payload = self._payload(b)
                 payload["previous"] = old
                 payload["late"] = late
+                if by_clinic:
+                    payload["by"] = "clinic"
                 self._outbox(s, "booking.moved", payload, now)
         except IntegrityError:
             if self._cells_taken(new_slot.therapist_id, cells, ignore_booking=booking_id):
@@ -665,7 +702,28 @@ class BookingStore:
                 "callback_id": c.id, "name": c.name, "phone": c.phone, "best_time": c.best_time,
                 "reason": c.reason, "sender_id": sender_id,
             }, now)
-        return CallbackRecord(c.id, c.name, c.phone, c.best_time, c.reason, c.sender_id, c.created_at)
+        return _callback_record(c)
+
+    def callbacks(self, include_called: bool = False, limit: int = 500) -> List[CallbackRecord]:
+        """Call-back requests, oldest first (open ones only unless ``include_called``)."""
+        with self.session() as s:
+            query = select(Callback).order_by(Callback.created_at, Callback.id).limit(limit)
+            if not include_called:
+                query = query.where(Callback.called_at.is_(None))
+            return [_callback_record(c) for c in s.execute(query).scalars()]
+
+    def get_callback(self, callback_id: int) -> Optional[CallbackRecord]:
+        with self.session() as s:
+            c = s.get(Callback, callback_id)
+            return _callback_record(c) if c else None
+
+    def mark_called(self, callback_id: int, by: str, now: Optional[dt.datetime] = None) -> bool:
+        """Marks the request called (once); False when there is no such open request."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            result = s.execute(update(Callback).where(Callback.id == callback_id, Callback.called_at.is_(None))
+                               .values(called_at=now, called_by=by))
+            return result.rowcount == 1
 
     # ---------------------------------------------------------------- outbox
     def outbox(self, include_delivered: bool = True) -> List[OutboxRecord]:
@@ -771,7 +829,7 @@ class BookingStore:
                     "id": row.id, "sender_id": row.sender_id, "outcome": row.outcome,
                     "reasons": list(row.reasons or []), "answers": dict(row.answers or {}),
                     "created_at": row.created_at, "retain_until": row.retain_until,
-                    "reviewed_at": row.reviewed_at, "bookings": refs,
+                    "reviewed_at": row.reviewed_at, "reviewed_by": row.reviewed_by, "bookings": refs,
                     "history": [h.to_dict() for h in history if h.screening_id != row.id],
                 })
             return result
@@ -800,16 +858,39 @@ class BookingStore:
         ``booking.confirmed``). :class:`NotActive` when it is not held."""
         now = now or utcnow()
         with self.session() as s, s.begin():
-            b = s.execute(select(Booking).where(Booking.reference == normalise_reference(reference))
-                          ).scalar_one_or_none()
-            if b is None:
-                raise BookingNotFound()
-            if b.status != STATUS_HELD:
-                raise NotActive("That booking is not waiting for a review.")
+            b = self._load_held(s, reference)
             b.status, b.updated_at = STATUS_BOOKED, now
             payload = self._payload(b)
             payload["confirmed_by"] = by
             self._outbox(s, "booking.confirmed", payload, now)
+        return self._record(b)
+
+    @staticmethod
+    def _load_held(s: Session, reference: str) -> Booking:
+        """The held booking, locked on PostgreSQL (SQLite's BEGIN IMMEDIATE
+        serialises writers already), so that two therapists' approve and
+        decline cannot both win."""
+        query = select(Booking).where(Booking.reference == normalise_reference(reference))
+        if s.bind.dialect.name != "sqlite":
+            query = query.with_for_update()
+        b = s.execute(query).scalar_one_or_none()
+        if b is None:
+            raise BookingNotFound()
+        if b.status != STATUS_HELD:
+            raise NotActive("That booking is not waiting for a review.")
+        return b
+
+    def decline_held(self, reference: str, by: str, now: Optional[dt.datetime] = None) -> BookingRecord:
+        """A therapist's no to a held booking: it is cancelled and its time freed
+        (event ``booking.declined``). :class:`NotActive` when it is not held."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            b = self._load_held(s, reference)
+            b.status, b.updated_at = STATUS_CANCELLED, now
+            s.execute(delete(SlotClaim).where(SlotClaim.booking_id == b.id))
+            payload = self._payload(b)
+            payload["declined_by"] = by
+            self._outbox(s, "booking.declined", payload, now)
         return self._record(b)
 
     # ------------------------------------------------------ client history

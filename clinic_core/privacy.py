@@ -18,7 +18,17 @@ outbox and deletes the Rasa tracker events of every sender id linked to them.
   event the clinic's system never took is a copy of a name, a phone and
   condition ids all the same (``outbox_undelivered_deleted`` counts those);
 * Rasa tracker events older than ``conversation_days`` (``events.timestamp``,
-  unix seconds).
+  unix seconds);
+* the staff console's records (:mod:`clinic_core.staff`,
+  :mod:`clinic_core.handover`): notes whose record is gone, hand-over
+  requests older than ``conversation_days``, expired sessions, and audit
+  rows older than ``audit_days``.
+
+``erase`` also deletes the console's notes on the client's records and their
+conversations' hand-over requests. The audit log is kept: it says which
+staff member opened which record id when (no name, number, condition or
+text), which the clinic must be able to show (GDPR Art. 5(2), 30, 32), and
+once the record is erased the id points at nothing.
 
 Nothing of what they remove stays in the SQLite files: the clinic database's
 connections and the tracker connection used here overwrite deleted content
@@ -51,7 +61,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
-from sqlalchemy import column, create_engine, delete, event, func, inspect, or_, select, table, update
+from sqlalchemy import and_, column, create_engine, delete, event, func, inspect, or_, select, table, update
 from sqlalchemy.engine import Engine
 
 from .booking_store import (
@@ -59,6 +69,8 @@ from .booking_store import (
     ScreeningLink, SlotClaim, utcnow,
 )
 from .contact import normalise_email, normalise_phone
+from .handover import Handover
+from .staff import AuditEntry, StaffNote, StaffSession
 
 DEFAULT_TRACKER_URL = f"sqlite:///{REPO_ROOT / 'var' / 'rasa_tracker.db'}"
 
@@ -78,6 +90,10 @@ class Report:
     outbox_deleted: int = 0
     outbox_undelivered_deleted: int = 0
     tracker_events_deleted: int = 0
+    notes_deleted: int = 0
+    handovers_deleted: int = 0
+    audit_deleted: int = 0
+    staff_sessions_deleted: int = 0
     tracker: str = "not touched"
     sender_ids: List[str] = field(default_factory=list)
     wal_checkpoint: Dict[str, str] = field(default_factory=dict)
@@ -130,6 +146,9 @@ def _tracker_engine(url: Optional[str]) -> tuple:
         return None, f"skipped: cannot open the tracker database ({type(exc).__name__}: {exc})"
     return engine, "ok"
 
+
+#: the tracker database's engine and a note (also read by clinic_core.analytics)
+tracker_engine = _tracker_engine
 
 _EVENTS = table("events", column("sender_id"), column("timestamp"))
 
@@ -248,6 +267,21 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
                 event.payload = {**p, "history": [h for h in p["history"]
                                                   if h.get("screening_id") not in screening_ids]}
                 report.outbox_redacted += 1
+
+        # the staff console's copies: notes on these records, hand-over requests
+        subjects = ([("screening", str(i)) for i in screening_ids] + [("callback", str(i)) for i in callback_ids]
+                    + [("booking", r) for r in references])
+        note_conditions = [and_(StaffNote.subject_type == t, StaffNote.subject_id == i) for t, i in subjects]
+        if sender_ids:
+            note_conditions.append(StaffNote.sender_id.in_(sorted(sender_ids)))
+            handover_ids = list(s.execute(select(Handover.id).where(
+                Handover.sender_id.in_(sorted(sender_ids)))).scalars())
+            note_conditions += [and_(StaffNote.subject_type == "handover", StaffNote.subject_id == str(i))
+                                for i in handover_ids]
+            report.handovers_deleted = s.execute(
+                delete(Handover).where(Handover.sender_id.in_(sorted(sender_ids)))).rowcount or 0
+        if note_conditions:
+            report.notes_deleted = s.execute(delete(StaffNote).where(or_(*note_conditions))).rowcount or 0
     report.sender_ids = sorted(sender_ids)
     report.wal_checkpoint["clinic"] = truncate_wal(store.engine)
     if include_tracker:
@@ -269,8 +303,11 @@ class ConversationRecords:
 
 
 def conversation_records(store: BookingStore, sender_id: str) -> ConversationRecords:
-    """For "what do you know about me?": exactly what :func:`erase` with this
-    ``sender_id`` removes from the clinic database."""
+    """For "what do you know about me?": the client's own records that
+    :func:`erase` with this ``sender_id`` removes from the clinic database.
+    Erase also deletes the staff console's notes on them and the
+    conversation's hand-over requests; those are the clinic's working
+    records and are not listed here (docs/console.md)."""
     with store.session() as s:
         screenings = [
             {"outcome": x.outcome, "reasons": list(x.reasons or []), "created_at": x.created_at,
@@ -315,10 +352,33 @@ def purge(store: BookingStore, profile: Any, now: Optional[dt.datetime] = None,
         report.outbox_undelivered_deleted = s.execute(
             select(func.count()).where(old_outbox, OutboxEvent.delivered_at.is_(None))).scalar_one()
         report.outbox_deleted = s.execute(delete(OutboxEvent).where(old_outbox)).rowcount or 0
+        _purge_console(s, r, now, report)
     report.wal_checkpoint["clinic"] = truncate_wal(store.engine)
     cutoff = (now - dt.timedelta(days=r.conversation_days)).timestamp()
     _delete_tracker_events(tracker_url, report, older_than=cutoff)
     return report
+
+
+def _purge_console(s: Any, r: Any, now: dt.datetime, report: Report) -> None:
+    """The staff console's part of a purge (see module doc)."""
+    report.handovers_deleted = s.execute(delete(Handover).where(
+        Handover.requested_at < now - dt.timedelta(days=r.conversation_days))).rowcount or 0
+    orphans = 0
+    live = {
+        "screening": {str(i) for i in s.execute(select(Screening.id)).scalars()},
+        "callback": {str(i) for i in s.execute(select(Callback.id)).scalars()},
+        "booking": {str(ref) for ref in s.execute(select(Booking.reference).where(Booking.erased_at.is_(None))).scalars()},
+        "handover": {str(i) for i in s.execute(select(Handover.id)).scalars()},
+    }
+    for note in s.execute(select(StaffNote)).scalars().all():
+        if note.subject_id not in live.get(note.subject_type, set()):
+            s.delete(note)
+            orphans += 1
+    report.notes_deleted = orphans
+    report.audit_deleted = s.execute(delete(AuditEntry).where(
+        AuditEntry.at < now - dt.timedelta(days=r.audit_days))).rowcount or 0
+    report.staff_sessions_deleted = s.execute(delete(StaffSession).where(
+        StaffSession.last_seen_at < now - dt.timedelta(days=1))).rowcount or 0
 
 
 def save_screening(store: BookingStore, sender_id: Optional[str], outcome: str,

@@ -190,11 +190,25 @@ class Retention(_Model):
     bookings_days: int
     callbacks_days: int = 90
     outbox_days: int = 30
+    audit_days: int = 730   # the staff console's audit log (who viewed which record; no client data)
 
-    @validator("screening_days", "conversation_days", "bookings_days", "callbacks_days", "outbox_days")
+    @validator("screening_days", "conversation_days", "bookings_days", "callbacks_days", "outbox_days", "audit_days")
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError(f"must be a positive number of days, got {value}")
+        return value
+
+
+class Handover(_Model):
+    """Live hand-over to a person and the call-back promise (issue 14)."""
+    live_chat: bool = True              # offer a person in the chat while open and staff are signed in
+    callback_within_hours: float = 2    # opening hours within which a call-back is promised
+    wait_minutes: float = 3             # nobody took the chat this long: offer the call-back instead
+
+    @validator("callback_within_hours", "wait_minutes")
+    def _positive_hours(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"must be a positive number, got {value}")
         return value
 
 
@@ -224,6 +238,7 @@ class ClinicProfile(_Model):
     policies: Policies
     advice: Dict[str, str] = {}
     retention: Retention
+    handover: Handover = Handover()
 
     # ---------------------------------------------------------------- validation
     @validator("timezone")

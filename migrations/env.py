@@ -7,6 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 
 from clinic_core.booking_store import DEFAULT_DB_URL, VERSION_TABLE, Base, make_engine
+import clinic_core.handover  # noqa: F401 - the staff console's tables join Base.metadata
+import clinic_core.staff  # noqa: F401
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):

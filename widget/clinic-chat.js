@@ -173,6 +173,8 @@
     ".msg code{background:rgba(0,0,0,.07);padding:0 3px;border-radius:3px}",
     ".bot{align-self:flex-start;background:var(--cc-bot);color:var(--cc-bot-text);border-bottom-left-radius:4px}",
     ".bot a{color:var(--cc-primary)}",
+    ".who{align-self:flex-start;margin:0 0 -6px 4px;font-size:12.5px;font-weight:600;color:var(--cc-text)}",
+    ".bot.staff{border-left:3px solid var(--cc-primary)}",
     ".user{align-self:flex-end;background:var(--cc-user);color:var(--cc-user-text);border-bottom-right-radius:4px;white-space:pre-wrap}",
     ".bot img{max-width:100%;border-radius:8px}",
     ".replies{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start}",
@@ -256,11 +258,18 @@
 
   function addBot(message) {
     if (!message || typeof message !== "object") return;
-    var el = h("div", { class: "msg bot" }, [h("span", { class: "sr-only", text: title + " said: " })]);
+    // a person from the clinic wrote this (live hand-over): their first name above the bubble
+    var who = typeof message.staff === "string" ? message.staff.trim().slice(0, 40) : "";
+    var el = h("div", { class: "msg bot" + (who ? " staff" : "") },
+      [h("span", { class: "sr-only", text: (who ? who + " from " + config.clinicName : title) + " said: " })]);
     if (message.text) el.appendChild(renderMarkdown(message.text));
     var image = message.attachment && message.attachment.payload && message.attachment.payload.src;
     if (image && safeHref(image)) el.appendChild(h("img", { src: safeHref(image), alt: "" }));
-    if (el.childNodes.length > 1) log.insertBefore(el, typing.parentNode === log ? typing : null);
+    if (el.childNodes.length > 1) {
+      var before = typing.parentNode === log ? typing : null;
+      if (who) log.insertBefore(h("div", { class: "who", "aria-hidden": "true", text: who }), before);
+      log.insertBefore(el, before);
+    }
     var replies = message.quick_replies || message.buttons;
     if (replies && replies.length) {
       clearReplies();

@@ -419,6 +419,8 @@ def test_a_person_is_offered_a_call_back(assistant: Assistant, clinic: BookingSt
     sender = new_sender()
     offer = say(assistant, sender, "can I speak to a real person please")
     assert "+44 20 7946 0321" in texts(offer) and "call you back" in texts(offer)
+    # nobody is signed in to the staff console: a call-back by a time from the opening hours (issue 14)
+    assert re.search(r"We'll call you by \d{1,2}(:\d\d)?[ap]m (today|tomorrow|on \w{3} \d{1,2} \w{3})", texts(offer))
     assert "What's your name?" in texts(say(assistant, sender, YES))
     say(assistant, sender, "Jo Bloggs")
     wrong = texts(say(assistant, sender, "123"))

@@ -52,9 +52,10 @@ class MakeRun:
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     work = tmp_path_factory.mktemp("make_run")
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port, staff_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("CLINIC_ACTION_TOKEN", "SANIC_HOST")}
-    env.update({"RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port),
+    # the staff console starts too: on a free port, not the default 5080 another checkout may hold
+    env.update({"RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port), "STAFF_PORT": str(staff_port),
                 "CLINIC_DB_URL": f"sqlite:///{work / 'clinic.db'}"})
     log = work / "run.log"
     proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,

@@ -139,6 +139,42 @@ def test_a_therapist_confirms_a_held_booking(store):
         store.confirm_held(record.reference, "Anna", now=NOW)
 
 
+def test_a_therapist_declines_a_held_booking_and_its_time_is_free_again(store):
+    """The console's "Decline": cancelled, its slot claims gone (another client
+    can book the time), one booking.declined event naming who; a second
+    decline or an approve afterwards is refused."""
+    store.save_screening("chat-1", "clearance", ["pregnancy"], {}, now=NOW)
+    record = book(store, 10, "chat-1")
+    declined = store.decline_held(record.reference, "anna", now=NOW)
+    assert declined.status == "cancelled" and store.get(record.reference).status == "cancelled"
+    assert events(store, "booking.declined")[0]["declined_by"] == "anna"
+    assert events(store, "booking.declined")[0]["reference"] == record.reference
+    assert not store.busy(slot(10).start, slot(10).end)
+    assert store.held_bookings(now=NOW) == []
+    with pytest.raises(NotActive):
+        store.decline_held(record.reference, "anna", now=NOW)
+    with pytest.raises(NotActive):
+        store.confirm_held(record.reference, "anna", now=NOW)
+    assert book(store, 10, "chat-9", phone=OTHER_PHONE).status == "booked"  # the time is free
+
+
+def test_only_a_held_booking_can_be_declined(store):
+    record = book(store, 10, "chat-1")  # no earlier outcome: booked
+    with pytest.raises(NotActive):
+        store.decline_held(record.reference, "anna", now=NOW)
+    assert store.get(record.reference).status == "booked"
+
+
+def test_the_diary_shows_held_bookings_beside_booked_ones(store):
+    """A held booking keeps its time, so the console's diary must show it."""
+    store.save_screening("chat-1", "clearance", [], {}, now=NOW)
+    held = book(store, 10, "chat-1")
+    booked = book(store, 12, "chat-2", phone=OTHER_PHONE)
+    day = dt.datetime.combine(THU, dt.time(0), LONDON)
+    listed = store.between(day, day + dt.timedelta(days=1), "anna")
+    assert [(b.reference, b.status) for b in listed] == [(held.reference, "held"), (booked.reference, "booked")]
+
+
 def test_a_held_booking_can_be_cancelled_by_the_client(store):
     store.save_screening("chat-1", "clearance", [], {}, now=NOW)
     record = book(store, 10, "chat-1")
