@@ -27,7 +27,7 @@ compare: setup
 	.venv/bin/python scripts/compare_classifiers.py $(SETS)
 
 crossval: setup
-	.venv/bin/rasa test nlu --nlu data/nlu --domain domain --cross-validation --folds 3 --config config.yml --out results/crossval
+	.venv/bin/rasa test nlu --nlu data/nlu --cross-validation --folds 3 --config config.yml --out results/crossval
 
 # Performance and scale-out (README, "Performance and scale-out").
 .PHONY: bench scale-test

@@ -277,7 +277,7 @@ class ActionHandoff(Action):
 #: client's earlier one waited past the profile's handover.wait_minutes
 LIVE_WAITING = "waiting"
 LIVE_NOBODY_CAME = "nobody_came"
-#: the entity of a button that asks for a call-back outright (domain/handover.yml)
+#: the entity of a button that asks for a call-back outright (domain.yml)
 ENTITY_CALLBACK = "callback"
 
 

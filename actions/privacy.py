@@ -12,7 +12,7 @@ turn, would have Rasa write it back when it saves.
 
 Another chat's records are never listed or erased from here, even when bound
 to this one through a phone (clinic_core.screening.binding): the chat cannot
-prove it is the same person. The wording is the domain's (domain/privacy.yml).
+prove it is the same person. The wording is the domain's (domain.yml).
 """
 from __future__ import annotations
 

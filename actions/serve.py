@@ -64,23 +64,21 @@ def main() -> None:
 
 
 def _use_local_domain_when_none_is_sent() -> None:
-    """The domain/ folder, for calls that come without one.
+    """The model's domain, for calls that come without one.
 
     endpoints.yml sets `enable_selective_domain`, so Rasa stops serialising
     the whole domain (28 kB of JSON) into every action call: that was the
     largest part of the Rasa server's JSON work per turn (py-spy). The
-    actions still need it (forms read their required slots from it), so the
-    action server loads the same domain/ folder the model was trained from,
-    once, with Rasa's own loader. A call that does carry a domain uses it.
+    actions still need it (forms read their required slots from it, the FAQ
+    answers are looked up in it), so the action server builds the same
+    domain the model was trained from (domain.yml and data/responses/), once,
+    with Rasa's own importer. A call that does carry a domain uses it.
     """
-    import os
-    from pathlib import Path
-
-    from rasa.shared.core.domain import Domain
     from rasa_sdk.executor import ActionExecutor
 
-    folder = Path(os.environ.get("CLINIC_DOMAIN") or Path(__file__).resolve().parents[1] / "domain")
-    local = Domain.load(str(folder)).as_dict()
+    from rasa_ext.domain import model_domain
+
+    local = model_domain().as_dict()
     original = ActionExecutor.run
 
     async def run(self: ActionExecutor, action_call: dict) -> dict | None:

@@ -1,7 +1,7 @@
 """Rasa's response templates, with the clinic profile's facts filled in.
 
 Why: the practical FAQ answers (prices, hours, address, policies; see
-domain/faq_practical.yml) have {placeholders} that come from
+data/responses/faq_practical.yml) have {placeholders} that come from
 clinic/profile.yml, which the clinic edits without retraining. Filling them
 here, in the Rasa server, lets every FAQ be answered by Rasa's own
 `utter_faq` retrieval action, without a round trip to the action server

@@ -101,7 +101,7 @@ rasa_patches.apply()  # Rasa loads this module from its configuration (see chann
 # Name of the bound parameter every statement below takes.
 SENDER = "sender"
 #: Set by the "forget me" action once it has erased the client's records
-#: (domain/privacy.yml, actions/constants.py): this turn's save erases the
+#: (domain.yml, actions/constants.py): this turn's save erases the
 #: conversation instead of storing it.
 ERASED_SLOT = "conversation_erased"
 #: database threads for a server database (PostgreSQL; CLINIC_TRACKER_DB_THREADS);

@@ -454,7 +454,7 @@ class ClinicProfile(_Model):
 
     def answer_values(self, today: Optional[dt.date] = None) -> Dict[str, str]:
         """The {placeholders} of the practical FAQ answers
-        (domain/faq_practical.yml), so that editing this file changes the
+        (data/responses/faq_practical.yml), so that editing this file changes the
         next answer without retraining. "Today" decides which holidays the
         opening hours mention; by default it is today in the clinic's zone.
         """

@@ -1,7 +1,7 @@
 """The assistant's wording, read from the domain's responses, for senders
 outside Rasa (the staff console appends lines to a conversation through
 Rasa's HTTP API, and must say them in the reviewed wording of
-``domain/*.yml``, not in Python strings).
+``domain.yml`` and ``data/responses/``, not in Python strings).
 
 ``render(name, profile, **values)`` returns the first variation of response
 ``name`` with its ``{placeholders}`` filled from ``values``, then from the
@@ -17,7 +17,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-DOMAIN_DIR = Path(__file__).resolve().parent.parent / "domain"
+ROOT = Path(__file__).resolve().parent.parent
+#: the files that hold responses, as Rasa reads them: the domain and the
+#: training data's responses (the FAQ answers)
+DOMAIN_FILE = ROOT / "domain.yml"
+RESPONSES_DIR = ROOT / "data" / "responses"
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 
 
@@ -35,9 +39,11 @@ def _load(directory: str, stamp: Tuple[Tuple[str, float], ...]) -> Dict[str, Lis
 
 
 def responses(directory: Optional[Path] = None) -> Dict[str, List[Dict[str, Any]]]:
-    folder = Path(directory or DOMAIN_DIR)
-    files = sorted(folder.glob("*.yml"))
-    return _load(str(folder), tuple((str(f), f.stat().st_mtime) for f in files))
+    """Every response, by name. ``directory``: a checkout to read instead of
+    this one (its domain.yml and data/responses/)."""
+    root = Path(directory) if directory else ROOT
+    files = [root / DOMAIN_FILE.name] + sorted((root / RESPONSES_DIR.relative_to(ROOT)).glob("*.yml"))
+    return _load(str(root), tuple((str(f), f.stat().st_mtime) for f in files))
 
 
 def render(name: str, profile: Any = None, directory: Optional[Path] = None, **values: Any) -> Dict[str, Any]:

@@ -71,13 +71,13 @@ python -m clinic_core.nlp.embedding_fetch
 # 5. The Rasa model: trained when there is none or its inputs changed. Rasa
 #    caches trained components by their inputs, but it cannot see inside the
 #    spaCy pipeline directory, so a rebuilt pipeline forces a full training.
-model_hash=$(find config.yml domain data build/spacy_clinic nlu_components -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)
+model_hash=$(find config.yml domain.yml data build/spacy_clinic nlu_components -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)
 spacy_hash=$(cat build/spacy_clinic/inputs.sha256)
 if [ ! -f models/clinic.tar.gz ] || [ "$(cat models/clinic.sha 2>/dev/null)" != "$model_hash" ]; then
   force=""
   [ "$(cat models/spacy.sha 2>/dev/null)" != "$spacy_hash" ] && force="--force"
   echo "==> training the model (about 5 minutes on 2 cores the first time)"
-  rasa train --domain domain --fixed-model-name clinic --out models --quiet $force
+  rasa train --fixed-model-name clinic --out models --quiet $force
   echo "$model_hash" > models/clinic.sha
   echo "$spacy_hash" > models/spacy.sha
 fi

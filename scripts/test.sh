@@ -10,6 +10,6 @@ scripts/install_test_deps.sh   # Debian's chromium, playwright-core (browser tes
 export PATH="$(pwd)/.venv/bin:$PATH" TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0 \
   RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1
 echo "==> rasa data validate"
-rasa data validate --domain domain --fail-on-warnings --quiet > var/validate.log 2>&1 || { cat var/validate.log; exit 1; }
+rasa data validate --fail-on-warnings --quiet > var/validate.log 2>&1 || { cat var/validate.log; exit 1; }
 echo "==> pytest"
 exec python -m pytest "${@:-tests}"

@@ -514,7 +514,7 @@ class _Validator:
         for key in value:
             if key == "emergency":
                 self.err("messages.emergency", "the emergency wording is the domain's utter_emergency "
-                         "(domain/core.yml), so that it never needs the action server: edit it there")
+                         "(domain.yml), so that it never needs the action server: edit it there")
             elif key not in REQUIRED_MESSAGES:
                 self.err("messages", f"unknown message {key!r} (expected: {', '.join(REQUIRED_MESSAGES)})")
         for key, allowed in REQUIRED_MESSAGES.items():

@@ -6,7 +6,7 @@
 One run:
   1. creates and trains the stock assistant (`rasa init --no-prompt`) in a
      temporary directory, and trains this one into another
-     (`rasa train --domain domain --out TMP --force`), timing both; with
+     (`rasa train --out TMP --force`), timing both; with
      --skip-train ours is models/clinic.tar.gz (said so in the output);
   2. starts each with its own action server (stock: `rasa run actions` on
      its actions.py; ours: `python -m actions.serve`) and times start-up to
@@ -301,8 +301,8 @@ def prepare_ours(tmp: Path, info: dict[str, Any], skip_train: bool, model: Optio
         if not (ROOT / "build" / "spacy_clinic").exists():
             raise SystemExit("build/spacy_clinic is missing: run `make train` (scripts/setup.sh) first")
         out = tmp / "ours-models"
-        log("ours: rasa train --domain domain --out TMP --force")
-        seconds = timed([str(BIN / "rasa"), "train", "--domain", "domain", "--out", str(out), "--force",
+        log("ours: rasa train --out TMP --force")
+        seconds = timed([str(BIN / "rasa"), "train", "--out", str(out), "--force",
                          "--fixed-model-name", "clinic", "--quiet"], ROOT,
                         {"RASA_CACHE_DIRECTORY": str(tmp / "cache-ours")}, tmp / "ours-train.log", 3600)
         model = out / "clinic.tar.gz"

@@ -89,9 +89,9 @@ def _norm(text: str) -> str:
 
 
 def _responses(root: Path) -> dict[str, list[dict[str, Any]]]:
-    """Every response of the domain (a folder of files or one domain.yml) and
-    of the training data (responses may live beside their NLU)."""
-    files = sorted((root / "domain").glob("*.yml")) + [root / "domain.yml"]
+    """Every response of the domain (domain.yml) and of the training data
+    (the FAQ answers live beside their NLU, in data/responses/)."""
+    files = [root / "domain.yml"]
     files += sorted((root / "data").glob("**/*.yml"))
     found: dict[str, list[dict[str, Any]]] = {}
     for path in files:

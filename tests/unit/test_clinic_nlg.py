@@ -9,6 +9,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from channels.nlg import ClinicNLG
+from rasa_ext.domain import model_domain
 from clinic_core.profile import ANSWER_KEYS, current_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
-    return Domain.load(str(ROOT / "domain"))
+    return model_domain()
 
 
 def _generate(nlg: ClinicNLG, name: str, **kwargs: object) -> str:

@@ -31,7 +31,7 @@ rasa_patches.apply()
 
 
 def test_the_emergency_message_is_a_response_with_the_three_numbers() -> None:
-    variations = Domain.load(str(ROOT / "domain")).responses["utter_emergency"]
+    variations = Domain.load(str(ROOT / "domain.yml")).responses["utter_emergency"]
     assert variations
     for variation in variations:
         for number in NUMBERS:

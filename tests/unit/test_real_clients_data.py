@@ -128,7 +128,7 @@ def test_new_topics_and_types_are_defined_and_used() -> None:
 
 def test_contract_topics_are_the_assistants_faq_topics() -> None:
     domain_topics = set()
-    for path in (ROOT / "domain").glob("*.yml"):
+    for path in (ROOT / "data" / "responses").glob("*.yml"):
         responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
         domain_topics |= {name.split("/", 1)[1] for name in responses if name.startswith("utter_faq/")}
     contract = set(VOCABULARY["contract_topics"])

@@ -487,7 +487,7 @@ def test_the_erased_slot_is_the_one_the_action_sets_and_the_domain_declares() ->
     from actions.constants import SLOT_CONVERSATION_ERASED
     from channels.sql_tracker_store import ERASED_SLOT
 
-    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain"))
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
     assert ERASED_SLOT == SLOT_CONVERSATION_ERASED
     assert ERASED_SLOT in [slot.name for slot in domain.slots]
 
