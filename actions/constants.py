@@ -29,7 +29,7 @@ SLOT_SCREENING_STATE = "screening_state"
 SLOT_SCREENING_ANSWER = "screening_answer"
 SLOT_REQUESTED = "requested_slot"
 #: set once "forget me" erased the client's records; the tracker store then
-#: erases the conversation (channels/sql_tracker_store.py ERASED_SLOT)
+#: erases the conversation (rasa_ext/sql_tracker_store.py ERASED_SLOT)
 SLOT_CONVERSATION_ERASED = "conversation_erased"
 
 # Forms and responses

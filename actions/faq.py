@@ -1,4 +1,4 @@
-"""Answers the FAQ a button or a form names; channels/nlg.py fills in the profile's facts."""
+"""Answers the FAQ a button or a form names; rasa_ext/nlg.py fills in the profile's facts."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -48,5 +48,5 @@ def utter_faq(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[s
     response = f"utter_faq/{topic}" if topic else None
     if response is None or response not in (domain.get("responses") or {}):
         return False
-    dispatcher.utter_message(response=response)  # channels/nlg.py fills the profile's facts
+    dispatcher.utter_message(response=response)  # rasa_ext/nlg.py fills the profile's facts
     return True

@@ -7,7 +7,7 @@ words, and never more than the store holds: the slots are not read. "Forget
 me" lists the same, warns about an upcoming booking, asks; a yes erases it
 as `python -m clinic_core.privacy erase --sender-id` does, and sets the slot
 that makes the tracker store erase the conversation at the end of the turn
-(channels/sql_tracker_store.py): deleting it from here, in the middle of the
+(rasa_ext/sql_tracker_store.py): deleting it from here, in the middle of the
 turn, would have Rasa write it back when it saves.
 
 Another chat's records are never listed or erased from here, even when bound

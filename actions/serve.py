@@ -6,7 +6,7 @@ validate everything first and exit non-zero with the file's error.
 
 It listens on 127.0.0.1 unless told otherwise (--host, or SANIC_HOST), and
 refuses to listen anywhere else without CLINIC_ACTION_TOKEN
-(channels/action_token.py): rasa_sdk's default is every interface with no
+(clinic_core/action_token.py): rasa_sdk's default is every interface with no
 authentication, where one forged POST with a made-up tracker wrote a booking.
 """
 from __future__ import annotations
@@ -27,13 +27,13 @@ def main() -> None:
                         "but loopback needs CLINIC_ACTION_TOKEN")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from channels.logs import configure_json_logging, install_log_privacy
+    from clinic_core.logs import configure_json_logging, install_log_privacy
 
     if (os.environ.get("CLINIC_LOG_FORMAT") or "json").lower() == "json":
         configure_json_logging()  # as the Rasa server's: exceptions by their type, never a traceback
     install_log_privacy()
 
-    from channels.action_token import protect, refusal
+    from clinic_core.action_token import protect, refusal
 
     problem = refusal(args.host)
     if problem:

@@ -1,8 +1,9 @@
-"""Code that runs inside the Rasa server: channels, the tracker store and the
-response generator that credentials.yml and endpoints.yml name.
+"""The assistant's channels, as credentials.yml names them: the website
+widget (socket.io) and its files, REST, Telegram, WhatsApp through Twilio
+and Facebook Messenger, each a hardened subclass of Rasa's connector, and
+what they share (channels/common.py).
 
-The modules Rasa loads from those files apply the measured fixes to Rasa 3.6
-in channels/rasa_patches.py when imported, so every Rasa process of this
-project has them; the package itself imports nothing (the action server
-uses channels.action_token without loading Rasa).
+Everything else the Rasa server loads is in rasa_ext/. The REST channel
+applies the measured fixes to Rasa 3.6 (rasa_ext/rasa_patches.py) when
+imported, like every module Rasa loads from the configuration.
 """

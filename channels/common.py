@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 from rasa.core.channels.channel import UserMessage
 
-from channels.handover import turn_was_paused
+from rasa_ext.handover import turn_was_paused
 from channels.rest import APOLOGY, MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)

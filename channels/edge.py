@@ -11,10 +11,10 @@ Rasa's own server carries it (no second process, no second port):
                the access log names the route pattern, not the path, so no
                sender id or token from a URL reaches the log; in either
                format Rasa's warnings and events do not repeat a client's
-               words (channels/logs.py, install_log_privacy)
+               words (clinic_core/logs.py, install_log_privacy)
 * headers      nosniff, a referrer policy, and a strict CSP on the widget's
                own demo page
-* the action server's shared token (CLINIC_ACTION_TOKEN; channels/action_token.py)
+* the action server's shared token (CLINIC_ACTION_TOKEN; clinic_core/action_token.py)
 * a request size limit: Sanic's default is 100 MB; here MAX_REQUEST_BYTES
   (256 kB) unless SANIC_REQUEST_MAX_SIZE says otherwise, so a 1 MB body gets
   413 before any channel reads it
@@ -37,8 +37,8 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import action_token
-from channels.logs import configure_json_logging, install_log_privacy
+from clinic_core import action_token
+from clinic_core.logs import configure_json_logging, install_log_privacy
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("clinic.access")

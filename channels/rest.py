@@ -19,10 +19,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import rasa_patches
+from rasa_ext import rasa_patches
 
 logger = logging.getLogger(__name__)
-rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
+rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_ext/__init__.py)
 
 MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128

@@ -190,7 +190,7 @@ def erase(store: BookingStore, *, sender_id: Optional[str] = None, phone: Option
     ``include_tracker=False`` leaves the tracker events to the caller: the
     chat's own "forget me" runs inside a turn, and Rasa saves the tracker
     after it, so the Rasa server's tracker store erases the conversation
-    then (channels/sql_tracker_store.py)."""
+    then (rasa_ext/sql_tracker_store.py)."""
     if not (sender_id or phone or email):
         raise ValueError("give a sender id, phone or email")
     now = now or utcnow()

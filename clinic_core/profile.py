@@ -34,7 +34,7 @@ WEEKDAYS: Tuple[str, ...] = (
 _SHORT_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
-# The placeholders ClinicProfile.answer_values fills (channels/nlg.py fills
+# The placeholders ClinicProfile.answer_values fills (rasa_ext/nlg.py fills
 # them in responses that name one of them).
 ANSWER_KEYS = frozenset((
     "price_list", "payment", "durations", "opening_hours", "address", "directions", "parking",

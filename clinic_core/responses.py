@@ -5,7 +5,7 @@ Rasa's HTTP API, and must say them in the reviewed wording of
 
 ``render(name, profile, **values)`` returns the first variation of response
 ``name`` with its ``{placeholders}`` filled from ``values``, then from the
-profile's facts (``clinic_name``, ``phone``, ...) as channels/nlg.py fills
+profile's facts (``clinic_name``, ``phone``, ...) as rasa_ext/nlg.py fills
 them for Rasa. Plain YAML: no Rasa import. Files are re-read when they change.
 """
 from __future__ import annotations

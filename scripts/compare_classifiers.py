@@ -108,7 +108,7 @@ def load_examples(path: Path) -> List[Example]:
 
 def pipeline_settings() -> Tuple[dict, float, float]:
     """LinearIntentClassifier's config and the FallbackClassifier's thresholds, from config.yml."""
-    from nlu_components.linear_classifier import LinearIntentClassifier
+    from rasa_ext.nlu.linear_classifier import LinearIntentClassifier
 
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
     classifier, threshold, ambiguity = {}, 0.3, 0.1
@@ -140,7 +140,7 @@ class Featuriser:
         from rasa.shared.nlu.training_data.message import Message
 
         from clinic_core.text import clean_text
-        from nlu_components.linear_classifier import text_for_features
+        from rasa_ext.nlu.linear_classifier import text_for_features
 
         if clean:
             text = clean_text(text)
@@ -176,7 +176,7 @@ def train_tfidf(train: Sequence[Featurised], labels: Sequence[str], config: dict
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import Pipeline
 
-    from nlu_components.linear_classifier import build_pipeline
+    from rasa_ext.nlu.linear_classifier import build_pipeline
 
     base = build_pipeline(config)
     if variant == "plain":

@@ -24,7 +24,7 @@ if [ "$ACTIONS_PORT" != 5055 ]; then
 fi
 
 # The action server listens on loopback only, and answers only Rasa: both get
-# the same token (channels/action_token.py), a new one per start unless the
+# the same token (clinic_core/action_token.py), a new one per start unless the
 # clinic sets CLINIC_ACTION_TOKEN. `make shell` reads it from var/action_token.
 export CLINIC_ACTION_TOKEN=${CLINIC_ACTION_TOKEN:-$(python -c 'import secrets; print(secrets.token_urlsafe(32))')}
 (umask 077 && printf '%s\n' "$CLINIC_ACTION_TOKEN" > var/action_token)

@@ -71,7 +71,7 @@ python -m clinic_core.nlp.embedding_fetch
 # 5. The Rasa model: trained when there is none or its inputs changed. Rasa
 #    caches trained components by their inputs, but it cannot see inside the
 #    spaCy pipeline directory, so a rebuilt pipeline forces a full training.
-model_hash=$(find config.yml domain.yml data build/spacy_clinic nlu_components -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)
+model_hash=$(find config.yml domain.yml data build/spacy_clinic rasa_ext/nlu -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)
 spacy_hash=$(cat build/spacy_clinic/inputs.sha256)
 if [ ! -f models/clinic.tar.gz ] || [ "$(cat models/clinic.sha 2>/dev/null)" != "$model_hash" ]; then
   force=""

@@ -17,7 +17,7 @@ ENDPOINTS=endpoints.yml
 if [ -n "${CLINIC_ACTION_TOKEN:-}" ]; then
   # rasa shell loads no channel, so the header goes into its endpoints (as a
   # ${CLINIC_ACTION_TOKEN} reference: the secret is not written to the file)
-  python -m channels.action_token endpoints.yml > var/endpoints-shell.yml
+  python -m clinic_core.action_token endpoints.yml > var/endpoints-shell.yml
   ENDPOINTS=var/endpoints-shell.yml
 fi
 rasa shell -m models/clinic.tar.gz --endpoints "$ENDPOINTS" --port "${SHELL_PORT:-5006}"

@@ -3,7 +3,7 @@
 the database, the login throttle and the per-session audit memory in the
 process.
 
-Logs as the assistant's servers do (channels/logs.py): one JSON object per
+Logs as the assistant's servers do (clinic_core/logs.py): one JSON object per
 line (CLINIC_LOG_FORMAT=plain for text), exceptions by their type only, and
 no library line that repeats what someone typed; the console's own lines
 name record ids at most, never a client's name, number or health words."""
@@ -23,7 +23,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--host", help="default $STAFF_HOST or 127.0.0.1")
     parser.add_argument("--port", type=int, help="default $STAFF_PORT or 5080")
     args = parser.parse_args(argv)
-    from channels.logs import SANIC_LOGGERS, configure_json_logging, install_log_privacy
+    from clinic_core.logs import SANIC_LOGGERS, configure_json_logging, install_log_privacy
 
     json_logs = (os.environ.get("CLINIC_LOG_FORMAT") or "json").lower() == "json"
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

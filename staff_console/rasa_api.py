@@ -9,7 +9,7 @@
   channel of their latest message (socket.io, Telegram, WhatsApp,
   Messenger: each channel's ``get_output_channel()``). ``pause`` stops the
   assistant answering (Rasa's processor skips a paused tracker;
-  channels/handover.py keeps the emergency message and drops the apology);
+  rasa_ext/handover.py keeps the emergency message and drops the apology);
   ``resume`` gives the conversation back.
 
 The API token is the one ``make run`` prints (``RASA_API_TOKEN``). A Rasa

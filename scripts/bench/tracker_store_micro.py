@@ -1,4 +1,4 @@
-"""Micro-benchmark: Rasa's SQLTrackerStore against channels.sql_tracker_store.
+"""Micro-benchmark: Rasa's SQLTrackerStore against rasa_ext.sql_tracker_store.
 
     .venv/bin/python scripts/bench/tracker_store_micro.py
     .venv/bin/python scripts/bench/tracker_store_micro.py --turns 600 --url postgresql://...
@@ -43,7 +43,7 @@ from rasa.shared.core.events import (  # noqa: E402
 )
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
 
-from channels.sql_tracker_store import ClinicSQLTrackerStore  # noqa: E402
+from rasa_ext.sql_tracker_store import ClinicSQLTrackerStore  # noqa: E402
 
 DOMAIN = Domain.from_yaml(
     """

@@ -6,7 +6,7 @@ import json
 
 from channels.common import OptionMemory, RateLimiter, cap, markdown_to_plain, numbered_options
 from channels.facebook import signature_ok
-from channels.logs import JsonFormatter
+from clinic_core.logs import JsonFormatter
 from channels.rest import MAX_MESSAGE_CHARS
 from channels.telegram import set_webhook, to_telegram_html
 from channels.twilio import chunks

@@ -4,7 +4,7 @@
 inbox) and send them where a library could echo them (sign-in names, query
 strings, malformed JSON, a locked database's errors), then the console's log
 (what `make run` writes to var/console.log) is read: one JSON object per
-line, as the assistant's servers log (channels/logs.py), and none of it.
+line, as the assistant's servers log (clinic_core/logs.py), and none of it.
 
 Before: the console logged plain text lines through its own handler, and
 Sanic's own lines in Sanic's format, outside the project's log privacy."""

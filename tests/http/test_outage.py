@@ -76,7 +76,7 @@ def test_an_emergency_outside_any_flow_needs_only_the_rasa_server(
 def test_an_emergency_inside_a_form_needs_only_the_rasa_server(
         without_actions: tuple[Assistant, dict[str, str]], flow: str) -> None:
     """The form's validation is a call to the dead action server: the
-    emergency rules must run before it (channels/rasa_patches.py)."""
+    emergency rules must run before it (rasa_ext/rasa_patches.py)."""
     assistant, senders = without_actions
     message = READER_RED_FLAG if flow == "screening" else RED_FLAG
     reply = texts(assistant.send(senders[flow], message))

@@ -29,8 +29,8 @@ def endpoint_variables() -> set[str]:
 
 def test_endpoints_file_names_the_scale_out_services() -> None:
     endpoints = load("endpoints.yml")
-    assert endpoints["tracker_store"]["type"] == "channels.sql_tracker_store.ClinicSQLTrackerStore"
-    assert endpoints["nlg"]["type"] == "channels.nlg.ClinicNLG"
+    assert endpoints["tracker_store"]["type"] == "rasa_ext.sql_tracker_store.ClinicSQLTrackerStore"
+    assert endpoints["nlg"]["type"] == "rasa_ext.nlg.ClinicNLG"
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     assert endpoints["lock_store"]["type"] == "redis"
     assert endpoints["event_broker"]["type"] == "pika"
@@ -115,8 +115,8 @@ def test_helm_values_for_rasas_chart() -> None:
     assert values["replicaCount"] >= 2
     ends = values["applicationSettings"]["endpoints"]
     assert ends["trackerStore"]["enabled"] and ends["trackerStore"]["dialect"] == "postgresql"
-    assert ends["trackerStore"]["type"] == "channels.sql_tracker_store.ClinicSQLTrackerStore"
-    assert ends["additionalEndpoints"]["nlg"]["type"] == "channels.nlg.ClinicNLG"
+    assert ends["trackerStore"]["type"] == "rasa_ext.sql_tracker_store.ClinicSQLTrackerStore"
+    assert ends["additionalEndpoints"]["nlg"]["type"] == "rasa_ext.nlg.ClinicNLG"
     assert ends["lockStore"]["enabled"] and ends["lockStore"]["type"] == "redis"
     assert ends["eventBroker"]["enabled"] and ends["eventBroker"]["type"] == "pika"
     assert values["rasa-action-server"]["install"] and values["rasa-action-server"]["replicaCount"] >= 2

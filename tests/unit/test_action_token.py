@@ -35,7 +35,7 @@ def test_the_action_server_refuses_a_public_address_without_a_real_token(args: l
 
 
 def test_refusal_rules() -> None:
-    from channels import action_token
+    from clinic_core import action_token
 
     saved = os.environ.pop("CLINIC_ACTION_TOKEN", None)
     try:
@@ -55,7 +55,7 @@ def test_rasa_shell_endpoints_send_the_token_without_writing_it(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from rasa.core.utils import AvailableEndpoints
 
-    from channels.action_token import HEADER, endpoints_with_header
+    from clinic_core.action_token import HEADER, endpoints_with_header
 
     written = tmp_path / "endpoints.yml"
     written.write_text(endpoints_with_header((ROOT / "endpoints.yml").read_text()))
@@ -64,4 +64,4 @@ def test_rasa_shell_endpoints_send_the_token_without_writing_it(tmp_path: Path,
     endpoints = AvailableEndpoints.read_endpoints(str(written))
     assert endpoints.action.headers == {HEADER: "secret-token-value-0123456789"}
     assert endpoints.action.url == "http://127.0.0.1:5055/webhook"
-    assert endpoints.tracker_store.type == "channels.sql_tracker_store.ClinicSQLTrackerStore"
+    assert endpoints.tracker_store.type == "rasa_ext.sql_tracker_store.ClinicSQLTrackerStore"

@@ -8,7 +8,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels.nlg import ClinicNLG
+from rasa_ext.nlg import ClinicNLG
 from rasa_ext.domain import model_domain
 from clinic_core.profile import ANSWER_KEYS, current_profile
 
@@ -60,5 +60,5 @@ def test_every_endpoints_file_uses_the_generator() -> None:
 
     for path in (ROOT / "endpoints.yml", ROOT / "deploy" / "endpoints.yml"):
         endpoints = yaml.safe_load(path.read_text())
-        assert endpoints["nlg"]["type"] == "channels.nlg.ClinicNLG", path
-        assert endpoints["tracker_store"]["type"] == "channels.sql_tracker_store.ClinicSQLTrackerStore", path
+        assert endpoints["nlg"]["type"] == "rasa_ext.nlg.ClinicNLG", path
+        assert endpoints["tracker_store"]["type"] == "rasa_ext.sql_tracker_store.ClinicSQLTrackerStore", path

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from channels.handover import should_handle, turn_was_paused
+from rasa_ext.handover import should_handle, turn_was_paused
 from clinic_core import analytics, responses
 from clinic_core.availability import Slot
 from clinic_core.booking_store import BookingStore

@@ -19,7 +19,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from channels import rasa_patches
+from rasa_ext import rasa_patches
 from channels.rest import APOLOGY
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.linear_classifier import LinearIntentClassifier
+from rasa_ext.nlu.linear_classifier import LinearIntentClassifier
 
 EXAMPLES = {
     "faq/prices": ["how much is a massage", "what are your prices", "price of a facial", "cost of a session"],

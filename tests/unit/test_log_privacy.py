@@ -1,5 +1,5 @@
 """What the libraries would repeat of a client's words is withheld from the
-logs (channels/logs.py, issue 12 item 7). The whole servers are checked by
+logs (clinic_core/logs.py, issue 12 item 7). The whole servers are checked by
 tests/channels/test_zz_logs.py; these pin each mechanism."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from channels import logs
+from clinic_core import logs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,7 +76,7 @@ sys.stderr = real
 import structlog
 log = structlog.get_logger()
 log.debug("warm-up")  # the logger is cached with Rasa's processors before ours are added
-from channels.logs import install_log_privacy
+from clinic_core.logs import install_log_privacy
 install_log_privacy()
 log.warning("message.parsing.failed", user_text="/Jane Doe 07911 123456 pregnant")
 try:

@@ -1,4 +1,4 @@
-"""The fixes to Rasa 3.6 applied by channels/rasa_patches.py keep Rasa's
+"""The fixes to Rasa 3.6 applied by rasa_ext/rasa_patches.py keep Rasa's
 behaviour: same validation errors, same graph results, same events."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 
-from channels import rasa_patches
+from rasa_ext import rasa_patches
 
 rasa_patches.apply()
 

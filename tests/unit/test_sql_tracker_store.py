@@ -1,4 +1,4 @@
-"""channels.sql_tracker_store.ClinicSQLTrackerStore against Rasa's own SQLTrackerStore.
+"""rasa_ext.sql_tracker_store.ClinicSQLTrackerStore against Rasa's own SQLTrackerStore.
 
 Both stores are opened on the same database; whatever one writes the other
 must read back identically, rows must be written column for column as Rasa
@@ -38,7 +38,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
-from channels.sql_tracker_store import ClinicSQLTrackerStore
+from rasa_ext.sql_tracker_store import ClinicSQLTrackerStore
 
 PG_ADMIN_URL = os.environ.get("CLINIC_TRACKER_PG_URL")
 
@@ -409,7 +409,7 @@ def test_new_events_are_streamed_like_rasa_does(db: Dict[str, Any]) -> None:
 
 def test_rasa_factory_builds_ours_from_an_endpoint_config(tmp_path: Path) -> None:
     path = tmp_path / "factory.db"
-    config = EndpointConfig(type="channels.sql_tracker_store.ClinicSQLTrackerStore", dialect="sqlite", db=str(path))
+    config = EndpointConfig(type="rasa_ext.sql_tracker_store.ClinicSQLTrackerStore", dialect="sqlite", db=str(path))
     store = create_tracker_store(config, DOMAIN)
     if isinstance(store, FailSafeTrackerStore):
         store = store._tracker_store
@@ -422,7 +422,7 @@ def test_rasa_factory_builds_ours_from_endpoints_yml(tmp_path: Path) -> None:
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         "tracker_store:\n"
-        "  type: channels.sql_tracker_store.ClinicSQLTrackerStore\n"
+        "  type: rasa_ext.sql_tracker_store.ClinicSQLTrackerStore\n"
         '  dialect: "sqlite"\n'
         f'  db: "{path}"\n'
     )
@@ -461,7 +461,7 @@ def test_a_turn_that_erased_the_client_leaves_no_row_of_the_conversation(
         ours: ClinicSQLTrackerStore) -> None:
     """The erasure runs in an action in the middle of the turn and Rasa saves
     the tracker afterwards: that save must not write the conversation back."""
-    from channels.sql_tracker_store import ERASED_SLOT
+    from rasa_ext.sql_tracker_store import ERASED_SLOT
 
     clock = Clock()
     tracker = tracker_of("forget-me", conversation(clock))
@@ -485,7 +485,7 @@ def test_a_turn_that_erased_the_client_leaves_no_row_of_the_conversation(
 
 def test_the_erased_slot_is_the_one_the_action_sets_and_the_domain_declares() -> None:
     from actions.constants import SLOT_CONVERSATION_ERASED
-    from channels.sql_tracker_store import ERASED_SLOT
+    from rasa_ext.sql_tracker_store import ERASED_SLOT
 
     domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
     assert ERASED_SLOT == SLOT_CONVERSATION_ERASED

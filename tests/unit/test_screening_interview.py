@@ -16,7 +16,7 @@ import pytest
 from clinic_core.screening.engine import UnknownConditionError
 from clinic_core.screening.model import Finding, Reading
 from clinic_core.screening.rules import load_rules
-from clinic_core.screening.session import (
+from clinic_core.screening.interview import (
     apply_answer,
     client_notes,
     consent_text,

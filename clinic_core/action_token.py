@@ -6,7 +6,7 @@ to the action server, and the action server refuses calls without it (401).
 
 * Rasa side: attach(app) - done by channels.edge.ClinicEdge (the header is
   added to the agent's action endpoint, also after a model reload).
-  `rasa shell` loads no channel: `python -m channels.action_token ENDPOINTS`
+  `rasa shell` loads no channel: `python -m clinic_core.action_token ENDPOINTS`
   prints the endpoints with the header (scripts/shell.sh).
 * action server side: protect(app) - done by actions/serve.py, which also
   refuses to start on a non-loopback address without a token (refusal()):
@@ -15,6 +15,10 @@ to the action server, and the action server refuses calls without it (401).
 
 `make run` listens on loopback and generates a token per start when none is
 given (scripts/run.sh); the deployment files require one (deploy/).
+
+It lives in clinic_core, the package every process imports, because both
+servers need it and neither may load the other's code: no Rasa import at
+module level (sanic only inside attach/protect).
 """
 from __future__ import annotations
 
@@ -116,6 +120,6 @@ def endpoints_with_header(text: str) -> str:
     return yaml.safe_dump(endpoints, sort_keys=False)
 
 
-if __name__ == "__main__":  # python -m channels.action_token endpoints.yml > with_header.yml
+if __name__ == "__main__":  # python -m clinic_core.action_token endpoints.yml > with_header.yml
     with open(sys.argv[1], encoding="utf-8") as handle:
         sys.stdout.write(endpoints_with_header(handle.read()))

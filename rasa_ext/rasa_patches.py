@@ -1,7 +1,7 @@
 """Measured fixes to Rasa 3.6 itself, applied by the modules Rasa loads.
 
-Rasa imports channels.rest (credentials.yml), channels.sql_tracker_store
-and channels.nlg (endpoints.yml) in every server of this project, and each
+Rasa imports channels.rest (credentials.yml), rasa_ext.sql_tracker_store
+and rasa_ext.nlg (endpoints.yml) in every server of this project, and each
 calls `apply()`, so `make run`, the tests, the benchmark and the deployment
 all run with them. Each can be switched off with CLINIC_RASA_PATCHES
 (a comma list of "validator", "runner", "trackers", "apologise",
@@ -57,10 +57,10 @@ all run with them. Each can be switched off with CLINIC_RASA_PATCHES
 
 6. Live hand-over (issue 14): no apology for a turn Rasa skipped because a
    person from the clinic has the conversation (paused), and the emergency
-   message even then. The code and its reasons are in channels/handover.py.
+   message even then. The code and its reasons are in rasa_ext/handover.py.
 
 The tracker store's own tuning (SQLite WAL, PostgreSQL pre-ping, queries
-without the ORM) lives in channels/sql_tracker_store.py, not here.
+without the ORM) lives in rasa_ext/sql_tracker_store.py, not here.
 
 Tried and left out: one keep-alive aiohttp session per action endpoint
 (Rasa opens a new one per call). No CPU saved within the noise, and under
@@ -99,7 +99,7 @@ def apply(only: Optional[str] = None) -> bool:
     if "emergency" in chosen:
         _emergency_before_forms()
     if "handover" in chosen:
-        from channels import handover
+        from rasa_ext import handover
 
         handover.apply()
     return True
@@ -228,7 +228,7 @@ def _apologise_when_the_tracker_store_is_away() -> None:
     FailSafeTrackerStore.save = save
 
 
-#: the contract's intent for red-flag symptoms (nlu_components/red_flag.py sets it too)
+#: the contract's intent for red-flag symptoms (rasa_ext/nlu/red_flag.py sets it too)
 EMERGENCY_INTENT = "emergency"
 
 

@@ -28,6 +28,9 @@ run (Rasa INFO, the action server WARNING) and by tests/channels/test_zz_logs.py
   packet's data (channels/website.py).
 Run Rasa at INFO or WARNING in production: at DEBUG (-vv) Rasa itself prints
 message texts, and these filters cannot know every such line.
+
+Used by the Rasa server, the action server and the staff console alike,
+hence in clinic_core (it imports no Rasa).
 """
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ read identically by the other, and that other readers of the table, e.g.
   port, login_db, query, ...)::
 
       tracker_store:
-        type: channels.sql_tracker_store.ClinicSQLTrackerStore
+        type: rasa_ext.sql_tracker_store.ClinicSQLTrackerStore
         dialect: "sqlite"
         db: "var/rasa_tracker.db"
 
@@ -75,7 +75,7 @@ another process for 10 s the whole server froze (``/healthz`` took 8 s).
 The database gives up waiting for a lock after CLINIC_DB_TIMEOUT seconds
 (default 3; SQLite's busy timeout, PostgreSQL's lock_timeout) and the thread
 one second later; the error reaches the channel, which sends the apology
-(channels/rasa_patches.py, "apologise"), and the conversation goes on from
+(rasa_ext/rasa_patches.py, "apologise"), and the conversation goes on from
 where it was with the client's next message.
 """
 from __future__ import annotations
@@ -92,11 +92,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from channels import rasa_patches
+from rasa_ext import rasa_patches
 from clinic_core.db_threads import DatabaseThreads, busy_timeout
 from clinic_core.privacy import truncate_wal
 
-rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
+rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_ext/__init__.py)
 
 # Name of the bound parameter every statement below takes.
 SENDER = "sender"

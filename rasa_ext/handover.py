@@ -18,7 +18,7 @@ follow for this project, and ``apply()`` patches both in:
    depend on a person reading the inbox in time. The conversation stays
    paused afterwards.
 
-Applied from channels/rasa_patches.py ("handover"), like the other fixes.
+Applied from rasa_ext/rasa_patches.py ("handover"), like the other fixes.
 """
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ action does pass wins.
 Configured in the endpoints file, as Rasa loads custom generators:
 
     nlg:
-      type: channels.nlg.ClinicNLG
+      type: rasa_ext.nlg.ClinicNLG
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ from rasa.utils.endpoints import EndpointConfig
 
 from clinic_core.profile import ANSWER_KEYS, ProfileError, current_profile
 
-from channels import rasa_patches
+from rasa_ext import rasa_patches
 
 logger = logging.getLogger(__name__)
-rasa_patches.apply()  # Rasa loads this module from its configuration (see channels/__init__.py)
+rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_ext/__init__.py)
 
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 

@@ -1,4 +1,4 @@
-"""The pre-screen form's brain: a pure state machine over a JSON-serialisable
+"""The pre-screen as an interview: a pure state machine over a JSON-serialisable
 dict (kept in a Rasa slot between turns).
 
 The action layer loops::

@@ -2,7 +2,7 @@
 
 The form has two slots: consent, then `screening_answer`, asked again and
 again. Which question comes next, what an answer means and the outcome are
-decided by clinic_core.screening.session from the clinic's rules file; these
+decided by clinic_core.screening.interview from the clinic's rules file; these
 actions only read the text with the project's spaCy reader, keep the state
 in a slot and word the replies. So the clinic adds or rewords a question in
 clinic/screening_rules.yml without touching code or the domain.
@@ -37,7 +37,7 @@ from actions.handoff import contact_text
 from actions.faq import utter_faq
 from actions.store import db
 from clinic_core.nlp.reader import read
-from clinic_core.screening import session
+from clinic_core.screening import interview
 from clinic_core.screening.model import Reading
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def reading_of(text: str, intent: Optional[str]) -> Reading:
 
 
 def _ui(state: dict[str, Any]) -> dict[str, Any]:
-    """Form bookkeeping kept beside the session's own keys."""
+    """Form bookkeeping kept beside the interview's own keys."""
     return state.setdefault("ui", {"asked": None, "confirming": False})
 
 
@@ -80,10 +80,10 @@ def prefilled_state(tracker: Tracker) -> dict[str, Any]:
     started ("hi, I'm 20 weeks pregnant, can I book?"): those messages are
     read now, after consent, never before."""
     rules = content.rules()
-    state = session.new_state()
+    state = interview.new_state()
     for event in tracker.events_after_latest_restart():
         if event.get("event") == "user" and not (event.get("text") or "").startswith("/"):
-            state = session.prefill(state, read(content.nlp(), event.get("text") or ""), rules)
+            state = interview.prefill(state, read(content.nlp(), event.get("text") or ""), rules)
     _ui(state)
     return state
 
@@ -138,22 +138,22 @@ class ValidateScreeningForm(FormValidationAction):
         if ui.get("confirming"):
             return self._confirm(rules, state, reading, redo)
         asked = ui.get("asked")
-        if _is_service_question(rules, asked) and session.service_from_text(text, reading.massage_types):
-            state = session.prefill(state, reading, rules)  # anything else they said
-            state["service"] = session.service_from_text(text, reading.massage_types)
+        if _is_service_question(rules, asked) and interview.service_from_text(text, reading.massage_types):
+            state = interview.prefill(state, reading, rules)  # anything else they said
+            state["service"] = interview.service_from_text(text, reading.massage_types)
             _ui(state).update(ui)
         elif asked:
-            state = session.apply_answer(rules, state, asked, reading)
+            state = interview.apply_answer(rules, state, asked, reading)
             _ui(state).update(ui)
         return self._next(rules, state)
 
     def _next(self, rules: Any, state: dict[str, Any]) -> dict[str, Any]:
-        """Keep asking (answer slot None) until the session has no question;
+        """Keep asking (answer slot None) until the interview has no question;
         then ask for confirmation; an emergency ends the form at once."""
         ui = _ui(state)
         if state.get("emergency"):
             return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
-        if session.next_question(rules, state) is None:
+        if interview.next_question(rules, state) is None:
             ui["confirming"] = True
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
 
@@ -163,13 +163,13 @@ class ValidateScreeningForm(FormValidationAction):
         ui = _ui(state)
         if redo:
             # "Change an answer": forget that answer; the question comes again.
-            state = session.reset_question(rules, state, str(redo[0]))
+            state = interview.reset_question(rules, state, str(redo[0]))
             ui["confirming"] = False
             _ui(state).update(ui)
             return self._next(rules, state)
         if reading.findings:
             # A correction typed at the summary ("actually I'm not pregnant").
-            state = session.prefill(state, reading, rules)
+            state = interview.prefill(state, reading, rules)
             _ui(state).update(ui)
             return self._next(rules, state)
         if reading.polarity is True:
@@ -189,7 +189,7 @@ class ActionAskScreeningConsent(Action):
         days = content.profile().retention.screening_days
         dispatcher.utter_message(text=rules.message("opening"))
         dispatcher.utter_message(
-            text=session.consent_text(rules, days),
+            text=interview.consent_text(rules, days),
             buttons=[
                 {"title": "Yes, I agree", "payload": "/affirm"},
                 {"title": "No, I'd rather talk to someone", "payload": "/deny"},
@@ -199,7 +199,7 @@ class ActionAskScreeningConsent(Action):
 
 
 class ActionAskScreeningAnswer(Action):
-    """Asks the session's next question, or shows the summary to confirm."""
+    """Asks the interview's next question, or shows the summary to confirm."""
 
     def name(self) -> str:
         return "action_ask_screening_answer"
@@ -214,7 +214,7 @@ class ActionAskScreeningAnswer(Action):
             self._summary(dispatcher, rules, state)
             ui["asked"] = CONFIRM
             return [SlotSet(SLOT_SCREENING_STATE, state)]
-        question = session.next_question(rules, state)
+        question = interview.next_question(rules, state)
         if question is None:  # nothing left: the summary comes next turn
             ui["confirming"] = True
             self._summary(dispatcher, rules, state)
@@ -230,7 +230,7 @@ class ActionAskScreeningAnswer(Action):
     @staticmethod
     def _summary(dispatcher: CollectingDispatcher, rules: Any, state: dict[str, Any]) -> None:
         ui = _ui(state)
-        lines = session.summary(rules, state)
+        lines = interview.summary(rules, state)
         text = "Here's what I've noted:\n" + "\n".join(f"• {line}" for line in lines)
         if ui.pop("offer_changes", False):
             text += "\nWhich answer would you like to change? Pick one, or just tell me what's different."
@@ -265,7 +265,7 @@ class ActionScreeningFinish(Action):
             return [SlotSet(SLOT_SCREENING_CONSENT, None), SlotSet(SLOT_SCREENING_STATE, None),
                     SlotSet(SLOT_SCREENING_ANSWER, None)]
         state = current_state(tracker)
-        result = session.outcome(rules, state)
+        result = interview.outcome(rules, state)
         events: list[EventType] = [
             SlotSet(SLOT_SCREENING_OUTCOME, result.outcome),
             SlotSet(SLOT_SCREENING_REASONS, list(result.reasons)),
@@ -276,7 +276,7 @@ class ActionScreeningFinish(Action):
             dispatcher.utter_message(response=RESPONSE_EMERGENCY)
             return events
         message = rules.message(result.outcome)
-        notes = session.client_notes(rules, state)
+        notes = interview.client_notes(rules, state)
         if notes:
             message += "\n" + "\n".join(notes)
         message += "\n" + rules.message("always")
@@ -293,7 +293,7 @@ class ActionScreeningFinish(Action):
         """Writes the minimised record; a database outage is survivable (the
         client still gets their outcome)."""
         now = datetime.now(timezone.utc)
-        record = session.stored_record(rules, state, now, content.profile().retention.screening_days)
+        record = interview.stored_record(rules, state, now, content.profile().retention.screening_days)
         try:
             await db(lambda s: s.save_screening(
                 sender_id, record["outcome"], record["reasons"],
