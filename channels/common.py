@@ -1,4 +1,4 @@
-"""What every public channel shares: the message cap, rate limits, the
+"""What every public channel shares: the message cap, the apology, rate limits, the
 client's address, configuration from the environment, and turning buttons
 and markdown into what a channel without them can show.
 
@@ -18,16 +18,28 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 from rasa.core.channels.channel import UserMessage
 
 from rasa_ext.handover import turn_was_paused
-from channels.rest import APOLOGY, MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_MESSAGE_CHARS", "MAX_METADATA_CHARS", "RateLimiter", "RateLimits", "cap", "capped_metadata", "env",
     "env_list", "client_ip", "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN",
-    "answer_or_apologise",
+    "answer_or_apologise", "APOLOGY",
 ]
 
+#: the longest message any channel passes on (the NLU cuts further, to 600)
+MAX_MESSAGE_CHARS = 4000
+#: What every channel sends when a turn failed or said nothing. It always
+#: carries the emergency numbers: a turn can fail after a red flag was
+#: recognised (a form's validation needs the action server: a "yes" to the
+#: pre-screen's red-flag question cannot be read while it is down) or before
+#: anything was recognised (the tracker store away), and the apology must
+#: not depend on knowing which.
+APOLOGY = (
+    "Sorry, something went wrong on our side and I couldn't answer that. "
+    "Please try again in a moment, or call the clinic. "
+    "If you need urgent medical help, call 112 (EU), 999 (UK) or 911 (US) now."
+)
 SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a few seconds and try again."
 #: metadata a client may attach to a message, as JSON characters. Rasa stores
 #: it with the message, with the session start and in a slot: 1 MB sent once

@@ -19,24 +19,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.common import APOLOGY, MAX_MESSAGE_CHARS, RateLimits, answer_or_apologise, client_ip
 from rasa_ext import rasa_patches
 
 logger = logging.getLogger(__name__)
 rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_ext/__init__.py)
 
-MAX_MESSAGE_CHARS = 4000
 MAX_SENDER_CHARS = 128
-#: What every channel sends when a turn failed or said nothing. It always
-#: carries the emergency numbers: a turn can fail after a red flag was
-#: recognised (a form's validation needs the action server: a "yes" to the
-#: pre-screen's red-flag question cannot be read while it is down) or before
-#: anything was recognised (the tracker store away), and the apology must
-#: not depend on knowing which.
-APOLOGY = (
-    "Sorry, something went wrong on our side and I couldn't answer that. "
-    "Please try again in a moment, or call the clinic. "
-    "If you need urgent medical help, call 112 (EU), 999 (UK) or 911 (US) now."
-)
 
 
 def parse_payload(body: Any) -> tuple[Optional[str], Optional[str], str]:
@@ -60,9 +49,6 @@ class ClinicRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("clinic_rest_webhook", __name__)
-        # imported here: channels.common imports this module
-        from channels.common import RateLimits, answer_or_apologise, client_ip
-
         limits = RateLimits()
 
         @webhook.route("/", methods=["GET"])
