@@ -40,7 +40,6 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import (
-    BOOKABLE_OUTCOMES,
     FORM_SCREENING,
     RESPONSE_EMERGENCY,
     SLOT_MASSAGE_TYPE,
@@ -54,10 +53,8 @@ from actions.handoff import (
     answer_faq_if_asked,
     answer_text,
     choice,
-    clean_name,
     contact_text,
     db_apology,
-    find_phone,
     intent_of,
     LeavableForm,
     leave_form,
@@ -72,16 +69,26 @@ from actions.store import db
 from clinic_core.availability import Slot, free_slots
 from clinic_core.booking_store import (
     ACTIVE_STATUSES,
-    REFERENCE_ALPHABET,
-    REFERENCE_LENGTH,
     STATUS_HELD,
     BookingNotFound,
     NotActive,
     SlotTaken,
     SlotUnavailable,
-    normalise_reference,
 )
-from clinic_core.contact import InvalidContact, mask_phone, normalise_contact, normalise_email
+from clinic_core.contact import InvalidContact, mask_phone, normalise_contact
+from clinic_core.massage_types import current_service_words
+from clinic_core.screening.model import may_book
+from clinic_core.text_readers import (
+    clean_name,
+    email_span,
+    find_email,
+    find_phone,
+    minutes_from_text,
+    move_or_cancel,
+    offer_index,
+    reference_from_text,
+    wants_another_time,
+)
 from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
 from clinic_core.profile import format_money
 
@@ -169,28 +176,12 @@ def service_from_answer(text: str, tracker: Tracker, allowed: list[Any]) -> Opti
             bookable = types[entity["value"]].bookable_service
             if bookable:
                 found.add(bookable)
-    words = set(re.findall(r"[a-z]+", text.lower()))
-    if words & {"face", "facial", "facials", "jaw"}:
-        found.add(service_for("facial"))
-    if words & {"body", "back", "shoulders", "neck", "legs", "full", "whole", "deep", "sports", "swedish"}:
-        found.add(service_for("body"))
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    for screening_service, entry in current_service_words().items():  # clinic/massage_types.yml
+        if said & (set(entry.words) | set(entry.booking_words)):
+            found.add(service_for(screening_service))
     found = {s for s in found if s in ids}
     return found.pop() if len(found) == 1 else None
-
-
-def minutes_from_text(text: str) -> Optional[int]:
-    """60 from "60 minutes", "an hour", "the 60 min one"; 90 from "an hour and a half"."""
-    t = text.lower()
-    m = re.search(r"\b(\d{2,3})\s*-?\s*(?:m\b|mins?\b|minutes?\b)", t) or re.match(r"^\s*(?:minutes\s+)?(\d{2,3})\s*$", t)
-    if m:
-        return int(m.group(1))
-    if re.search(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b|\b1\.5\s*h|\bhour and a half\b", t):
-        return 90
-    if re.search(r"\b(?:an?|one|1)\s*(?:hour|hr)\b", t):
-        return 60
-    if re.search(r"\bhalf\s+an?\s+hour\b", t):
-        return 30
-    return None
 
 
 def price_text(service_id: str, minutes: int) -> str:
@@ -262,12 +253,6 @@ def when_problem_note(slot: str, request: DateRequest) -> dict[str, Any]:
 # "when" and "which time": shared by booking and moving
 # --------------------------------------------------------------------------- #
 
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5}
-_OTHER_DAY = re.compile(r"\b(?:other|another|different|else)\b|\bnone\b|\bneither\b|\bno(?:ne)? of (?:these|those|them)\b"
-                        r"|\bdon'?t suit\b|\bdoesn'?t suit\b|\bdon'?t work\b|\bcan'?t (?:do|make)\b", re.I)
-
-
 def validate_when(text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                   when_slot: str, slot_slot: str) -> dict[str, Any]:
     """A date wish -> the DateRequest as a dict, or a clarifying question."""
@@ -294,17 +279,10 @@ def validate_pick(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
                 return {slot_slot: offer.to_dict()}
         return {slot_slot: None, SLOT_NOTE: note(
             slot_slot, "Sorry, that time is no longer on offer. Here are the current free times:", replace=False)}
-    lowered = text.lower().strip()
-    m = re.match(r"^(?:the\s+|option\s+|number\s+)?(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|[1-6])"
-                 r"(?:\s+(?:one|option|slot|time|please))*[.!]?$", lowered)
-    if m and offers:
-        token = m.group(1)
-        index = int(token) - 1 if token.isdigit() else _ORDINALS[token]
-        if index < len(offers):
-            return {slot_slot: offers[index].to_dict()}
-    if re.match(r"^(?:the\s+)?last(?:\s+one)?[.!]?$", lowered) and offers:
-        return {slot_slot: offers[-1].to_dict()}
-    if intent_of(tracker) == "deny" or _OTHER_DAY.search(lowered):
+    index = offer_index(text, len(offers))
+    if index is not None:
+        return {slot_slot: offers[index].to_dict()}
+    if intent_of(tracker) == "deny" or wants_another_time(text):
         return {slot_slot: None, when_slot: None, SLOT_NOTE: note(
             when_slot, "No problem. Which other day or time would suit you?")}
     request = parse_date_request(text, now(), content.profile())
@@ -435,7 +413,7 @@ class ActionBook(Action):
         if outcome == "emergency":
             dispatcher.utter_message(response=RESPONSE_EMERGENCY)
             return closed
-        if outcome not in BOOKABLE_OUTCOMES:
+        if not may_book(outcome):
             dispatcher.utter_message(
                 text="From your answers we can't book you just yet. " + contact_text()
                 + "\nI can also ask a therapist to call you back.",
@@ -576,10 +554,10 @@ class ValidateBookingForm(LeavableForm, FormValidationAction):
         text = answer_text(value, tracker)
         region = content.profile().country_code
         result: dict[str, Any] = {}
-        email = _find_email(text)
+        email = find_email(text)
         if email:
             result[SLOT_EMAIL] = email
-            text = text.replace(_EMAIL.search(text).group(0), " ")
+            text = text.replace(email_span(text) or "", " ")
         elif "@" in text:
             return {SLOT_PHONE: None, SLOT_NOTE: note(
                 SLOT_PHONE, "That email address doesn't look right. Could you type it again, e.g. "
@@ -615,7 +593,7 @@ class ValidateBookingForm(LeavableForm, FormValidationAction):
                 return {SLOT_CONFIRMED: True}
         # a typed correction: a phone, an email, a name, a date, a service
         region = content.profile().country_code
-        email = _find_email(text)
+        email = find_email(text)
         phone = find_phone(text, region) if re.search(r"\d{5}", text) else None
         if email or phone:
             result: dict[str, Any] = {SLOT_CONFIRMED: None}
@@ -666,19 +644,6 @@ class ValidateBookingForm(LeavableForm, FormValidationAction):
         elif what in ("phone", "contact"):
             result.update({SLOT_PHONE: None, SLOT_EMAIL: None})
         return result
-
-
-_EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[A-Za-z]{2,}")
-
-
-def _find_email(text: str) -> Optional[str]:
-    m = _EMAIL.search(text or "")
-    if not m:
-        return None
-    try:
-        return normalise_email(m.group(0).rstrip("."))
-    except InvalidContact:
-        return None
 
 
 def _change_keyword(lowered: str) -> Optional[str]:
@@ -840,7 +805,7 @@ class ActionBookingSubmit(Action):
         if tracker.get_slot(SLOT_STOP) or slot is None or tracker.get_slot(SLOT_CONFIRMED) is not True:
             return reset_booking()
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
-        if outcome not in BOOKABLE_OUTCOMES:  # never book without an ok/modify pre-screen
+        if not may_book(outcome):  # never book without an ok/modify pre-screen
             dispatcher.utter_message(text="Sorry, I can't book you without the health check. " + contact_text(),
                                      buttons=[CALL_BUTTON])
             return reset_booking()
@@ -903,44 +868,6 @@ def stopped_booking(dispatcher: CollectingDispatcher, cancelling: bool = False) 
 # cancelling and moving
 # --------------------------------------------------------------------------- #
 
-_REFERENCE_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\- ]{4,10}[A-Za-z0-9]")
-
-
-def reference_from_text(text: str) -> Optional[str]:
-    """The booking reference in "it's k7m-2qx" / "ref K7M2QX please"."""
-    if not text:
-        return None
-    alphabet = set(REFERENCE_ALPHABET)
-    whole = normalise_reference(text)
-    if len(whole) == REFERENCE_LENGTH and set(whole) <= alphabet:
-        return whole
-    candidates = []
-    for token in re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?", text):
-        ref = normalise_reference(token)
-        if len(ref) == REFERENCE_LENGTH and set(ref) <= alphabet:
-            candidates.append((ref, token))
-    # in a sentence, a reference has digits or is typed in capitals as shown
-    # ("please" and "cancel" are 6 letters too)
-    for ref, token in candidates:
-        if re.search(r"\d", ref) or token == token.upper():
-            return ref
-    return None
-
-
-def move_or_cancel(text: str) -> Optional[str]:
-    lowered = (text or "").lower()
-    move = bool(re.search(r"\b(?:move|moving|reschedul\w*|re-schedul\w*|rearrang\w*|re-arrang\w*|change|"
-                          r"chang\w+|push|postpone|another (?:day|time)|different (?:day|time)|swap|earlier|later)\b",
-                          lowered))
-    cancel = bool(re.search(r"\b(?:cancel\w*|can'?t (?:make|come)|cannot (?:make|come)|won'?t (?:make|be able)|"
-                            r"call (?:it )?off|drop)\b", lowered))
-    if move and not cancel:
-        return "move"
-    if cancel and not move:
-        return "cancel"
-    return None
-
-
 def booking_text(booking: dict[str, Any]) -> str:
     p = content.profile()
     start = dt.datetime.fromisoformat(booking["start"]).astimezone(p.tz)
@@ -953,9 +880,8 @@ def booking_text(booking: dict[str, Any]) -> str:
 
 
 def is_late(start_iso: str) -> bool:
-    start = dt.datetime.fromisoformat(start_iso)
-    hours = content.profile().policies.cancellation_notice_hours
-    return start - now() < dt.timedelta(hours=hours)
+    """Whether changing the booking at `start_iso` now is a late change."""
+    return content.profile().policies.is_late_change(dt.datetime.fromisoformat(start_iso), now())
 
 
 def reset_manage() -> list[EventType]:
@@ -1029,7 +955,7 @@ class ValidateManageBookingForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = answer_text(value, tracker)
         region = content.profile().country_code
-        email = _find_email(text)
+        email = find_email(text)
         contact = email or find_phone(text, region)
         if contact is None:
             if not re.search(r"[\d@]", text) and answer_faq_if_asked(dispatcher, tracker, domain):

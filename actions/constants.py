@@ -37,4 +37,3 @@ FORM_SCREENING = "screening_form"
 RETRIEVAL_FAQ = "faq"
 #: the emergency message: a domain response, so the Rasa server sends it alone
 RESPONSE_EMERGENCY = "utter_emergency"
-BOOKABLE_OUTCOMES = ("ok", "modify")

@@ -11,22 +11,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from clinic_core.massage_types import (
-    MassageType,
-    default_types_path,
-    load_massage_types,
-)
+from clinic_core.massage_types import MassageType, current_massage_types, current_service_words
 from clinic_core.profile import ClinicProfile, current_profile
 from clinic_core.screening.rules import RuleSet, default_rules_path, load_rules
 
 
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime
-
-
-@lru_cache(maxsize=2)
-def _massage_types(path: str, mtime: float) -> dict[str, MassageType]:
-    return load_massage_types(path)
 
 
 @lru_cache(maxsize=2)
@@ -39,8 +30,7 @@ def profile() -> ClinicProfile:
 
 
 def massage_types() -> dict[str, MassageType]:
-    path = default_types_path()
-    return _massage_types(str(path), _mtime(path))
+    return current_massage_types()
 
 
 def rules() -> RuleSet:
@@ -59,5 +49,6 @@ def validate_all() -> None:
     """Load everything once, so a broken file fails at start-up."""
     profile()
     massage_types()
+    current_service_words()
     rules()
     nlp()

@@ -19,7 +19,6 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-import phonenumbers
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -29,7 +28,10 @@ from actions import content
 from actions.constants import SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
 from actions.faq import utter_faq
 from actions.store import db
-from clinic_core.contact import InvalidContact, mask_phone, normalise_phone
+from clinic_core import text_readers
+from clinic_core.contact import mask_phone
+from clinic_core.screening.model import offers_call_back
+from clinic_core.text_readers import clean_name, find_phone
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +47,6 @@ SLOT_STOP = "booking_stop"
 ENTITY_CHOICE = "booking_choice"
 INTENT_FAQ = "faq"
 
-#: pre-screen outcomes that never book: the client is offered a call instead
-CALL_OUTCOMES = ("clearance", "postpone")
 _ASKED_FOR_A_CALL = re.compile(
     r"\bcall(?:ed|ing)?\s+(?:me\s+)?back\b|\bcall-?backs?\b|\b(?:ring|phone|call)\s+me\b", re.I)
 
@@ -148,22 +148,6 @@ def answer_faq_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, doma
     return intent_of(tracker) == INTENT_FAQ and utter_faq(dispatcher, tracker, domain)
 
 
-_NAME_PREFIX = re.compile(
-    r"^\s*(?:(?:hi|hello|hey)[,!.\s]+)?(?:(?:my|the)\s+(?:full\s+)?name(?:'s|\s+is)?|name'?s|name\s*[:\-]?|it'?s|it\s+is|"
-    r"i'?m|i\s+am|this\s+is|call\s+me|put\s+it\s+under|under)\s+", re.I)
-_NOT_A_NAME = {
-    "yes", "no", "yeah", "yep", "nope", "ok", "okay", "thanks", "thank you", "hi", "hello", "hey",
-    "bye", "sure", "fine", "why", "what", "help", "stop", "cancel", "none", "skip", "later",
-}
-
-
-_QUESTION_WORDS = {
-    "what", "what's", "whats", "how", "where", "when", "why", "which", "who", "do", "does", "did", "can",
-    "could", "is", "are", "will", "would", "should", "may", "tell", "i", "i'd", "i'll", "please",
-}
-_ALSO_NAMES = {"will", "may", "can"}
-
-
 class LeavableForm:
     """Mixin for forms the client can leave mid-way: once the stop slot is
     set, nothing more is asked. A mixin, not an Action subclass, so the SDK
@@ -193,44 +177,9 @@ def name_answer(
     return {slot: None, SLOT_NOTE: note(slot, retry)}
 
 
-def clean_name(text: str) -> Optional[str]:
-    """"my name is jane smith" -> "Jane Smith"; None when it is not a name."""
-    name = _NAME_PREFIX.sub("", text or "", count=1).strip().strip(".!,;:")
-    name = re.sub(r"\s+", " ", name)
-    if not name or len(name) > 80 or name.lower() in _NOT_A_NAME or name.startswith("/"):
-        return None
-    if re.search(r"[\d@?#<>{}\[\]=_*/\\|]", name) or len(name.split()) > 6:
-        return None
-    words = name.lower().split()
-    if words[0] in _QUESTION_WORDS and (len(words) > 2 or words[0] not in _ALSO_NAMES):
-        return None  # "what to wear", "how long is it" (but "Will Smith" is a name)
-    if not re.search(r"[^\W\d_]", name):
-        return None
-    if name == name.lower():
-        name = " ".join(part[:1].upper() + part[1:] for part in name.split(" "))
-    return name
-
-
-def find_phone(text: str, region: str) -> Optional[str]:
-    """The first valid phone number in free text, in E.164."""
-    for match in phonenumbers.PhoneNumberMatcher(text or "", region):
-        try:
-            return normalise_phone(match.raw_string, region)
-        except InvalidContact:
-            continue
-    try:
-        return normalise_phone(text, region)
-    except InvalidContact:
-        return None
-
-
 def phone_problem(text: str, region: str) -> str:
     """The client-friendly reason why `text` is not a usable number."""
-    try:
-        normalise_phone(text, region)
-    except InvalidContact as error:
-        return str(error)
-    return "That number doesn't look right. Could you check it?"
+    return text_readers.phone_problem(text, region) or "That number doesn't look right. Could you check it?"
 
 
 # --------------------------------------------------------------------------- #
@@ -253,7 +202,7 @@ class ActionHandoff(Action):
         text = tracker.latest_message.get("text") or ""
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
         wants_call = bool(_ASKED_FOR_A_CALL.search(text)) or asked_for_a_call_back(tracker) or (
-            text.startswith("/human_handoff") and outcome in CALL_OUTCOMES)
+            text.startswith("/human_handoff") and offers_call_back(outcome))
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
         # issue 14, live hand-over: a person joins the chat when one can
@@ -448,7 +397,7 @@ def callback_reason(tracker: Tracker) -> str:
     """Why the client wants a call, for the therapist: the pre-screen outcome
     and its reason ids when they were told not to book, else a plain request."""
     outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
-    if outcome in CALL_OUTCOMES:
+    if offers_call_back(outcome):
         reasons = [str(r) for r in tracker.get_slot(SLOT_SCREENING_REASONS) or []]
         return f"pre-screen outcome: {outcome}" + (f" ({', '.join(reasons)})" if reasons else "")
     return "asked to talk to a person"

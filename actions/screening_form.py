@@ -23,7 +23,6 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import (
-    BOOKABLE_OUTCOMES,
     ENTITY_SCREENING_REDO,
     INTENT_FAQ,
     RESPONSE_EMERGENCY,
@@ -38,7 +37,7 @@ from actions.faq import utter_faq
 from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
-from clinic_core.screening.model import Reading
+from clinic_core.screening.model import Reading, may_book
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +283,7 @@ class ActionScreeningFinish(Action):
             message += "\n" + rules.message("not_saved", phone=content.profile().phone)
         elif result.outcome != "ok":
             message += "\n" + rules.message("review")
-        buttons = [BOOK_BUTTON] if result.outcome in BOOKABLE_OUTCOMES else [CALL_BUTTON]
+        buttons = [BOOK_BUTTON] if may_book(result.outcome) else [CALL_BUTTON]
         dispatcher.utter_message(text=message, buttons=buttons)
         return events
 

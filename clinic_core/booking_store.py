@@ -491,8 +491,9 @@ class BookingStore:
             return s.execute(query.limit(1)).first() is not None
 
     def _late(self, start: dt.datetime, now: dt.datetime) -> bool:
-        hours = self.profile.policies.cancellation_notice_hours if self.profile is not None else 24
-        return start - now < dt.timedelta(hours=hours)
+        if self.profile is not None:
+            return self.profile.policies.is_late_change(start, now)
+        return start - now < dt.timedelta(hours=24)  # a store opened without a profile (tests, tools)
 
     # ------------------------------------------------------------------ reads
     def busy(self, start: dt.datetime, end: dt.datetime) -> List[Tuple[str, dt.datetime, dt.datetime]]:

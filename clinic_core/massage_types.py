@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import yaml
+
+from .screening.model import SERVICES
 
 #: The canonical values of the ``massage_type`` entity (shared/spec/contract.md).
 CONTRACT_TYPES: tuple[str, ...] = (
@@ -48,7 +51,7 @@ _REQUIRED_FIELDS: tuple[str, ...] = (
     "bookable_service",
     "source",
 )
-_OPTIONAL_FIELDS: tuple[str, ...] = ("note",)
+_OPTIONAL_FIELDS: tuple[str, ...] = ("note", "screening_service")
 _TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: Soft limit for one chat bubble; describe() trims list items to stay under it.
@@ -73,6 +76,8 @@ class MassageType:
     bookable_service: Optional[str]
     source: str
     note: Optional[str] = None
+    #: the pre-screen's service it belongs to (body / facial), if any
+    screening_service: Optional[str] = None
 
     @property
     def bookable(self) -> bool:
@@ -192,6 +197,12 @@ def _parse_type(path: Path, type_id: Any, entry: Any) -> MassageType:
             "(it tells clients politely that the clinic does not offer this type)"
         )
 
+    screening_service = entry.get("screening_service")
+    if screening_service is not None and screening_service not in SERVICES:
+        raise ValueError(
+            f"{where}: field 'screening_service' must be one of {', '.join(SERVICES)}, got {screening_service!r}"
+        )
+
     keywords = tuple(k.lower() for k in text_list("keywords"))
     return MassageType(
         id=type_id,
@@ -208,7 +219,92 @@ def _parse_type(path: Path, type_id: Any, entry: Any) -> MassageType:
         bookable_service=service,
         source=text("source", entry["source"]),
         note=note,
+        screening_service=screening_service,
     )
+
+
+# --------------------------------------------------------------------------
+# The words that name the pre-screen's services
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceWords:
+    """The plain words clients use for one of the pre-screen's services.
+
+    ``words`` answer "body or facial?" ("the body one", "facial please");
+    the booking form also takes ``booking_words`` ("the jaw one", "shoulders")
+    when a client names the treatment to book.
+    """
+
+    service: str
+    words: tuple[str, ...]
+    booking_words: tuple[str, ...] = ()
+
+
+def load_service_words(path: Path | str | None = None) -> dict[str, ServiceWords]:
+    """The file's ``screening_services`` section, validated: one entry per
+    pre-screen service, each with a non-empty ``words`` list."""
+    path = Path(path) if path is not None else default_types_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+    section = raw.get("screening_services") if isinstance(raw, Mapping) else None
+    if not isinstance(section, Mapping) or set(section) != set(SERVICES):
+        raise ValueError(f"{path}: expected 'screening_services:' with exactly {', '.join(SERVICES)}")
+    found: dict[str, ServiceWords] = {}
+    for service, entry in section.items():
+        where = f"{path}: screening_services.{service}"
+        if not isinstance(entry, Mapping) or set(entry) - {"words", "booking_words"}:
+            raise ValueError(f"{where}: expected 'words' and optionally 'booking_words'")
+        lists = {}
+        for key in ("words", "booking_words"):
+            value = entry.get(key) or []
+            if not isinstance(value, list) or any(not isinstance(w, str) or not w.strip() for w in value):
+                raise ValueError(f"{where}.{key}: must be a list of words")
+            lists[key] = tuple(w.strip().lower() for w in value)
+        if not lists["words"]:
+            raise ValueError(f"{where}.words: must not be empty")
+        found[str(service)] = ServiceWords(str(service), lists["words"], lists["booking_words"])
+    return found
+
+
+@lru_cache(maxsize=2)
+def _types_at(path: str, mtime: float) -> dict[str, MassageType]:
+    return load_massage_types(path)
+
+
+@lru_cache(maxsize=2)
+def _words_at(path: str, mtime: float) -> dict[str, ServiceWords]:
+    return load_service_words(path)
+
+
+def current_massage_types() -> dict[str, MassageType]:
+    """The clinic's file as it is now on disk (re-read when it changes)."""
+    path = default_types_path()
+    return _types_at(str(path), path.stat().st_mtime)
+
+
+def current_service_words() -> dict[str, ServiceWords]:
+    """The ``screening_services`` words as they are now on disk."""
+    path = default_types_path()
+    return _words_at(str(path), path.stat().st_mtime)
+
+
+def screening_services_of(type_ids: Iterable[str], types: Mapping[str, MassageType] | None = None) -> set[str]:
+    """The pre-screen services (body / facial) the named massage types belong
+    to; a service's own name ("facial") stands for itself."""
+    catalogue = types if types is not None else current_massage_types()
+    found = set()
+    for type_id in type_ids:
+        value = str(type_id).lower()
+        entry = catalogue.get(value)
+        if entry is not None and entry.screening_service:
+            found.add(entry.screening_service)
+        elif value in SERVICES:
+            found.add(value)
+    return found
 
 
 # --------------------------------------------------------------------------

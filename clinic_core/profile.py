@@ -183,6 +183,12 @@ class Policies(_Model):
     late_arrival: str = ""
     payment: str = ""
 
+    def is_late_change(self, start: dt.datetime, now: dt.datetime) -> bool:
+        """Whether cancelling or moving an appointment at ``start`` now falls
+        inside the notice period (the late-cancellation terms apply). The one
+        test: the booking store records it, the chat warns with it."""
+        return start - now < dt.timedelta(hours=self.cancellation_notice_hours)
+
 
 class Retention(_Model):
     screening_days: int

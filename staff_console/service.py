@@ -26,6 +26,7 @@ from clinic_core.dates import describe_date, describe_time
 from clinic_core.db_threads import DatabaseThreads, busy_timeout
 from clinic_core.handover import STATUS_ACTIVE, HandoverDesk, HandoverRecord, HandoverTaken, callback_by
 from clinic_core.profile import current_profile
+from clinic_core.screening.model import BOOKABLE_OUTCOMES
 from clinic_core.screening.rules import default_rules_path, load_rules
 from clinic_core.staff import SignedIn, StaffDirectory, StaffError, StaffMember
 
@@ -42,7 +43,7 @@ DB_THREADS = 4
 SWEEP_SECONDS = 15.0
 
 #: outcomes a receptionist may book a phone caller with (see docs/console.md)
-PHONE_BOOKING_OUTCOMES = ("ok", "modify")
+PHONE_BOOKING_OUTCOMES = BOOKABLE_OUTCOMES  # the chat's rule (clinic_core.screening.model)
 
 
 class Forbidden(Exception):

@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-import yaml
-
+from ..massage_types import current_service_words, screening_services_of
+from ..profile import current_profile, load_profile
 from .engine import UnknownConditionError, evaluate_finding, evaluate_many, finding_qualifiers
 from .model import SERVICES, Finding, Outcome, Reading
 from .rules import Condition, QuestionRule, RuleSet, strictness
@@ -45,27 +45,12 @@ __all__ = [
     "stored_record",
     "consent_text",
     "load_retention_days",
-    "default_profile_path",
     "service_from_massage_types",
 ]
 
 STATE_VERSION = 1
 EXTRA = "extra"  # question id used for follow-ups of conditions no question asks about
 
-#: massage_type entity values (contract.md) -> screening service.
-_FACIAL_TYPES = {"facial", "facial_massage", "facial_therapeutic", "cosmetic_facial"}
-_BODY_TYPES = {
-    "body",
-    "body_massage",
-    "therapeutic",
-    "swedish",
-    "relaxation",
-    "classic",
-    "deep_tissue",
-    "trigger_point",
-    "myofascial_release",
-    "sports",
-}
 _FINDING_FIELDS = ("condition", "negated", "evidence", "medication", "body_area", "days_ago", "weeks_pregnant", "qualifiers")
 
 
@@ -147,38 +132,24 @@ def _applies(q: QuestionRule, state: dict[str, Any]) -> bool:
 
 
 def service_from_massage_types(types: Iterable[str]) -> Optional[str]:
-    """body / facial from massage_type values; 'both' if both; None if none."""
-    found = set()
-    for t in types:
-        t = str(t).lower()
-        if t in _FACIAL_TYPES:
-            found.add("facial")
-        elif t in _BODY_TYPES:
-            found.add("body")
+    """body / facial from massage_type values (each type's screening_service
+    in clinic/massage_types.yml); 'both' if both; None if none."""
+    found = screening_services_of(types)
     if len(found) == 2:
         return "both"
     return found.pop() if found else None
 
 
-_SERVICE_WORDS = {
-    "body": "body", "back": "body", "full": "body", "whole": "body", "massage": None,
-    "face": "facial", "facial": "facial", "faces": "facial", "facials": "facial",
-}
-
-
 def service_from_text(text: str, massage_types: Iterable[str] = ()) -> Optional[str]:
     """The answer to "body or facial?": from massage types the reader found
-    ("deep tissue" is a body massage) or the plain words clients use
-    ("the body one", "facial please"). 'both' when both are named; None
-    when neither, so the question is asked again."""
-    found = set()
-    by_type = service_from_massage_types(massage_types)
-    if by_type:
-        found.update(("body", "facial") if by_type == "both" else (by_type,))
-    for word in re.findall(r"[a-z]+", text.lower()):
-        service = _SERVICE_WORDS.get(word)
-        if service:
-            found.add(service)
+    ("deep tissue" is a body massage) or the plain words clients use ("the
+    body one", "facial please": the screening_services words of
+    clinic/massage_types.yml). 'both' when both are named; None when
+    neither, so the question is asked again."""
+    found = screening_services_of(massage_types)
+    words = current_service_words()
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    found.update(service for service, entry in words.items() if said & set(entry.words))
     if len(found) == 2:
         return "both"
     return found.pop() if found else None
@@ -714,22 +685,12 @@ def client_notes(rules: RuleSet, state: dict[str, Any]) -> list[str]:
     return notes
 
 
-def default_profile_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "clinic" / "profile.yml"
-
-
 def load_retention_days(profile_path: Union[str, Path, None] = None) -> int:
-    """``retention.screening_days`` from the clinic profile (a positive
-    whole number, else ValueError)."""
-    path = Path(profile_path) if profile_path is not None else default_profile_path()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValueError(f"{path}: cannot read the clinic profile: {exc}") from None
-    days = (data or {}).get("retention", {}).get("screening_days") if isinstance(data, dict) else None
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise ValueError(f"{path}: retention.screening_days must be a positive whole number, got {days!r}")
-    return days
+    """``retention.screening_days`` of the clinic profile as clinic_core.profile
+    loads and validates it (the current one, or the file at ``profile_path``);
+    an invalid profile raises ProfileError, a ValueError."""
+    profile = load_profile(profile_path) if profile_path is not None else current_profile()
+    return profile.retention.screening_days
 
 
 def consent_text(rules: RuleSet, retention_days: Optional[int] = None) -> str:

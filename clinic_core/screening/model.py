@@ -15,6 +15,22 @@ OUTCOME_ORDER: tuple[str, ...] = ("emergency", "clearance", "postpone", "modify"
 
 SERVICES: tuple[str, ...] = ("body", "facial")
 
+#: Outcomes after which a client may book (contract.md: "offers booking"),
+#: in the chat and by phone in the staff console.
+BOOKABLE_OUTCOMES: tuple[str, ...] = ("ok", "modify")
+#: Outcomes that never book: the client is offered a therapist's call instead.
+CALL_BACK_OUTCOMES: tuple[str, ...] = ("clearance", "postpone")
+
+
+def may_book(outcome: Optional[str]) -> bool:
+    """Whether a pre-screen with this outcome lets the client book."""
+    return outcome in BOOKABLE_OUTCOMES
+
+
+def offers_call_back(outcome: Optional[str]) -> bool:
+    """Whether this outcome sends the client to a therapist's call."""
+    return outcome in CALL_BACK_OUTCOMES
+
 
 @dataclass(frozen=True)
 class Finding:

@@ -1,0 +1,188 @@
+"""Readers of the short answers the forms ask for: a name, a phone number, an
+email address, a booking reference, a session length, "cancel or move", a
+pick among the offered times.
+
+Plain functions of the text (and the clinic's country for phone numbers), so
+the booking, cancel/move and call-back forms read an answer the same way and
+each reader is unit-tested on its own (tests/unit/test_text_readers.py). The
+forms decide what to do with a reading; nothing here words a reply.
+"""
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from .booking_store import REFERENCE_ALPHABET, REFERENCE_LENGTH, normalise_reference
+from .contact import InvalidContact, normalise_email, normalise_phone
+
+__all__ = [
+    "clean_name", "find_phone", "phone_problem", "find_email", "email_span", "reference_from_text",
+    "minutes_from_text", "move_or_cancel", "offer_index", "wants_another_time",
+]
+
+# --------------------------------------------------------------------------- #
+# names
+# --------------------------------------------------------------------------- #
+
+_NAME_PREFIX = re.compile(
+    r"^\s*(?:(?:hi|hello|hey)[,!.\s]+)?(?:(?:my|the)\s+(?:full\s+)?name(?:'s|\s+is)?|name'?s|name\s*[:\-]?|it'?s|it\s+is|"
+    r"i'?m|i\s+am|this\s+is|call\s+me|put\s+it\s+under|under)\s+", re.I)
+_NOT_A_NAME = {
+    "yes", "no", "yeah", "yep", "nope", "ok", "okay", "thanks", "thank you", "hi", "hello", "hey",
+    "bye", "sure", "fine", "why", "what", "help", "stop", "cancel", "none", "skip", "later",
+}
+_QUESTION_WORDS = {
+    "what", "what's", "whats", "how", "where", "when", "why", "which", "who", "do", "does", "did", "can",
+    "could", "is", "are", "will", "would", "should", "may", "tell", "i", "i'd", "i'll", "please",
+}
+_ALSO_NAMES = {"will", "may", "can"}
+
+
+def clean_name(text: str) -> str | None:
+    """"my name is jane smith" -> "Jane Smith"; None when it is not a name."""
+    name = _NAME_PREFIX.sub("", text or "", count=1).strip().strip(".!,;:")
+    name = re.sub(r"\s+", " ", name)
+    if not name or len(name) > 80 or name.lower() in _NOT_A_NAME or name.startswith("/"):
+        return None
+    if re.search(r"[\d@?#<>{}\[\]=_*/\\|]", name) or len(name.split()) > 6:
+        return None
+    words = name.lower().split()
+    if words[0] in _QUESTION_WORDS and (len(words) > 2 or words[0] not in _ALSO_NAMES):
+        return None  # "what to wear", "how long is it" (but "Will Smith" is a name)
+    if not re.search(r"[^\W\d_]", name):
+        return None
+    if name == name.lower():
+        name = " ".join(part[:1].upper() + part[1:] for part in name.split(" "))
+    return name
+
+
+# --------------------------------------------------------------------------- #
+# phone numbers and email addresses
+# --------------------------------------------------------------------------- #
+
+def find_phone(text: str, region: str) -> str | None:
+    """The first valid phone number in free text, in E.164."""
+    for match in phonenumbers.PhoneNumberMatcher(text or "", region):
+        try:
+            return normalise_phone(match.raw_string, region)
+        except InvalidContact:
+            continue
+    try:
+        return normalise_phone(text, region)
+    except InvalidContact:
+        return None
+
+
+def phone_problem(text: str, region: str) -> str | None:
+    """Why `text` is not a usable number, in the words of clinic_core.contact;
+    None when it is one."""
+    try:
+        normalise_phone(text, region)
+    except InvalidContact as error:
+        return str(error)
+    return None
+
+
+_EMAIL = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[A-Za-z]{2,}")
+
+
+def email_span(text: str) -> str | None:
+    """The part of `text` that looks like an email address, as typed."""
+    match = _EMAIL.search(text or "")
+    return match.group(0) if match else None
+
+
+def find_email(text: str) -> str | None:
+    """The email address in free text, normalised; None when there is none
+    or it is not valid."""
+    span = email_span(text)
+    if not span:
+        return None
+    try:
+        return normalise_email(span.rstrip("."))
+    except InvalidContact:
+        return None
+
+
+# --------------------------------------------------------------------------- #
+# bookings: references, lengths, cancel or move, picking a time
+# --------------------------------------------------------------------------- #
+
+def reference_from_text(text: str) -> str | None:
+    """The booking reference in "it's k7m-2qx" / "ref K7M2QX please"."""
+    if not text:
+        return None
+    alphabet = set(REFERENCE_ALPHABET)
+    whole = normalise_reference(text)
+    if len(whole) == REFERENCE_LENGTH and set(whole) <= alphabet:
+        return whole
+    candidates = []
+    for token in re.findall(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)?", text):
+        ref = normalise_reference(token)
+        if len(ref) == REFERENCE_LENGTH and set(ref) <= alphabet:
+            candidates.append((ref, token))
+    # in a sentence, a reference has digits or is typed in capitals as shown
+    # ("please" and "cancel" are 6 letters too)
+    for ref, token in candidates:
+        if re.search(r"\d", ref) or token == token.upper():
+            return ref
+    return None
+
+
+def minutes_from_text(text: str) -> int | None:
+    """60 from "60 minutes", "an hour", "the 60 min one"; 90 from "an hour and a half"."""
+    t = text.lower()
+    m = re.search(r"\b(\d{2,3})\s*-?\s*(?:m\b|mins?\b|minutes?\b)", t) or re.match(r"^\s*(?:minutes\s+)?(\d{2,3})\s*$", t)
+    if m:
+        return int(m.group(1))
+    if re.search(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b|\b1\.5\s*h|\bhour and a half\b", t):
+        return 90
+    if re.search(r"\b(?:an?|one|1)\s*(?:hour|hr)\b", t):
+        return 60
+    if re.search(r"\bhalf\s+an?\s+hour\b", t):
+        return 30
+    return None
+
+
+def move_or_cancel(text: str) -> str | None:
+    """"move" or "cancel" when the words say one of them (not both)."""
+    lowered = (text or "").lower()
+    move = bool(re.search(r"\b(?:move|moving|reschedul\w*|re-schedul\w*|rearrang\w*|re-arrang\w*|change|"
+                          r"chang\w+|push|postpone|another (?:day|time)|different (?:day|time)|swap|earlier|later)\b",
+                          lowered))
+    cancel = bool(re.search(r"\b(?:cancel\w*|can'?t (?:make|come)|cannot (?:make|come)|won'?t (?:make|be able)|"
+                            r"call (?:it )?off|drop)\b", lowered))
+    if move and not cancel:
+        return "move"
+    if cancel and not move:
+        return "cancel"
+    return None
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5}
+_PICK = re.compile(r"^(?:the\s+|option\s+|number\s+)?(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|[1-6])"
+                   r"(?:\s+(?:one|option|slot|time|please))*[.!]?$")
+_LAST = re.compile(r"^(?:the\s+)?last(?:\s+one)?[.!]?$")
+_OTHER_TIME = re.compile(r"\b(?:other|another|different|else)\b|\bnone\b|\bneither\b|\bno(?:ne)? of (?:these|those|them)\b"
+                         r"|\bdon'?t suit\b|\bdoesn'?t suit\b|\bdon'?t work\b|\bcan'?t (?:do|make)\b", re.I)
+
+
+def offer_index(text: str, offered: int) -> int | None:
+    """Which of `offered` times "the second one", "2", "the last one" picks."""
+    lowered = text.lower().strip()
+    m = _PICK.match(lowered)
+    if m and offered:
+        token = m.group(1)
+        index = int(token) - 1 if token.isdigit() else _ORDINALS[token]
+        if index < offered:
+            return index
+    if _LAST.match(lowered) and offered:
+        return offered - 1
+    return None
+
+
+def wants_another_time(text: str) -> bool:
+    """"another day", "none of these", "they don't suit me"."""
+    return bool(_OTHER_TIME.search(text.lower().strip()))
