@@ -11,7 +11,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from clinic_core.massage_types import MassageType, current_massage_types, current_service_words
+from clinic_core.massage_types import (
+    MassageType,
+    current_massage_types,
+    current_service_words,
+)
 from clinic_core.profile import ClinicProfile, current_profile
 from clinic_core.screening.rules import RuleSet, default_rules_path, load_rules
 

@@ -8,10 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.constants import SLOT_SCREENING_CONSENT, SLOT_SCREENING_OUTCOME, SLOT_SCREENING_REASONS
+from actions.constants import (
+    SLOT_SCREENING_CONSENT,
+    SLOT_SCREENING_OUTCOME,
+    SLOT_SCREENING_REASONS,
+)
 from actions.faq import faq_topic
-# contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
-from actions.handoff import contact_text  # noqa: F401
+
 from actions.store import db
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.booking import slot_title
+from actions.slot_picking import slot_title
 from actions.constants import SLOT_CONVERSATION_ERASED
 from actions.store import db
 from clinic_core.availability import Slot

@@ -32,8 +32,8 @@ from actions.constants import (
     SLOT_SCREENING_REASONS,
     SLOT_SCREENING_STATE,
 )
-from actions.handoff import contact_text
 from actions.faq import utter_faq
+from actions.forms import contact_text
 from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview

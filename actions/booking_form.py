@@ -1,4 +1,4 @@
-"""Booking, cancelling and moving, as Rasa forms.
+"""Booking, as a Rasa form.
 
 Booking starts from the pre-screen (`action_book`): no outcome yet means the
 questions come first; `clearance`, `postpone` and `emergency` never book.
@@ -6,13 +6,9 @@ After `ok` or `modify`, `booking_form` asks, skipping whatever is known:
 
 1. the service and its length (`booking_service`, `booking_minutes`): the
    service is known from the pre-screen (body/facial) or the massage type;
-2. when (`booking_when`): read with clinic_core.dates; an ambiguous or past
-   date gets a clarifying question with the readings as buttons;
-3. the time (`booking_slot`): real free slots from clinic_core.availability
-   as buttons, nearest to what was asked (a closed day, a full day: said, and
-   the nearest free times offered);
-4. name, phone (email optional), validated with clinic_core.contact;
-5. a summary to confirm (`booking_confirmed`); any answer can be changed.
+2. when (`booking_when`) and the time (`booking_slot`): actions/slot_picking.py;
+3. name, phone (email optional), read with clinic_core.text_readers;
+4. a summary to confirm (`booking_confirmed`); any answer can be changed.
 
 `action_booking_submit` books in one transaction (BookingStore.book) with the
 screening outcome and reasons, and answers with the reference. A slot someone
@@ -21,14 +17,10 @@ times. An FAQ asked in the middle is answered by the validator (the form
 then asks its question again); stop, a person, an emergency end the form by
 rules (data/rules/booking.yml).
 
-`manage_booking_form` cancels or moves a booking by reference plus phone or
-email, quoting the clinic's policy; the call-back form is in actions/handoff.py.
-
 Personal and health data: nothing here logs slot values or message text.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from typing import Any, Optional
@@ -40,23 +32,62 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import (
+    BOOK_INTENTS,
+    FORM_BOOKING,
     FORM_SCREENING,
     RESPONSE_EMERGENCY,
+    SLOT_ALLOWED,
+    SLOT_CONFIRMED,
+    SLOT_EMAIL,
     SLOT_MASSAGE_TYPE,
+    SLOT_MINUTES,
+    SLOT_NAME,
+    SLOT_NOTE,
+    SLOT_OFFERS,
+    SLOT_PHONE,
+    SLOT_REFERENCE,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
     SLOT_SCREENING_STATE,
-)
-from actions.handoff import (
-    SLOT_NOTE,
+    SLOT_SERVICE,
+    SLOT_SLOT,
     SLOT_STOP,
+    SLOT_WHEN,
+)
+from actions.store import db
+from clinic_core.booking_store import (
+    STATUS_HELD,
+    SlotTaken,
+    SlotUnavailable,
+)
+from clinic_core.contact import mask_phone
+from clinic_core.dates import (
+    parse_date_request,
+)
+from clinic_core.massage_types import current_service_words
+from clinic_core.profile import format_money
+from clinic_core.screening.model import may_book
+from clinic_core.text_readers import (
+    clean_name,
+    email_span,
+    find_email,
+    find_phone,
+    minutes_from_text,
+)
+
+logger = logging.getLogger(__name__)
+from actions.forms import (
+    CALL_BUTTON,
+    MANAGE_BUTTON,
+    NO,
+    YES,
+    LeavableForm,
     answer_faq_if_asked,
     answer_text,
     choice,
     contact_text,
     db_apology,
     intent_of,
-    LeavableForm,
     leave_form,
     name_answer,
     note,
@@ -65,72 +96,17 @@ from actions.handoff import (
     take_note,
     wants_to_stop,
 )
-from actions.store import db
-from clinic_core.availability import Slot, free_slots
-from clinic_core.booking_store import (
-    ACTIVE_STATUSES,
-    STATUS_HELD,
-    BookingNotFound,
-    NotActive,
-    SlotTaken,
-    SlotUnavailable,
+from actions.slot_picking import (
+    ask_pick,
+    ask_when,
+    now,
+    request_of,
+    slot_of,
+    slot_title,
+    validate_pick,
+    validate_when,
+    when_problem_note,
 )
-from clinic_core.contact import InvalidContact, mask_phone, normalise_contact
-from clinic_core.massage_types import current_service_words
-from clinic_core.screening.model import may_book
-from clinic_core.text_readers import (
-    clean_name,
-    email_span,
-    find_email,
-    find_phone,
-    minutes_from_text,
-    move_or_cancel,
-    offer_index,
-    reference_from_text,
-    wants_another_time,
-)
-from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
-from clinic_core.profile import format_money
-
-logger = logging.getLogger(__name__)
-
-FORM_BOOKING = "booking_form"
-FORM_MANAGE = "manage_booking_form"
-
-SLOT_ALLOWED = "booking_allowed"
-SLOT_SERVICE = "booking_service"
-SLOT_MINUTES = "booking_minutes"
-SLOT_WHEN = "booking_when"
-SLOT_SLOT = "booking_slot"
-SLOT_NAME = "booking_name"
-SLOT_PHONE = "booking_phone"
-SLOT_EMAIL = "booking_email"
-SLOT_CONFIRMED = "booking_confirmed"
-SLOT_OFFERS = "booking_offers"
-SLOT_REFERENCE = "booking_reference"
-
-SLOT_M_REFERENCE = "manage_reference"
-SLOT_M_CONTACT = "manage_contact"
-SLOT_M_ACTION = "manage_action"
-SLOT_M_WHEN = "manage_when"
-SLOT_M_SLOT = "manage_slot"
-SLOT_M_CONFIRMED = "manage_confirmed"
-SLOT_M_BOOKING = "manage_booking"
-SLOT_M_ATTEMPTS = "manage_attempts"
-
-BOOKING_SLOTS = (SLOT_SERVICE, SLOT_MINUTES, SLOT_WHEN, SLOT_SLOT, SLOT_NAME, SLOT_PHONE, SLOT_CONFIRMED)
-MANAGE_SLOTS = (SLOT_M_REFERENCE, SLOT_M_CONTACT, SLOT_M_ACTION, SLOT_M_WHEN, SLOT_M_SLOT, SLOT_M_CONFIRMED)
-BOOK_INTENTS = ("book_appointment", "inform_booking")
-MAX_FIND_ATTEMPTS = 3
-
-CALL_BUTTON = {"title": "Ask a therapist to call me", "payload": "/human_handoff"}
-MANAGE_BUTTON = {"title": "Cancel or move a booking", "payload": "/cancel_appointment"}
-YES, NO = "/affirm", "/deny"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
 
 # --------------------------------------------------------------------------- #
 # services and texts
@@ -190,173 +166,6 @@ def price_text(service_id: str, minutes: int) -> str:
     if option is None:
         return ""
     return "free" if option.price == 0 else format_money(option.price, p.currency_symbol)
-
-
-def therapist_name(therapist_id: str) -> str:
-    try:
-        return content.profile().therapist(therapist_id).name
-    except KeyError:
-        return therapist_id
-
-
-def slot_title(slot: Slot) -> str:
-    return slot.describe(therapist_name(slot.therapist_id))
-
-
-def slot_payload(slot: Slot) -> str:
-    return choice(f"slot {slot.start.isoformat()} {slot.therapist_id}")
-
-
-def reading_phrase(request: DateRequest) -> str:
-    """A phrase that reads back as exactly this reading ("Tue 24 Nov afternoon")."""
-    day = request.earliest.date() if request.earliest else None
-    text = describe_date(day, short=True) if day else ""
-    if request.time_of_day is not None:
-        text += f" at {describe_time(request.time_of_day)}"
-    elif request.part_of_day and request.part_of_day != "after school":
-        text += f" {request.part_of_day}"
-    elif request.time_from and request.time_to:
-        text += f" between {describe_time(request.time_from)} and {describe_time(request.time_to)}"
-    elif request.time_from:
-        text += f" after {describe_time(request.time_from)}"
-    elif request.time_to:
-        text += f" before {describe_time(request.time_to)}"
-    return text.strip()
-
-
-def request_of(value: Any) -> Optional[DateRequest]:
-    if isinstance(value, dict):
-        try:
-            return DateRequest.from_dict(value)
-        except (KeyError, ValueError, TypeError):
-            return None
-    return None
-
-
-def slot_of(value: Any) -> Optional[Slot]:
-    if isinstance(value, dict):
-        try:
-            return Slot.from_dict(value)
-        except (KeyError, ValueError, TypeError):
-            return None
-    return None
-
-
-def when_problem_note(slot: str, request: DateRequest) -> dict[str, Any]:
-    """The clarifying question for an ambiguous / past / unreadable date."""
-    buttons = [{"title": reading_phrase(r), "payload": choice(reading_phrase(r))}
-               for r in request.readings if r.earliest is not None]
-    return note(slot, request.question or "Which day and time would suit you?", buttons)
-
-
-# --------------------------------------------------------------------------- #
-# "when" and "which time": shared by booking and moving
-# --------------------------------------------------------------------------- #
-
-def validate_when(text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                  when_slot: str, slot_slot: str) -> dict[str, Any]:
-    """A date wish -> the DateRequest as a dict, or a clarifying question."""
-    p = content.profile()
-    request = parse_date_request(text, now(), p)
-    if request.problem == "unreadable" and answer_faq_if_asked(dispatcher, tracker, domain):
-        return {when_slot: None}
-    if request.problem is not None:
-        return {when_slot: None, slot_slot: None, SLOT_NOTE: when_problem_note(when_slot, request)}
-    return {when_slot: request.to_dict(), slot_slot: None}
-
-
-def validate_pick(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                  when_slot: str, slot_slot: str) -> dict[str, Any]:
-    """The client's pick among the offered times, or a new wish."""
-    if slot_of(value) is not None:
-        return {slot_slot: value}
-    text = answer_text(value, tracker)
-    offers = [s for s in (slot_of(o) for o in tracker.get_slot(SLOT_OFFERS) or []) if s is not None]
-    m = re.match(r"^slot\s+(\S+)\s+(\S+)$", text)
-    if m:
-        for offer in offers:
-            if offer.start.isoformat() == m.group(1) and offer.therapist_id == m.group(2):
-                return {slot_slot: offer.to_dict()}
-        return {slot_slot: None, SLOT_NOTE: note(
-            slot_slot, "Sorry, that time is no longer on offer. Here are the current free times:", replace=False)}
-    index = offer_index(text, len(offers))
-    if index is not None:
-        return {slot_slot: offers[index].to_dict()}
-    if intent_of(tracker) == "deny" or wants_another_time(text):
-        return {slot_slot: None, when_slot: None, SLOT_NOTE: note(
-            when_slot, "No problem. Which other day or time would suit you?")}
-    request = parse_date_request(text, now(), content.profile())
-    if request.problem is None and offers:
-        matching = [o for o in offers if _fits(o, request)]
-        if matching and (request.time_of_day is not None or len(matching) == 1):
-            return {slot_slot: matching[0].to_dict()}
-    if request.problem is None:
-        return {when_slot: request.to_dict(), slot_slot: None}  # a new wish: new offers
-    if request.problem in ("ambiguous", "past"):
-        return {slot_slot: None, when_slot: None, SLOT_NOTE: when_problem_note(when_slot, request)}
-    if answer_faq_if_asked(dispatcher, tracker, domain):
-        return {slot_slot: None}
-    return {slot_slot: None, SLOT_NOTE: note(
-        slot_slot, "Sorry, I didn't catch which time you'd like. Pick one of these, or tell me another "
-        "day and time:", replace=False)}
-
-
-def _fits(offer: Slot, request: DateRequest) -> bool:
-    start = offer.start.astimezone(content.profile().tz)
-    if request.time_of_day is not None and start.time() != request.time_of_day:
-        return False
-    days = request.days
-    if days and len(days) < 7 and start.date() not in days:
-        return False
-    return True
-
-
-def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, question: str) -> list[EventType]:
-    pending = take_note(tracker, slot)
-    if pending:
-        dispatcher.utter_message(text=pending["text"], buttons=pending.get("buttons") or [])
-        if pending.get("replace"):
-            return [SlotSet(SLOT_NOTE, None)]
-    dispatcher.utter_message(
-        text=question,
-        buttons=[{"title": "As soon as possible", "payload": choice("as soon as possible")},
-                 {"title": "Tomorrow", "payload": choice("tomorrow")},
-                 {"title": "This week", "payload": choice("this week")},
-                 {"title": "Next week", "payload": choice("next week")}],
-    )
-    return [SlotSet(SLOT_NOTE, None)] if pending else []
-
-
-async def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, when_slot: str,
-                   service_id: str, minutes: int) -> list[EventType]:
-    """Offers the free slots nearest to the wish as buttons."""
-    pending = take_note(tracker, slot)
-    events: list[EventType] = [SlotSet(SLOT_NOTE, None)] if pending else []
-    request = request_of(tracker.get_slot(when_slot)) or parse_date_request("as soon as possible", now(),
-                                                                           content.profile())
-    p = content.profile()
-    try:
-        slots = await db(lambda s: free_slots(p, s, service_id, int(minutes), request, now(), limit=5))
-    except Exception as error:  # noqa: BLE001 - database down: apologise and end the form
-        logger.error("free slots unavailable: %s", type(error).__name__)
-        dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
-        return events + [SlotSet(SLOT_STOP, True), SlotSet("requested_slot", None)]
-    lines = []
-    if pending and pending.get("text"):
-        lines.append(pending["text"])
-    wish = request.describe()
-    if slots and slots.in_window:
-        lines.append(f"Here are the free times for {wish}:" if wish else "Here are the next free times:")
-    elif slots:
-        lines.append((slots.reason + " " if slots.reason else "") + "The nearest free times are:")
-    else:
-        lines.append((slots.reason or "Sorry, nothing is free then.") + " Which other day would suit you?")
-    if slots:
-        lines.append("Tap one, or tell me another day and time.")
-    buttons = [{"title": slot_title(s), "payload": slot_payload(s)} for s in slots]
-    buttons.append({"title": "Another day", "payload": choice("another day")})
-    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-    return events + [SlotSet(SLOT_OFFERS, [s.to_dict() for s in slots])]
 
 
 # --------------------------------------------------------------------------- #
@@ -862,311 +671,3 @@ def stopped_booking(dispatcher: CollectingDispatcher, cancelling: bool = False) 
         text += " If you wanted to cancel or move an existing booking, tap below."
         buttons = [MANAGE_BUTTON] + buttons
     dispatcher.utter_message(text=text, buttons=buttons)
-
-
-# --------------------------------------------------------------------------- #
-# cancelling and moving
-# --------------------------------------------------------------------------- #
-
-def booking_text(booking: dict[str, Any]) -> str:
-    p = content.profile()
-    start = dt.datetime.fromisoformat(booking["start"]).astimezone(p.tz)
-    try:
-        service = p.service(booking["service_id"]).name
-    except KeyError:
-        service = booking["service_id"]
-    return (f"{service} on {describe_date(start.date(), short=True)} at {describe_time(start.time())} "
-            f"with {therapist_name(booking['therapist_id'])} (ref {booking['reference']})")
-
-
-def is_late(start_iso: str) -> bool:
-    """Whether changing the booking at `start_iso` now is a late change."""
-    return content.profile().policies.is_late_change(dt.datetime.fromisoformat(start_iso), now())
-
-
-def reset_manage() -> list[EventType]:
-    return [SlotSet(s, None) for s in MANAGE_SLOTS + (SLOT_M_BOOKING, SLOT_M_ATTEMPTS, SLOT_NOTE, SLOT_STOP,
-                                                       SLOT_OFFERS)]
-
-
-class ActionManageStart(Action):
-    """`cancel_appointment`: starts the cancel/move form with what the
-    message already says (cancel or move, a reference)."""
-
-    def name(self) -> str:
-        return "action_manage_start"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        events = reset_manage()
-        if not await store_is_up():
-            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
-            return events + [SlotSet(SLOT_STOP, True)]
-        wanted = move_or_cancel(text) if not text.startswith("/") else None
-        if wanted:
-            events.append(SlotSet(SLOT_M_ACTION, wanted))
-        ref = reference_from_text(text) if not text.startswith("/") else None
-        if ref:
-            events.append(SlotSet(SLOT_M_REFERENCE, ref))
-        return events
-
-
-class ValidateManageBookingForm(FormValidationAction):
-    def name(self) -> str:
-        return "validate_manage_booking_form"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        if wants_to_stop(tracker, ("stop",)):  # here "cancel" is an answer
-            dispatcher.utter_message(text="OK, I've stopped. Your booking has not been changed.")
-            return leave_form(reset_manage())
-        return await super().run(dispatcher, tracker, domain)
-
-    async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[str]:
-        if tracker.get_slot(SLOT_STOP):
-            return []
-        if tracker.get_slot(SLOT_M_ACTION) == "cancel":
-            return [s for s in domain_slots if s not in (SLOT_M_WHEN, SLOT_M_SLOT)]
-        return domain_slots
-
-    def validate_manage_reference(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = answer_text(value, tracker)
-        ref = reference_from_text(text)
-        if ref:
-            return {SLOT_M_REFERENCE: ref}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_M_REFERENCE: None}
-        p = content.profile()
-        return {SLOT_M_REFERENCE: None, SLOT_NOTE: note(
-            SLOT_M_REFERENCE, "A booking reference has 6 letters and numbers, like K7M2QX; it's in the "
-            "message you got when you booked. What's yours? If you can't find it, call us on "
-            f"{p.phone}.", [CALL_BUTTON])}
-
-    async def validate_manage_contact(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        text = answer_text(value, tracker)
-        region = content.profile().country_code
-        email = find_email(text)
-        contact = email or find_phone(text, region)
-        if contact is None:
-            if not re.search(r"[\d@]", text) and answer_faq_if_asked(dispatcher, tracker, domain):
-                return {SLOT_M_CONTACT: None}
-            try:
-                normalise_contact(text, region)
-                problem = "That doesn't look like a phone number or email address."
-            except InvalidContact as error:
-                problem = str(error)
-            return {SLOT_M_CONTACT: None, SLOT_NOTE: note(SLOT_M_CONTACT, problem)}
-        reference = tracker.get_slot(SLOT_M_REFERENCE)
-        try:
-            record = await db(lambda s: s.find(reference or "", contact))
-        except BookingNotFound:
-            attempts = int(tracker.get_slot(SLOT_M_ATTEMPTS) or 0) + 1
-            if attempts >= MAX_FIND_ATTEMPTS:
-                dispatcher.utter_message(
-                    text="Sorry, I still can't find a booking with those details. " + contact_text(),
-                    buttons=[CALL_BUTTON])
-                return {SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts, SLOT_STOP: True}
-            return {SLOT_M_REFERENCE: None, SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts,
-                    SLOT_NOTE: note(SLOT_M_REFERENCE, "I couldn't find a booking with that reference and "
-                                    "phone number or email. Could you check the reference and type it again?")}
-        except Exception as error:  # noqa: BLE001 - database down: apologise and stop
-            logger.error("booking look-up failed: %s", type(error).__name__)
-            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
-            return {SLOT_M_CONTACT: None, SLOT_STOP: True}
-        if record.status not in ACTIVE_STATUSES or record.start <= now():
-            what = "has been cancelled" if record.status not in ACTIVE_STATUSES else "has already passed"
-            dispatcher.utter_message(text=f"That booking ({record.reference}) {what}, so there's nothing "
-                                     "to change. Would you like to make a new one?",
-                                     buttons=[{"title": "Book a session", "payload": "/book_appointment"}])
-            return {SLOT_M_CONTACT: None, SLOT_STOP: True}
-        booking = record.to_dict()
-        return {SLOT_M_CONTACT: contact, SLOT_M_BOOKING: booking}
-
-    def validate_manage_action(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value in ("cancel", "move"):
-            return {SLOT_M_ACTION: value}
-        text = answer_text(value, tracker)
-        wanted = move_or_cancel(text)
-        if wanted is None and re.search(r"\b(?:new|other|different) (?:day|time|date)\b", text.lower()):
-            wanted = "move"
-        if wanted:
-            return {SLOT_M_ACTION: wanted}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_M_ACTION: None}
-        return {SLOT_M_ACTION: None, SLOT_NOTE: note(
-            SLOT_M_ACTION, "Would you like to cancel it, or move it to another time?", ACTION_BUTTONS)}
-
-    def validate_manage_when(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if request_of(value) is not None:
-            return {SLOT_M_WHEN: value}
-        return validate_when(answer_text(value, tracker), dispatcher, tracker, domain, SLOT_M_WHEN, SLOT_M_SLOT)
-
-    def validate_manage_slot(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return validate_pick(value, dispatcher, tracker, domain, SLOT_M_WHEN, SLOT_M_SLOT)
-
-    def validate_manage_confirmed(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value is True:
-            return {SLOT_M_CONFIRMED: True}
-        text = answer_text(value, tracker)
-        lowered = text.lower()
-        intent = intent_of(tracker)
-        if intent == "affirm" or re.fullmatch(r"\s*(?:yes|yeah|yep|ok|okay|sure|please do|go ahead|confirm)\b.{0,20}",
-                                               lowered):
-            return {SLOT_M_CONFIRMED: True}
-        if tracker.get_slot(SLOT_M_ACTION) == "move":
-            request = parse_date_request(text, now(), content.profile())
-            if request.problem is None:
-                return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: request.to_dict(), SLOT_M_SLOT: None}
-            if request.problem in ("ambiguous", "past"):
-                return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: None, SLOT_M_SLOT: None,
-                        SLOT_NOTE: when_problem_note(SLOT_M_WHEN, request)}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_M_CONFIRMED: None}
-        if intent == "deny" or re.match(r"^\s*(?:no|nope|keep|leave)\b", lowered):
-            dispatcher.utter_message(text="OK, I've left your booking as it is. Is there anything else I can "
-                                     "help with?")
-            return {SLOT_M_CONFIRMED: None, SLOT_STOP: True}
-        return {SLOT_M_CONFIRMED: None, SLOT_NOTE: note(
-            SLOT_M_CONFIRMED, "Sorry, I didn't follow. Shall I go ahead?", CONFIRM_BUTTONS)}
-
-
-ACTION_BUTTONS = [{"title": "Cancel it", "payload": choice("cancel")},
-                  {"title": "Move it", "payload": choice("move")}]
-CONFIRM_BUTTONS = [{"title": "Yes, go ahead", "payload": YES}, {"title": "No, keep it as it is", "payload": NO}]
-
-
-class _AskManage(_AskBooking):
-    pass
-
-
-class ActionAskManageReference(_AskManage):
-    slot = SLOT_M_REFERENCE
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        return ("I can cancel or move a booking for you. What's your booking reference? It's the "
-                "6-character code from when you booked, like K7M2QX."), []
-
-
-class ActionAskManageContact(_AskManage):
-    slot = SLOT_M_CONTACT
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        return "And the phone number or email address you booked with?", []
-
-
-class ActionAskManageAction(_AskManage):
-    slot = SLOT_M_ACTION
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        return f"I found your {booking_text(booking)}. Would you like to cancel it or move it?", ACTION_BUTTONS
-
-
-class ActionAskManageWhen(Action):
-    def name(self) -> str:
-        return "action_ask_manage_when"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        lead = f"I found your {booking_text(booking)}. " if booking else ""
-        return ask_when(dispatcher, tracker, SLOT_M_WHEN,
-                        lead + "When would you like to move it to? " + content.profile().policies.rescheduling)
-
-
-class ActionAskManageSlot(Action):
-    def name(self) -> str:
-        return "action_ask_manage_slot"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        return await ask_pick(dispatcher, tracker, SLOT_M_SLOT, SLOT_M_WHEN, booking.get("service_id"),
-                              booking.get("minutes"))
-
-
-class ActionAskManageConfirmed(_AskManage):
-    slot = SLOT_M_CONFIRMED
-
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        p = content.profile()
-        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        late = is_late(booking["start"])
-        if tracker.get_slot(SLOT_M_ACTION) == "move":
-            new = slot_of(tracker.get_slot(SLOT_M_SLOT))
-            text = f"Move your {booking_text(booking)} to {slot_title(new)}?\nOur policy: {p.cancellation_text()}"
-            if late:
-                text += f"\nAs your appointment is less than {p.policies.cancellation_notice_hours:g} hours away, " \
-                        "the late-change terms above apply."
-            return text, [{"title": "Yes, move it", "payload": YES}, {"title": "No, keep it as it is", "payload": NO}]
-        text = f"Cancel your {booking_text(booking)}?\nOur policy: {p.policies.cancellation}"
-        if late:
-            text += f"\nAs your appointment is less than {p.policies.cancellation_notice_hours:g} hours away, " \
-                    "the late-cancellation charge applies."
-        return text, [{"title": "Yes, cancel it", "payload": YES}, {"title": "No, keep it", "payload": NO}]
-
-
-class ActionManageSubmit(Action):
-    def name(self) -> str:
-        return "action_manage_submit"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        if tracker.get_slot(SLOT_STOP) or tracker.get_slot(SLOT_M_CONFIRMED) is not True:
-            return reset_manage()
-        p = content.profile()
-        reference = tracker.get_slot(SLOT_M_REFERENCE)
-        contact = tracker.get_slot(SLOT_M_CONTACT)
-        action = tracker.get_slot(SLOT_M_ACTION)
-        try:
-            if action == "move":
-                new = slot_of(tracker.get_slot(SLOT_M_SLOT))
-                record = await db(lambda s: s.move(reference, contact, new))
-                text = (f"Done: your booking {record.reference} is moved to {slot_title(new)}. "
-                        "See you then!")
-            else:
-                record = await db(lambda s: s.cancel(reference, contact))
-                text = f"Done: your booking {record.reference} is cancelled."
-            if record.late:
-                text += f"\nAs this was less than {p.policies.cancellation_notice_hours:g} hours before the " \
-                        f"appointment, our policy applies: {p.policies.cancellation}"
-        except SlotTaken:
-            dispatcher.utter_message(text="Sorry, that slot just went. Here are the next free times.")
-            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
-                    FollowupAction(FORM_MANAGE)]
-        except SlotUnavailable:
-            dispatcher.utter_message(text="Sorry, that time can no longer be booked. Here are the next free times.")
-            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
-                    FollowupAction(FORM_MANAGE)]
-        except (BookingNotFound, NotActive) as error:
-            dispatcher.utter_message(text=str(error) + " " + contact_text())
-            return reset_manage()
-        except Exception as error:  # noqa: BLE001 - database down: apologise, nothing changed
-            logger.error("cancel/move not saved: %s", type(error).__name__)
-            dispatcher.utter_message(text=db_apology() + " Your booking has not been changed.",
-                                     buttons=[CALL_BUTTON])
-            return reset_manage()
-        dispatcher.utter_message(text=text, buttons=[{"title": "Book a session", "payload": "/book_appointment"}]
-                                 if action != "move" else [])
-        return reset_manage()
