@@ -1,10 +1,10 @@
 """The call-back form: name, number and the best time to call.
 
-`action_callback_start` opens it (from a hand-off, "can someone call me
-back?", or the button after a `clearance` / `postpone` outcome), unless the
-clinic database is down; `action_callback_submit` stores the request with
-BookingStore.request_callback, which puts it in the webhook outbox in the
-same transaction, like a booking.
+`action_callback_start` opens it (after a hand-off offer, "can someone call
+me back?", or the button after a `clearance` / `postpone` outcome), unless
+the clinic database is down; `action_callback_submit` stores the request
+with BookingStore.request_callback, which puts it in the webhook outbox in
+the same transaction, like a booking.
 
 Personal data: the name and number live in slots (the tracker store, erased
 by `python -m clinic_core.privacy erase`) and the clinic database; nothing
@@ -24,40 +24,36 @@ from rasa_sdk.types import DomainDict
 from actions import content
 from actions.constants import (
     ACTION_CALLBACK_START,
+    CALLBACK_SLOTS,
+    INTENT_CANCEL,
     INTENT_FAQ,
+    INTENT_STOP,
     SLOT_CALLBACK_NAME,
     SLOT_CALLBACK_PHONE,
     SLOT_CALLBACK_TIME,
-    SLOT_NOTE,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
     SLOT_STOP,
 )
 from actions.faq import utter_faq
-from actions.store import db
-from clinic_core.contact import mask_phone
-from clinic_core.screening.model import offers_call_back
-from clinic_core.text_readers import (
-    find_phone,
-)
-
-logger = logging.getLogger(__name__)
 from actions.forms import (
+    AnswersOnly,
+    AskForSlot,
     LeavableForm,
     answer_faq_if_asked,
     answer_text,
-    choice,
-    contact_text,
-    db_apology,
     intent_of,
     leave_form,
     name_answer,
-    note,
-    phone_problem,
     store_is_up,
-    take_note,
     wants_to_stop,
 )
+from actions.store import db
+from clinic_core.contact import mask_phone
+from clinic_core.screening.model import offers_call_back
+from clinic_core.text_readers import find_phone, phone_problem
+
+logger = logging.getLogger(__name__)
 
 
 class ActionCallbackStart(Action):
@@ -69,43 +65,32 @@ class ActionCallbackStart(Action):
         return ACTION_CALLBACK_START
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = [SlotSet(SLOT_NOTE, None), SlotSet(SLOT_CALLBACK_NAME, None),
-                                        SlotSet(SLOT_CALLBACK_PHONE, None), SlotSet(SLOT_CALLBACK_TIME, None)]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [SlotSet(slot, None) for slot in CALLBACK_SLOTS]
         if not await store_is_up():
-            dispatcher.utter_message(text=db_apology())
+            dispatcher.utter_message(response="utter_db_apology")
             return events + [SlotSet(SLOT_STOP, True)]
-        dispatcher.utter_message(
-            text="Of course, I'll ask one of our therapists to call you back. "
-            "I just need your name, your number and the best time to call. "
-            f"(If it can't wait, call us on {content.profile().phone}.)"
-        )
+        dispatcher.utter_message(response="utter_callback_start")
         return events + [SlotSet(SLOT_STOP, None)]
 
 
-# --------------------------------------------------------------------------- #
-# the call-back form
-# --------------------------------------------------------------------------- #
-
-class ValidateCallbackForm(LeavableForm, FormValidationAction):
+class ValidateCallbackForm(AnswersOnly, LeavableForm, FormValidationAction):
     def name(self) -> str:
         return "validate_callback_form"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if wants_to_stop(tracker, ("stop", "cancel_appointment")):
-            dispatcher.utter_message(text="No problem, I won't ask for a call-back. " + contact_text())
-            return leave_form([SlotSet(SLOT_CALLBACK_NAME, None), SlotSet(SLOT_CALLBACK_PHONE, None),
-                               SlotSet(SLOT_CALLBACK_TIME, None), SlotSet(SLOT_NOTE, None)])
+        if wants_to_stop(tracker, (INTENT_STOP, INTENT_CANCEL)):
+            dispatcher.utter_message(response="utter_callback_stopped")
+            return leave_form([SlotSet(slot, None) for slot in CALLBACK_SLOTS])
         return await super().run(dispatcher, tracker, domain)
 
     def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return name_answer(value, dispatcher, tracker, domain, SLOT_CALLBACK_NAME,
-                           "Sorry, I didn't catch your name. Who should the therapist ask for?")
+        return name_answer(value, dispatcher, tracker, domain, SLOT_CALLBACK_NAME)
 
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -117,7 +102,12 @@ class ValidateCallbackForm(LeavableForm, FormValidationAction):
             return {SLOT_CALLBACK_PHONE: phone}
         if not re.search(r"\d", text) and answer_faq_if_asked(dispatcher, tracker, domain):
             return {SLOT_CALLBACK_PHONE: None}
-        return {SLOT_CALLBACK_PHONE: None, SLOT_NOTE: note(SLOT_CALLBACK_PHONE, phone_problem(text, region))}
+        problem = phone_problem(text, region)
+        if problem:
+            dispatcher.utter_message(response="utter_ask_callback_phone_again", problem=problem)
+        else:
+            dispatcher.utter_message(response="utter_ask_callback_phone_unusable")
+        return {SLOT_CALLBACK_PHONE: None}
 
     def validate_callback_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -126,55 +116,21 @@ class ValidateCallbackForm(LeavableForm, FormValidationAction):
         if intent_of(tracker) == INTENT_FAQ and "?" in text and utter_faq(dispatcher, tracker, domain):
             return {SLOT_CALLBACK_TIME: None}
         if not re.search(r"[^\W\d_]|\d", text) or text.startswith("/"):
-            return {SLOT_CALLBACK_TIME: None, SLOT_NOTE: note(
-                SLOT_CALLBACK_TIME, "When would suit you best for the call? For example \"weekday "
-                "mornings\" or \"tomorrow after 5pm\".", TIME_BUTTONS)}
+            dispatcher.utter_message(response="utter_ask_callback_time_again")
+            return {SLOT_CALLBACK_TIME: None}
         return {SLOT_CALLBACK_TIME: text[:200]}
 
 
-TIME_BUTTONS = [
-    {"title": "Any time", "payload": choice("any time")},
-    {"title": "Mornings", "payload": choice("mornings")},
-    {"title": "Afternoons", "payload": choice("afternoons")},
-    {"title": "Evenings", "payload": choice("evenings")},
-]
-
-
-class _AskCallback(Action):
-    slot = ""
-    question = ""
-    buttons: list[dict[str, str]] = []
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        pending = take_note(tracker, self.slot)
-        if pending:
-            dispatcher.utter_message(text=pending["text"], buttons=pending.get("buttons") or self.buttons)
-            if pending.get("replace"):
-                return [SlotSet(SLOT_NOTE, None)]
-        dispatcher.utter_message(text=self.question, buttons=self.buttons)
-        return [SlotSet(SLOT_NOTE, None)] if pending else []
-
-
-class ActionAskCallbackName(_AskCallback):
+class ActionAskCallbackName(AskForSlot):
     slot = SLOT_CALLBACK_NAME
-    question = "What's your name?"
 
 
-class ActionAskCallbackPhone(_AskCallback):
+class ActionAskCallbackPhone(AskForSlot):
     slot = SLOT_CALLBACK_PHONE
-    question = "What number should we call you on?"
 
 
-class ActionAskCallbackTime(_AskCallback):
+class ActionAskCallbackTime(AskForSlot):
     slot = SLOT_CALLBACK_TIME
-    question = ("When is the best time to call? For example \"weekday mornings\" or "
-                "\"tomorrow after 5pm\".")
-    buttons = TIME_BUTTONS
 
 
 def callback_reason(tracker: Tracker) -> str:
@@ -196,7 +152,7 @@ class ActionCallbackSubmit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reset = [SlotSet(SLOT_NOTE, None), SlotSet(SLOT_STOP, None)]
+        reset = [SlotSet(SLOT_STOP, None)]
         name = tracker.get_slot(SLOT_CALLBACK_NAME)
         phone = tracker.get_slot(SLOT_CALLBACK_PHONE)
         best_time = tracker.get_slot(SLOT_CALLBACK_TIME)
@@ -207,11 +163,8 @@ class ActionCallbackSubmit(Action):
                                                   sender_id=tracker.sender_id))
         except Exception as error:  # noqa: BLE001 - any storage failure: apologise, never hang
             logger.error("call-back request not saved: %s", type(error).__name__)
-            dispatcher.utter_message(text=db_apology())
+            dispatcher.utter_message(response="utter_db_apology")
             return reset
-        dispatcher.utter_message(
-            text=f"Thank you, {name}. I've passed your request on: one of our therapists will call you "
-            f"on the number ending {mask_phone(phone)[-4:]} ({best_time}). "
-            f"If it's urgent, call us on {content.profile().phone}.",
-        )
+        dispatcher.utter_message(response="utter_callback_requested", name=name,
+                                 phone_end=mask_phone(phone)[-4:], best_time=best_time)
         return reset + [SlotSet(SLOT_CALLBACK_TIME, None)]

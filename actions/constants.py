@@ -79,8 +79,6 @@ SLOT_M_ATTEMPTS = "manage_attempts"
 SLOT_CALLBACK_NAME = "callback_name"
 SLOT_CALLBACK_PHONE = "callback_phone"
 SLOT_CALLBACK_TIME = "callback_time"
-#: what the next question of a form says instead of (or before) its usual text
-SLOT_NOTE = "booking_note"
 
 BOOKING_SLOTS = (SLOT_SERVICE, SLOT_MINUTES, SLOT_WHEN, SLOT_SLOT, SLOT_NAME, SLOT_PHONE, SLOT_CONFIRMED)
 MANAGE_SLOTS = (SLOT_M_REFERENCE, SLOT_M_CONTACT, SLOT_M_ACTION, SLOT_M_WHEN, SLOT_M_SLOT, SLOT_M_CONFIRMED)

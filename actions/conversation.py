@@ -1,20 +1,24 @@
-"""Conversation hygiene: emergencies, hand-off, fallback wording."""
+"""Conversation hygiene: recording an emergency, the fallback's "Did you mean...?"."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.constants import (
+    ENTITY_FAQ_TOPIC,
+    INTENT_FAQ,
+    INTENT_NLU_FALLBACK,
     SLOT_SCREENING_CONSENT,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
 )
 from actions.faq import faq_topic
-
+from actions.forms import wording
 from actions.store import db
 
 logger = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ class ActionEmergency(Action):
         return "action_emergency"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         if tracker.get_slot(SLOT_SCREENING_CONSENT) is True:
             try:
@@ -51,53 +55,32 @@ class ActionEmergency(Action):
         ]
 
 
-#: What the two-stage fallback calls each intent when it asks "Did you mean...?"
-INTENT_LABELS: dict[str, str] = {
-    "greet": "to say hello",
-    "goodbye": "to say goodbye",
-    "thank": "to say thanks",
-    "book_appointment": "to book a session",
-    "cancel_appointment": "to cancel or move a booking",
-    "start_screening": "to check whether a massage suits you",
-    "ask_massage_type": "to ask about a type of massage",
-    "compare_massage_types": "to compare two types of massage",
-    "recommend_massage": "a recommendation for a massage",
-    "human_handoff": "to talk to a person",
-    "bot_challenge": "to know whether I'm a bot",
-    "inform_health": "to tell me about your health",
-    "stop": "to stop for now",
-    "out_of_scope": "something I can't help with",
-    "ask_my_data": "to know what we hold about you",
-    "erase_my_data": "us to erase what we hold about you",
-}
-
-
 class ActionAskAffirmation(Action):
-    """Replaces Rasa's "Did you mean 'faq'?" with words a client understands."""
+    """Replaces Rasa's "Did you mean 'faq'?" with words a client understands.
+
+    What each intent is called ("to book a session") is the domain's
+    `utter_intent_label_<intent>`; an intent with no label (inform_health,
+    out_of_scope, ...) gets the plain request to rephrase instead.
+    """
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
-        intent = next((r["name"] for r in ranking if r.get("name") != "nlu_fallback"), None)
-        topic = faq_topic(tracker) if intent == "faq" else None
-        if intent == "faq" and topic:
-            label = "information about " + topic.replace("_", " ")
-            payload = f'/faq{{"faq_topic": "{topic}"}}'
-        elif intent in INTENT_LABELS and intent not in ("inform_health", "out_of_scope"):
-            label = INTENT_LABELS[intent]
+        intent = next((r["name"] for r in ranking if r.get("name") != INTENT_NLU_FALLBACK), None)
+        topic = faq_topic(tracker) if intent == INTENT_FAQ else None
+        labels = domain.get("responses") or {}
+        if intent == INTENT_FAQ and topic:
+            label = wording(domain, f"utter_intent_label_{INTENT_FAQ}", topic=topic.replace("_", " "))
+            payload = f'/{INTENT_FAQ}{{"{ENTITY_FAQ_TOPIC}": "{topic}"}}'
+        elif intent and intent != INTENT_FAQ and f"utter_intent_label_{intent}" in labels:
+            label = wording(domain, f"utter_intent_label_{intent}")
             payload = f"/{intent}"
         else:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        dispatcher.utter_message(
-            text=f"Sorry, I'm not sure I understood. Did you want {label}?",
-            buttons=[
-                {"title": "Yes", "payload": payload},
-                {"title": "No", "payload": "/deny"},
-            ],
-        )
+        dispatcher.utter_message(response="utter_ask_affirmation", label=label, payload=payload)
         return []

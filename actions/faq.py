@@ -5,6 +5,7 @@ from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.constants import ENTITY_FAQ_TOPIC, RETRIEVAL_FAQ
 
@@ -31,7 +32,7 @@ class ActionAnswerFaq(Action):
         return "action_answer_faq"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         if not utter_faq(dispatcher, tracker, domain):
             dispatcher.utter_message(response="utter_default")

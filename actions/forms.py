@@ -1,74 +1,76 @@
 """What the booking, cancel/move and call-back forms share: reading an
 answer (a button's choice or the typed text), leaving a form ("stop", "not
-now"), answering an FAQ asked instead of an answer, a name, and whether the
-clinic database answers.
+now"), answering an FAQ asked instead of an answer, a name, whether the
+clinic database answers, and asking for a slot.
+
+How a form speaks (the wording is the domain's, chosen by name):
+
+* `utter_ask_<slot>` asks for a slot. Every slot of these forms is asked by
+  an `AskForSlot` action, which adds what the question needs (values,
+  buttons built from data).
+* A validator that cannot use an answer says why before the question comes
+  again, with `utter_<slot>_invalid` (or `utter_<slot>_invalid_<why>`).
+* When the reason is itself the question ("which Tuesday do you mean?",
+  with the two readings as buttons), the validator says
+  `utter_ask_<slot>_<why>`, and the form's own question is not repeated in
+  that turn (`already_asked`).
 """
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from typing import Any
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.constants import (
-    ENTITY_CHOICE,
-    INTENT_FAQ,
-    SLOT_NOTE,
-    SLOT_STOP,
-)
+from actions.constants import ENTITY_CHOICE, INTENT_FAQ, INTENT_INFORM_BOOKING, SLOT_REQUESTED, SLOT_STOP
 from actions.faq import utter_faq
 from actions.store import db
-from clinic_core import text_readers
-from clinic_core.dates import (
-    parse_date_request,
-)
-from clinic_core.text_readers import (
-    clean_name,
-)
+from clinic_core.dates import parse_date_request
+from clinic_core.text_readers import clean_name
 
 logger = logging.getLogger(__name__)
 
-CALL_BUTTON = {"title": "Ask a therapist to call me", "payload": "/human_handoff"}
-MANAGE_BUTTON = {"title": "Cancel or move a booking", "payload": "/cancel_appointment"}
-YES, NO = "/affirm", "/deny"
+Button = dict[str, str]
+
+# --------------------------------------------------------------------------- #
+# wording
+# --------------------------------------------------------------------------- #
 
 
-def contact_text() -> str:
-    p = content.profile()
-    return (
-        f"You can reach our team on {p.phone} or at {p.email}. "
-        "A therapist will be glad to talk it through with you."
-    )
+def wording(domain: DomainDict, response: str, **values: Any) -> str:
+    """The text of a one-line response of the domain, filled: for the words
+    an action puts together (lines joined into one message, the titles of
+    buttons built from data), which are reviewed wording like any response."""
+    variations = (domain.get("responses") or {}).get(response) or [{}]
+    return str(variations[0].get("text") or "").format(**values)
 
 
-def db_apology() -> str:
-    """What the client reads when the clinic database cannot be reached."""
-    p = content.profile()
-    return (
-        "Sorry, I can't reach our booking system right now, so I couldn't save anything. "
-        f"Please try again in a few minutes, or call us on {p.phone} or email {p.email}."
-    )
+def button(domain: DomainDict, response: str, payload: str, **values: Any) -> Button:
+    """A button whose title is the domain's one-line response `response`."""
+    return {"title": wording(domain, response, **values), "payload": payload}
 
 
-async def store_is_up() -> bool:
-    """Whether the clinic database answers (a cheap read, bounded: actions/store.py)."""
-    try:
-        start = datetime.now(timezone.utc)
-        await db(lambda s: s.busy(start, start + timedelta(minutes=1)))
-        return True
-    except Exception as error:  # noqa: BLE001 - any storage failure
-        logger.error("booking store unavailable: %s", type(error).__name__)
-        return False
+def choice(text: str) -> str:
+    """A button payload carrying `text` as the answer."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'/{INTENT_INFORM_BOOKING}{{"{ENTITY_CHOICE}": "{escaped}"}}'
 
 
-def intent_of(tracker: Tracker) -> Optional[str]:
-    return (tracker.latest_message.get("intent") or {}).get("name")
+# --------------------------------------------------------------------------- #
+# reading an answer
+# --------------------------------------------------------------------------- #
+
+
+def intent_of(tracker: Tracker) -> str | None:
+    name = (tracker.latest_message.get("intent") or {}).get("name")
+    return str(name) if name else None
 
 
 def answer_text(value: Any, tracker: Tracker) -> str:
@@ -83,25 +85,27 @@ def answer_text(value: Any, tracker: Tracker) -> str:
     return text.strip()
 
 
-def choice(text: str) -> str:
-    """A button payload carrying `text` as the answer."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'/inform_booking{{"{ENTITY_CHOICE}": "{escaped}"}}'
+def answer_faq_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> bool:
+    """Answers an FAQ asked instead of an answer (then the form asks again)."""
+    return intent_of(tracker) == INTENT_FAQ and utter_faq(dispatcher, tracker, domain)
 
 
-def note(slot: str, text: str, buttons: Optional[list[dict[str, str]]] = None,
-         replace: bool = True) -> dict[str, Any]:
-    """A message for the next time `slot` is asked: instead of the question
-    (replace) or before it."""
-    return {"slot": slot, "text": text, "buttons": buttons or [], "replace": replace}
+def name_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                slot: str) -> dict[str, Any]:
+    """A form's "what name?" slot: the cleaned name, else an FAQ answered
+    (the question comes again), else `utter_ask_<slot>_again`. Shared by the
+    booking and call-back forms so both read names the same way."""
+    name = clean_name(answer_text(value, tracker))
+    if name:
+        return {slot: name}
+    if not answer_faq_if_asked(dispatcher, tracker, domain):
+        dispatcher.utter_message(response=f"utter_ask_{slot}_again")
+    return {slot: None}
 
 
-def take_note(tracker: Tracker, slot: str) -> Optional[dict[str, Any]]:
-    value = tracker.get_slot(SLOT_NOTE)
-    if isinstance(value, dict) and value.get("slot") == slot:
-        return value
-    return None
-
+# --------------------------------------------------------------------------- #
+# leaving a form
+# --------------------------------------------------------------------------- #
 
 _STOP_WORDS = re.compile(
     r"\b(?:stop|quit|pause|cancel\w*|enough|later|not now|skip|forget (?:it|about it)|never ?mind|leave it|"
@@ -117,18 +121,30 @@ def wants_to_stop(tracker: Tracker, intents: tuple[str, ...]) -> bool:
         return True
     if intent_of(tracker) not in intents or not _STOP_WORDS.search(text):
         return False
-
+    # a date wish is an answer, not a stop
     return parse_date_request(text, datetime.now(timezone.utc), content.profile()).problem is not None
 
 
-def leave_form(events: list[Any]) -> list[Any]:
+def leave_form(events: list[EventType]) -> list[EventType]:
     """Events that end the running form at once (its submit action then does nothing)."""
-    return events + [SlotSet(SLOT_STOP, True), SlotSet("requested_slot", None)]
+    return events + [SlotSet(SLOT_STOP, True), SlotSet(SLOT_REQUESTED, None)]
 
 
-def answer_faq_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> bool:
-    """Answers an FAQ asked instead of an answer (then the form asks again)."""
-    return intent_of(tracker) == INTENT_FAQ and utter_faq(dispatcher, tracker, domain)
+class AnswersOnly:
+    """Mixin for form validation actions: validates what the client
+    answered, not the slots an action cleared in this turn (action_book and
+    action_callback_start reset their form's slots to None before the form
+    starts; Rasa hands those to the validation action as candidates too, and
+    an empty value is no answer to complain about). A mixin, not an Action
+    subclass, so the SDK does not try to register it as an action."""
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        answers = tracker.copy()
+        candidates = {name: value for name, value in tracker.slots_to_validate().items() if value is not None}
+        answers.slots_to_validate = lambda: candidates  # type: ignore[method-assign]
+        return await super().get_validation_events(dispatcher, answers, domain)  # type: ignore[misc,no-any-return]
 
 
 class LeavableForm:
@@ -145,21 +161,62 @@ class LeavableForm:
         return domain_slots
 
 
-def name_answer(
-    value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-    slot: str, retry: str,
-) -> dict[str, Any]:
-    """A form's "what name?" slot: the cleaned name, else an FAQ answered
-    (the question comes again), else the polite retry ``retry``. Shared by
-    the booking and call-back forms so both read names the same way."""
-    name = clean_name(answer_text(value, tracker))
-    if name:
-        return {slot: name}
-    if answer_faq_if_asked(dispatcher, tracker, domain):
-        return {slot: None}
-    return {slot: None, SLOT_NOTE: note(slot, retry)}
+# --------------------------------------------------------------------------- #
+# asking
+# --------------------------------------------------------------------------- #
 
 
-def phone_problem(text: str, region: str) -> str:
-    """The client-friendly reason why `text` is not a usable number."""
-    return text_readers.phone_problem(text, region) or "That number doesn't look right. Could you check it?"
+def already_asked(tracker: Tracker, slot: str, also: Iterable[str] = ()) -> bool:
+    """Whether this turn already asked for `slot`: a validator said
+    `utter_ask_<slot>_<why>` (or one of the response names `also` lists)
+    since the client's message, so asking again would repeat the question.
+    Rasa records each response's name with the message (`utter_action`)."""
+    prefixes = (f"utter_ask_{slot}", *also)
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            name = str((event.get("metadata") or {}).get("utter_action") or "")
+            if name.startswith(prefixes):
+                return True
+    return False
+
+
+class AskForSlot(Action):
+    """`action_ask_<slot>`: says `utter_ask_<slot>` unless this turn already
+    asked (`already_asked`). Subclasses set `slot` and override `ask` when
+    the question needs values or buttons built from data."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if already_asked(tracker, self.slot):
+            return []
+        return await self.ask(dispatcher, tracker, domain)
+
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return []
+
+
+# --------------------------------------------------------------------------- #
+# the clinic database
+# --------------------------------------------------------------------------- #
+
+
+async def store_is_up() -> bool:
+    """Whether the clinic database answers (a cheap read, bounded: actions/store.py)."""
+    try:
+        start = datetime.now(timezone.utc)
+        await db(lambda s: s.busy(start, start + timedelta(minutes=1)))
+        return True
+    except Exception as error:  # noqa: BLE001 - any storage failure
+        logger.error("booking store unavailable: %s", type(error).__name__)
+        return False

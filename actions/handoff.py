@@ -17,15 +17,10 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.constants import (
-    ACTION_CALLBACK_START,
-    SLOT_SCREENING_OUTCOME,
-)
-from actions.forms import (
-    contact_text,
-)
+from actions.constants import ACTION_CALLBACK_START, ENTITY_CALLBACK, SLOT_SCREENING_OUTCOME
 from actions.store import db
 from clinic_core.screening.model import offers_call_back
 
@@ -50,7 +45,7 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
@@ -66,7 +61,7 @@ class ActionHandoff(Action):
         if live == LIVE_NOBODY_CAME:
             dispatcher.utter_message(response="utter_handover_nobody", callback_by=callback_promise())
             return []
-        dispatcher.utter_message(text=contact_text())
+        dispatcher.utter_message(response="utter_contact")
         dispatcher.utter_message(response="utter_callback_offer", callback_by=callback_promise())
         return []
 
@@ -79,8 +74,6 @@ class ActionHandoff(Action):
 #: client's earlier one waited past the profile's handover.wait_minutes
 LIVE_WAITING = "waiting"
 LIVE_NOBODY_CAME = "nobody_came"
-#: the entity of a button that asks for a call-back outright (domain.yml)
-ENTITY_CALLBACK = "callback"
 
 
 def asked_for_a_call_back(tracker: Tracker) -> bool:

@@ -1,6 +1,8 @@
 """Cancelling or moving a booking, as a Rasa form (`manage_booking_form`):
 by reference plus the phone number or email used when booking, quoting the
-clinic's policy, and warning when the change is inside the notice period.
+clinic's policy, and warning when the change is inside the notice period
+(clinic_core.profile: Policies.is_late_change). Three failed look-ups end
+with the clinic's contact details. The wording is the domain's.
 
 Personal data: nothing here logs slot values or message text.
 """
@@ -19,6 +21,9 @@ from rasa_sdk.types import DomainDict
 from actions import content
 from actions.constants import (
     FORM_MANAGE,
+    INTENT_AFFIRM,
+    INTENT_DENY,
+    INTENT_STOP,
     MANAGE_SLOTS,
     MAX_FIND_ATTEMPTS,
     SLOT_M_ACTION,
@@ -29,51 +34,22 @@ from actions.constants import (
     SLOT_M_REFERENCE,
     SLOT_M_SLOT,
     SLOT_M_WHEN,
-    SLOT_NOTE,
     SLOT_OFFERS,
     SLOT_STOP,
 )
-from actions.store import db
-from clinic_core.booking_store import (
-    ACTIVE_STATUSES,
-    BookingNotFound,
-    NotActive,
-    SlotTaken,
-    SlotUnavailable,
-)
-from clinic_core.contact import InvalidContact, normalise_contact
-from clinic_core.dates import (
-    describe_date,
-    describe_time,
-    parse_date_request,
-)
-from clinic_core.text_readers import (
-    find_email,
-    find_phone,
-    move_or_cancel,
-    reference_from_text,
-)
-
-logger = logging.getLogger(__name__)
-from actions.booking_form import (
-    _AskBooking,
-)
 from actions.forms import (
-    CALL_BUTTON,
-    NO,
-    YES,
+    AnswersOnly,
+    AskForSlot,
     answer_faq_if_asked,
     answer_text,
-    choice,
-    contact_text,
-    db_apology,
     intent_of,
     leave_form,
-    note,
     store_is_up,
     wants_to_stop,
+    wording,
 )
 from actions.slot_picking import (
+    ask_day_again,
     ask_pick,
     ask_when,
     now,
@@ -83,22 +59,30 @@ from actions.slot_picking import (
     therapist_name,
     validate_pick,
     validate_when,
-    when_problem_note,
 )
+from actions.store import db
+from clinic_core.booking_store import ACTIVE_STATUSES, BookingNotFound, NotActive, SlotTaken, SlotUnavailable
+from clinic_core.contact import InvalidContact, normalise_contact
+from clinic_core.dates import describe_date, describe_time, parse_date_request
+from clinic_core.text_readers import find_email, find_phone, move_or_cancel, reference_from_text
 
-# --------------------------------------------------------------------------- #
-# cancelling and moving
-# --------------------------------------------------------------------------- #
+logger = logging.getLogger(__name__)
 
-def booking_text(booking: dict[str, Any]) -> str:
+_YES = re.compile(r"\s*(?:yes|yeah|yep|ok|okay|sure|please do|go ahead|confirm)\b.{0,20}")
+_NO = re.compile(r"^\s*(?:no|nope|keep|leave)\b")
+
+
+def booking_text(domain: DomainDict, booking: dict[str, Any]) -> str:
+    """"Body massage on Tue 8 Dec at 2pm with Anna (ref K7M2QX)"."""
     p = content.profile()
     start = dt.datetime.fromisoformat(booking["start"]).astimezone(p.tz)
     try:
         service = p.service(booking["service_id"]).name
     except KeyError:
         service = booking["service_id"]
-    return (f"{service} on {describe_date(start.date(), short=True)} at {describe_time(start.time())} "
-            f"with {therapist_name(booking['therapist_id'])} (ref {booking['reference']})")
+    return wording(domain, "utter_booking_line", service=service, date=describe_date(start.date(), short=True),
+                   time=describe_time(start.time()), therapist=therapist_name(booking["therapist_id"]),
+                   reference=booking["reference"])
 
 
 def is_late(start_iso: str) -> bool:
@@ -106,9 +90,12 @@ def is_late(start_iso: str) -> bool:
     return content.profile().policies.is_late_change(dt.datetime.fromisoformat(start_iso), now())
 
 
+def notice_hours() -> str:
+    return f"{content.profile().policies.cancellation_notice_hours:g}"
+
+
 def reset_manage() -> list[EventType]:
-    return [SlotSet(s, None) for s in MANAGE_SLOTS + (SLOT_M_BOOKING, SLOT_M_ATTEMPTS, SLOT_NOTE, SLOT_STOP,
-                                                       SLOT_OFFERS)]
+    return [SlotSet(s, None) for s in MANAGE_SLOTS + (SLOT_M_BOOKING, SLOT_M_ATTEMPTS, SLOT_STOP, SLOT_OFFERS)]
 
 
 class ActionManageStart(Action):
@@ -124,7 +111,7 @@ class ActionManageStart(Action):
         text = tracker.latest_message.get("text") or ""
         events = reset_manage()
         if not await store_is_up():
-            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
+            dispatcher.utter_message(response="utter_db_apology_offer_call")
             return events + [SlotSet(SLOT_STOP, True)]
         wanted = move_or_cancel(text) if not text.startswith("/") else None
         if wanted:
@@ -135,15 +122,15 @@ class ActionManageStart(Action):
         return events
 
 
-class ValidateManageBookingForm(FormValidationAction):
+class ValidateManageBookingForm(AnswersOnly, FormValidationAction):
     def name(self) -> str:
         return "validate_manage_booking_form"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if wants_to_stop(tracker, ("stop",)):  # here "cancel" is an answer
-            dispatcher.utter_message(text="OK, I've stopped. Your booking has not been changed.")
+        if wants_to_stop(tracker, (INTENT_STOP,)):  # here "cancel" is an answer
+            dispatcher.utter_message(response="utter_manage_stopped")
             return leave_form(reset_manage())
         return await super().run(dispatcher, tracker, domain)
 
@@ -160,59 +147,48 @@ class ValidateManageBookingForm(FormValidationAction):
     def validate_manage_reference(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = answer_text(value, tracker)
-        ref = reference_from_text(text)
+        ref = reference_from_text(answer_text(value, tracker))
         if ref:
             return {SLOT_M_REFERENCE: ref}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_M_REFERENCE: None}
-        p = content.profile()
-        return {SLOT_M_REFERENCE: None, SLOT_NOTE: note(
-            SLOT_M_REFERENCE, "A booking reference has 6 letters and numbers, like K7M2QX; it's in the "
-            "message you got when you booked. What's yours? If you can't find it, call us on "
-            f"{p.phone}.", [CALL_BUTTON])}
+        if not answer_faq_if_asked(dispatcher, tracker, domain):
+            dispatcher.utter_message(response="utter_ask_manage_reference_again")
+        return {SLOT_M_REFERENCE: None}
 
     async def validate_manage_contact(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = answer_text(value, tracker)
         region = content.profile().country_code
-        email = find_email(text)
-        contact = email or find_phone(text, region)
+        contact = find_email(text) or find_phone(text, region)
         if contact is None:
             if not re.search(r"[\d@]", text) and answer_faq_if_asked(dispatcher, tracker, domain):
                 return {SLOT_M_CONTACT: None}
             try:
                 normalise_contact(text, region)
-                problem = "That doesn't look like a phone number or email address."
+                dispatcher.utter_message(response="utter_ask_manage_contact_unusable")
             except InvalidContact as error:
-                problem = str(error)
-            return {SLOT_M_CONTACT: None, SLOT_NOTE: note(SLOT_M_CONTACT, problem)}
+                dispatcher.utter_message(response="utter_ask_manage_contact_again", problem=str(error))
+            return {SLOT_M_CONTACT: None}
         reference = tracker.get_slot(SLOT_M_REFERENCE)
         try:
             record = await db(lambda s: s.find(reference or "", contact))
         except BookingNotFound:
             attempts = int(tracker.get_slot(SLOT_M_ATTEMPTS) or 0) + 1
             if attempts >= MAX_FIND_ATTEMPTS:
-                dispatcher.utter_message(
-                    text="Sorry, I still can't find a booking with those details. " + contact_text(),
-                    buttons=[CALL_BUTTON])
+                dispatcher.utter_message(response="utter_manage_not_found")
                 return {SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts, SLOT_STOP: True}
-            return {SLOT_M_REFERENCE: None, SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts,
-                    SLOT_NOTE: note(SLOT_M_REFERENCE, "I couldn't find a booking with that reference and "
-                                    "phone number or email. Could you check the reference and type it again?")}
+            dispatcher.utter_message(response="utter_ask_manage_reference_not_found")
+            return {SLOT_M_REFERENCE: None, SLOT_M_CONTACT: None, SLOT_M_ATTEMPTS: attempts}
         except Exception as error:  # noqa: BLE001 - database down: apologise and stop
             logger.error("booking look-up failed: %s", type(error).__name__)
-            dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
+            dispatcher.utter_message(response="utter_db_apology_offer_call")
             return {SLOT_M_CONTACT: None, SLOT_STOP: True}
         if record.status not in ACTIVE_STATUSES or record.start <= now():
-            what = "has been cancelled" if record.status not in ACTIVE_STATUSES else "has already passed"
-            dispatcher.utter_message(text=f"That booking ({record.reference}) {what}, so there's nothing "
-                                     "to change. Would you like to make a new one?",
-                                     buttons=[{"title": "Book a session", "payload": "/book_appointment"}])
+            cancelled = record.status not in ACTIVE_STATUSES
+            dispatcher.utter_message(response="utter_manage_booking_cancelled" if cancelled
+                                     else "utter_manage_booking_passed", reference=record.reference)
             return {SLOT_M_CONTACT: None, SLOT_STOP: True}
-        booking = record.to_dict()
-        return {SLOT_M_CONTACT: contact, SLOT_M_BOOKING: booking}
+        return {SLOT_M_CONTACT: contact, SLOT_M_BOOKING: record.to_dict()}
 
     def validate_manage_action(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -225,10 +201,9 @@ class ValidateManageBookingForm(FormValidationAction):
             wanted = "move"
         if wanted:
             return {SLOT_M_ACTION: wanted}
-        if answer_faq_if_asked(dispatcher, tracker, domain):
-            return {SLOT_M_ACTION: None}
-        return {SLOT_M_ACTION: None, SLOT_NOTE: note(
-            SLOT_M_ACTION, "Would you like to cancel it, or move it to another time?", ACTION_BUTTONS)}
+        if not answer_faq_if_asked(dispatcher, tracker, domain):
+            dispatcher.utter_message(response="utter_ask_manage_action_again")
+        return {SLOT_M_ACTION: None}
 
     def validate_manage_when(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -250,102 +225,95 @@ class ValidateManageBookingForm(FormValidationAction):
         text = answer_text(value, tracker)
         lowered = text.lower()
         intent = intent_of(tracker)
-        if intent == "affirm" or re.fullmatch(r"\s*(?:yes|yeah|yep|ok|okay|sure|please do|go ahead|confirm)\b.{0,20}",
-                                               lowered):
+        if intent == INTENT_AFFIRM or _YES.fullmatch(lowered):
             return {SLOT_M_CONFIRMED: True}
         if tracker.get_slot(SLOT_M_ACTION) == "move":
             request = parse_date_request(text, now(), content.profile())
             if request.problem is None:
                 return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: request.to_dict(), SLOT_M_SLOT: None}
             if request.problem in ("ambiguous", "past"):
-                return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: None, SLOT_M_SLOT: None,
-                        SLOT_NOTE: when_problem_note(SLOT_M_WHEN, request)}
+                ask_day_again(dispatcher, request)
+                return {SLOT_M_CONFIRMED: None, SLOT_M_WHEN: None, SLOT_M_SLOT: None}
         if answer_faq_if_asked(dispatcher, tracker, domain):
             return {SLOT_M_CONFIRMED: None}
-        if intent == "deny" or re.match(r"^\s*(?:no|nope|keep|leave)\b", lowered):
-            dispatcher.utter_message(text="OK, I've left your booking as it is. Is there anything else I can "
-                                     "help with?")
+        if intent == INTENT_DENY or _NO.match(lowered):
+            dispatcher.utter_message(response="utter_manage_kept")
             return {SLOT_M_CONFIRMED: None, SLOT_STOP: True}
-        return {SLOT_M_CONFIRMED: None, SLOT_NOTE: note(
-            SLOT_M_CONFIRMED, "Sorry, I didn't follow. Shall I go ahead?", CONFIRM_BUTTONS)}
+        dispatcher.utter_message(response="utter_ask_manage_confirmed_again")
+        return {SLOT_M_CONFIRMED: None}
 
 
-ACTION_BUTTONS = [{"title": "Cancel it", "payload": choice("cancel")},
-                  {"title": "Move it", "payload": choice("move")}]
-CONFIRM_BUTTONS = [{"title": "Yes, go ahead", "payload": YES}, {"title": "No, keep it as it is", "payload": NO}]
+# --------------------------------------------------------------------------- #
+# asking
+# --------------------------------------------------------------------------- #
 
 
-class _AskManage(_AskBooking):
-    pass
-
-
-class ActionAskManageReference(_AskManage):
+class ActionAskManageReference(AskForSlot):
     slot = SLOT_M_REFERENCE
 
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        return ("I can cancel or move a booking for you. What's your booking reference? It's the "
-                "6-character code from when you booked, like K7M2QX."), []
 
-
-class ActionAskManageContact(_AskManage):
+class ActionAskManageContact(AskForSlot):
     slot = SLOT_M_CONTACT
 
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        return "And the phone number or email address you booked with?", []
 
-
-class ActionAskManageAction(_AskManage):
+class ActionAskManageAction(AskForSlot):
     slot = SLOT_M_ACTION
 
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        return f"I found your {booking_text(booking)}. Would you like to cancel it or move it?", ACTION_BUTTONS
+        dispatcher.utter_message(response="utter_ask_manage_action", booking=booking_text(domain, booking))
+        return []
 
 
-class ActionAskManageWhen(Action):
-    def name(self) -> str:
-        return "action_ask_manage_when"
+class ActionAskManageWhen(AskForSlot):
+    slot = SLOT_M_WHEN
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        lead = f"I found your {booking_text(booking)}. " if booking else ""
-        return ask_when(dispatcher, tracker, SLOT_M_WHEN,
-                        lead + "When would you like to move it to? " + content.profile().policies.rescheduling)
+        if booking:
+            return ask_when(dispatcher, tracker, SLOT_M_WHEN, "utter_ask_manage_when",
+                            booking=booking_text(domain, booking))
+        return ask_when(dispatcher, tracker, SLOT_M_WHEN, "utter_ask_manage_when_no_booking")
 
 
-class ActionAskManageSlot(Action):
-    def name(self) -> str:
-        return "action_ask_manage_slot"
+class ActionAskManageSlot(AskForSlot):
+    slot = SLOT_M_SLOT
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        return await ask_pick(dispatcher, tracker, SLOT_M_SLOT, SLOT_M_WHEN, booking.get("service_id"),
+        return await ask_pick(dispatcher, tracker, domain, SLOT_M_WHEN, booking.get("service_id"),
                               booking.get("minutes"))
 
 
-class ActionAskManageConfirmed(_AskManage):
+class ActionAskManageConfirmed(AskForSlot):
+    """What will change, the policy, and a warning inside the notice period."""
+
     slot = SLOT_M_CONFIRMED
 
-    def question(self, tracker: Tracker) -> tuple[str, list[dict[str, str]]]:
-        p = content.profile()
+    async def ask(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        late = is_late(booking["start"])
+        late = "_late" if is_late(booking["start"]) else ""
+        values = {"booking": booking_text(domain, booking), "notice_hours": notice_hours()}
         if tracker.get_slot(SLOT_M_ACTION) == "move":
             new = slot_of(tracker.get_slot(SLOT_M_SLOT))
-            text = f"Move your {booking_text(booking)} to {slot_title(new)}?\nOur policy: {p.cancellation_text()}"
-            if late:
-                text += f"\nAs your appointment is less than {p.policies.cancellation_notice_hours:g} hours away, " \
-                        "the late-change terms above apply."
-            return text, [{"title": "Yes, move it", "payload": YES}, {"title": "No, keep it as it is", "payload": NO}]
-        text = f"Cancel your {booking_text(booking)}?\nOur policy: {p.policies.cancellation}"
-        if late:
-            text += f"\nAs your appointment is less than {p.policies.cancellation_notice_hours:g} hours away, " \
-                    "the late-cancellation charge applies."
-        return text, [{"title": "Yes, cancel it", "payload": YES}, {"title": "No, keep it", "payload": NO}]
+            dispatcher.utter_message(response=f"utter_ask_manage_confirmed_move{late}",
+                                     time=slot_title(new) if new else "", **values)
+        else:
+            dispatcher.utter_message(response=f"utter_ask_manage_confirmed_cancel{late}", **values)
+        return []
+
+
+# --------------------------------------------------------------------------- #
+# cancelling or moving
+# --------------------------------------------------------------------------- #
 
 
 class ActionManageSubmit(Action):
@@ -357,38 +325,31 @@ class ActionManageSubmit(Action):
     ) -> list[EventType]:
         if tracker.get_slot(SLOT_STOP) or tracker.get_slot(SLOT_M_CONFIRMED) is not True:
             return reset_manage()
-        p = content.profile()
         reference = tracker.get_slot(SLOT_M_REFERENCE)
         contact = tracker.get_slot(SLOT_M_CONTACT)
-        action = tracker.get_slot(SLOT_M_ACTION)
+        moving = tracker.get_slot(SLOT_M_ACTION) == "move"
+        new = slot_of(tracker.get_slot(SLOT_M_SLOT))
         try:
-            if action == "move":
-                new = slot_of(tracker.get_slot(SLOT_M_SLOT))
+            if moving:
                 record = await db(lambda s: s.move(reference, contact, new))
-                text = (f"Done: your booking {record.reference} is moved to {slot_title(new)}. "
-                        "See you then!")
             else:
                 record = await db(lambda s: s.cancel(reference, contact))
-                text = f"Done: your booking {record.reference} is cancelled."
-            if record.late:
-                text += f"\nAs this was less than {p.policies.cancellation_notice_hours:g} hours before the " \
-                        f"appointment, our policy applies: {p.policies.cancellation}"
-        except SlotTaken:
-            dispatcher.utter_message(text="Sorry, that slot just went. Here are the next free times.")
-            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
-                    FollowupAction(FORM_MANAGE)]
-        except SlotUnavailable:
-            dispatcher.utter_message(text="Sorry, that time can no longer be booked. Here are the next free times.")
-            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), SlotSet(SLOT_NOTE, None),
-                    FollowupAction(FORM_MANAGE)]
+        except (SlotTaken, SlotUnavailable) as error:
+            dispatcher.utter_message(response="utter_slot_taken" if isinstance(error, SlotTaken)
+                                     else "utter_slot_unavailable")
+            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), FollowupAction(FORM_MANAGE)]
         except (BookingNotFound, NotActive) as error:
-            dispatcher.utter_message(text=str(error) + " " + contact_text())
+            dispatcher.utter_message(response="utter_manage_failed", problem=str(error))
             return reset_manage()
         except Exception as error:  # noqa: BLE001 - database down: apologise, nothing changed
             logger.error("cancel/move not saved: %s", type(error).__name__)
-            dispatcher.utter_message(text=db_apology() + " Your booking has not been changed.",
-                                     buttons=[CALL_BUTTON])
+            dispatcher.utter_message(response="utter_manage_not_saved")
             return reset_manage()
-        dispatcher.utter_message(text=text, buttons=[{"title": "Book a session", "payload": "/book_appointment"}]
-                                 if action != "move" else [])
+        late = "_late" if record.late else ""
+        if moving:
+            dispatcher.utter_message(response=f"utter_booking_moved{late}", reference=record.reference,
+                                     time=slot_title(new) if new else "", notice_hours=notice_hours())
+        else:
+            dispatcher.utter_message(response=f"utter_booking_cancelled{late}", reference=record.reference,
+                                     notice_hours=notice_hours())
         return reset_manage()

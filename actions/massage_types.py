@@ -1,7 +1,9 @@
 """Massage-type questions: describe one, compare two, recommend from a need.
 
-The knowledge is clinic/massage_types.yml; the wording logic is in
-clinic_core.massage_types. These actions only pick the entities and buttons.
+The knowledge is clinic/massage_types.yml; the descriptions, comparisons
+and recommendations are written from it by clinic_core.massage_types. These
+actions pick the entities and the types to offer as buttons; the messages
+around them are the domain's responses.
 """
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import ENTITY_BODY_AREA, ENTITY_MASSAGE_TYPE, SLOT_MASSAGE_TYPE
+from actions.forms import button
 from clinic_core.massage_types import compare, describe, recommend
 
-BOOK_BUTTON = {"title": "Book a session", "payload": "/book_appointment"}
-CHECK_BUTTON = {"title": "Check it suits me", "payload": "/start_screening"}
 
 
 def entity_values(tracker: Tracker, name: str) -> list[str]:
@@ -43,26 +45,21 @@ class ActionMassageTypeInfo(Action):
         return "action_massage_type_info"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         types = content.massage_types()
         named = [t for t in entity_values(tracker, ENTITY_MASSAGE_TYPE) if t in types]
         if not named:
             offered = [t for t, mt in types.items() if mt.bookable]
-            dispatcher.utter_message(
-                text="We offer these massages. Which would you like to know about?",
-                buttons=type_buttons(offered),
-            )
+            dispatcher.utter_message(response="utter_massage_types_offered", buttons=type_buttons(offered))
             return []
         mt = types[named[0]]
-        buttons = [BOOK_BUTTON, CHECK_BUTTON] if mt.bookable else []
         others = [t for t in types if t != mt.id and types[t].bookable][:1]
-        buttons += [
-            {"title": f"Compare with {types[o].name}",
-             "payload": f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}'}
-            for o in others
-        ]
-        dispatcher.utter_message(text=describe(mt), buttons=buttons)
+        buttons = [button(domain, "utter_button_compare_with",
+                          f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}', name=types[o].name)
+                   for o in others]
+        response = "utter_massage_type" if mt.bookable else "utter_massage_type_not_offered"
+        dispatcher.utter_message(response=response, description=describe(mt), buttons=buttons)
         return [SlotSet(SLOT_MASSAGE_TYPE, mt.id)]
 
 
@@ -71,7 +68,7 @@ class ActionCompareMassageTypes(Action):
         return "action_compare_massage_types"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         types = content.massage_types()
         named = [t for t in _flatten(entity_values(tracker, ENTITY_MASSAGE_TYPE)) if t in types]
@@ -80,15 +77,11 @@ class ActionCompareMassageTypes(Action):
             if previous != named[0]:
                 named.insert(0, previous)  # "how is it different from sports?"
         if len(named) < 2:
-            dispatcher.utter_message(
-                text="Which two massages would you like me to compare? For example: "
-                "\"deep tissue vs Swedish\".",
-                buttons=type_buttons([t for t, mt in types.items() if mt.bookable][:4]),
-            )
+            dispatcher.utter_message(response="utter_ask_which_to_compare",
+                                     buttons=type_buttons([t for t, mt in types.items() if mt.bookable][:4]))
             return []
-        dispatcher.utter_message(
-            text=compare(types[named[0]], types[named[1]]), buttons=[BOOK_BUTTON, CHECK_BUTTON]
-        )
+        dispatcher.utter_message(response="utter_massage_comparison", comparison=compare(types[named[0]],
+                                                                                           types[named[1]]))
         return []
 
 
@@ -110,22 +103,21 @@ class ActionRecommendMassage(Action):
         return "action_recommend_massage"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         types = content.massage_types()
         text = tracker.latest_message.get("text") or ""
         rec = recommend(text, types, entity_values(tracker, ENTITY_BODY_AREA))
         if rec.type_id is None:
-            message = rec.reason or (
-                "I'd be glad to suggest one. What would you like help with, for "
-                "example back pain, stress, sports recovery or jaw tension?"
-            )
             buttons = type_buttons(list(rec.alternatives)) if rec.alternatives else []
-            dispatcher.utter_message(text=message, buttons=buttons)
+            if rec.reason:
+                dispatcher.utter_message(response="utter_recommendation_none", reason=rec.reason, buttons=buttons)
+            else:
+                dispatcher.utter_message(response="utter_ask_what_for", buttons=buttons)
             return []
-        message = rec.reason
         if rec.alternatives:
-            message += "\nAlso worth a look: " + ", ".join(types[a].name for a in rec.alternatives) + "."
-        message += "\nYour therapist will confirm at the consultation."
-        dispatcher.utter_message(text=message, buttons=[BOOK_BUTTON, CHECK_BUTTON])
+            dispatcher.utter_message(response="utter_recommendation_with_alternatives", reason=rec.reason,
+                                     alternatives=", ".join(types[a].name for a in rec.alternatives))
+        else:
+            dispatcher.utter_message(response="utter_recommendation", reason=rec.reason)
         return [SlotSet(SLOT_MASSAGE_TYPE, rec.type_id)]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -26,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
+from actions.forms import wording
 from actions.slot_picking import slot_title
 from actions.constants import SLOT_CONVERSATION_ERASED
 from actions.store import db
@@ -35,13 +35,6 @@ from clinic_core.contact import mask_email, mask_phone
 from clinic_core.privacy import ConversationRecords, conversation_records, erase
 
 logger = logging.getLogger(__name__)
-
-
-def line(domain: DomainDict, response: str, **values: Any) -> str:
-    """The text of a one-line response of the domain, filled: the lines an
-    action joins into one message are reviewed wording like any response."""
-    variations = (domain.get("responses") or {}).get(response) or [{}]
-    return str(variations[0].get("text") or "").format(**values)
 
 
 def _date(value: dt.datetime) -> str:
@@ -67,26 +60,26 @@ def _reasons(ids: list[str]) -> str:
 def held_lines(domain: DomainDict, records: ConversationRecords) -> list[str]:
     """One line per record, then the chat itself."""
     p = content.profile()
-    lines = [line(domain, "utter_my_data_screening", date=_date(x["created_at"]),
-                  outcome=line(domain, f"utter_outcome_{x['outcome']}"), reasons=_reasons(x["reasons"]),
+    lines = [wording(domain, "utter_my_data_screening", date=_date(x["created_at"]),
+                  outcome=wording(domain, f"utter_outcome_{x['outcome']}"), reasons=_reasons(x["reasons"]),
                   until=_date(x["retain_until"]))
              for x in records.screenings]
-    lines += [line(domain, "utter_my_data_booking", reference=b.reference, service=p.service(b.service_id).name,
-                   when=_when(b), status=line(domain, f"utter_booking_status_{b.status}"), name=b.name or "",
+    lines += [wording(domain, "utter_my_data_booking", reference=b.reference, service=p.service(b.service_id).name,
+                   when=_when(b), status=wording(domain, f"utter_booking_status_{b.status}"), name=b.name or "",
                    phone_end=mask_phone(b.phone or "")[-4:],
                    email=f", email {mask_email(b.email)}" if b.email else "")
               for b in records.bookings]
-    lines += [line(domain, "utter_my_data_callback", date=_date(c.created_at), best_time=c.best_time or "any time",
+    lines += [wording(domain, "utter_my_data_callback", date=_date(c.created_at), best_time=c.best_time or "any time",
                    phone_end=mask_phone(c.phone or "")[-4:])
               for c in records.callbacks]
-    return lines + [line(domain, "utter_my_data_chat", days=p.retention.conversation_days)]
+    return lines + [wording(domain, "utter_my_data_chat", days=p.retention.conversation_days)]
 
 
 def erased_lines(domain: DomainDict, records: ConversationRecords) -> list[str]:
-    lines = [line(domain, "utter_erased_screening", date=_date(x["created_at"])) for x in records.screenings]
-    lines += [line(domain, "utter_erased_booking", reference=b.reference) for b in records.bookings]
-    lines += [line(domain, "utter_erased_callback", date=_date(c.created_at)) for c in records.callbacks]
-    return lines + [line(domain, "utter_erased_chat")]
+    lines = [wording(domain, "utter_erased_screening", date=_date(x["created_at"])) for x in records.screenings]
+    lines += [wording(domain, "utter_erased_booking", reference=b.reference) for b in records.bookings]
+    lines += [wording(domain, "utter_erased_callback", date=_date(c.created_at)) for c in records.callbacks]
+    return lines + [wording(domain, "utter_erased_chat")]
 
 
 async def _records(tracker: Tracker) -> ConversationRecords:
@@ -129,7 +122,7 @@ class ActionAskErase(Action):
             dispatcher.utter_message(response="utter_erase_unavailable")
             return []
         now = utcnow()
-        warning = "".join(line(domain, "utter_erase_upcoming", reference=b.reference, when=_when(b)) + "\n"
+        warning = "".join(wording(domain, "utter_erase_upcoming", reference=b.reference, when=_when(b)) + "\n"
                           for b in records.bookings if b.status in ACTIVE_STATUSES and b.start > now)
         dispatcher.utter_message(response="utter_ask_erase", items="\n".join(held_lines(domain, records)),
                                  warning=warning)

@@ -23,6 +23,9 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import (
+    INTENT_AFFIRM,
+    INTENT_DENY,
+    INTENT_INFORM_HEALTH,
     ENTITY_SCREENING_REDO,
     INTENT_FAQ,
     RESPONSE_EMERGENCY,
@@ -33,7 +36,6 @@ from actions.constants import (
     SLOT_SCREENING_STATE,
 )
 from actions.faq import utter_faq
-from actions.forms import contact_text
 from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
@@ -43,21 +45,16 @@ logger = logging.getLogger(__name__)
 
 DONE = "done"
 CONFIRM = "confirm"  # the pseudo-question: the summary the client confirms
-YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
-SERVICE_BUTTONS = [
-    {"title": "Body massage", "payload": "body massage"},
-    {"title": "Facial massage", "payload": "facial massage"},
-]
-BOOK_BUTTON = {"title": "Book a session", "payload": "/book_appointment"}
-CALL_BUTTON = {"title": "Ask a therapist to call me", "payload": "/human_handoff"}
+#: how each kind of question of the rules file is asked (the buttons are the domain's)
+QUESTION_RESPONSES = {"service": "utter_screening_question_service", "free_text": "utter_screening_question_free_text"}
 
 
 def reading_of(text: str, intent: Optional[str]) -> Reading:
     """The reader's view of one answer; a button's /affirm or /deny is a
     plain yes or no."""
-    if intent == "affirm" and text.startswith("/"):
+    if intent == INTENT_AFFIRM and text.startswith("/"):
         return Reading(polarity=True)
-    if intent == "deny" and text.startswith("/"):
+    if intent == INTENT_DENY and text.startswith("/"):
         return Reading(polarity=False)
     return read(content.nlp(), text)
 
@@ -186,14 +183,8 @@ class ActionAskScreeningConsent(Action):
     ) -> list[EventType]:
         rules = content.rules()
         days = content.profile().retention.screening_days
-        dispatcher.utter_message(text=rules.message("opening"))
-        dispatcher.utter_message(
-            text=interview.consent_text(rules, days),
-            buttons=[
-                {"title": "Yes, I agree", "payload": "/affirm"},
-                {"title": "No, I'd rather talk to someone", "payload": "/deny"},
-            ],
-        )
+        dispatcher.utter_message(response="utter_screening_opening", message=rules.message("opening"))
+        dispatcher.utter_message(response="utter_ask_screening_consent", message=interview.consent_text(rules, days))
         return []
 
 
@@ -218,33 +209,24 @@ class ActionAskScreeningAnswer(Action):
             ui["confirming"] = True
             self._summary(dispatcher, rules, state)
             return [SlotSet(SLOT_SCREENING_STATE, state)]
-        buttons = SERVICE_BUTTONS if question.kind == "service" else (
-            [] if question.kind == "free_text" else YES_NO)
-        if question.kind == "free_text":
-            buttons = [{"title": "No, nothing else", "payload": "/deny"}]
-        dispatcher.utter_message(text=question.full_text, buttons=buttons)
+        response = QUESTION_RESPONSES.get(question.kind, "utter_screening_question_yes_no")
+        dispatcher.utter_message(response=response, question=question.full_text)
         ui["asked"] = question.id
         return [SlotSet(SLOT_SCREENING_STATE, state)]
 
     @staticmethod
     def _summary(dispatcher: CollectingDispatcher, rules: Any, state: dict[str, Any]) -> None:
         ui = _ui(state)
-        lines = interview.summary(rules, state)
-        text = "Here's what I've noted:\n" + "\n".join(f"• {line}" for line in lines)
+        lines = "\n".join(f"• {line}" for line in interview.summary(rules, state))
         if ui.pop("offer_changes", False):
-            text += "\nWhich answer would you like to change? Pick one, or just tell me what's different."
-            buttons = [
+            buttons = [  # one per answered question, titled with the rules file's own words
                 {"title": q.text.split("?")[0][:40] + "…",
-                 "payload": f'/inform_health{{"screening_redo": "{q.id}"}}'}
+                 "payload": f'/{INTENT_INFORM_HEALTH}{{"{ENTITY_SCREENING_REDO}": "{q.id}"}}'}
                 for q in rules.questions if q.id in state.get("answers", {})
             ][:8]
+            dispatcher.utter_message(response="utter_screening_summary_change", lines=lines, buttons=buttons)
         else:
-            text += "\nIs that right?"
-            buttons = [
-                {"title": "Yes, that's right", "payload": "/affirm"},
-                {"title": "Change an answer", "payload": "/deny"},
-            ]
-        dispatcher.utter_message(text=text, buttons=buttons)
+            dispatcher.utter_message(response="utter_screening_summary", lines=lines)
 
 
 class ActionScreeningFinish(Action):
@@ -259,8 +241,8 @@ class ActionScreeningFinish(Action):
     ) -> list[EventType]:
         rules = content.rules()
         if tracker.get_slot(SLOT_SCREENING_CONSENT) is False:
-            dispatcher.utter_message(text=rules.message("consent_declined"), buttons=[CALL_BUTTON])
-            dispatcher.utter_message(text=contact_text())
+            dispatcher.utter_message(response="utter_screening_declined", message=rules.message("consent_declined"))
+            dispatcher.utter_message(response="utter_contact")
             return [SlotSet(SLOT_SCREENING_CONSENT, None), SlotSet(SLOT_SCREENING_STATE, None),
                     SlotSet(SLOT_SCREENING_ANSWER, None)]
         state = current_state(tracker)
@@ -283,8 +265,8 @@ class ActionScreeningFinish(Action):
             message += "\n" + rules.message("not_saved", phone=content.profile().phone)
         elif result.outcome != "ok":
             message += "\n" + rules.message("review")
-        buttons = [BOOK_BUTTON] if may_book(result.outcome) else [CALL_BUTTON]
-        dispatcher.utter_message(text=message, buttons=buttons)
+        response = "utter_screening_outcome_bookable" if may_book(result.outcome) else "utter_screening_outcome_call"
+        dispatcher.utter_message(response=response, message=message)
         return events
 
     @staticmethod
@@ -312,10 +294,5 @@ class ActionScreeningPause(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="No problem, we've paused the health questions. Your answers so far "
-            "are kept for this conversation only; say \"continue the check\" whenever "
-            "you're ready to pick up where we left off.",
-            buttons=[{"title": "Continue the check", "payload": "/start_screening"}],
-        )
+        dispatcher.utter_message(response="utter_screening_paused")
         return []

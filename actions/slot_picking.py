@@ -2,13 +2,18 @@
 date wish read with clinic_core.dates (a clarifying question when it is
 ambiguous, past or unreadable), then real free slots from
 clinic_core.availability offered as buttons, nearest to the wish.
+
+The wording is the domain's: `utter_ask_day_unclear` and `utter_ask_day_other`
+ask for the day again (for either form's day slot), `utter_time_gone` and
+`utter_time_unclear` come before the free times are offered again, and
+`utter_free_times*` offer them.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -16,40 +21,26 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.constants import (
-    SLOT_NOTE,
-    SLOT_OFFERS,
-    SLOT_STOP,
-)
+from actions.constants import INTENT_DENY, SLOT_OFFERS, SLOT_REQUESTED, SLOT_STOP
+from actions.forms import already_asked, answer_faq_if_asked, answer_text, button, choice, intent_of
 from actions.store import db
 from clinic_core.availability import Slot, free_slots
-from clinic_core.dates import (
-    DateRequest,
-    describe_date,
-    describe_time,
-    parse_date_request,
-)
-from clinic_core.text_readers import (
-    offer_index,
-    wants_another_time,
-)
+from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
+from clinic_core.text_readers import offer_index, wants_another_time
 
 logger = logging.getLogger(__name__)
-from actions.forms import (
-    CALL_BUTTON,
-    answer_faq_if_asked,
-    answer_text,
-    choice,
-    db_apology,
-    intent_of,
-    note,
-    take_note,
-)
+
+#: the responses that ask for a day again, for the booking's and the move's day slot
+DAY_AGAIN = ("utter_ask_day_",)
 
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
+
+# --------------------------------------------------------------------------- #
+# slots and date wishes as the chat shows them
+# --------------------------------------------------------------------------- #
 
 
 def therapist_name(therapist_id: str) -> str:
@@ -84,7 +75,7 @@ def reading_phrase(request: DateRequest) -> str:
     return text.strip()
 
 
-def request_of(value: Any) -> Optional[DateRequest]:
+def request_of(value: Any) -> DateRequest | None:
     if isinstance(value, dict):
         try:
             return DateRequest.from_dict(value)
@@ -93,7 +84,7 @@ def request_of(value: Any) -> Optional[DateRequest]:
     return None
 
 
-def slot_of(value: Any) -> Optional[Slot]:
+def slot_of(value: Any) -> Slot | None:
     if isinstance(value, dict):
         try:
             return Slot.from_dict(value)
@@ -102,26 +93,31 @@ def slot_of(value: Any) -> Optional[Slot]:
     return None
 
 
-def when_problem_note(slot: str, request: DateRequest) -> dict[str, Any]:
-    """The clarifying question for an ambiguous / past / unreadable date."""
+def ask_day_again(dispatcher: CollectingDispatcher, request: DateRequest) -> None:
+    """The clarifying question for an ambiguous / past / unreadable date,
+    with each reading as a button (clinic_core.dates words the question)."""
     buttons = [{"title": reading_phrase(r), "payload": choice(reading_phrase(r))}
                for r in request.readings if r.earliest is not None]
-    return note(slot, request.question or "Which day and time would suit you?", buttons)
+    if request.question:
+        dispatcher.utter_message(response="utter_ask_day_unclear", question=request.question, buttons=buttons)
+    else:
+        dispatcher.utter_message(response="utter_ask_day_unclear_plain", buttons=buttons)
 
 
 # --------------------------------------------------------------------------- #
-# "when" and "which time": shared by booking and moving
+# validating "when" and "which time"
 # --------------------------------------------------------------------------- #
+
 
 def validate_when(text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
                   when_slot: str, slot_slot: str) -> dict[str, Any]:
     """A date wish -> the DateRequest as a dict, or a clarifying question."""
-    p = content.profile()
-    request = parse_date_request(text, now(), p)
+    request = parse_date_request(text, now(), content.profile())
     if request.problem == "unreadable" and answer_faq_if_asked(dispatcher, tracker, domain):
         return {when_slot: None}
     if request.problem is not None:
-        return {when_slot: None, slot_slot: None, SLOT_NOTE: when_problem_note(when_slot, request)}
+        ask_day_again(dispatcher, request)
+        return {when_slot: None, slot_slot: None}
     return {when_slot: request.to_dict(), slot_slot: None}
 
 
@@ -137,14 +133,14 @@ def validate_pick(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
         for offer in offers:
             if offer.start.isoformat() == m.group(1) and offer.therapist_id == m.group(2):
                 return {slot_slot: offer.to_dict()}
-        return {slot_slot: None, SLOT_NOTE: note(
-            slot_slot, "Sorry, that time is no longer on offer. Here are the current free times:", replace=False)}
+        dispatcher.utter_message(response="utter_time_gone")
+        return {slot_slot: None}
     index = offer_index(text, len(offers))
     if index is not None:
         return {slot_slot: offers[index].to_dict()}
-    if intent_of(tracker) == "deny" or wants_another_time(text):
-        return {slot_slot: None, when_slot: None, SLOT_NOTE: note(
-            when_slot, "No problem. Which other day or time would suit you?")}
+    if intent_of(tracker) == INTENT_DENY or wants_another_time(text):
+        dispatcher.utter_message(response="utter_ask_day_other")
+        return {slot_slot: None, when_slot: None}
     request = parse_date_request(text, now(), content.profile())
     if request.problem is None and offers:
         matching = [o for o in offers if _fits(o, request)]
@@ -153,12 +149,11 @@ def validate_pick(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     if request.problem is None:
         return {when_slot: request.to_dict(), slot_slot: None}  # a new wish: new offers
     if request.problem in ("ambiguous", "past"):
-        return {slot_slot: None, when_slot: None, SLOT_NOTE: when_problem_note(when_slot, request)}
-    if answer_faq_if_asked(dispatcher, tracker, domain):
-        return {slot_slot: None}
-    return {slot_slot: None, SLOT_NOTE: note(
-        slot_slot, "Sorry, I didn't catch which time you'd like. Pick one of these, or tell me another "
-        "day and time:", replace=False)}
+        ask_day_again(dispatcher, request)
+        return {slot_slot: None, when_slot: None}
+    if not answer_faq_if_asked(dispatcher, tracker, domain):
+        dispatcher.utter_message(response="utter_time_unclear")
+    return {slot_slot: None}
 
 
 def _fits(offer: Slot, request: DateRequest) -> bool:
@@ -171,49 +166,47 @@ def _fits(offer: Slot, request: DateRequest) -> bool:
     return True
 
 
-def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, question: str) -> list[EventType]:
-    pending = take_note(tracker, slot)
-    if pending:
-        dispatcher.utter_message(text=pending["text"], buttons=pending.get("buttons") or [])
-        if pending.get("replace"):
-            return [SlotSet(SLOT_NOTE, None)]
-    dispatcher.utter_message(
-        text=question,
-        buttons=[{"title": "As soon as possible", "payload": choice("as soon as possible")},
-                 {"title": "Tomorrow", "payload": choice("tomorrow")},
-                 {"title": "This week", "payload": choice("this week")},
-                 {"title": "Next week", "payload": choice("next week")}],
-    )
-    return [SlotSet(SLOT_NOTE, None)] if pending else []
+# --------------------------------------------------------------------------- #
+# asking
+# --------------------------------------------------------------------------- #
 
 
-async def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, when_slot: str,
+def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str,
+             **values: Any) -> list[EventType]:
+    """Asks for the day (the form's `response`, with its quick choices),
+    unless a validator already asked for it again this turn."""
+    if not already_asked(tracker, slot, DAY_AGAIN):
+        dispatcher.utter_message(response=response, **values)
+    return []
+
+
+async def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, when_slot: str,
                    service_id: str, minutes: int) -> list[EventType]:
     """Offers the free slots nearest to the wish as buttons."""
-    pending = take_note(tracker, slot)
-    events: list[EventType] = [SlotSet(SLOT_NOTE, None)] if pending else []
-    request = request_of(tracker.get_slot(when_slot)) or parse_date_request("as soon as possible", now(),
-                                                                           content.profile())
     p = content.profile()
+    request = request_of(tracker.get_slot(when_slot)) or parse_date_request("as soon as possible", now(), p)
     try:
         slots = await db(lambda s: free_slots(p, s, service_id, int(minutes), request, now(), limit=5))
     except Exception as error:  # noqa: BLE001 - database down: apologise and end the form
         logger.error("free slots unavailable: %s", type(error).__name__)
-        dispatcher.utter_message(text=db_apology(), buttons=[CALL_BUTTON])
-        return events + [SlotSet(SLOT_STOP, True), SlotSet("requested_slot", None)]
-    lines = []
-    if pending and pending.get("text"):
-        lines.append(pending["text"])
+        dispatcher.utter_message(response="utter_db_apology_offer_call")
+        return [SlotSet(SLOT_STOP, True), SlotSet(SLOT_REQUESTED, None)]
+    buttons = [{"title": slot_title(s), "payload": slot_payload(s)} for s in slots]
+    buttons.append(button(domain, "utter_button_another_day", choice("another day")))
     wish = request.describe()
     if slots and slots.in_window:
-        lines.append(f"Here are the free times for {wish}:" if wish else "Here are the next free times:")
+        if wish:
+            dispatcher.utter_message(response="utter_free_times", wish=wish, buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_free_times_next", buttons=buttons)
     elif slots:
-        lines.append((slots.reason + " " if slots.reason else "") + "The nearest free times are:")
+        if slots.reason:
+            dispatcher.utter_message(response="utter_free_times_nearest_because", reason=slots.reason,
+                                     buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_free_times_nearest", buttons=buttons)
+    elif slots.reason:
+        dispatcher.utter_message(response="utter_free_times_none_because", reason=slots.reason, buttons=buttons)
     else:
-        lines.append((slots.reason or "Sorry, nothing is free then.") + " Which other day would suit you?")
-    if slots:
-        lines.append("Tap one, or tell me another day and time.")
-    buttons = [{"title": slot_title(s), "payload": slot_payload(s)} for s in slots]
-    buttons.append({"title": "Another day", "payload": choice("another day")})
-    dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
-    return events + [SlotSet(SLOT_OFFERS, [s.to_dict() for s in slots])]
+        dispatcher.utter_message(response="utter_free_times_none", buttons=buttons)
+    return [SlotSet(SLOT_OFFERS, [s.to_dict() for s in slots])]
