@@ -18,11 +18,13 @@ that here"). A question is
   honest one): for a clinic, worse than "I don't know".
 
 Sets: the real client questions (tests/real_clients/, test and train_dev
-parts: the test part is the headline and is never tuned on) and the older
+parts: the test part is the headline and is never tuned on; train_dev is
+also reported as its two sides, train, which may be trained on, and dev,
+never trained on, where features and thresholds are chosen) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
-    python scripts/eval_clients.py [--sets real_test,real_train_dev,blind,first]
+    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 from __future__ import annotations
@@ -80,10 +82,11 @@ SILENT = {"action_listen", "action_session_start", "action_deactivate_loop", "ac
 
 
 def real_set(part: str) -> list[dict[str, Any]]:
-    from tests.real_clients.dataset import PARTS, load_part
+    """A part file (test, train_dev) or a side of train_dev's division (train, dev)."""
+    from tests.real_clients.dataset import PARTS, load_part, load_train_dev
 
-    return [{"text": q["text"], "labels": list(q["labels"]), "source": q.get("source")}
-            for q in load_part(PARTS[part])]
+    questions = load_part(PARTS[part]) if part in PARTS else load_train_dev(part)
+    return [{"text": q["text"], "labels": list(q["labels"]), "source": q.get("source")} for q in questions]
 
 
 def heldout_set(folder: Path) -> list[dict[str, Any]]:
@@ -98,6 +101,8 @@ def heldout_set(folder: Path) -> list[dict[str, Any]]:
 SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_test": lambda: real_set("test"),
     "real_train_dev": lambda: real_set("train_dev"),
+    "real_train": lambda: real_set("train"),  # may be trained on
+    "real_dev": lambda: real_set("dev"),  # never trained on: choices are made here
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }
