@@ -18,6 +18,8 @@ INTENT_EMERGENCY = "emergency"
 ENTITY_MASSAGE_TYPE = "massage_type"
 ENTITY_BODY_AREA = "body_area"
 ENTITY_FAQ_TOPIC = "faq_topic"
+#: one per FAQ topic of a message that asks several (nlu_components/linear_classifier.py)
+ENTITY_ASKED_TOPIC = "asked_topic"
 ENTITY_SCREENING_REDO = "screening_redo"
 
 # Slots

@@ -23,6 +23,13 @@ Two options measured on the real clients' dev set (README, "Measured"):
   label's probability, not the sum over its labels. Summed, an FAQ
   question spread over five topics still looks 90% sure of "faq" and the
   FallbackClassifier lets a 20% topic through as a confident answer.
+* ``split_questions``: a message that plainly asks two or more questions
+  ("how much is 90 minutes and are you open on Saturday?",
+  clinic_core.text.question_parts) has each part classified too; when every
+  part is an FAQ topic with probability >= ``question_part_threshold`` and
+  they are different topics, each becomes an ``asked_topic`` entity and a
+  rule answers them all (action_answer_questions). A single question costs
+  two regex scans and nothing else.
 * ``embedding_below: T``: where the best label's probability is below T,
   a second opinion from a logistic regression over the pretrained sentence
   embedding (clinic_core/nlp/embedding.py) is averaged in. The embedder
@@ -56,6 +63,12 @@ from rasa.nlu.constants import (
 )
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -69,11 +82,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
+from clinic_core.text import question_parts
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "linear_classifier.joblib"
 EMBEDDING_MODEL_FILE = "embedding_classifier.joblib"
 RANKING_LENGTH = 10
+#: Entity naming each FAQ topic of a message that asks several (domain/core.yml).
+ASKED_TOPIC = "asked_topic"
 
 
 class _LazyEmbedder:
@@ -167,6 +184,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # opinion (None: never; the embedding is not even trained).
             "embedding_below": None,
             "embedding_C": 10.0,
+            "split_questions": False,
+            "question_part_threshold": 0.5,
         }
 
     def __init__(
@@ -293,8 +312,39 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         probabilities = self.probabilities([text_for_features(m) for m in messages])
         probabilities = self._second_opinion(messages, probabilities)
         for message, row in zip(messages, probabilities):
+            topics = self._asked_topics(message) if self._config["split_questions"] else []
+            if topics:
+                row = topics[0][2]  # the first question's topic answers if the rule cannot
+                message.set(ENTITIES, message.get(ENTITIES, []) + [
+                    {ENTITY_ATTRIBUTE_TYPE: ASKED_TOPIC, ENTITY_ATTRIBUTE_VALUE: topic,
+                     ENTITY_ATTRIBUTE_START: start, ENTITY_ATTRIBUTE_END: end,
+                     EXTRACTOR: self.__class__.__name__}
+                    for topic, (start, end), _ in topics], add_to_output=True)
             self._annotate(message, row)
         return messages
+
+    def _asked_topics(self, message: Message) -> List[tuple]:
+        """(topic, span, probabilities) of each question of a message that asks
+        several different FAQ topics confidently; [] otherwise (the usual case)."""
+        text = message.get(TEXT) or ""
+        spans = question_parts(text) if not text.startswith("/") else []
+        if len(spans) < 2:
+            return []
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        parts = [" ".join((t.lemma or t.text).lower() for t in tokens if t.start >= s and t.end <= e)
+                 for s, e in spans]
+        rows = self.probabilities(parts)
+        retrieval = self._config["retrieval_intent"] + "/"
+        found, seen = [], set()
+        for span, row in zip(spans, rows):
+            label = str(self._labels[int(row.argmax())])
+            if not label.startswith(retrieval) or row.max() < self._config["question_part_threshold"]:
+                return []
+            topic = label[len(retrieval):]
+            if topic not in seen:
+                seen.add(topic)
+                found.append((topic, span, row))
+        return found if len(found) > 1 else []
 
     def _second_opinion(self, messages: List[Message], probabilities: np.ndarray) -> np.ndarray:
         """Rows whose best label is below ``embedding_below``, averaged with
