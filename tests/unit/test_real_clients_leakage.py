@@ -42,3 +42,13 @@ def test_no_test_question_is_trained_on(trained_texts: set[str]) -> None:
     leaked = [q["text"] for q in dataset.load_part(dataset.PARTS["test"])
               if dataset.normalise(q["text"]) in trained_texts - PREDATING]
     assert not leaked, f"{len(leaked)} test questions in data/nlu"
+
+
+def test_the_generated_training_file_is_up_to_date() -> None:
+    """data/nlu/real_clients_train.yml is what the train side and the domain give."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "real_clients_training.py"), "--check"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
