@@ -184,6 +184,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # opinion (None: never; the embedding is not even trained).
             "embedding_below": None,
             "embedding_C": 10.0,
+            # Messages shorter than this (in words) are left to the fast
+            # classifier: on "hours?" the embedding has too little to go on.
+            "embedding_min_words": 3,
             "split_questions": False,
             "question_part_threshold": 0.5,
         }
@@ -352,8 +355,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         threshold = self._config["embedding_below"]
         if threshold is None or self._embedding_columns is None:
             return probabilities
+        min_words = self._config["embedding_min_words"]
         unsure = [i for i, m in enumerate(messages)
-                  if probabilities[i].max() < threshold and not (m.get(TEXT) or "").startswith("/")]
+                  if probabilities[i].max() < threshold and not (m.get(TEXT) or "").startswith("/")
+                  and len((m.get(TEXT) or "").split()) >= min_words]
         if not unsure:
             return probabilities
         vectors = embed_or_none([messages[i].get(TEXT) or "" for i in unsure])

@@ -321,9 +321,13 @@ def calibration(probs: np.ndarray, labels: List[str], examples: Sequence[Example
     return rows
 
 
-def combine(fast: np.ndarray, slow: np.ndarray, threshold: float, mode: str) -> Tuple[np.ndarray, float]:
-    """The fast distribution, replaced (switch) or averaged (blend) where its top is below threshold."""
+def combine(fast: np.ndarray, slow: np.ndarray, threshold: float, mode: str,
+            long_enough: Optional[np.ndarray] = None) -> Tuple[np.ndarray, float]:
+    """The fast distribution, replaced (switch) or averaged (blend) where its
+    top is below threshold (and, if given, the text is ``long_enough``)."""
     unsure = fast.max(axis=1) < threshold
+    if long_enough is not None:
+        unsure &= long_enough
     out = fast.copy()
     out[unsure] = slow[unsure] if mode == "switch" else (fast[unsure] + slow[unsure]) / 2
     return out, float(unsure.mean())
@@ -379,9 +383,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             runs["emb-lr"] = align(predict_emb(x), classes, labels)
             runs["emb-knn1"] = knn_probabilities(train_x, train_labels, labels, x, 1)
             runs["emb-knn5"] = knn_probabilities(train_x, train_labels, labels, x, 5)
+            long_enough = np.array([len(r.text.split()) >= config["embedding_min_words"] for r in rows])
             for t in THRESHOLDS:
                 for mode in ("switch", "blend"):
-                    runs[f"{mode}@{t}"], _ = combine(runs["tfidf"], runs["emb-lr"], t, mode)
+                    runs[f"{mode}@{t}"], _ = combine(runs["tfidf"], runs["emb-lr"], t, mode, long_enough)
 
     results: Dict[str, Dict[str, dict]] = {}
     curves: Dict[str, Dict[str, dict]] = {}
