@@ -335,7 +335,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return []
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         parts = [" ".join((t.lemma or t.text).lower() for t in tokens if t.start >= s and t.end <= e)
-                 for s, e in spans]
+                 if tokens else text[s:e].lower() for s, e in spans]
         rows = self.probabilities(parts)
         retrieval = self._config["retrieval_intent"] + "/"
         found, seen = [], set()
