@@ -17,7 +17,8 @@ from tests.real_clients import dataset
 ROOT = Path(__file__).resolve().parents[2]
 #: Team-written examples that predate the real client set (data/nlu/faq.yml,
 #: issue 2) and happen to have the same words as a real question.
-PREDATING = {"how often should i get a massage"}
+PREDATING = {"how often should i get a massage", "does massage hurt", "can i get a massage while pregnant",
+             "what is therapeutic massage"}
 
 
 @pytest.fixture(scope="module")
