@@ -7,6 +7,7 @@ restart or a retraining.
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from clinic_core.massage_types import (
     default_types_path,
     load_massage_types,
 )
-from clinic_core.profile import ClinicProfile, current_profile
+from clinic_core.profile import DEFAULT_PROFILE_PATH, ClinicProfile, current_profile
 from clinic_core.screening.rules import RuleSet, default_rules_path, load_rules
 
 
@@ -25,8 +26,9 @@ def _mtime(path: Path) -> float:
 
 
 @lru_cache(maxsize=2)
-def _massage_types(path: str, mtime: float) -> dict[str, MassageType]:
-    return load_massage_types(path)
+def _massage_types(path: str, mtime: float, profile_mtime: float) -> dict[str, MassageType]:
+    # the profile decides which types are offered: its edits count too
+    return load_massage_types(path, profile=current_profile())
 
 
 @lru_cache(maxsize=2)
@@ -40,7 +42,8 @@ def profile() -> ClinicProfile:
 
 def massage_types() -> dict[str, MassageType]:
     path = default_types_path()
-    return _massage_types(str(path), _mtime(path))
+    profile_path = Path(os.environ.get("CLINIC_PROFILE") or DEFAULT_PROFILE_PATH)
+    return _massage_types(str(path), _mtime(path), _mtime(profile_path))
 
 
 def rules() -> RuleSet:

@@ -55,13 +55,15 @@ class ActionMassageTypeInfo(Action):
             )
             return []
         mt = types[named[0]]
-        buttons = [BOOK_BUTTON, CHECK_BUTTON] if mt.bookable else []
-        others = [t for t in types if t != mt.id and types[t].bookable][:1]
-        buttons += [
-            {"title": f"Compare with {types[o].name}",
-             "payload": f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}'}
-            for o in others
-        ]
+        if mt.bookable:
+            others = [t for t in types if t != mt.id and types[t].bookable][:1]
+            buttons = [BOOK_BUTTON, CHECK_BUTTON] + [
+                {"title": f"Compare with {types[o].name}",
+                 "payload": f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}'}
+                for o in others
+            ]
+        else:  # "do you do hot stone?": the closest type the clinic offers, and booking
+            buttons = type_buttons([mt.closest] if mt.closest else []) + [BOOK_BUTTON]
         dispatcher.utter_message(text=describe(mt), buttons=buttons)
         return [SlotSet(SLOT_MASSAGE_TYPE, mt.id)]
 
