@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from clinic_core.health_answers import unknown_avoid_types
 from clinic_core.massage_types import (
     MassageType,
     default_types_path,
@@ -61,6 +62,10 @@ def nlp() -> Any:
 def validate_all() -> None:
     """Load everything once, so a broken file fails at start-up."""
     profile()
-    massage_types()
-    rules()
+    unknown = unknown_avoid_types(rules(), massage_types())
+    if unknown:
+        raise ValueError(
+            f"{default_rules_path()}: avoid_types name massage types that "
+            f"{default_types_path()} does not describe: {', '.join(unknown)}"
+        )
     nlp()
