@@ -127,3 +127,18 @@ def test_a_yes_to_the_offer_starts_the_pre_screen_with_consent(assistant: Assist
 
 def test_a_question_naming_nothing_opens_the_pre_screen(assistant: Assistant) -> None:
     assert "permission" in texts(assistant.send(new_sender(), "can I have a massage?"))
+
+
+def test_a_stiff_neck_on_warfarin_is_not_sent_to_deep_work(assistant: Assistant) -> None:
+    sender = new_sender()
+    reply = assistant.send(sender, "I have a stiff neck from my desk job and I take warfarin, "
+                                   "what massage would you recommend?")
+    text = texts(reply)
+    suggestion = text.split("Here is what our clinic's guidelines say")[0]
+    assert "My suggestion:" in suggestion
+    for ruled_out in ("Deep tissue", "Trigger point", "Sports massage"):
+        assert ruled_out not in suggestion, suggestion
+    assert "no deep tissue, trigger point or vigorous work" in text   # the rules file's note
+    assert CHECK in buttons(reply)
+    assert "Deep tissue" not in str(reply)    # not even as a button
+    assert _screenings(assistant, sender) == 0
