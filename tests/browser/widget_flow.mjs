@@ -168,6 +168,13 @@ try {
   const box = await panel.boundingBox();
   step("mobile", { box });
   await page.screenshot({ path: path.join(outDir, "widget-mobile.png") });
+
+  // 9. a comparison of two massage types: one block per type, names in bold
+  before = await botMessages.count();
+  await input.fill("what's the difference between deep tissue and swedish?");
+  await input.press("Enter");
+  await waitBot("light-medium", before);
+  step("compare", { html: await botMessages.last().innerHTML(), text: await botMessages.last().textContent() });
 } catch (error) {
   step("error", { message: String(error && error.stack || error) });
 } finally {
