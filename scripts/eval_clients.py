@@ -96,6 +96,7 @@ def real_set(part: str) -> list[dict[str, Any]]:
 SPLIT_TOPICS = {
     "faq/what_to_wear": ["faq/undressing_draping", "faq/eating_before", "faq/showering"],
     "faq/prices": ["faq/payment", "faq/packages_memberships"],
+    "faq/pregnancy": ["ask_massage_type:prenatal"],
 }
 
 
@@ -193,7 +194,7 @@ def classifier_guess(events: list[dict[str, Any]]) -> tuple[Optional[str], float
 
 def _matches(reply: str, acceptable: str, intent_only: bool) -> bool:
     if intent_only:  # the older sets name intents without their entities
-        return reply.split(":", 1)[0] == acceptable
+        return reply == acceptable or reply.split(":", 1)[0] == acceptable
     return reply == acceptable
 
 
