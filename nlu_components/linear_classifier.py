@@ -239,6 +239,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         bases = np.array([label.split("/", 1)[0] for label in self._labels])
         self._intents = sorted(set(bases))
         self._intent_columns = [np.flatnonzero(bases == name) for name in self._intents]
+        # sklearn sorts its classes, so each intent's labels are adjacent: one
+        # reduceat per message gives every intent's sum (or max)
+        order = np.concatenate(self._intent_columns)
+        self._contiguous = bool(np.array_equal(order, np.arange(len(order))))
+        self._intent_starts = np.array([cols[0] for cols in self._intent_columns])
         self._topic_columns = np.flatnonzero(bases == self._config["retrieval_intent"])
 
     @classmethod
@@ -392,8 +397,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return exp / exp.sum(axis=1, keepdims=True)
 
     def _annotate(self, message: Message, row: np.ndarray) -> None:
-        combine = np.max if self._config["intent_confidence"] == "top_label" else np.sum
-        intent_scores = [float(combine(row[cols])) for cols in self._intent_columns]
+        top_label = self._config["intent_confidence"] == "top_label"
+        if self._contiguous:
+            reduce = np.maximum.reduceat if top_label else np.add.reduceat
+            intent_scores = reduce(row, self._intent_starts).tolist()
+        else:
+            combine = np.max if top_label else np.sum
+            intent_scores = [float(combine(row[cols])) for cols in self._intent_columns]
         order = np.argsort(intent_scores)[::-1][:RANKING_LENGTH]
         ranking = [
             {INTENT_NAME_KEY: self._intents[i], PREDICTED_CONFIDENCE_KEY: intent_scores[i]}
