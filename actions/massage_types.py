@@ -130,7 +130,10 @@ class ActionRecommendMassage(Action):
                 "I'd be glad to suggest one. What would you like help with, for "
                 "example back pain, stress, sports recovery or jaw tension?"
             )
-            buttons = type_buttons(list(rec.alternatives)) if rec.alternatives else []
+            # "hot stones, please": the closest type offered when nothing else matched
+            closest = types[rec.not_offered].closest if rec.not_offered else None
+            fallback = [closest] if closest and closest not in avoid else []
+            buttons = type_buttons(list(rec.alternatives) or fallback)
             dispatcher.utter_message(text=message, buttons=[] if health else buttons)
             if health is not None:
                 utter_health_answer(dispatcher, health)

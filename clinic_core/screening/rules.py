@@ -654,7 +654,7 @@ class _Validator:
         outcomes_used = set((base or {}).values()) | {o for r in refine for o in r.outcome.values()}
         if "modify" in outcomes_used and adaptation is None:
             self.err(f"{w}.adaptation", "is required: an outcome is 'modify' but nothing says what the therapist changes")
-        if outcomes_used and outcomes_used != {"emergency"} and client_answer is None:
+        if cid != "red_flag" and client_answer is None:  # the emergency message answers red flags
             self.err(
                 f"{w}.client_answer",
                 "is required: it is what the assistant says to 'can I have a massage with this?' "

@@ -173,8 +173,9 @@ try {
   before = await botMessages.count();
   await input.fill("what's the difference between deep tissue and swedish?");
   await input.press("Enter");
-  await waitBot("light-medium", before);
-  step("compare", { html: await botMessages.last().innerHTML(), text: await botMessages.last().textContent() });
+  await waitBot("Not sure which", before);
+  const compared = (await botMessages.evaluateAll((els) => els.map((e) => [e.innerHTML, e.textContent]))).slice(before);
+  step("compare", { html: compared.map((c) => c[0]).join("\n"), text: compared.map((c) => c[1]).join("\n") });
 } catch (error) {
   step("error", { message: String(error && error.stack || error) });
 } finally {
