@@ -29,7 +29,7 @@ the real-client format: ``questions: [{text, labels: [..]}, ..]`` where any
 listed label is acceptable (and a fallback is acceptable when the labels
 include ``nlu_fallback``).
 
-    .venv/bin/python scripts/compare_classifiers.py                      # the two held-out sets
+    .venv/bin/python scripts/compare_classifiers.py                      # real dev and the two held-out sets
     .venv/bin/python scripts/compare_classifiers.py tests/real_clients/questions_train_dev.yml
 
 The existing held-out sets are optimistic (written in the training data's
@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-DEFAULT_SETS = [ROOT / "tests" / "nlu_heldout_blind", ROOT / "tests" / "nlu_heldout"]
+DEFAULT_SETS = [Path("real:dev"), ROOT / "tests" / "nlu_heldout_blind", ROOT / "tests" / "nlu_heldout"]
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 FALLBACK = "nlu_fallback"
 TIME_CLASS = "TIME"
@@ -336,7 +336,8 @@ def combine(fast: np.ndarray, slow: np.ndarray, threshold: float, mode: str,
 # --------------------------------------------------------------------------
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sets", nargs="*", help="labelled files or folders (default: the two held-out sets)")
+    parser.add_argument("sets", nargs="*", help="labelled files or folders, or real:dev / real:train "
+                        "(default: real:dev and the two held-out sets)")
     parser.add_argument("--out", default=str(ROOT / "results" / "compare_classifiers.json"))
     parser.add_argument("--no-embedding", action="store_true", help="only the TF-IDF candidates")
     parser.add_argument("--train-extra", action="append", default=[],
@@ -350,6 +351,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     config, threshold, ambiguity = pipeline_settings()
     featurise = Featuriser()
     train_texts, train_labels = load_training()
+    if any(str(p) == "real:dev" for p in sets):
+        # the final model trains on dev too (README, "Measured"): judged on
+        # dev, the candidates must not have seen it
+        from tests.real_clients.dataset import load_train_dev, normalise
+
+        dev = {normalise(q["text"]) for q in load_train_dev("dev")}
+        kept = [(t, label) for t, label in zip(train_texts, train_labels) if normalise(t) not in dev]
+        train_texts, train_labels = [t for t, _ in kept], [label for _, label in kept]
     for extra in args.train_extra:
         for example in load_examples(Path(extra)):
             train_texts.append(example.text)
