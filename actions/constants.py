@@ -18,6 +18,8 @@ INTENT_EMERGENCY = "emergency"
 ENTITY_MASSAGE_TYPE = "massage_type"
 ENTITY_BODY_AREA = "body_area"
 ENTITY_FAQ_TOPIC = "faq_topic"
+#: one per FAQ topic of a message that asks several (nlu_components/linear_classifier.py)
+ENTITY_ASKED_TOPIC = "asked_topic"
 ENTITY_SCREENING_REDO = "screening_redo"
 
 # Slots
@@ -28,6 +30,9 @@ SLOT_SCREENING_CONSENT = "screening_consent"
 SLOT_SCREENING_STATE = "screening_state"
 SLOT_SCREENING_ANSWER = "screening_answer"
 SLOT_REQUESTED = "requested_slot"
+#: whether action_health_question answered from the rules file (True) or
+#: leaves it to the pre-screen (False): a branch for the rules, no health data
+SLOT_HEALTH_ANSWERED = "health_question_answered"
 #: set once "forget me" erased the client's records; the tracker store then
 #: erases the conversation (channels/sql_tracker_store.py ERASED_SLOT)
 SLOT_CONVERSATION_ERASED = "conversation_erased"

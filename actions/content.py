@@ -7,16 +7,18 @@ restart or a retraining.
 """
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from clinic_core.health_answers import unknown_avoid_types
 from clinic_core.massage_types import (
     MassageType,
     default_types_path,
     load_massage_types,
 )
-from clinic_core.profile import ClinicProfile, current_profile
+from clinic_core.profile import DEFAULT_PROFILE_PATH, ClinicProfile, current_profile
 from clinic_core.screening.rules import RuleSet, default_rules_path, load_rules
 
 
@@ -25,8 +27,9 @@ def _mtime(path: Path) -> float:
 
 
 @lru_cache(maxsize=2)
-def _massage_types(path: str, mtime: float) -> dict[str, MassageType]:
-    return load_massage_types(path)
+def _massage_types(path: str, mtime: float, profile_mtime: float) -> dict[str, MassageType]:
+    # the profile decides which types are offered: its edits count too
+    return load_massage_types(path, profile=current_profile())
 
 
 @lru_cache(maxsize=2)
@@ -40,7 +43,8 @@ def profile() -> ClinicProfile:
 
 def massage_types() -> dict[str, MassageType]:
     path = default_types_path()
-    return _massage_types(str(path), _mtime(path))
+    profile_path = Path(os.environ.get("CLINIC_PROFILE") or DEFAULT_PROFILE_PATH)
+    return _massage_types(str(path), _mtime(path), _mtime(profile_path))
 
 
 def rules() -> RuleSet:
@@ -58,6 +62,10 @@ def nlp() -> Any:
 def validate_all() -> None:
     """Load everything once, so a broken file fails at start-up."""
     profile()
-    massage_types()
-    rules()
+    unknown = unknown_avoid_types(rules(), massage_types())
+    if unknown:
+        raise ValueError(
+            f"{default_rules_path()}: avoid_types name massage types that "
+            f"{default_types_path()} does not describe: {', '.join(unknown)}"
+        )
     nlp()

@@ -13,6 +13,7 @@ from actions.faq import faq_topic
 # contact_text moved to actions.handoff with ActionHandoff; re-exported for old imports
 from actions.handoff import contact_text  # noqa: F401
 from actions.store import db
+from clinic_core.text import has_words
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,15 @@ INTENT_LABELS: dict[str, str] = {
 
 
 class ActionAskAffirmation(Action):
-    """Replaces Rasa's "Did you mean 'faq'?" with words a client understands."""
+    """Replaces Rasa's "Did you mean 'faq'?" with words a client understands.
+
+    The classifier was unsure, so nothing is answered: the client is told so
+    and offered its best guess, which on the real clients' dev set was the
+    right one for about two declined questions in three (README,
+    "Measured"), and a way to ask the clinic instead. Words with no useful
+    guess (out of scope, a health detail out of context) get the honest
+    "I can't answer that one here" with the clinic's contacts; a message
+    with no words at all (emoji, punctuation) a request to rephrase."""
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -87,14 +96,18 @@ class ActionAskAffirmation(Action):
         elif intent in INTENT_LABELS and intent not in ("inform_health", "out_of_scope"):
             label = INTENT_LABELS[intent]
             payload = f"/{intent}"
-        else:
+        elif has_words(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        else:  # emoji, punctuation: nothing was said that could be answered
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         dispatcher.utter_message(
-            text=f"Sorry, I'm not sure I understood. Did you want {label}?",
+            text=f"Sorry, I'm not sure I can answer that one here. Did you want {label}?",
             buttons=[
                 {"title": "Yes", "payload": payload},
                 {"title": "No", "payload": "/deny"},
+                {"title": "Ask the clinic", "payload": "/human_handoff"},
             ],
         )
         return []

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import content
 from actions.constants import ENTITY_BODY_AREA, ENTITY_MASSAGE_TYPE, SLOT_MASSAGE_TYPE
+from actions.health import answer_for, utter_health_answer
 from clinic_core.massage_types import compare, describe, recommend
 
 BOOK_BUTTON = {"title": "Book a session", "payload": "/book_appointment"}
@@ -55,13 +56,15 @@ class ActionMassageTypeInfo(Action):
             )
             return []
         mt = types[named[0]]
-        buttons = [BOOK_BUTTON, CHECK_BUTTON] if mt.bookable else []
-        others = [t for t in types if t != mt.id and types[t].bookable][:1]
-        buttons += [
-            {"title": f"Compare with {types[o].name}",
-             "payload": f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}'}
-            for o in others
-        ]
+        if mt.bookable:
+            others = [t for t in types if t != mt.id and types[t].bookable][:1]
+            buttons = [BOOK_BUTTON, CHECK_BUTTON] + [
+                {"title": f"Compare with {types[o].name}",
+                 "payload": f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}'}
+                for o in others
+            ]
+        else:  # "do you do hot stone?": the closest type the clinic offers, and booking
+            buttons = type_buttons([mt.closest] if mt.closest else []) + [BOOK_BUTTON]
         dispatcher.utter_message(text=describe(mt), buttons=buttons)
         return [SlotSet(SLOT_MASSAGE_TYPE, mt.id)]
 
@@ -114,18 +117,34 @@ class ActionRecommendMassage(Action):
     ) -> list[dict[str, Any]]:
         types = content.massage_types()
         text = tracker.latest_message.get("text") or ""
-        rec = recommend(text, types, entity_values(tracker, ENTITY_BODY_AREA))
+        # "a stiff neck, and I'm on warfarin": what the rules file says about
+        # the condition, and never a type it rules out (issue 10, item 5)
+        health = answer_for(text)
+        if health is not None and health.emergency:
+            utter_health_answer(dispatcher, health)
+            return []
+        avoid = health.avoid_types if health is not None else ()
+        rec = recommend(text, types, entity_values(tracker, ENTITY_BODY_AREA), exclude=avoid)
         if rec.type_id is None:
             message = rec.reason or (
                 "I'd be glad to suggest one. What would you like help with, for "
                 "example back pain, stress, sports recovery or jaw tension?"
             )
-            buttons = type_buttons(list(rec.alternatives)) if rec.alternatives else []
-            dispatcher.utter_message(text=message, buttons=buttons)
+            # "hot stones, please": the closest type offered when nothing else matched
+            closest = types[rec.not_offered].closest if rec.not_offered else None
+            fallback = [closest] if closest and closest not in avoid else []
+            buttons = type_buttons(list(rec.alternatives) or fallback)
+            dispatcher.utter_message(text=message, buttons=[] if health else buttons)
+            if health is not None:
+                utter_health_answer(dispatcher, health)
             return []
         message = rec.reason
         if rec.alternatives:
             message += "\nAlso worth a look: " + ", ".join(types[a].name for a in rec.alternatives) + "."
         message += "\nYour therapist will confirm at the consultation."
-        dispatcher.utter_message(text=message, buttons=[BOOK_BUTTON, CHECK_BUTTON])
+        if health is None:
+            dispatcher.utter_message(text=message, buttons=[BOOK_BUTTON, CHECK_BUTTON])
+        else:  # the health check is the next step, not booking
+            dispatcher.utter_message(text=message)
+            utter_health_answer(dispatcher, health)
         return [SlotSet(SLOT_MASSAGE_TYPE, rec.type_id)]

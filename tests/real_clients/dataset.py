@@ -16,6 +16,8 @@ import yaml
 HERE = Path(__file__).resolve().parent
 VOCABULARY = HERE / "vocabulary.yml"
 PARTS = {"test": HERE / "questions_test.yml", "train_dev": HERE / "questions_train_dev.yml"}
+#: train_dev divided once into train and dev (scripts/real_clients_dev_split.py)
+TRAIN_DEV_SPLIT = HERE / "train_dev_split.yml"
 FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at"}
 
 Question = dict[str, Any]
@@ -34,6 +36,13 @@ def load_part(path: Path) -> list[Question]:
 def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
     """Every part that exists on disk, by part name."""
     return {name: load_part(path) for name, path in parts.items() if path.exists()}
+
+
+def load_train_dev(name: str) -> list[Question]:
+    """The `train` or `dev` questions of the train/dev part (ids in
+    TRAIN_DEV_SPLIT), in part-file order. Never reads the test part."""
+    ids = set(yaml.safe_load(TRAIN_DEV_SPLIT.read_text(encoding="utf-8"))[name])
+    return [q for q in load_part(PARTS["train_dev"]) if normalise(q["text"]) in ids]
 
 
 def normalise(text: str) -> str:
