@@ -99,11 +99,14 @@ def near_duplicate_tokens(ta: list[str], tb: list[str]) -> bool:
 
 
 def page_key(url: str) -> str:
-    """A page's address as compared between rounds: host without "www." and
-    path, lower case, no scheme, query, fragment or trailing slash."""
+    """A page's address as compared between rounds: host without a mirror
+    prefix ("www.", "ww1.", "m.") and path, lower case, no scheme, fragment
+    or trailing slash; the query only where the path is empty (a site whose
+    pages are "/?p=123")."""
     parts = urlsplit(url.strip())
-    host = parts.netloc.lower().removeprefix("www.")
-    return host + parts.path.rstrip("/").lower()
+    host = re.sub(r"^(www\d*|ww\d+|m)\.", "", parts.netloc.lower())
+    path = parts.path.rstrip("/").lower()
+    return host + (path or (f"/?{parts.query}" if parts.query else ""))
 
 
 def faq_topics(vocabulary: dict[str, Any]) -> set[str]:
