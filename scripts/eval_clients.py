@@ -20,11 +20,12 @@ that here"). A question is
 Sets: the real client questions (tests/real_clients/, test and train_dev
 parts: the test part is the headline and is never tuned on; train_dev is
 also reported as its two sides, train, which may be trained on, and dev,
-never trained on, where features and thresholds are chosen) and the older
+where features and thresholds were chosen; round two's train2, which may be
+trained on, and dev2, never trained on, where the next choices are made) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
-    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,blind,first]
+    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 from __future__ import annotations
@@ -85,10 +86,16 @@ SILENT = {"action_listen", "action_session_start", "action_deactivate_loop", "ac
 
 
 def real_set(part: str) -> list[dict[str, Any]]:
-    """A part file (test, train_dev) or a side of train_dev's division (train, dev)."""
-    from tests.real_clients.dataset import PARTS, load_part, load_train_dev
+    """A round-one part file (test, train_dev), a side of train_dev's division
+    (train, dev) or a side of round two (train2, dev2)."""
+    from tests.real_clients.dataset import PARTS, ROUND2_SPLITS, load_part, load_round2, load_train_dev
 
-    questions = load_part(PARTS[part]) if part in PARTS else load_train_dev(part)
+    if part in PARTS:
+        questions = load_part(PARTS[part])
+    elif part in ROUND2_SPLITS:
+        questions = load_round2(part)
+    else:
+        questions = load_train_dev(part)
     return [{"text": q["text"], "labels": list(q["labels"]), "source": q.get("source")} for q in questions]
 
 
@@ -120,7 +127,9 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_test": lambda: real_set("test"),
     "real_train_dev": lambda: real_set("train_dev"),
     "real_train": lambda: real_set("train"),  # may be trained on
-    "real_dev": lambda: real_set("dev"),  # never trained on: choices are made here
+    "real_dev": lambda: real_set("dev"),  # trained on by the final model (README): its figure is optimistic
+    "real_train2": lambda: real_set("train2"),  # round two: may be trained on
+    "real_dev2": lambda: real_set("dev2"),  # round two: never trained on: the next choices are made here
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }
