@@ -32,6 +32,8 @@ BOOK_INTENTS = (INTENT_BOOK, INTENT_INFORM_BOOKING)
 ENTITY_MASSAGE_TYPE = "massage_type"
 ENTITY_BODY_AREA = "body_area"
 ENTITY_FAQ_TOPIC = "faq_topic"
+#: one per FAQ topic of a message that asks several (rasa_ext/nlu/linear_classifier.py)
+ENTITY_ASKED_TOPIC = "asked_topic"
 ENTITY_SCREENING_REDO = "screening_redo"
 #: the answer a form's button carries: /inform_booking{"booking_choice": "..."}
 ENTITY_CHOICE = "booking_choice"
@@ -49,6 +51,9 @@ SLOT_SCREENING_REASONS = "screening_reasons"
 SLOT_SCREENING_CONSENT = "screening_consent"
 SLOT_SCREENING_STATE = "screening_state"
 SLOT_SCREENING_ANSWER = "screening_answer"
+#: whether action_health_question answered from the rules file (True) or
+#: leaves it to the pre-screen (False): a branch for the rules, no health data
+SLOT_HEALTH_ANSWERED = "health_question_answered"
 #: set once "forget me" erased the client's records; the tracker store then
 #: erases the conversation (rasa_ext/sql_tracker_store.py ERASED_SLOT)
 SLOT_CONVERSATION_ERASED = "conversation_erased"

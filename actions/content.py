@@ -11,11 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from clinic_core.massage_types import (
-    MassageType,
-    current_massage_types,
-    current_service_words,
-)
+from clinic_core.health_answers import unknown_avoid_types
+from clinic_core.massage_types import MassageType, current_massage_types, current_service_words, default_types_path
 from clinic_core.profile import ClinicProfile, current_profile
 from clinic_core.screening.rules import RuleSet, default_rules_path, load_rules
 
@@ -34,7 +31,7 @@ def profile() -> ClinicProfile:
 
 
 def massage_types() -> dict[str, MassageType]:
-    return current_massage_types()
+    return current_massage_types()  # read against the profile, which decides what is offered
 
 
 def rules() -> RuleSet:
@@ -52,7 +49,11 @@ def nlp() -> Any:
 def validate_all() -> None:
     """Load everything once, so a broken file fails at start-up."""
     profile()
-    massage_types()
     current_service_words()
-    rules()
+    unknown = unknown_avoid_types(rules(), massage_types())
+    if unknown:
+        raise ValueError(
+            f"{default_rules_path()}: avoid_types name massage types that "
+            f"{default_types_path()} does not describe: {', '.join(unknown)}"
+        )
     nlp()

@@ -20,6 +20,7 @@ from actions.constants import (
 from actions.faq import faq_topic
 from actions.forms import wording
 from actions.store import db
+from clinic_core.text import has_words
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +59,17 @@ class ActionEmergency(Action):
 class ActionAskAffirmation(Action):
     """Replaces Rasa's "Did you mean 'faq'?" with words a client understands.
 
+    The classifier was unsure, so nothing is answered: the client is told so
+    and offered its best guess, which on the real clients' dev set was the
+    right one for about two declined questions in three (README,
+    "Measured"), and a way to ask the clinic instead. Words with no useful
+    guess (out of scope, a health detail out of context) get the honest
+    "I can't answer that one here" with the clinic's contacts; a message
+    with no words at all (emoji, punctuation) a request to rephrase.
+
     What each intent is called ("to book a session") is the domain's
-    `utter_intent_label_<intent>`; an intent with no label (inform_health,
-    out_of_scope, ...) gets the plain request to rephrase instead.
-    """
+    `utter_intent_label_<intent>`; an intent with no label there has no
+    useful guess."""
 
     def name(self) -> str:
         return "action_default_ask_affirmation"
@@ -79,7 +87,10 @@ class ActionAskAffirmation(Action):
         elif intent and intent != INTENT_FAQ and f"utter_intent_label_{intent}" in labels:
             label = wording(domain, f"utter_intent_label_{intent}")
             payload = f"/{intent}"
-        else:
+        elif has_words(tracker.latest_message.get("text") or ""):
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        else:  # emoji, punctuation: nothing was said that could be answered
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         dispatcher.utter_message(response="utter_ask_affirmation", label=label, payload=payload)

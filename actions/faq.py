@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.constants import ENTITY_FAQ_TOPIC, RETRIEVAL_FAQ
+from actions.constants import ENTITY_ASKED_TOPIC, ENTITY_FAQ_TOPIC, RETRIEVAL_FAQ
 
 
 def faq_topic(tracker: Tracker) -> Optional[str]:
@@ -51,3 +51,32 @@ def utter_faq(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[s
         return False
     dispatcher.utter_message(response=response)  # rasa_ext/nlg.py fills the profile's facts
     return True
+
+
+class ActionAnswerQuestions(Action):
+    """Answers every FAQ topic of a message that asks several ("how much is
+    90 minutes and are you open on Saturday?"), in the order asked: one
+    `utter_faq/<topic>` each, as a single question would get it.
+
+    The NLU marks each topic with an `asked_topic` entity only when every
+    part of the message is a confident, different FAQ topic; anything else
+    goes the usual single-answer way."""
+
+    def name(self) -> str:
+        return "action_answer_questions"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        responses = domain.get("responses") or {}
+        entities = sorted((e for e in tracker.latest_message.get("entities") or []
+                           if e.get("entity") == ENTITY_ASKED_TOPIC), key=lambda e: e.get("start") or 0)
+        answered = 0
+        for entity in entities:
+            response = f"utter_faq/{entity.get('value')}"
+            if response in responses:
+                dispatcher.utter_message(response=response)
+                answered += 1
+        if not answered and not utter_faq(dispatcher, tracker, domain):
+            dispatcher.utter_message(response="utter_default")
+        return []

@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.constants import ENTITY_BODY_AREA, ENTITY_MASSAGE_TYPE, SLOT_MASSAGE_TYPE
+from actions.constants import ENTITY_BODY_AREA, ENTITY_MASSAGE_TYPE, INTENT_BOOK, SLOT_MASSAGE_TYPE
 from actions.forms import button
+from actions.health import answer_for, utter_health_answer
 from clinic_core.massage_types import compare, describe, recommend
-
 
 
 def entity_values(tracker: Tracker, name: str) -> list[str]:
@@ -46,7 +46,7 @@ class ActionMassageTypeInfo(Action):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
+    ) -> list[EventType]:
         types = content.massage_types()
         named = [t for t in entity_values(tracker, ENTITY_MASSAGE_TYPE) if t in types]
         if not named:
@@ -54,12 +54,17 @@ class ActionMassageTypeInfo(Action):
             dispatcher.utter_message(response="utter_massage_types_offered", buttons=type_buttons(offered))
             return []
         mt = types[named[0]]
-        others = [t for t in types if t != mt.id and types[t].bookable][:1]
-        buttons = [button(domain, "utter_button_compare_with",
-                          f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}', name=types[o].name)
-                   for o in others]
-        response = "utter_massage_type" if mt.bookable else "utter_massage_type_not_offered"
-        dispatcher.utter_message(response=response, description=describe(mt), buttons=buttons)
+        if mt.bookable:
+            others = [t for t in types if t != mt.id and types[t].bookable][:1]
+            buttons = [button(domain, "utter_button_compare_with",
+                              f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}', name=types[o].name)
+                       for o in others]
+            dispatcher.utter_message(response="utter_massage_type", description=describe(mt), buttons=buttons)
+        else:  # "do you do hot stone?": the closest type the clinic offers, and booking
+            buttons = type_buttons([mt.closest] if mt.closest else [])
+            buttons.append(button(domain, "utter_button_book", f"/{INTENT_BOOK}"))
+            dispatcher.utter_message(response="utter_massage_type_not_offered", description=describe(mt),
+                                     buttons=buttons)
         return [SlotSet(SLOT_MASSAGE_TYPE, mt.id)]
 
 
@@ -69,7 +74,7 @@ class ActionCompareMassageTypes(Action):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
+    ) -> list[EventType]:
         types = content.massage_types()
         named = [t for t in _flatten(entity_values(tracker, ENTITY_MASSAGE_TYPE)) if t in types]
         if len(named) == 1 and tracker.get_slot(SLOT_MASSAGE_TYPE) in types:
@@ -80,8 +85,8 @@ class ActionCompareMassageTypes(Action):
             dispatcher.utter_message(response="utter_ask_which_to_compare",
                                      buttons=type_buttons([t for t, mt in types.items() if mt.bookable][:4]))
             return []
-        dispatcher.utter_message(response="utter_massage_comparison", comparison=compare(types[named[0]],
-                                                                                           types[named[1]]))
+        dispatcher.utter_message(response="utter_massage_comparison",
+                                 comparison=compare(types[named[0]], types[named[1]]))
         return []
 
 
@@ -104,20 +109,36 @@ class ActionRecommendMassage(Action):
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
+    ) -> list[EventType]:
         types = content.massage_types()
         text = tracker.latest_message.get("text") or ""
-        rec = recommend(text, types, entity_values(tracker, ENTITY_BODY_AREA))
+        # "a stiff neck, and I'm on warfarin": what the rules file says about
+        # the condition, and never a type it rules out (issue 10, item 5)
+        health = answer_for(text)
+        if health is not None and health.emergency:
+            utter_health_answer(dispatcher, health)
+            return []
+        avoid = health.avoid_types if health is not None else ()
+        rec = recommend(text, types, entity_values(tracker, ENTITY_BODY_AREA), exclude=avoid)
         if rec.type_id is None:
-            buttons = type_buttons(list(rec.alternatives)) if rec.alternatives else []
+            # "hot stones, please": the closest type offered when nothing else matched
+            closest = types[rec.not_offered].closest if rec.not_offered else None
+            fallback = [closest] if closest and closest not in avoid else []
+            buttons = [] if health else type_buttons(list(rec.alternatives) or fallback)
             if rec.reason:
                 dispatcher.utter_message(response="utter_recommendation_none", reason=rec.reason, buttons=buttons)
             else:
                 dispatcher.utter_message(response="utter_ask_what_for", buttons=buttons)
+            if health is not None:
+                utter_health_answer(dispatcher, health)
             return []
+        # with a health answer the check is the next step, not booking: no buttons
+        then = "_before_check" if health is not None else ""
         if rec.alternatives:
-            dispatcher.utter_message(response="utter_recommendation_with_alternatives", reason=rec.reason,
+            dispatcher.utter_message(response=f"utter_recommendation_with_alternatives{then}", reason=rec.reason,
                                      alternatives=", ".join(types[a].name for a in rec.alternatives))
         else:
-            dispatcher.utter_message(response="utter_recommendation", reason=rec.reason)
+            dispatcher.utter_message(response=f"utter_recommendation{then}", reason=rec.reason)
+        if health is not None:
+            utter_health_answer(dispatcher, health)
         return [SlotSet(SLOT_MASSAGE_TYPE, rec.type_id)]

@@ -38,44 +38,58 @@ CONTRACT_TYPES: tuple[str, ...] = (
 #: Allowed pressure levels, lightest first, so answers stay comparable.
 PRESSURE_LEVELS: tuple[str, ...] = ("light", "light-medium", "medium", "medium-firm", "firm")
 
-_REQUIRED_FIELDS: tuple[str, ...] = (
-    "name",
-    "summary",
+#: Every entry has these.
+_REQUIRED_FIELDS: tuple[str, ...] = ("name", "summary", "keywords", "source")
+#: How the clinic does it: required for a type the clinic offers, optional
+#: (all or none) for one it does not, whose summary then says what it is.
+_DESCRIPTION_FIELDS: tuple[str, ...] = (
     "focus",
     "pressure",
     "techniques",
     "good_for",
     "not_for",
     "duration_minutes",
-    "keywords",
-    "bookable_service",
-    "source",
 )
-_OPTIONAL_FIELDS: tuple[str, ...] = ("note", "screening_service")
+#: note: shown with the type (required when the clinic does not offer it: it
+#: says so and names the closest type it does offer); closest: that type's id;
+#: source_url: the public page a general description was written from;
+#: screening_service: the pre-screen's service the type belongs to (body / facial).
+_OPTIONAL_FIELDS: tuple[str, ...] = ("note", "closest", "source_url", "screening_service")
 _TYPE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_URL = re.compile(r"^https?://\S+$")
 
 #: Soft limit for one chat bubble; describe() trims list items to stay under it.
 DESCRIBE_MAX_CHARS = 500
+#: How a description from a public page is marked in an answer: what it is,
+#: never advice from the clinic or a health claim of its own.
+GENERAL_INFO = "general information, not the clinic's advice"
 
 
 @dataclass(frozen=True)
 class MassageType:
-    """One massage type as the clinic describes it (frozen: shared, read-only)."""
+    """One massage type as the clinic describes it (frozen: shared, read-only).
+
+    ``bookable_service`` is the profile's service that offers it (None: the
+    clinic does not): clinic/profile.yml decides, never this file. The
+    description fields are empty for a type described only in general terms.
+    """
 
     id: str
     name: str
     summary: str
-    focus: str
-    pressure_level: str
-    pressure_note: str
-    techniques: tuple[str, ...]
-    good_for: tuple[str, ...]
-    not_for: tuple[str, ...]
-    duration_minutes: tuple[int, ...]
     keywords: tuple[str, ...]
-    bookable_service: Optional[str]
     source: str
+    bookable_service: Optional[str] = None
+    focus: str = ""
+    pressure_level: str = ""
+    pressure_note: str = ""
+    techniques: tuple[str, ...] = ()
+    good_for: tuple[str, ...] = ()
+    not_for: tuple[str, ...] = ()
+    duration_minutes: tuple[int, ...] = ()
     note: Optional[str] = None
+    closest: Optional[str] = None
+    source_url: Optional[str] = None
     #: the pre-screen's service it belongs to (body / facial), if any
     screening_service: Optional[str] = None
 
@@ -83,6 +97,11 @@ class MassageType:
     def bookable(self) -> bool:
         """Whether the clinic offers it (a null service means it does not)."""
         return self.bookable_service is not None
+
+    @property
+    def described(self) -> bool:
+        """Whether the file says how the clinic does it (focus, pressure...)."""
+        return bool(self.focus)
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,8 @@ class Recommendation:
     ``type_id`` is None when nothing bookable matched, so the caller can ask a
     clarifying question; ``not_offered`` then names a type the client seems to
     want but the clinic does not offer (the reason text says so politely).
+    ``ruled_out`` names the types that matched but were excluded (a health
+    condition the client mentioned rules them out).
     """
 
     type_id: Optional[str]
@@ -100,6 +121,7 @@ class Recommendation:
     alternatives: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
     not_offered: Optional[str] = None
+    ruled_out: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------
@@ -112,12 +134,30 @@ def default_types_path() -> Path:
     return Path(__file__).resolve().parents[1] / "clinic" / "massage_types.yml"
 
 
-def load_massage_types(path: Path | str | None = None) -> dict[str, MassageType]:
-    """Read and validate the clinic's massage-type file.
+def offered_types(profile: Any = None) -> dict[str, str]:
+    """Type id -> the profile's service offering it (the first that lists it).
+
+    The clinic says what it offers in one place, clinic/profile.yml
+    (``services[].massage_types``); the types file only describes.
+    """
+    if profile is None:
+        from clinic_core.profile import current_profile
+
+        profile = current_profile()
+    offered: dict[str, str] = {}
+    for service in profile.services:
+        for type_id in service.massage_types:
+            offered.setdefault(type_id, service.id)
+    return offered
+
+
+def load_massage_types(path: Path | str | None = None, profile: Any = None) -> dict[str, MassageType]:
+    """Read and validate the clinic's massage-type file against its profile.
 
     Validation happens here, at start-up, so that a typo made by the clinic
     fails loudly with the file, type and field named instead of producing a
-    wrong answer to a client later. Raises ``ValueError`` for bad content.
+    wrong answer to a client later. ``profile`` (default: the current one)
+    decides which types are offered. Raises ``ValueError`` for bad content.
     """
     path = Path(path) if path is not None else default_types_path()
     try:
@@ -127,31 +167,66 @@ def load_massage_types(path: Path | str | None = None) -> dict[str, MassageType]
     if not isinstance(raw, Mapping) or not isinstance(raw.get("massage_types"), Mapping):
         raise ValueError(f"{path}: expected a top-level mapping 'massage_types:' of type id -> fields")
 
+    offered = offered_types(profile)
     types: dict[str, MassageType] = {}
     for type_id, entry in raw["massage_types"].items():
-        types[str(type_id)] = _parse_type(path, type_id, entry)
+        types[str(type_id)] = _parse_type(path, type_id, entry, offered.get(str(type_id)))
 
     missing = [t for t in CONTRACT_TYPES if t not in types]
     if missing:
         raise ValueError(
             f"{path}: missing massage type(s) required by the contract: {', '.join(missing)}"
         )
+    undescribed = sorted(t for t in offered if t not in types)
+    if undescribed:
+        raise ValueError(
+            f"{path}: clinic/profile.yml offers massage type(s) this file does not describe: "
+            f"{', '.join(undescribed)}"
+        )
+    for mt in types.values():
+        _check_closest(path, mt, types)
     return types
 
 
-def _parse_type(path: Path, type_id: Any, entry: Any) -> MassageType:
+def _check_closest(path: Path, mt: MassageType, types: Mapping[str, MassageType]) -> None:
+    """An unoffered type points to one the clinic offers, and its note names it."""
+    where = f"{path}: massage type '{mt.id}'"
+    if mt.bookable:
+        return
+    closest = types.get(mt.closest or "")
+    if closest is None or not closest.bookable:
+        raise ValueError(
+            f"{where}: field 'closest' must name a type the clinic offers (profile.yml services), "
+            f"got {mt.closest!r}"
+        )
+    if closest.name.lower() not in (mt.note or "").lower():
+        raise ValueError(f"{where}: field 'note' must name the closest type, {closest.name!r}")
+
+
+def _parse_type(path: Path, type_id: Any, entry: Any, service: Optional[str]) -> MassageType:
     """Validate one entry; every error names file, type and field."""
     where = f"{path}: massage type '{type_id}'"
     if not isinstance(type_id, str) or not _TYPE_ID.match(type_id):
         raise ValueError(f"{where}: type id must be lower-case snake_case")
     if not isinstance(entry, Mapping):
         raise ValueError(f"{where}: expected a mapping of fields, got {type(entry).__name__}")
+    if "bookable_service" in entry:
+        raise ValueError(
+            f"{where}: field 'bookable_service' is not read any more: whether the clinic offers "
+            "a type is decided by clinic/profile.yml (services[].massage_types)"
+        )
     for field_name in _REQUIRED_FIELDS:
         if field_name not in entry:
             raise ValueError(f"{where}: missing field '{field_name}'")
-    unknown = sorted(set(entry) - set(_REQUIRED_FIELDS) - set(_OPTIONAL_FIELDS))
+    unknown = sorted(set(entry) - set(_REQUIRED_FIELDS) - set(_DESCRIPTION_FIELDS) - set(_OPTIONAL_FIELDS))
     if unknown:
         raise ValueError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
+    given = [f for f in _DESCRIPTION_FIELDS if f in entry]
+    if given or service is not None:
+        for field_name in _DESCRIPTION_FIELDS:
+            if field_name not in entry:
+                why = "the clinic offers it (profile.yml)" if service else "the description is partial"
+                raise ValueError(f"{where}: missing field '{field_name}' ({why})")
 
     def text(field_name: str, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
@@ -164,38 +239,50 @@ def _parse_type(path: Path, type_id: Any, entry: Any) -> MassageType:
             raise ValueError(f"{where}: field '{field_name}' must be a non-empty list of strings")
         return tuple(text(f"{field_name}[{i}]", v) for i, v in enumerate(value))
 
-    pressure = entry["pressure"]
-    if not isinstance(pressure, Mapping) or "level" not in pressure or "note" not in pressure:
-        raise ValueError(f"{where}: field 'pressure' must be a mapping with 'level' and 'note'")
-    level = pressure["level"]
-    if level not in PRESSURE_LEVELS:
-        raise ValueError(
-            f"{where}: field 'pressure': unknown level {level!r} "
-            f"(expected one of: {', '.join(PRESSURE_LEVELS)})"
+    description: dict[str, Any] = {}
+    if given or service is not None:
+        pressure = entry["pressure"]
+        if not isinstance(pressure, Mapping) or "level" not in pressure or "note" not in pressure:
+            raise ValueError(f"{where}: field 'pressure' must be a mapping with 'level' and 'note'")
+        level = pressure["level"]
+        if level not in PRESSURE_LEVELS:
+            raise ValueError(
+                f"{where}: field 'pressure': unknown level {level!r} "
+                f"(expected one of: {', '.join(PRESSURE_LEVELS)})"
+            )
+        durations = entry["duration_minutes"]
+        if not isinstance(durations, list) or any(
+            isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in durations
+        ):
+            raise ValueError(
+                f"{where}: field 'duration_minutes' must be a list of positive whole minutes, got {durations!r}"
+            )
+        if service is not None and not durations:
+            raise ValueError(f"{where}: field 'duration_minutes' is empty but the type is bookable")
+        description = dict(
+            focus=text("focus", entry["focus"]),
+            pressure_level=level,
+            pressure_note=text("pressure.note", pressure["note"]),
+            techniques=text_list("techniques"),
+            good_for=text_list("good_for"),
+            not_for=text_list("not_for"),
+            duration_minutes=tuple(durations),
         )
-
-    service = entry["bookable_service"]
-    if service is not None:
-        service = text("bookable_service", service)
-
-    durations = entry["duration_minutes"]
-    if not isinstance(durations, list) or any(
-        isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in durations
-    ):
-        raise ValueError(
-            f"{where}: field 'duration_minutes' must be a list of positive whole minutes, got {durations!r}"
-        )
-    if service is not None and not durations:
-        raise ValueError(f"{where}: field 'duration_minutes' is empty but the type is bookable")
 
     note = entry.get("note")
     if note is not None:
         note = text("note", note)
-    if service is None and note is None:
+    closest = entry.get("closest")
+    if service is None and (note is None or closest is None):
         raise ValueError(
-            f"{where}: field 'note' is required when bookable_service is null "
-            "(it tells clients politely that the clinic does not offer this type)"
+            f"{where}: fields 'note' and 'closest' are required when clinic/profile.yml does not "
+            "offer the type (the note tells clients politely and names the closest type it offers)"
         )
+    if service is not None and closest is not None:
+        raise ValueError(f"{where}: field 'closest' is for types the clinic does not offer, but profile.yml offers it")
+    source_url = entry.get("source_url")
+    if source_url is not None and (not isinstance(source_url, str) or not _URL.match(source_url)):
+        raise ValueError(f"{where}: field 'source_url' must be an http(s) address, got {source_url!r}")
 
     screening_service = entry.get("screening_service")
     if screening_service is not None and screening_service not in SERVICES:
@@ -208,18 +295,14 @@ def _parse_type(path: Path, type_id: Any, entry: Any) -> MassageType:
         id=type_id,
         name=text("name", entry["name"]),
         summary=text("summary", entry["summary"]),
-        focus=text("focus", entry["focus"]),
-        pressure_level=level,
-        pressure_note=text("pressure.note", pressure["note"]),
-        techniques=text_list("techniques"),
-        good_for=text_list("good_for"),
-        not_for=text_list("not_for"),
-        duration_minutes=tuple(durations),
         keywords=keywords,
-        bookable_service=service,
         source=text("source", entry["source"]),
+        bookable_service=service,
         note=note,
+        closest=text("closest", closest) if closest is not None else None,
+        source_url=source_url,
         screening_service=screening_service,
+        **description,
     )
 
 
@@ -271,8 +354,10 @@ def load_service_words(path: Path | str | None = None) -> dict[str, ServiceWords
 
 
 @lru_cache(maxsize=2)
-def _types_at(path: str, mtime: float) -> dict[str, MassageType]:
-    return load_massage_types(path)
+def _types_at(path: str, mtime: float, profile_path: str, profile_mtime: float) -> dict[str, MassageType]:
+    from clinic_core.profile import current_profile
+
+    return load_massage_types(path, profile=current_profile(profile_path))
 
 
 @lru_cache(maxsize=2)
@@ -281,9 +366,12 @@ def _words_at(path: str, mtime: float) -> dict[str, ServiceWords]:
 
 
 def current_massage_types() -> dict[str, MassageType]:
-    """The clinic's file as it is now on disk (re-read when it changes)."""
-    path = default_types_path()
-    return _types_at(str(path), path.stat().st_mtime)
+    """The clinic's file as it is now on disk, read against the current
+    profile (which decides what is offered): re-read when either changes."""
+    from clinic_core.profile import profile_path
+
+    path, profile = default_types_path(), profile_path()
+    return _types_at(str(path), path.stat().st_mtime, str(profile), profile.stat().st_mtime)
 
 
 def current_service_words() -> dict[str, ServiceWords]:
@@ -321,15 +409,25 @@ def _durations(mt: MassageType) -> str:
     return f"{joined} min"
 
 
+def _about(mt: MassageType) -> str:
+    """What a type is, marked as general information when it comes from a
+    public page rather than the clinic's own texts."""
+    if mt.source_url:
+        return f"About **{mt.name}** ({GENERAL_INFO}): {mt.summary}\nSource: {mt.source_url}"
+    return f"About **{mt.name}**: {mt.summary}"
+
+
 def describe(mt: MassageType) -> str:
     """A short answer about one type, sized for one chat bubble.
 
-    List items are dropped from the end (never cut mid-phrase) until the answer
-    fits, because a phone screen shows little and a half sentence misleads.
+    A type the clinic does not offer leads with that (and the closest it
+    does offer), then what it is. List items are dropped from the end (never
+    cut mid-phrase) until the answer fits, because a phone screen shows
+    little and a half sentence misleads.
     """
-    head = f"{mt.name}: {mt.summary}"
     if not mt.bookable:
-        return f"{head}\n{mt.note}" if mt.note else head
+        return f"{mt.note}\n{_about(mt)}" if mt.note else _about(mt)
+    head = f"{mt.name}: {mt.summary}"
     pressure = f"Pressure: {mt.pressure_level} ({mt.pressure_note})."
     sessions = f"Sessions: {_durations(mt)}."
     good = list(mt.good_for)
@@ -344,36 +442,46 @@ def describe(mt: MassageType) -> str:
         good.pop()
 
 
-def compare(a: MassageType, b: MassageType) -> str:
-    """A side-by-side answer for any two types, one short line per aspect.
+def _few(items: Sequence[str], n: int) -> str:
+    # "; " because items may themselves contain commas
+    return "; ".join(items[:n])
 
-    Each line reads "aspect: A | B" in the order of the title, which stays
-    readable in a narrow chat window without a table.
+
+def _block(mt: MassageType) -> str:
+    """One type of a comparison: its name in bold, then one line per aspect.
+
+    Blocks read the same on a phone, in the widget and in every messaging
+    app (bold is the one markup they all show); "firm | light-medium" columns
+    did not survive a narrow screen or WhatsApp.
     """
+    lines = [f"**{mt.name}**"]
+    if mt.described:
+        lines += [
+            f"Focus: {mt.focus}",
+            f"Pressure: {mt.pressure_level}",
+            f"Techniques: {_few(mt.techniques, 2)}",
+            f"Good for: {_few(mt.good_for, 2)}",
+            f"Sessions: {_durations(mt)}",
+        ]
+    else:
+        marker = f" ({GENERAL_INFO})" if mt.source_url else ""
+        lines.append(f"{mt.summary}{marker}")
+    if not mt.bookable and mt.note:
+        lines.append(mt.note)
+    return "\n".join(lines)
+
+
+def compare(a: MassageType, b: MassageType) -> str:
+    """Two types side by side: one block per type, in the order asked."""
     if a.id == b.id:
         return (
             describe(a)
             + "\n(That's the same type twice; name another one and I'll compare them.)"
         )
-
-    def few(items: Sequence[str], n: int) -> str:
-        # "; " because items may themselves contain commas
-        return "; ".join(items[:n])
-
-    lines = [
-        f"{a.name} vs {b.name}",
-        f"• Focus: {a.focus} | {b.focus}",
-        f"• Pressure: {a.pressure_level} | {b.pressure_level}",
-        f"• Techniques: {few(a.techniques, 2)} | {few(b.techniques, 2)}",
-        f"• Good for: {few(a.good_for, 2)} | {few(b.good_for, 2)}",
-        f"• Length: {_durations(a)} | {_durations(b)}",
-    ]
-    for mt in (a, b):
-        if not mt.bookable and mt.note:
-            lines.append(mt.note)
+    parts = [_block(a), _block(b)]
     if a.bookable and b.bookable:
-        lines.append("Not sure which? Tell me what you'd like help with and I'll suggest one.")
-    return "\n".join(lines)
+        parts.append("Not sure which? Tell me what you'd like help with and I'll suggest one.")
+    return "\n\n".join(parts)
 
 
 # --------------------------------------------------------------------------
@@ -425,6 +533,7 @@ def recommend(
     text: str,
     types: Mapping[str, MassageType],
     areas: Iterable[str] = (),
+    exclude: Iterable[str] = (),
 ) -> Recommendation:
     """Suggest a bookable type from a client's description of their need.
 
@@ -435,7 +544,10 @@ def recommend(
     more specific signal. Ties go to the type listed first in the clinic's
     file, which keeps the answer deterministic. Types the clinic does not offer
     are never recommended; if one of them is clearly what the client wants,
-    ``type_id`` is None and the reason says so.
+    ``type_id`` is None and the reason says so. Types in ``exclude`` (those a
+    health condition the client mentioned rules out) are never recommended
+    either, nor offered as alternatives: ``ruled_out`` names the ones that
+    matched.
     """
     surface: list[str] = _tokens(text)
     for area in areas:
@@ -453,12 +565,19 @@ def recommend(
 
     scores: dict[str, int] = {t: 0 for t in types}
     matched: dict[str, list[str]] = {t: [] for t in types}
+    said: set[str] = set()  # words the text itself matched: an area repeating one is no new evidence
+    text_end = surface.index(_BREAK) if _BREAK in surface else len(surface)
     i = 0
     while i < len(stems):
         for length in range(min(longest, len(stems) - i), 0, -1):
             key = tuple(stems[i : i + length])
             if key in index:
                 phrase = " ".join(surface[i : i + length])
+                if i < text_end:
+                    said.update(stems[i : i + length])
+                elif set(key) <= said:
+                    i += length
+                    break
                 for type_id in index[key]:
                     scores[type_id] += length
                     if phrase not in matched[type_id]:
@@ -470,7 +589,9 @@ def recommend(
 
     order = {t: n for n, t in enumerate(types)}
     ranked = sorted((t for t in types if scores[t] > 0), key=lambda t: (-scores[t], order[t]))
-    bookable = [t for t in ranked if types[t].bookable]
+    excluded = set(exclude)
+    ruled_out = tuple(t for t in ranked if types[t].bookable and t in excluded)
+    bookable = [t for t in ranked if types[t].bookable and t not in excluded]
 
     if ranked and not types[ranked[0]].bookable and (
         not bookable or scores[ranked[0]] > scores[bookable[0]]
@@ -487,7 +608,16 @@ def recommend(
             alternatives=tuple(bookable[:2]),
             matched=tuple(matched[wanted.id]),
             not_offered=wanted.id,
+            ruled_out=ruled_out,
         )
+    if not bookable and ruled_out:
+        first = types[ruled_out[0]]
+        reason = (
+            f"You mentioned {_join_words(matched[first.id])}, which would point to {first.name}, "
+            "but with what you've told me about your health that isn't one I can suggest."
+        )
+        return Recommendation(type_id=None, reason=reason, score=0,
+                              matched=tuple(matched[first.id]), ruled_out=ruled_out)
     if not bookable:
         return Recommendation(type_id=None, reason="", score=0)
 
@@ -502,4 +632,5 @@ def recommend(
         score=scores[best.id],
         alternatives=tuple(bookable[1:3]),
         matched=tuple(matched[best.id]),
+        ruled_out=ruled_out,
     )

@@ -40,7 +40,16 @@ ANSWER_KEYS = frozenset((
     "price_list", "payment", "durations", "opening_hours", "address", "directions", "parking",
     "accessibility", "cancellation", "rescheduling", "late_arrival", "what_to_wear", "aftercare",
     "clinic_name", "phone", "email",
+    # the answers to what real clients ask beyond the contract's topics (issue 10)
+    "deposit", "therapists", "therapist_choice", "undressing", "showering", "eating_before",
+    "tipping", "insurance", "gift_vouchers", "packages", "couples", "children", "qualifications",
+    "oils",
 ))
+
+#: What an answer says in place of a fact the clinic has not set in its
+#: profile: never a guess, always a way to ask. The only answer wording in
+#: this module, because it stands in for any missing field.
+NOT_SET_TEXT = "I don't have that detail here, sorry - please ask us on {phone} or at {email}."
 
 class ProfileError(ValueError):
     """The profile file is missing, unreadable or has invalid fields."""
@@ -182,12 +191,34 @@ class Policies(_Model):
     rescheduling: str
     late_arrival: str = ""
     payment: str = ""
+    deposit: str = ""       # whether a deposit or card details hold a booking
 
     def is_late_change(self, start: dt.datetime, now: dt.datetime) -> bool:
         """Whether cancelling or moving an appointment at ``start`` now falls
         inside the notice period (the late-cancellation terms apply). The one
         test: the booking store records it, the chat warns with it."""
         return start - now < dt.timedelta(hours=self.cancellation_notice_hours)
+
+
+class ClientInfo(_Model):
+    """The clinic's answers to practical questions real clients ask (issue
+    10). Each is a short text in the clinic's voice; an empty one means the
+    clinic has not said, and the assistant tells the client to ask. Unknown
+    keys are refused: a misspelt key would otherwise leave its answer unset
+    without anyone noticing."""
+
+    class Config:
+        extra = Extra.forbid
+
+    tipping: str = ""
+    insurance: str = ""
+    gift_vouchers: str = ""
+    packages: str = ""
+    couples: str = ""
+    children: str = ""
+    qualifications: str = ""
+    therapist_choice: str = ""
+    oils: str = ""
 
 
 class Retention(_Model):
@@ -243,6 +274,7 @@ class ClinicProfile(_Model):
     booking: BookingRules
     policies: Policies
     advice: Dict[str, str] = {}
+    client_info: ClientInfo = ClientInfo()
     retention: Retention
     handover: Handover = Handover()
 
@@ -451,6 +483,13 @@ class ClinicProfile(_Model):
             text += f" {self.directions}"
         return text
 
+    def therapists_text(self) -> str:
+        """"Anna (therapeutic body massage, therapeutic facial massage) and
+        Tom (therapeutic body massage)": who works here and on what."""
+        names = {s.id: s.name[:1].lower() + s.name[1:] for s in self.services}
+        people = [f"{t.name} ({', '.join(names[s] for s in t.services)})" for t in self.therapists]
+        return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
+
     def cancellation_text(self) -> str:
         parts = [self.policies.cancellation]
         if self.policies.rescheduling:
@@ -482,7 +521,34 @@ class ClinicProfile(_Model):
             "clinic_name": self.name,
             "phone": self.phone,
             "email": self.email,
+            "therapists": self.therapists_text(),
+            **{key: self._or_ask_us(value) for key, value in self.client_facts().items()},
         }
+
+    def client_facts(self) -> Dict[str, str]:
+        """The answers to real clients' practical questions as the clinic set
+        them ("" where it has not)."""
+        info = self.client_info
+        return {
+            "deposit": self.policies.deposit,
+            "undressing": self.advice.get("undressing", ""),
+            "showering": self.advice.get("showering", ""),
+            "eating_before": self.advice.get("eating_before", ""),
+            "tipping": info.tipping,
+            "insurance": info.insurance,
+            "gift_vouchers": info.gift_vouchers,
+            "packages": info.packages,
+            "couples": info.couples,
+            "children": info.children,
+            "qualifications": info.qualifications,
+            "therapist_choice": info.therapist_choice,
+            "oils": info.oils,
+        }
+
+    def _or_ask_us(self, value: str) -> str:
+        """The clinic's text, or where it has none, how to ask (never a guess)."""
+        value = " ".join(str(value or "").split())
+        return value or NOT_SET_TEXT.format(phone=self.phone, email=self.email)
 
 def _format_errors(error: ValidationError) -> str:
     lines = []
@@ -528,9 +594,14 @@ def _cached(path: str, mtime: float) -> ClinicProfile:
     return load_profile(path)
 
 
+def profile_path() -> Path:
+    """The profile file in use: ``$CLINIC_PROFILE`` or the repository's."""
+    return Path(os.environ.get("CLINIC_PROFILE") or DEFAULT_PROFILE_PATH)
+
+
 def current_profile(path: Union[str, Path, None] = None) -> ClinicProfile:
     """Like :func:`load_profile` but cached until the file changes on disk."""
-    resolved = Path(path or os.environ.get("CLINIC_PROFILE") or DEFAULT_PROFILE_PATH)
+    resolved = Path(path) if path else profile_path()
     try:
         mtime = resolved.stat().st_mtime
     except OSError:

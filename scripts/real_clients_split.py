@@ -92,8 +92,13 @@ def groups(questions: list[Question]) -> list[list[Question]]:
     return list(joined.values())
 
 
-def assign(questions: list[Question], seed: int = SEED) -> dict[str, str]:
-    """Part ("test" or "train_dev") of every question, by normalised text."""
+def assign(questions: list[Question], seed: int = SEED, share: float = TEST_SHARE,
+           parts: tuple[str, str] = ("test", "train_dev")) -> dict[str, str]:
+    """Part (``parts[0]``, about ``share`` of each first label's groups, or
+    ``parts[1]``) of every question, by normalised text. The defaults are the
+    test/train_dev split; scripts/real_clients_dev_split.py divides train_dev
+    into train and dev with the same rules."""
+    held, kept = parts
     rng = random.Random(seed)
     by_label: dict[str, list[list[Question]]] = {}
     for group in groups(questions):
@@ -106,15 +111,15 @@ def assign(questions: list[Question], seed: int = SEED) -> dict[str, str]:
             singles += label_groups
             continue
         rng.shuffle(label_groups)
-        n_test = min(len(label_groups) - 1, max(1, int(TEST_SHARE * len(label_groups) + 0.5)))
+        n_test = min(len(label_groups) - 1, max(1, int(share * len(label_groups) + 0.5)))
         for i, group in enumerate(label_groups):
             for question in group:
-                part[dataset.normalise(question["text"])] = "test" if i < n_test else "train_dev"
+                part[dataset.normalise(question["text"])] = held if i < n_test else kept
     rng.shuffle(singles)
-    n_test = int(TEST_SHARE * len(singles) + 0.5)
+    n_test = int(share * len(singles) + 0.5)
     for i, group in enumerate(singles):
         for question in group:
-            part[dataset.normalise(question["text"])] = "test" if i < n_test else "train_dev"
+            part[dataset.normalise(question["text"])] = held if i < n_test else kept
     return part
 
 

@@ -1,8 +1,9 @@
 """Starts the real assistant (action server + Rasa server) for tests.
 
-Each test session gets its own ports, tracker database and copy of the
-clinic profile, so tests can change a price and see it answered without a
-restart, and never touch a developer's var/ directory.
+Each test session gets its own ports, tracker database and copies of the
+clinic profile and the screening rules, so tests can change a price or a
+rule's answer and see it answered without a restart, and never touch a
+developer's var/ directory.
 """
 from __future__ import annotations
 
@@ -58,6 +59,11 @@ class Assistant:
     @property
     def profile_path(self) -> Path:
         return self.workdir / "profile.yml"
+
+    @property
+    def rules_path(self) -> Path:
+        """This assistant's copy of clinic/screening_rules.yml."""
+        return self.workdir / "screening_rules.yml"
 
     def send(self, sender: str, text: str, timeout: float = 60) -> list[dict[str, Any]]:
         """Posts a message like the REST channel's clients do; returns replies."""
@@ -120,6 +126,7 @@ def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
         raise RuntimeError("no trained model: run scripts/setup.sh (make test does)")
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "clinic" / "profile.yml", workdir / "profile.yml")
+    shutil.copy(ROOT / "clinic" / "screening_rules.yml", workdir / "screening_rules.yml")
     rasa_port, actions_port = rasa_port or free_port(), free_port()
     token = uuid.uuid4().hex
     write_endpoints(workdir / "endpoints.yml", actions_port, workdir / "tracker.db")
@@ -128,6 +135,7 @@ def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONHASHSEED": "0",
         "CLINIC_PROFILE": str(workdir / "profile.yml"),
+        "CLINIC_SCREENING_RULES": str(workdir / "screening_rules.yml"),
         "CLINIC_DB_URL": f"sqlite:///{workdir / 'clinic.db'}",
         **(extra_env or {}),
     }

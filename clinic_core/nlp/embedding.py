@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional, Sequence
@@ -31,7 +32,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_PATH = Path(__file__).with_name("embedding_model.yml")
-BUILD_DIR = REPO_ROOT / "build" / "embedding"
+#: Where the verified model files live; CLINIC_EMBEDDING_DIR moves it (a
+#: deployment that keeps models elsewhere, or a test of a missing model).
+BUILD_DIR = Path(os.environ.get("CLINIC_EMBEDDING_DIR") or REPO_ROOT / "build" / "embedding")
 #: Texts per onnxruntime call in embed(): bounds the memory of long lists.
 BATCH = 32
 

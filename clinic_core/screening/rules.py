@@ -93,6 +93,11 @@ REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
         "already_noted": frozenset({"labels"}),
         "summary_none": frozenset(),
         "summary_assumed": frozenset(),
+        # "Can I have a massage if ...?" answered from the conditions'
+        # client_answer (clinic_core/health_answers.py): the lead-in and the
+        # offer of the pre-screen around them.
+        "health_answer_intro": frozenset(),
+        "health_answer_offer": frozenset(),
     }
 )
 #: Placeholders that must appear (not just may).
@@ -124,6 +129,8 @@ _CONDITION_KEYS = {
     "reason",
     "adaptation",
     "client_note",
+    "client_answer",
+    "avoid_types",
     "source",
 }
 _RECOGNISE_KEYS = {"terms", "medications", "qualifiers"}
@@ -261,6 +268,14 @@ class Condition:
     adaptation: Optional[str] = None
     client_note: Optional[str] = None
     medication_class: Optional[str] = None
+    #: What the assistant tells a client who asks "can I have a massage
+    #: with ...?": what the clinic adapts, when a doctor's OK is needed, how
+    #: long to wait. Every condition but the red flags (the emergency
+    #: message answers those) has one.
+    client_answer: Optional[str] = None
+    #: Massage type ids (clinic/massage_types.yml) never recommended to a
+    #: client who mentions this condition: the adaptation, machine-readable.
+    avoid_types: tuple[str, ...] = ()
 
     def concerns(self, service: str) -> bool:
         """Whether any outcome of this condition for ``service`` is not ok."""
@@ -575,6 +590,13 @@ class _Validator:
         source = self._str(f"{w}.source", item.get("source"))
         adaptation = self._str(f"{w}.adaptation", item.get("adaptation"), required=False)
         client_note = self._str(f"{w}.client_note", item.get("client_note"), required=False)
+        client_answer = self._str(f"{w}.client_answer", item.get("client_answer"), required=False)
+        avoid_types: tuple[str, ...] = ()
+        if item.get("avoid_types") is not None:
+            avoid_types = self._name_list(f"{w}.avoid_types", item["avoid_types"])
+            for name in avoid_types:
+                if not _ID_RE.match(name):
+                    self.err(f"{w}.avoid_types", f"{name!r} must be a massage type id (snake_case)")
         medication_class = item.get("medication_class")
 
         terms: tuple[str, ...] = ()
@@ -632,6 +654,12 @@ class _Validator:
         outcomes_used = set((base or {}).values()) | {o for r in refine for o in r.outcome.values()}
         if "modify" in outcomes_used and adaptation is None:
             self.err(f"{w}.adaptation", "is required: an outcome is 'modify' but nothing says what the therapist changes")
+        if cid != "red_flag" and client_answer is None:  # the emergency message answers red flags
+            self.err(
+                f"{w}.client_answer",
+                "is required: it is what the assistant says to 'can I have a massage with this?' "
+                "(what is adapted, when a doctor's OK is needed, how long to wait)",
+            )
 
         if len(self.errors) != n_errors or base is None or label is None or reason is None or source is None:
             return None
@@ -649,6 +677,8 @@ class _Validator:
             adaptation=adaptation,
             client_note=client_note,
             medication_class=medication_class,
+            client_answer=client_answer,
+            avoid_types=avoid_types,
         )
 
     def _refine(self, w: str, r: Any, ids: set[str], base: Optional[dict], cid: str) -> Optional[Refine]:

@@ -16,10 +16,32 @@ topic second. Its output is what Rasa's components would have written:
 labels, so FAQ confidence is not split between similar topics, which the
 FallbackClassifier after it relies on) and `response_selector` for the
 retrieval intent, which `utter_faq` and the actions read.
+
+Two options measured on the real clients' dev set (README, "Measured"):
+
+* ``intent_confidence: top_label``: an intent's confidence is its best
+  label's probability, not the sum over its labels. Summed, an FAQ
+  question spread over five topics still looks 90% sure of "faq" and the
+  FallbackClassifier lets a 20% topic through as a confident answer.
+* ``split_questions``: a message that plainly asks two or more questions
+  ("how much is 90 minutes and are you open on Saturday?",
+  clinic_core.text.question_parts) has each part classified too; when every
+  part is an FAQ topic with probability >= ``question_part_threshold`` and
+  they are different topics, each becomes an ``asked_topic`` entity and a
+  rule answers them all (action_answer_questions). A single question costs
+  two regex scans and nothing else.
+* ``embedding_below: T``: where the best label's probability is below T,
+  a second opinion from a logistic regression over the pretrained sentence
+  embedding (clinic_core/nlp/embedding.py) is averaged in. The embedder
+  loads on the first such message, never at start-up; when its files are
+  missing or fail their hash check the component logs one warning and
+  answers from the fast classifier alone. The emergency path does not go
+  through here (RedFlagOverride runs last and reads the text itself).
 """
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -41,6 +63,12 @@ from rasa.nlu.constants import (
 )
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -54,10 +82,62 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
+from clinic_core.text import question_parts
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "linear_classifier.joblib"
+EMBEDDING_MODEL_FILE = "embedding_classifier.joblib"
 RANKING_LENGTH = 10
+#: Entity naming each FAQ topic of a message that asks several (domain.yml).
+ASKED_TOPIC = "asked_topic"
+
+
+class _LazyEmbedder:
+    """The sentence embedder, loaded on first use, once per process.
+
+    A failure (files missing, a hash mismatch, the runtime absent) is logged
+    once as a warning and remembered: later messages do not retry a 90 MB
+    read per turn, they go on with the fast classifier."""
+
+    def __init__(self) -> None:
+        self._embedder: Any = None
+        self._failed = False
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._embedder is not None or self._failed:
+            return self._embedder
+        with self._lock:
+            if self._embedder is None and not self._failed:
+                try:
+                    from clinic_core.nlp.embedding import SentenceEmbedder
+
+                    self._embedder = SentenceEmbedder.load(threads=1)
+                except Exception as error:  # noqa: BLE001 - any failure means "no second opinion"
+                    self._failed = True
+                    logger.warning("sentence embedding unavailable, using the fast classifier alone: %s", error)
+        return self._embedder
+
+    def reset(self) -> None:
+        """Forget a loaded embedder or a failure (tests)."""
+        with self._lock:
+            self._embedder, self._failed = None, False
+
+
+EMBEDDER = _LazyEmbedder()
+
+
+def embed_or_none(texts: List[str]) -> Optional[np.ndarray]:
+    """The texts' sentence vectors, or None when the embedding is unavailable."""
+    embedder = EMBEDDER.get()
+    if embedder is None:
+        return None
+    try:
+        return embedder.embed(texts)
+    except Exception as error:  # noqa: BLE001 - a failing second opinion must not fail the turn
+        logger.warning("sentence embedding failed, using the fast classifier alone: %s", error)
+        return None
 
 
 def text_for_features(message: Message) -> str:
@@ -97,6 +177,18 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngram_min": 2,
             "char_ngram_max": 5,
             "retrieval_intent": "faq",
+            # "sum": an intent's confidence is the sum of its labels' (an FAQ
+            # over all topics); "top_label": its best label's probability.
+            "intent_confidence": "sum",
+            # Best label below this: average in the sentence embedding's
+            # opinion (None: never; the embedding is not even trained).
+            "embedding_below": None,
+            "embedding_C": 10.0,
+            # Messages shorter than this (in words) are left to the fast
+            # classifier: on "hours?" the embedding has too little to go on.
+            "embedding_min_words": 3,
+            "split_questions": False,
+            "question_part_threshold": 0.5,
         }
 
     def __init__(
@@ -105,11 +197,24 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         pipeline: Optional[Pipeline] = None,
+        embedding_model: Optional[LogisticRegression] = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._storage = model_storage
         self._resource = resource
         self._set_pipeline(pipeline)
+        self._set_embedding_model(embedding_model)
+
+    def _set_embedding_model(self, model: Optional[LogisticRegression]) -> None:
+        """The embedding's logistic regression, its columns in the fast model's label order."""
+        self._embedding_model = model
+        self._embedding_columns: Optional[np.ndarray] = None
+        if model is not None and self._pipeline is not None:
+            index = {label: i for i, label in enumerate(model.classes_)}
+            if set(index) == set(self._labels):
+                self._embedding_columns = np.array([index[label] for label in self._labels])
+            else:
+                logger.warning("LinearIntentClassifier: embedding model's labels differ, not used")
 
     def _set_pipeline(self, pipeline: Optional[Pipeline]) -> None:
         """Label bookkeeping done once, not per message."""
@@ -134,6 +239,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         bases = np.array([label.split("/", 1)[0] for label in self._labels])
         self._intents = sorted(set(bases))
         self._intent_columns = [np.flatnonzero(bases == name) for name in self._intents]
+        # sklearn sorts its classes, so each intent's labels are adjacent: one
+        # reduceat per message gives every intent's sum (or max)
+        order = np.concatenate(self._intent_columns)
+        self._contiguous = bool(np.array_equal(order, np.arange(len(order))))
+        self._intent_starts = np.array([cols[0] for cols in self._intent_columns])
         self._topic_columns = np.flatnonzero(bases == self._config["retrieval_intent"])
 
     @classmethod
@@ -147,11 +257,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts, labels = [], []
+        texts, raw, labels = [], [], []
         for example in training_data.intent_examples:
             label = example.get(INTENT_RESPONSE_KEY) or example.get(INTENT)
             if label:
                 texts.append(text_for_features(example))
+                raw.append(example.get(TEXT) or "")
                 labels.append(label)
         if len(set(labels)) < 2:
             logger.warning("LinearIntentClassifier: fewer than two labels, nothing trained")
@@ -159,14 +270,27 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         pipeline = build_pipeline(self._config)
         pipeline.fit(texts, labels)
         self._set_pipeline(pipeline)
+        self._set_embedding_model(self._train_embedding_model(raw, labels))
         self.persist()
         return self._resource
+
+    def _train_embedding_model(self, texts: List[str], labels: List[str]) -> Optional[LogisticRegression]:
+        """The second opinion's LR, or None when it is off or the embedding is unavailable."""
+        if self._config["embedding_below"] is None:
+            return None
+        vectors = embed_or_none(texts)
+        if vectors is None:
+            logger.warning("LinearIntentClassifier: trained without the embedding's second opinion")
+            return None
+        return LogisticRegression(C=self._config["embedding_C"], max_iter=self._config["max_iter"]).fit(vectors, labels)
 
     def persist(self) -> None:
         if self._pipeline is None:
             return
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._pipeline, Path(directory) / MODEL_FILE)
+            if self._embedding_model is not None:
+                joblib.dump(self._embedding_model, Path(directory) / EMBEDDING_MODEL_FILE)
 
     @classmethod
     def load(
@@ -177,13 +301,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> "LinearIntentClassifier":
+        embedding_model = None
         try:
             with model_storage.read_from(resource) as directory:
                 pipeline = joblib.load(Path(directory) / MODEL_FILE)
+                if (Path(directory) / EMBEDDING_MODEL_FILE).exists():
+                    embedding_model = joblib.load(Path(directory) / EMBEDDING_MODEL_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("LinearIntentClassifier: no trained model, predicting nothing")
             pipeline = None
-        return cls(config, model_storage, resource, pipeline)
+        return cls(config, model_storage, resource, pipeline, embedding_model)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._pipeline is None:
@@ -191,9 +318,61 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # Payloads ("/faq{...}") too: the FallbackClassifier after this wants an
         # intent on every message; Rasa's RegexMessageHandler replaces it.
         probabilities = self.probabilities([text_for_features(m) for m in messages])
+        probabilities = self._second_opinion(messages, probabilities)
         for message, row in zip(messages, probabilities):
+            topics = self._asked_topics(message) if self._config["split_questions"] else []
+            if topics:
+                row = topics[0][2]  # the first question's topic answers if the rule cannot
+                message.set(ENTITIES, message.get(ENTITIES, []) + [
+                    {ENTITY_ATTRIBUTE_TYPE: ASKED_TOPIC, ENTITY_ATTRIBUTE_VALUE: topic,
+                     ENTITY_ATTRIBUTE_START: start, ENTITY_ATTRIBUTE_END: end,
+                     EXTRACTOR: self.__class__.__name__}
+                    for topic, (start, end), _ in topics], add_to_output=True)
             self._annotate(message, row)
         return messages
+
+    def _asked_topics(self, message: Message) -> List[tuple]:
+        """(topic, span, probabilities) of each question of a message that asks
+        several different FAQ topics confidently; [] otherwise (the usual case)."""
+        text = message.get(TEXT) or ""
+        spans = question_parts(text) if not text.startswith("/") else []
+        if len(spans) < 2:
+            return []
+        tokens = message.get(TOKENS_NAMES[TEXT]) or []
+        parts = [" ".join((t.lemma or t.text).lower() for t in tokens if t.start >= s and t.end <= e)
+                 if tokens else text[s:e].lower() for s, e in spans]
+        rows = self.probabilities(parts)
+        retrieval = self._config["retrieval_intent"] + "/"
+        found, seen = [], set()
+        for span, row in zip(spans, rows):
+            label = str(self._labels[int(row.argmax())])
+            if not label.startswith(retrieval) or row.max() < self._config["question_part_threshold"]:
+                return []
+            topic = label[len(retrieval):]
+            if topic not in seen:
+                seen.add(topic)
+                found.append((topic, span, row))
+        return found if len(found) > 1 else []
+
+    def _second_opinion(self, messages: List[Message], probabilities: np.ndarray) -> np.ndarray:
+        """Rows whose best label is below ``embedding_below``, averaged with
+        the embedding's distribution; the others untouched (no embedding run)."""
+        threshold = self._config["embedding_below"]
+        if threshold is None or self._embedding_columns is None:
+            return probabilities
+        min_words = self._config["embedding_min_words"]
+        unsure = [i for i, m in enumerate(messages)
+                  if probabilities[i].max() < threshold and not (m.get(TEXT) or "").startswith("/")
+                  and len((m.get(TEXT) or "").split()) >= min_words]
+        if not unsure:
+            return probabilities
+        vectors = embed_or_none([messages[i].get(TEXT) or "" for i in unsure])
+        if vectors is None:
+            return probabilities
+        slow = self._embedding_model.predict_proba(vectors)[:, self._embedding_columns]
+        out = probabilities.copy()
+        out[unsure] = (probabilities[unsure] + slow) / 2
+        return out
 
     def probabilities(self, texts: List[str]) -> np.ndarray:
         """What the pipeline's predict_proba gives, one row per text: each
@@ -218,7 +397,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return exp / exp.sum(axis=1, keepdims=True)
 
     def _annotate(self, message: Message, row: np.ndarray) -> None:
-        intent_scores = [float(row[cols].sum()) for cols in self._intent_columns]
+        top_label = self._config["intent_confidence"] == "top_label"
+        if self._contiguous:
+            reduce = np.maximum.reduceat if top_label else np.add.reduceat
+            intent_scores = reduce(row, self._intent_starts).tolist()
+        else:
+            combine = np.max if top_label else np.sum
+            intent_scores = [float(combine(row[cols])) for cols in self._intent_columns]
         order = np.argsort(intent_scores)[::-1][:RANKING_LENGTH]
         ranking = [
             {INTENT_NAME_KEY: self._intents[i], PREDICTED_CONFIDENCE_KEY: intent_scores[i]}

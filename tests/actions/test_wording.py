@@ -97,8 +97,8 @@ def _subclasses(cls: type) -> list[type]:
 # --------------------------------------------------------------------------- the fallback's labels
 
 
-def ask_affirmation(intent: str, dispatcher, domain, selector: str | None = None):
-    latest = make_tracker(text="hm", intent="nlu_fallback")
+def ask_affirmation(intent: str, dispatcher, domain, selector: str | None = None, text: str = "hm"):
+    latest = make_tracker(text=text, intent="nlu_fallback")
     latest.latest_message["intent_ranking"] = [{"name": "nlu_fallback"}, {"name": intent}]
     if selector:
         latest.latest_message["response_selector"] = {"faq": {"response": {"intent_response_key": selector}}}
@@ -108,8 +108,8 @@ def ask_affirmation(intent: str, dispatcher, domain, selector: str | None = None
 def test_the_fallback_names_an_intent_in_client_words(dispatcher, domain, render) -> None:
     ask_affirmation("book_appointment", dispatcher, domain)
     shown = render(dispatcher.messages[0])
-    assert shown["text"] == "Sorry, I'm not sure I understood. Did you want to book a session?"
-    assert [b["payload"] for b in shown["buttons"]] == ["/book_appointment", "/deny"]
+    assert shown["text"] == "Sorry, I'm not sure I can answer that one here. Did you want to book a session?"
+    assert [b["payload"] for b in shown["buttons"]] == ["/book_appointment", "/deny", "/human_handoff"]
 
 
 def test_the_fallback_names_an_faq_topic(dispatcher, domain, render) -> None:
@@ -120,6 +120,11 @@ def test_the_fallback_names_an_faq_topic(dispatcher, domain, render) -> None:
 
 
 @pytest.mark.parametrize("intent", ["inform_health", "out_of_scope", "faq", "affirm"])
-def test_an_intent_without_a_label_gets_the_request_to_rephrase(intent: str, dispatcher, domain) -> None:
+def test_an_intent_without_a_label_gets_the_honest_reply(intent: str, dispatcher, domain) -> None:
     ask_affirmation(intent, dispatcher, domain)
+    assert responses_of(dispatcher) == ["utter_out_of_scope"]
+
+
+def test_no_words_at_all_get_the_request_to_rephrase(dispatcher, domain) -> None:
+    ask_affirmation("out_of_scope", dispatcher, domain, text="🙂 ?!")
     assert responses_of(dispatcher) == ["utter_ask_rephrase"]

@@ -131,3 +131,12 @@ def test_markdown_is_rendered_safely(flow: dict[str, Any]) -> None:
     assert "<li>one</li>" in md["html"]
     assert [link["href"] for link in md["links"]] == ["https://harmony.example/a?b=1&c=2"]
     assert md["links"][0]["rel"] == "noopener noreferrer nofollow"
+
+
+def test_a_comparison_shows_one_block_per_type(flow: dict[str, Any]) -> None:
+    """Issue 10: each type's name in bold with its lines under it, never
+    "firm | light-medium" columns that a narrow widget cannot show."""
+    compared = steps(flow, "compare")
+    assert "<strong>Deep tissue massage</strong>" in compared["html"]
+    assert "<strong>Swedish massage</strong>" in compared["html"]
+    assert " | " not in compared["text"] and "**" not in compared["text"]

@@ -168,6 +168,14 @@ try {
   const box = await panel.boundingBox();
   step("mobile", { box });
   await page.screenshot({ path: path.join(outDir, "widget-mobile.png") });
+
+  // 9. a comparison of two massage types: one block per type, names in bold
+  before = await botMessages.count();
+  await input.fill("what's the difference between deep tissue and swedish?");
+  await input.press("Enter");
+  await waitBot("Not sure which", before);
+  const compared = (await botMessages.evaluateAll((els) => els.map((e) => [e.innerHTML, e.textContent]))).slice(before);
+  step("compare", { html: compared.map((c) => c[0]).join("\n"), text: compared.map((c) => c[1]).join("\n") });
 } catch (error) {
   step("error", { message: String(error && error.stack || error) });
 } finally {

@@ -81,3 +81,21 @@ def test_echoes_are_ignored_and_postbacks_answered(edge: Edge) -> None:
     assert post(edge, body, messenger_signature(body)) == 200
     calls = edge.fake.wait_for(to(psid))
     assert len(calls) == 1 and "automated assistant" in calls[0].json["message"]["text"]
+
+
+def test_a_comparison_is_one_bold_block_per_type(edge: Edge) -> None:
+    """Issue 10: Messenger's *bold* names, each type's lines under its name
+    (a paragraph is a message of its own there, so one bubble per type);
+    never "firm | light-medium" columns."""
+    psid = str(random.randrange(10**15, 10**16))
+    body = event("messenger_compare.json", psid)
+    assert post(edge, body, messenger_signature(body)) == 200
+
+    def compared(call: Call) -> bool:
+        return to(psid)(call) and "Sessions:" in call.json["message"].get("text", "")
+
+    calls = edge.fake.wait_for(compared, count=2)
+    texts = [c.json["message"]["text"] for c in calls]
+    assert texts[0].startswith("*Deep tissue massage*\n") and "Pressure: firm" in texts[0]
+    assert texts[1].startswith("*Swedish massage*\n") and "Pressure: light-medium" in texts[1]
+    assert not any(" | " in t or "**" in t for t in texts)

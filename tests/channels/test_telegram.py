@@ -82,3 +82,17 @@ def test_redelivered_update_is_answered_once(edge: Edge) -> None:
     assert post(edge, body) == 200
     calls = edge.fake.wait_for(sent_to(chat))
     assert len(calls) == 1 and "automated assistant" in calls[0].form["text"]
+
+
+def test_a_comparison_is_one_bold_block_per_type(edge: Edge) -> None:
+    """Issue 10: the names in bold (Telegram HTML), each type's lines under
+    its name (a paragraph is a message of its own, so one bubble per type);
+    never "firm | light-medium" columns."""
+    chat = random.randrange(10**9, 10**10)
+    assert post(edge, update("telegram_compare.json", chat)) == 200
+    calls = edge.fake.wait_for(lambda c: sent_to(chat)(c) and "Sessions:" in c.form.get("text", ""), count=2)
+    texts = [c.form["text"] for c in calls]
+    assert all(c.form["parse_mode"] == "HTML" for c in calls)
+    assert texts[0].startswith("<b>Deep tissue massage</b>\n") and "Pressure: firm" in texts[0]
+    assert texts[1].startswith("<b>Swedish massage</b>\n") and "Pressure: light-medium" in texts[1]
+    assert not any(" | " in t or "**" in t for t in texts)

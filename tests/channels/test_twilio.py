@@ -74,3 +74,18 @@ def test_a_number_reply_presses_that_option(edge: Edge) -> None:
     assert status == 200
     calls = edge.fake.wait_for(sends_to(phone), count=before + 1)
     assert "endorphins" in calls[-1].form["Body"], calls[-1].form["Body"]
+
+
+def test_a_comparison_is_one_bold_block_per_type(edge: Edge) -> None:
+    """Issue 10: WhatsApp's *bold* names, each type's lines under its name;
+    never "firm | light-medium" columns."""
+    phone = new_phone()
+    status, _ = signed(edge, form("twilio_whatsapp_compare.json", phone))
+    assert status == 200
+    calls = edge.fake.wait_for(lambda c: sends_to(phone)(c) and "Pressure" in c.form.get("Body", ""))
+    assert calls
+    body = calls[-1].form["Body"]
+    deep, swedish = body.split("\n\n")[:2]
+    assert deep.startswith("*Deep tissue massage*\n") and "Pressure: firm" in deep
+    assert swedish.startswith("*Swedish massage*\n") and "Pressure: light-medium" in swedish
+    assert " | " not in body and "**" not in body

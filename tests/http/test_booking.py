@@ -53,6 +53,8 @@ def screen(assistant: Assistant, sender: str, first: Optional[str], service: str
     the outcome replies."""
     if first is not None:
         consent = texts(say(assistant, sender, first))
+        if "Shall we do it now?" in consent:  # it named a condition: the rules file's answer first
+            consent = texts(say(assistant, sender, YES))
         assert "permission" in consent, consent
     no, yes = ("no", "yes that's right") if typed else (NO, YES)
     reply = texts(say(assistant, sender, "yes" if typed else YES))

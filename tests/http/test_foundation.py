@@ -100,7 +100,7 @@ def test_greeting_carries_the_disclaimer(assistant: Assistant) -> None:
         ("thank you so much", "welcome"),
         ("bye", "care"),
         ("are you a bot?", "automated assistant"),
-        ("can you book me a flight to Spain", "not something I can help with"),
+        ("can you book me a flight to Spain", "can't answer that one here"),
         ("can I speak to a real person please", "+44 20 7946 0321"),
     ],
 )

@@ -6,17 +6,29 @@ PyYAML only: nothing here needs Rasa.
 """
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlsplit
 
 import yaml
 
 HERE = Path(__file__).resolve().parent
 VOCABULARY = HERE / "vocabulary.yml"
+#: Round one (issue 10), split once into test and train/dev.
 PARTS = {"test": HERE / "questions_test.yml", "train_dev": HERE / "questions_train_dev.yml"}
-FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at"}
+#: train_dev divided once into train and dev (scripts/real_clients_dev_split.py)
+TRAIN_DEV_SPLIT = HERE / "train_dev_split.yml"
+#: Round two: fresh questions from pages round one did not use, split once
+#: into train2 and dev2 (scripts/real_clients_round2_split.py); each entry
+#: names its side in `split`. Round one's test part stays as it is.
+ROUND2 = HERE / "questions_round2.yml"
+ROUND2_SPLITS = ("train2", "dev2")
+FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at", "split"}
+#: Words left out when two questions are compared for near-exact duplicates.
+ARTICLES = {"a", "an", "the"}
 
 Question = dict[str, Any]
 
@@ -36,6 +48,22 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
     return {name: load_part(path) for name, path in parts.items() if path.exists()}
 
 
+def load_round2(split: str | None = None) -> list[Question]:
+    """Round two's questions, in file order: all of them, or one side
+    (`train2` or `dev2`). Empty when the file does not exist."""
+    if not ROUND2.exists():
+        return []
+    questions = load_part(ROUND2)
+    return questions if split is None else [q for q in questions if q.get("split") == split]
+
+
+def load_train_dev(name: str) -> list[Question]:
+    """The `train` or `dev` questions of the train/dev part (ids in
+    TRAIN_DEV_SPLIT), in part-file order. Never reads the test part."""
+    ids = set(yaml.safe_load(TRAIN_DEV_SPLIT.read_text(encoding="utf-8"))[name])
+    return [q for q in load_part(PARTS["train_dev"]) if normalise(q["text"]) in ids]
+
+
 def normalise(text: str) -> str:
     """The text as compared for duplicates: same words up to case, accents,
     punctuation and spacing (so "Must I undress?" equals "must i undress")."""
@@ -44,9 +72,48 @@ def normalise(text: str) -> str:
     return " ".join(words)
 
 
+def near_tokens(text: str) -> list[str]:
+    """The words compared for near-exact duplicates: `normalise`d, without
+    articles, a plural "s" folded ("the massages" ~ "massage")."""
+    return [w[:-1] if w.endswith("s") and len(w) > 3 else w
+            for w in normalise(text).split() if w not in ARTICLES]
+
+
+def near_duplicate(a: str, b: str) -> bool:
+    """Whether two questions are the same question up to trivial differences:
+    equal `near_tokens`, or the same words but one that is a typo of the other
+    ("take of my underwear" ~ "take off my underwear"). A different word that
+    changes the meaning ("before"/"after", "Thai"/"facial") is not a duplicate:
+    those are near paraphrases, which are kept (README)."""
+    return near_duplicate_tokens(near_tokens(a), near_tokens(b))
+
+
+def near_duplicate_tokens(ta: list[str], tb: list[str]) -> bool:
+    """`near_duplicate` on precomputed `near_tokens` (for comparing many pairs)."""
+    if ta == tb:
+        return True
+    if len(ta) != len(tb):
+        return False
+    diff = [(x, y) for x, y in zip(ta, tb) if x != y]
+    return len(diff) == 1 and difflib.SequenceMatcher(None, *diff[0]).ratio() >= 0.75
+
+
+def page_key(url: str) -> str:
+    """A page's address as compared between rounds: host without a mirror
+    prefix ("www.", "ww1.", "m.") and path, lower case, no scheme, fragment
+    or trailing slash; the query only where the path is empty (a site whose
+    pages are "/?p=123")."""
+    parts = urlsplit(url.strip())
+    host = re.sub(r"^(www\d*|ww\d+|m)\.", "", parts.netloc.lower())
+    path = parts.path.rstrip("/").lower()
+    return host + (path or (f"/?{parts.query}" if parts.query else ""))
+
+
 def faq_topics(vocabulary: dict[str, Any]) -> set[str]:
-    """Contract topics and the new ones."""
-    return set(vocabulary["contract_topics"]) | set(vocabulary["new_topics"])
+    """Contract topics, the new ones the assistant answers, and round two's
+    new ones (labels the assistant's engineer has still to add as topics)."""
+    return (set(vocabulary["contract_topics"]) | set(vocabulary["new_topics"])
+            | set(vocabulary.get("new_topics_round2") or {}))
 
 
 def massage_types(vocabulary: dict[str, Any]) -> set[str]:
@@ -81,6 +148,8 @@ def entry_problems(question: Question, vocabulary: dict[str, Any]) -> list[str]:
     for url in question.get("also_at", []):
         if not re.match(r"^https?://\S+$", str(url)):
             problems.append(f"also_at is not a URL: {url!r}")
+    if "split" in question and question["split"] not in ROUND2_SPLITS:
+        problems.append(f"unknown split {question['split']!r}")
     if question.get("kind") not in vocabulary["kinds"]:
         problems.append(f"unknown kind {question.get('kind')!r}")
     labels = question.get("labels") or []

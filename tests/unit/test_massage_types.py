@@ -52,7 +52,7 @@ def test_real_file_covers_every_contract_value(types):
     }
     for type_id, mt in types.items():
         assert mt.id == type_id
-        assert mt.pressure_level in PRESSURE_LEVELS
+        assert mt.pressure_level in PRESSURE_LEVELS or not mt.described
         assert mt.source.strip(), type_id
         assert mt.keywords, type_id
 
@@ -195,7 +195,56 @@ def test_blank_string_is_rejected(tmp_path):
 def test_unoffered_type_needs_a_note(tmp_path):
     data = _valid_data()
     del data["massage_types"]["cosmetic_facial"]["note"]
-    with pytest.raises(ValueError, match=r"'cosmetic_facial'.*'note'.*bookable_service is null"):
+    with pytest.raises(ValueError, match=r"'cosmetic_facial'.*'note' and 'closest'.*does not offer"):
+        load_massage_types(_write(tmp_path, data))
+
+
+def test_unoffered_type_names_an_offered_closest_type(tmp_path):
+    data = _valid_data()
+    data["massage_types"]["hot_stone"]["closest"] = "reflexology"
+    with pytest.raises(ValueError, match=r"'hot_stone'.*'closest'.*offers.*'reflexology'"):
+        load_massage_types(_write(tmp_path, data))
+    data = _valid_data()
+    data["massage_types"]["hot_stone"]["closest"] = "deep_tissue"   # the note names Swedish
+    with pytest.raises(ValueError, match=r"'hot_stone'.*'note' must name.*Deep tissue massage"):
+        load_massage_types(_write(tmp_path, data))
+
+
+def test_the_types_file_cannot_say_what_is_offered(tmp_path):
+    data = _valid_data()
+    data["massage_types"]["hot_stone"]["bookable_service"] = "body_massage"
+    with pytest.raises(ValueError, match=r"'hot_stone'.*bookable_service.*profile.yml"):
+        load_massage_types(_write(tmp_path, data))
+
+
+def test_the_profile_decides_what_is_offered(tmp_path):
+    """Offering hot stone is a profile edit; the types file must then say how."""
+    from clinic_core.profile import parse_profile
+
+    raw = yaml.safe_load(PROFILE_PATH.read_text(encoding="utf-8"))
+    raw["services"][0]["massage_types"].append("hot_stone")
+    profile = parse_profile(raw)
+    with pytest.raises(ValueError, match=r"'hot_stone'.*missing field 'focus'.*offers it"):
+        load_massage_types(default_types_path(), profile=profile)
+    data = _valid_data()
+    hot = data["massage_types"]["hot_stone"]
+    for key in ("note", "closest"):
+        hot.pop(key)
+    hot.update(focus="warmth and relaxation", pressure={"level": "medium", "note": "warm stones"},
+               techniques=["heated stones"], good_for=["relaxing"], not_for=["diabetes: no heat"],
+               duration_minutes=[60])
+    types = load_massage_types(_write(tmp_path, data), profile=profile)
+    assert types["hot_stone"].bookable_service == "body_massage"
+    assert types["hot_stone"].bookable
+    raw["services"][0]["massage_types"].append("lomi_lomi")
+    with pytest.raises(ValueError, match="offers massage type.*lomi_lomi"):
+        load_massage_types(_write(tmp_path, data), profile=parse_profile(raw))
+
+
+def test_a_general_description_names_its_page(tmp_path):
+    data = _valid_data()
+    data["massage_types"]["thai"]["source_url"] = "clevelandclinic.org"
+    with pytest.raises(ValueError, match=r"'thai'.*'source_url'.*http"):
         load_massage_types(_write(tmp_path, data))
 
 
@@ -229,14 +278,34 @@ def test_broken_yaml_is_reported(tmp_path):
 def test_describe_every_type_is_short_and_informative(types):
     for mt in types.values():
         text = describe(mt)
-        assert len(text) <= DESCRIBE_MAX_CHARS, (mt.id, len(text))
-        assert text.startswith(mt.name)
+        assert len(text) - len(mt.source_url or "") <= DESCRIBE_MAX_CHARS, (mt.id, len(text))
         assert mt.summary in text
         if mt.bookable:
+            assert text.startswith(mt.name)
             assert mt.pressure_level in text
             assert "min" in text
         else:
-            assert "don't offer" in text
+            # "do you do hot stone?": the answer comes first, then what it is
+            assert text.startswith(mt.note) and mt.note.startswith("We don't ")
+            assert types[mt.closest].name.lower() in text.lower()
+
+
+def test_a_type_from_a_public_page_is_marked_and_sourced(types):
+    text = describe(types["lymphatic_drainage"])
+    assert "general information" in text
+    assert text.endswith("Source: " + types["lymphatic_drainage"].source_url)
+    assert "macmillan.org.uk" in text
+    # the clinic's own (seed) description is not marked as someone else's
+    assert "general information" not in describe(types["cosmetic_facial"])
+
+
+def test_every_type_clients_name_is_in_the_file(types):
+    vocabulary = yaml.safe_load((ROOT / "tests" / "real_clients" / "vocabulary.yml").read_text())
+    named = set(vocabulary["massage_types"]["contract"]) | set(vocabulary["massage_types"]["new"])
+    assert named <= set(types)
+    for type_id in vocabulary["massage_types"]["new"]:
+        mt = types[type_id]
+        assert not mt.bookable and mt.closest and mt.source_url, type_id
 
 
 def test_describe_gives_durations(types):
@@ -253,29 +322,41 @@ def test_there_are_28_pairs():
 
 @pytest.mark.parametrize("a,b", ALL_PAIRS)
 def test_compare_every_pair(types, a, b):
+    """One block per type, in the order asked: the name in bold, then its
+    lines; never "firm | light-medium" columns."""
     ta, tb = types[a], types[b]
     text = compare(ta, tb)
+    blocks = text.split("\n\n")
+    assert blocks[0].splitlines()[0] == f"**{ta.name}**"
+    assert blocks[1].splitlines()[0] == f"**{tb.name}**"
+    assert f"Pressure: {ta.pressure_level}" in blocks[0].splitlines()
+    assert f"Focus: {tb.focus}" in blocks[1].splitlines()
+    assert any(line.startswith("Techniques: " + ta.techniques[0]) for line in blocks[0].splitlines())
+    assert any(line.startswith("Good for: " + tb.good_for[0]) for line in blocks[1].splitlines())
+    assert " | " not in text
     lines = text.splitlines()
-    assert lines[0] == f"{ta.name} vs {tb.name}"
-    assert f"• Pressure: {ta.pressure_level} | {tb.pressure_level}" in lines
-    assert f"• Focus: {ta.focus} | {tb.focus}" in lines
-    assert any(line.startswith("• Techniques: " + ta.techniques[0]) for line in lines)
-    assert any(line.startswith("• Good for: " + ta.good_for[0]) for line in lines)
-    assert any(line.startswith("• Length: ") for line in lines)
-    # readable on a phone: no huge single line, not a wall of text
     assert all(len(line) <= 240 for line in lines), max(lines, key=len)
-    assert len(text) <= 900
+    assert len(text) <= 1000
     if not (ta.bookable and tb.bookable):
         assert "don't offer" in text and "not offered here" in text
-    # the reverse order swaps the columns
-    assert compare(tb, ta).splitlines()[0] == f"{tb.name} vs {ta.name}"
+    assert compare(tb, ta).startswith(f"**{tb.name}**")
+
+
+@pytest.mark.parametrize("a,b", [("hot_stone", "swedish"), ("thai", "sports"), ("kobido", "buccal")])
+def test_compare_a_type_the_clinic_does_not_offer(types, a, b):
+    text = compare(types[a], types[b])
+    first = text.split("\n\n")[0]
+    assert types[a].summary in first and "general information" in first
+    assert types[a].note in first
+    assert len(text) <= 1100
 
 
 def test_compare_deep_tissue_with_swedish(types):
     text = compare(types["deep_tissue"], types["swedish"])
-    assert "• Pressure: firm | light-medium" in text
-    assert "adhesions" in text and "soothing" in text
-    assert "• Length: 60 or 90 min | 60 or 90 min" in text
+    deep, swedish = text.split("\n\n")[:2]
+    assert "Pressure: firm" in deep and "Pressure: light-medium" in swedish
+    assert "adhesions" in deep and "soothing" in swedish
+    assert "Sessions: 60 or 90 min" in deep and "Sessions: 60 or 90 min" in swedish
 
 
 def test_compare_same_type_is_a_description_with_a_note(types):
@@ -464,11 +545,11 @@ def lookup() -> dict:
     return yaml.safe_load(LOOKUP_PATH.read_text(encoding="utf-8"))
 
 
-def test_lookup_format(lookup):
+def test_lookup_format(lookup, types):
     assert lookup["label"] == "MASSAGE_TYPE"
-    assert set(lookup["terms"]) == set(CONTRACT_TYPES)
+    assert set(lookup["terms"]) == set(types)
     for key, terms in lookup["terms"].items():
-        assert isinstance(terms, list) and len(terms) >= 10, key
+        assert isinstance(terms, list) and len(terms) >= (10 if key in CONTRACT_TYPES else 6), key
         for term in terms:
             assert isinstance(term, str) and term == term.strip().lower() and term, (key, term)
 
@@ -484,7 +565,8 @@ def test_lookup_terms_are_unambiguous(lookup):
 
 def test_lookup_avoids_generic_terms(lookup):
     all_terms = {t for terms in lookup["terms"].values() for t in terms}
-    for generic in ("massage", "face", "deep", "sport", "sports", "beauty", "relaxing", "skin"):
+    for generic in ("massage", "face", "deep", "sport", "sports", "beauty", "relaxing", "skin",
+                    "stones", "cups", "head massage", "oil", "pregnancy", "pregnant"):
         assert generic not in all_terms, generic
 
 
@@ -497,6 +579,11 @@ def test_lookup_avoids_generic_terms(lookup):
     ("therapeutic facial", "facial_therapeutic"), ("cosmetic facial", "cosmetic_facial"),
     ("beauty facial", "cosmetic_facial"), ("spa facial", "cosmetic_facial"),
     ("therapeutic", "therapeutic"), ("remedial massage", "therapeutic"),
+    ("hot stone", "hot_stone"), ("lymphatic drainage", "lymphatic_drainage"), ("mld", "lymphatic_drainage"),
+    ("thai massage", "thai"), ("reflexology", "reflexology"), ("pregnancy massage", "prenatal"),
+    ("prenatal massage", "prenatal"), ("aromatherapy", "aromatherapy"), ("cupping", "cupping"),
+    ("kobido", "kobido"), ("buccal massage", "buccal"), ("intraoral massage", "intraoral"),
+    ("shiatsu", "shiatsu"), ("indian head massage", "indian_head"),
 ])
 def test_lookup_has_expected_terms(lookup, term, key):
     assert term in lookup["terms"][key]

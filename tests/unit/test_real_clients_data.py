@@ -1,6 +1,10 @@
 """The real client questions (tests/real_clients/) are what their README says:
 sourced, labelled only with known names, free of duplicates, split once and
-big enough to judge the assistant."""
+big enough to judge the assistant. Round one is the test and train/dev parts;
+round two (questions_round2.yml) is fresh train2/dev2 data from other pages.
+
+No assertion message here prints a question of round one's test part: a
+failure names the round-two entry or a count, never the test question."""
 from __future__ import annotations
 
 import importlib.util
@@ -17,9 +21,12 @@ from tests.real_clients import dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT_SCRIPT = ROOT / "scripts" / "real_clients_split.py"
+ROUND2_SCRIPT = ROOT / "scripts" / "real_clients_round2_split.py"
 VOCABULARY = dataset.load_vocabulary()
 PARTS = dataset.load_parts()
-ALL = [question for questions in PARTS.values() for question in questions]
+ALL = [question for questions in PARTS.values() for question in questions]  # round one
+ROUND2 = dataset.load_round2()
+EVERY = ALL + ROUND2
 
 
 def split_module() -> ModuleType:
@@ -60,14 +67,18 @@ def test_the_checker_catches_bad_entries() -> None:
 
 
 def test_no_duplicate_texts_within_or_across_parts() -> None:
+    """Exact duplicates (dataset.normalise) within or across every part of both
+    rounds. A clash with the test part is reported by the other entry only."""
     seen: dict[str, str] = {}
     duplicates = []
-    for part, questions in PARTS.items():
+    sides = {**PARTS, **{name: dataset.load_round2(name) for name in dataset.ROUND2_SPLITS}}
+    for part, questions in sides.items():
         for question in questions:
             key = dataset.normalise(question["text"])
+            shown = "(a test question)" if part == "test" else f"{question['text']!r} ({part})"
             if key in seen:
-                duplicates.append(f"{question['text']!r} ({part}) = {seen[key]}")
-            seen[key] = f"{question['text']!r} ({part})"
+                duplicates.append(f"{shown} = {seen[key]}")
+            seen[key] = shown
     assert not duplicates, "\n".join(duplicates)
 
 
@@ -79,7 +90,7 @@ def test_duplicate_check_ignores_case_punctuation_and_curly_quotes() -> None:
 def test_no_contact_details_in_the_questions() -> None:
     email = re.compile(r"\S+@\S+\.\w+")
     phone = re.compile(r"\+?\d[\d ()-]{8,}\d")
-    leaks = [q["text"] for q in ALL if email.search(q["text"]) or phone.search(q["text"])]
+    leaks = [q["text"] for q in EVERY if email.search(q["text"]) or phone.search(q["text"])]
     assert not leaks, leaks
 
 
@@ -117,13 +128,25 @@ def test_paraphrases_from_one_page_share_a_part() -> None:
 
 
 def test_new_topics_and_types_are_defined_and_used() -> None:
-    counts = dataset.label_counts(ALL)
+    counts = dataset.label_counts(EVERY)
     for topic, definition in VOCABULARY["new_topics"].items():
         assert definition.strip(), topic
         assert counts.get(f"faq/{topic}", 0) >= 3, f"new topic {topic} needs 3+ questions"
     used_types = {label.split(":", 1)[1] for label in counts if label.startswith("ask_massage_type:")}
     for kind in VOCABULARY["massage_types"]["new"]:
         assert kind in used_types, f"new type {kind} is used by no question"
+
+
+def test_round_two_topics_are_defined_needed_and_not_yet_answered() -> None:
+    """A topic round two added needs a definition and 5+ round-two questions
+    (its brief's rule); it is listed apart from `new_topics` because the
+    assistant does not answer it yet (tests/unit/test_clinic_life_answers.py
+    checks every `new_topics` entry has an answer)."""
+    counts = dataset.label_counts(ROUND2)
+    for topic, definition in (VOCABULARY.get("new_topics_round2") or {}).items():
+        assert definition.strip(), topic
+        assert counts.get(f"faq/{topic}", 0) >= 5, f"round-two topic {topic} needs 5+ questions"
+        assert topic not in VOCABULARY["new_topics"] and topic not in VOCABULARY["contract_topics"], topic
 
 
 def test_contract_topics_are_the_assistants_faq_topics() -> None:
@@ -134,3 +157,94 @@ def test_contract_topics_are_the_assistants_faq_topics() -> None:
     contract = set(VOCABULARY["contract_topics"])
     assert len(contract) == 33
     assert contract <= domain_topics
+
+
+# --------------------------------------------------------------------------- round two
+
+
+def test_round_two_exists_and_is_big_enough() -> None:
+    assert len(ROUND2) >= 500
+    sides = {name: dataset.load_round2(name) for name in dataset.ROUND2_SPLITS}
+    assert sum(map(len, sides.values())) == len(ROUND2), "an entry without a train2/dev2 side"
+    assert 0.3 < len(sides["dev2"]) / len(ROUND2) < 0.5
+
+
+def test_every_round_two_entry_has_a_source_a_kind_known_labels_and_a_side() -> None:
+    problems = [f"{q.get('text')!r}: {p}" for q in ROUND2 for p in dataset.entry_problems(q, VOCABULARY)]
+    problems += [f"{q.get('text')!r}: no split" for q in ROUND2 if q.get("split") not in dataset.ROUND2_SPLITS]
+    assert not problems, "\n".join(problems)
+
+
+def test_round_two_comes_from_pages_round_one_did_not_use() -> None:
+    used = {dataset.page_key(url) for q in ALL for url in [q["source"], *q.get("also_at", [])]}
+    reused = sorted({url for q in ROUND2 for url in [q["source"], *q.get("also_at", [])]
+                     if dataset.page_key(url) in used})
+    assert not reused, reused
+
+
+def test_no_page_is_an_adult_services_site() -> None:
+    """Pages advertising sexual services were left out (README): a cheap guard
+    on the page's host."""
+    adult = re.compile(r"escort|erotic|sexservice|adult", re.I)
+    hosts = sorted({dataset.page_key(url).split("/", 1)[0] for q in EVERY for url in [q["source"], *q.get("also_at", [])]})
+    assert not [host for host in hosts if adult.search(host)]
+
+
+def test_near_duplicate_catches_trivial_variants_and_keeps_paraphrases() -> None:
+    assert dataset.near_duplicate("Am I supposed to take of my underwear?", "AM I SUPPOSED TO TAKE OFF MY UNDERWEAR?")
+    assert dataset.near_duplicate("Can I talk during a massage?", "Can I talk during the massage?")
+    assert dataset.near_duplicate("Can I get a massage after Botox?", "Can I get a facial after Botox?") is False
+    assert dataset.near_duplicate("What should you not do before a facial?", "What should you not do after a facial?") is False
+    assert dataset.near_duplicate("How often should I get a Thai massage?", "How often should I get a facial massage?") is False
+    assert dataset.near_duplicate("Is Pregnancy Massage safe?", "Is pregnancy massages safe")
+
+
+def test_no_round_two_question_is_a_near_exact_duplicate_of_any_other() -> None:
+    """Round two against round one (test part included, compared in code only)
+    and against itself, with dataset.near_duplicate. Failures name the
+    round-two entry, or only count the clashes with the test part."""
+    def by_length(questions: list[dict]) -> dict[int, list[tuple[list[str], str]]]:
+        buckets: dict[int, list[tuple[list[str], str]]] = {}
+        for q in questions:
+            tokens = dataset.near_tokens(q["text"])
+            buckets.setdefault(len(tokens), []).append((tokens, q["text"]))
+        return buckets
+
+    def clashes(mine: list[dict], others: dict[int, list[tuple[list[str], str]]]) -> list[tuple[str, str]]:
+        found = []
+        for q in mine:
+            tokens = dataset.near_tokens(q["text"])
+            found += [(q["text"], text) for other, text in others.get(len(tokens), [])
+                      if text != q["text"] and dataset.near_duplicate_tokens(tokens, other)]
+        return found
+
+    with_train_dev = clashes(ROUND2, by_length(PARTS["train_dev"]))
+    assert not with_train_dev, with_train_dev
+    with_test = clashes(ROUND2, by_length(PARTS["test"]))
+    # A count only: a round-two text that repeats a test question would show it.
+    assert not with_test, f"{len(with_test)} round-two questions repeat a test question"
+    within = clashes(ROUND2, by_length(ROUND2))
+    assert not within, within
+
+
+def test_round_two_split_is_the_one_the_fixed_seed_gives() -> None:
+    """Every entry's `split`, the file's order and header and the README's
+    round-two counts are what scripts/real_clients_round2_split.py derives with
+    its fixed seed: nobody redrew the split or moved a question by hand."""
+    out = subprocess.run([sys.executable, str(ROUND2_SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+
+
+def test_round_two_first_labels_with_two_groups_are_on_both_sides() -> None:
+    split = split_module()
+    in_one_group = set(split.unsplittable_labels(ROUND2))
+    counts = dataset.label_counts(ROUND2, first_only=True)
+    dev2 = dataset.label_counts(dataset.load_round2("dev2"), first_only=True)
+    missing = [label for label, n in counts.items()
+               if n >= 2 and label not in in_one_group and dev2.get(label, 0) in (0, n)]
+    assert not missing, missing
+
+
+def test_round_two_paraphrases_share_a_side() -> None:
+    for group in split_module().groups(ROUND2):
+        assert len({q["split"] for q in group}) == 1, [q["text"] for q in group]

@@ -1,0 +1,83 @@
+"""Divide the real client TRAIN/DEV part ONCE into `train` and `dev` (issue 10).
+
+`train` (~60%) may be added to the training data (each example naming its
+source page); `dev` (~40%) is never trained on and is where features,
+thresholds and the fallback are chosen. The test part is not read here.
+
+Same rules as the test split (scripts/real_clients_split.py `assign`):
+stratified by first label, near paraphrases kept together, a fixed seed
+chosen before the split was drawn (2026-12-01) and never changed. The
+result is kept as lists of question ids (`dataset.normalise` of the text)
+in tests/real_clients/train_dev_split.yml, so a later edit of the part file
+cannot silently move a question from dev to train.
+
+    python scripts/real_clients_dev_split.py --write   # once
+    python scripts/real_clients_dev_split.py --check   # the file is what the seed gives
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.real_clients import dataset  # noqa: E402  (after the path is set)
+
+SEED = 2026120110  # fixed before the split was drawn; never redraw
+DEV_SHARE = 0.4
+
+
+def _split_module():
+    spec = importlib.util.spec_from_file_location("real_clients_split", ROOT / "scripts" / "real_clients_split.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def derive() -> dict[str, list[str]]:
+    """Ids of the train and dev questions, in part-file order."""
+    questions = dataset.load_part(dataset.PARTS["train_dev"])
+    where = _split_module().assign(questions, seed=SEED, share=DEV_SHARE, parts=("dev", "train"))
+    ids = [dataset.normalise(q["text"]) for q in questions]
+    return {name: [i for i in ids if where[i] == name] for name in ("train", "dev")}
+
+
+def render(split: dict[str, list[str]]) -> str:
+    lines = [
+        "# The real client TRAIN/DEV part divided once into train and dev (issue 10).",
+        "# Written by scripts/real_clients_dev_split.py (seed %d, dev share %.1f," % (SEED, DEV_SHARE),
+        "# stratified by first label, near paraphrases together); `--check` re-derives it.",
+        "# Ids are dataset.normalise(text) of questions_train_dev.yml's entries.",
+        "# train: may be added to the training data (with its source URL).",
+        "# dev: NEVER trained on; features, thresholds and wording are chosen on it.",
+        f"seed: {SEED}",
+        f"dev_share: {DEV_SHARE}",
+    ]
+    for name in ("train", "dev"):
+        lines.append(f"{name}:  # {len(split[name])} questions")
+        lines += [f'- "{i}"' for i in split[name]]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    action = parser.add_mutually_exclusive_group(required=True)
+    action.add_argument("--write", action="store_true")
+    action.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    split = derive()
+    text = render(split)
+    if args.write:
+        dataset.TRAIN_DEV_SPLIT.write_text(text, encoding="utf-8")
+    elif not dataset.TRAIN_DEV_SPLIT.exists() or dataset.TRAIN_DEV_SPLIT.read_text(encoding="utf-8") != text:
+        print(f"not what the fixed seed gives: {dataset.TRAIN_DEV_SPLIT}", file=sys.stderr)
+        return 1
+    print(f"train {len(split['train'])}, dev {len(split['dev'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
