@@ -58,7 +58,7 @@ SLOT_HEALTH_ANSWERED = "health_question_answered"
 #: erases the conversation (rasa_ext/sql_tracker_store.py ERASED_SLOT)
 SLOT_CONVERSATION_ERASED = "conversation_erased"
 #: set when a form must end at once (database down, too many attempts)
-SLOT_STOP = "booking_stop"
+SLOT_STOP = "form_stopped"
 # booking
 SLOT_ALLOWED = "booking_allowed"
 SLOT_SERVICE = "booking_service"
