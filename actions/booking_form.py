@@ -21,6 +21,7 @@ says how a form speaks).
 
 Personal and health data: nothing here logs slot values or message text.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,13 +34,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
+from actions.booking_gate import day_wished, reset_booking
 from actions.booking_services import (
     bookable_services,
     price_text,
     screened_service,
     service_from_answer,
 )
-from actions.booking_gate import day_wished, reset_booking
 from actions.constants import (
     ACTION_BOOKING_SUBMIT,
     FORM_BOOKING,
@@ -92,7 +93,14 @@ from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
 from clinic_core.contact import mask_phone
 from clinic_core.dates import parse_date_request
 from clinic_core.screening.model import may_book
-from clinic_core.text_readers import clean_name, email_span, find_email, find_phone, minutes_from_text, phone_problem
+from clinic_core.text_readers import (
+    clean_name,
+    email_span,
+    find_email,
+    find_phone,
+    minutes_from_text,
+    phone_problem,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +108,10 @@ logger = logging.getLogger(__name__)
 # the booking form
 # --------------------------------------------------------------------------- #
 
-_YES = re.compile(r"\s*(?:yes|yeah|yep|yup|ok|okay|sure|correct|confirm|book it|that'?s right|perfect|great|"
-                  r"go ahead)\b.{0,20}")
+_YES = re.compile(
+    r"\s*(?:yes|yeah|yep|yup|ok|okay|sure|correct|confirm|book it|that'?s right|perfect|great|"
+    r"go ahead)\b.{0,20}"
+)
 _BUT = re.compile(r"\b(?:but|change|instead|actually)\b")
 _NO = re.compile(r"^\s*(?:no|nope|not quite|wrong)\b")
 _LONGEST = re.compile(r"\s*(?:the\s+)?(?:longer|long|longest)(?:\s+one)?\s*")
@@ -120,8 +130,11 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         # answer for the validators
         if wants_to_stop(tracker, (INTENT_STOP, INTENT_CANCEL)):
             cancelling = intent_of(tracker) == INTENT_CANCEL
-            dispatcher.utter_message(response="utter_booking_stopped_cancelling" if cancelling
-                                     else "utter_booking_stopped")
+            dispatcher.utter_message(
+                response="utter_booking_stopped_cancelling"
+                if cancelling
+                else "utter_booking_stopped"
+            )
             return leave_form(reset_booking())
         return await super().run(dispatcher, tracker, domain)
 
@@ -146,8 +159,9 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         elif current not in options:
             result[SLOT_MINUTES] = None
         chosen = slot_of(tracker.get_slot(SLOT_SLOT))
-        if chosen is not None and (chosen.service_id != service
-                                   or chosen.minutes != result.get(SLOT_MINUTES, current)):
+        if chosen is not None and (
+            chosen.service_id != service or chosen.minutes != result.get(SLOT_MINUTES, current)
+        ):
             result[SLOT_SLOT] = None
         return result
 
@@ -172,8 +186,10 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
                 result[SLOT_SLOT] = None
             return result
         if not answer_faq_if_asked(dispatcher, tracker, domain):
-            dispatcher.utter_message(response="utter_booking_minutes_invalid",
-                                     options=" or ".join(str(o) for o in options))
+            dispatcher.utter_message(
+                response="utter_booking_minutes_invalid",
+                options=" or ".join(str(o) for o in options),
+            )
         return {SLOT_MINUTES: None}
 
     def validate_booking_when(
@@ -181,7 +197,9 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
     ) -> dict[str, Any]:
         if request_of(value) is not None:
             return {SLOT_WHEN: value}
-        return validate_when(answer_text(value, tracker), dispatcher, tracker, domain, SLOT_WHEN, SLOT_SLOT)
+        return validate_when(
+            answer_text(value, tracker), dispatcher, tracker, domain, SLOT_WHEN, SLOT_SLOT
+        )
 
     def validate_booking_slot(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -261,21 +279,31 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         if answer_faq_if_asked(dispatcher, tracker, domain):
             return {SLOT_CONFIRMED: None}
         if intent == INTENT_DENY or _NO.match(lowered):
-            dispatcher.utter_message(response="utter_ask_booking_confirmed_change",
-                                     buttons=change_buttons(tracker, domain))
+            dispatcher.utter_message(
+                response="utter_ask_booking_confirmed_change",
+                buttons=change_buttons(tracker, domain),
+            )
         else:
-            dispatcher.utter_message(response="utter_ask_booking_confirmed_again",
-                                     buttons=change_buttons(tracker, domain))
+            dispatcher.utter_message(
+                response="utter_ask_booking_confirmed_again",
+                buttons=change_buttons(tracker, domain),
+            )
         return {SLOT_CONFIRMED: None}
 
     @staticmethod
-    def _change(what: str, dispatcher: CollectingDispatcher, tracker: Tracker,
-                domain: DomainDict) -> dict[str, Any]:
+    def _change(
+        what: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
         result: dict[str, Any] = {SLOT_CONFIRMED: None}
         if what == "service":
-            if len(bookable_services(tracker)) < 2 and screened_service(tracker) in ("body", "facial"):
-                dispatcher.utter_message(response="utter_ask_booking_confirmed_service_fixed",
-                                         buttons=change_buttons(tracker, domain))
+            if len(bookable_services(tracker)) < 2 and screened_service(tracker) in (
+                "body",
+                "facial",
+            ):
+                dispatcher.utter_message(
+                    response="utter_ask_booking_confirmed_service_fixed",
+                    buttons=change_buttons(tracker, domain),
+                )
                 return result
             result.update({SLOT_SERVICE: None, SLOT_MINUTES: None, SLOT_SLOT: None})
         elif what == "minutes":
@@ -316,7 +344,9 @@ def change_buttons(tracker: Tracker, domain: DomainDict) -> list[dict[str, str]]
     if service and len(content.profile().service(service).minutes) > 1:
         which.append("minutes")
     which += ["when", "slot", "name", "phone"]
-    buttons = [button(domain, f"utter_button_change_{what}", choice(f"change {what}")) for what in which]
+    buttons = [
+        button(domain, f"utter_button_change_{what}", choice(f"change {what}")) for what in which
+    ]
     return buttons + [button(domain, "utter_button_stop_booking", f"/{INTENT_STOP}")]
 
 
@@ -331,10 +361,18 @@ class ActionAskBookingService(AskForSlot):
     async def ask(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        buttons = [button(domain, "utter_button_service_option", choice(f"service {service.id} {option.minutes}"),
-                          service=service.name, minutes=option.minutes,
-                          price=price_text(domain, service.id, option.minutes))
-                   for service in bookable_services(tracker) for option in service.options]
+        buttons = [
+            button(
+                domain,
+                "utter_button_service_option",
+                choice(f"service {service.id} {option.minutes}"),
+                service=service.name,
+                minutes=option.minutes,
+                price=price_text(domain, service.id, option.minutes),
+            )
+            for service in bookable_services(tracker)
+            for option in service.options
+        ]
         dispatcher.utter_message(response="utter_ask_booking_service", buttons=buttons)
         return []
 
@@ -346,10 +384,19 @@ class ActionAskBookingMinutes(AskForSlot):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
-        buttons = [button(domain, "utter_button_length_option", choice(f"minutes {o.minutes}"),
-                          minutes=o.minutes, price=price_text(domain, service.id, o.minutes))
-                   for o in service.options]
-        dispatcher.utter_message(response="utter_ask_booking_minutes", service=service.name.lower(), buttons=buttons)
+        buttons = [
+            button(
+                domain,
+                "utter_button_length_option",
+                choice(f"minutes {o.minutes}"),
+                minutes=o.minutes,
+                price=price_text(domain, service.id, o.minutes),
+            )
+            for o in service.options
+        ]
+        dispatcher.utter_message(
+            response="utter_ask_booking_minutes", service=service.name.lower(), buttons=buttons
+        )
         return []
 
 
@@ -364,7 +411,11 @@ class ActionAskBookingWhen(AskForSlot):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         wish = day_wished(tracker)
-        if wish and not already_asked(tracker, SLOT_WHEN, DAY_AGAIN) and not _asked_in_this_booking(tracker):
+        if (
+            wish
+            and not already_asked(tracker, SLOT_WHEN, DAY_AGAIN)
+            and not _asked_in_this_booking(tracker)
+        ):
             request = parse_date_request(wish, now(), content.profile())
             if request.problem is not None:
                 ask_day_again(dispatcher, request)
@@ -377,7 +428,11 @@ def _asked_in_this_booking(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_book":
             return False
-        name = str((event.get("metadata") or {}).get("utter_action") or "") if event.get("event") == "bot" else ""
+        name = (
+            str((event.get("metadata") or {}).get("utter_action") or "")
+            if event.get("event") == "bot"
+            else ""
+        )
         if name.startswith((f"utter_ask_{SLOT_WHEN}", *DAY_AGAIN)):
             return True
     return False
@@ -389,8 +444,14 @@ class ActionAskBookingSlot(AskForSlot):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return await ask_pick(dispatcher, tracker, domain, SLOT_WHEN, tracker.get_slot(SLOT_SERVICE),
-                              tracker.get_slot(SLOT_MINUTES))
+        return await ask_pick(
+            dispatcher,
+            tracker,
+            domain,
+            SLOT_WHEN,
+            tracker.get_slot(SLOT_SERVICE),
+            tracker.get_slot(SLOT_MINUTES),
+        )
 
 
 class ActionAskBookingName(AskForSlot):
@@ -422,10 +483,18 @@ class ActionAskBookingConfirmed(AskForSlot):
         service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
         minutes = int(tracker.get_slot(SLOT_MINUTES))
         slot = slot_of(tracker.get_slot(SLOT_SLOT))
-        response = "utter_ask_booking_confirmed_with_email" if tracker.get_slot(SLOT_EMAIL) \
+        response = (
+            "utter_ask_booking_confirmed_with_email"
+            if tracker.get_slot(SLOT_EMAIL)
             else "utter_ask_booking_confirmed"
-        dispatcher.utter_message(response=response, service=service.name, minutes=minutes,
-                                 price=price_text(domain, service.id, minutes), time=slot_title(slot) if slot else "")
+        )
+        dispatcher.utter_message(
+            response=response,
+            service=service.name,
+            minutes=minutes,
+            price=price_text(domain, service.id, minutes),
+            time=slot_title(slot) if slot else "",
+        )
         return []
 
 
@@ -445,37 +514,72 @@ class ActionBookingSubmit(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         slot = slot_of(tracker.get_slot(SLOT_SLOT))
-        if tracker.get_slot(SLOT_STOP) or slot is None or tracker.get_slot(SLOT_CONFIRMED) is not True:
+        if (
+            tracker.get_slot(SLOT_STOP)
+            or slot is None
+            or tracker.get_slot(SLOT_CONFIRMED) is not True
+        ):
             return reset_booking()
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
         if not may_book(outcome):  # never book without an ok/modify pre-screen
             dispatcher.utter_message(response="utter_booking_needs_screening")
             return reset_booking()
         try:
-            record = await db(lambda s: s.book(
-                slot, name=tracker.get_slot(SLOT_NAME), phone=tracker.get_slot(SLOT_PHONE),
-                email=tracker.get_slot(SLOT_EMAIL), screening_outcome=outcome,
-                screening_reasons=[str(r) for r in tracker.get_slot(SLOT_SCREENING_REASONS) or []],
-                sender_id=tracker.sender_id,
-            ))
+            record = await db(
+                lambda s: s.book(
+                    slot,
+                    name=tracker.get_slot(SLOT_NAME),
+                    phone=tracker.get_slot(SLOT_PHONE),
+                    email=tracker.get_slot(SLOT_EMAIL),
+                    screening_outcome=outcome,
+                    screening_reasons=[
+                        str(r) for r in tracker.get_slot(SLOT_SCREENING_REASONS) or []
+                    ],
+                    sender_id=tracker.sender_id,
+                )
+            )
         except (SlotTaken, SlotUnavailable) as error:
-            dispatcher.utter_message(response="utter_slot_taken" if isinstance(error, SlotTaken)
-                                     else "utter_slot_unavailable")
-            return [SlotSet(SLOT_SLOT, None), SlotSet(SLOT_CONFIRMED, None), FollowupAction(FORM_BOOKING)]
+            dispatcher.utter_message(
+                response="utter_slot_taken"
+                if isinstance(error, SlotTaken)
+                else "utter_slot_unavailable"
+            )
+            return [
+                SlotSet(SLOT_SLOT, None),
+                SlotSet(SLOT_CONFIRMED, None),
+                FollowupAction(FORM_BOOKING),
+            ]
         except Exception as error:  # noqa: BLE001 - database down or invalid data: apologise
             logger.error("booking not saved: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_booking_not_saved")
-            return [SlotSet(SLOT_SLOT, None), SlotSet(SLOT_CONFIRMED, None), SlotSet(SLOT_OFFERS, None)]
+            return [
+                SlotSet(SLOT_SLOT, None),
+                SlotSet(SLOT_CONFIRMED, None),
+                SlotSet(SLOT_OFFERS, None),
+            ]
         service = content.profile().service(record.service_id)
-        values = {"reference": record.reference, "service": service.name, "minutes": record.minutes,
-                  "time": slot_title(slot)}
+        values = {
+            "reference": record.reference,
+            "service": service.name,
+            "minutes": record.minutes,
+            "time": slot_title(slot),
+        }
         if record.status == STATUS_HELD:
             # an earlier pre-screen binds this client (clinic_core.screening.binding):
             # not confirmed, and said so plainly
-            dispatcher.utter_message(response="utter_booking_held", name=record.name, when=values["time"],
-                                     service=service.name, minutes=record.minutes, reference=record.reference,
-                                     phone_end=mask_phone(record.phone or "")[-4:])
+            dispatcher.utter_message(
+                response="utter_booking_held",
+                name=record.name,
+                when=values["time"],
+                service=service.name,
+                minutes=record.minutes,
+                reference=record.reference,
+                phone_end=mask_phone(record.phone or "")[-4:],
+            )
         else:
-            dispatcher.utter_message(response="utter_booked_modify" if outcome == "modify" else "utter_booked",
-                                     price=price_text(domain, record.service_id, record.minutes), **values)
+            dispatcher.utter_message(
+                response="utter_booked_modify" if outcome == "modify" else "utter_booked",
+                price=price_text(domain, record.service_id, record.minutes),
+                **values,
+            )
         return reset_booking() + [SlotSet(SLOT_REFERENCE, record.reference)]

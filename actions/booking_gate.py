@@ -8,6 +8,7 @@ answer gets the apology before any question. Otherwise `booking_allowed`
 is set and a rule opens booking_form (actions/booking_form.py) with what is
 already known.
 """
+
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
@@ -62,13 +63,29 @@ def booking_requests(tracker: Tracker) -> list[str]:
 def day_wished(tracker: Tracker) -> str | None:
     """The newest thing said when asking to book that reads as a day ("next
     Tuesday afternoon"), even one that needs a clarifying question."""
-    return next((t for t in booking_requests(tracker)
-                 if parse_date_request(t, now(), content.profile()).problem != "unreadable"), None)
+    return next(
+        (
+            t
+            for t in booking_requests(tracker)
+            if parse_date_request(t, now(), content.profile()).problem != "unreadable"
+        ),
+        None,
+    )
 
 
 def reset_booking(keep_contact: bool = True) -> list[EventType]:
-    events = [SlotSet(s, None) for s in (SLOT_SERVICE, SLOT_MINUTES, SLOT_WHEN, SLOT_SLOT, SLOT_CONFIRMED,
-                                          SLOT_OFFERS, SLOT_STOP)]
+    events = [
+        SlotSet(s, None)
+        for s in (
+            SLOT_SERVICE,
+            SLOT_MINUTES,
+            SLOT_WHEN,
+            SLOT_SLOT,
+            SLOT_CONFIRMED,
+            SLOT_OFFERS,
+            SLOT_STOP,
+        )
+    ]
     if not keep_contact:
         events += [SlotSet(s, None) for s in (SLOT_NAME, SLOT_PHONE, SLOT_EMAIL)]
     return events
@@ -86,8 +103,11 @@ class ActionBook(Action):
     ) -> list[EventType]:
         closed = [SlotSet(SLOT_ALLOWED, False)]
         text = tracker.latest_message.get("text") or ""
-        if intent_of(tracker) == INTENT_INFORM_BOOKING and not text.startswith("/") \
-                and parse_date_request(text, now(), content.profile()).problem == "unreadable":
+        if (
+            intent_of(tracker) == INTENT_INFORM_BOOKING
+            and not text.startswith("/")
+            and parse_date_request(text, now(), content.profile()).problem == "unreadable"
+        ):
             # a stray name or number outside any form: not a booking request
             dispatcher.utter_message(response="utter_ask_rephrase")
             return closed
@@ -127,7 +147,10 @@ class ActionBook(Action):
         if service:
             events.append(SlotSet(SLOT_SERVICE, service))
             options = content.profile().service(service).minutes
-            minutes = next((m for m in map(minutes_from_text, booking_requests(tracker)) if m is not None), None)
+            minutes = next(
+                (m for m in map(minutes_from_text, booking_requests(tracker)) if m is not None),
+                None,
+            )
             if len(options) == 1:
                 minutes = options[0]
             if minutes in options:

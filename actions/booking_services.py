@@ -4,6 +4,7 @@ The services and their lengths and prices are the clinic profile's
 (clinic/profile.yml); the words that name a service are the massage types
 file's (clinic/massage_types.yml, screening_services).
 """
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,11 @@ def service_for(screening_service: str | None) -> str | None:
     """The bookable service (profile id) of a pre-screen service."""
     p = content.profile()
     for s in p.services:
-        if screening_service and s.screening_service == screening_service and p.therapists_for(s.id):
+        if (
+            screening_service
+            and s.screening_service == screening_service
+            and p.therapists_for(s.id)
+        ):
             return str(s.id)
     return None
 
@@ -70,7 +75,7 @@ def service_from_answer(text: str, tracker: Tracker, allowed: list[Any]) -> str 
 
 
 def price_text(domain: DomainDict, service_id: str, minutes: int) -> str:
-    """"£65", or the domain's word for a free option."""
+    """ "£65", or the domain's word for a free option."""
     p = content.profile()
     option = p.service(service_id).option(int(minutes))
     if option is None:

@@ -10,6 +10,7 @@ Personal data: the name and number live in slots (the tracker store, erased
 by `python -m clinic_core.privacy erase`) and the clinic database; nothing
 here logs them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -113,7 +114,11 @@ class ValidateCallbackForm(AnswersOnly, LeavableForm, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = re.sub(r"\s+", " ", answer_text(value, tracker)).strip()
-        if intent_of(tracker) == INTENT_FAQ and "?" in text and utter_faq(dispatcher, tracker, domain):
+        if (
+            intent_of(tracker) == INTENT_FAQ
+            and "?" in text
+            and utter_faq(dispatcher, tracker, domain)
+        ):
             return {SLOT_CALLBACK_TIME: None}
         if not re.search(r"[^\W\d_]|\d", text) or text.startswith("/"):
             dispatcher.utter_message(response="utter_ask_callback_time_again")
@@ -159,12 +164,23 @@ class ActionCallbackSubmit(Action):
         if tracker.get_slot(SLOT_STOP) or not (name and phone and best_time):
             return reset
         try:
-            await db(lambda s: s.request_callback(name, phone, best_time=best_time, reason=callback_reason(tracker),
-                                                  sender_id=tracker.sender_id))
+            await db(
+                lambda s: s.request_callback(
+                    name,
+                    phone,
+                    best_time=best_time,
+                    reason=callback_reason(tracker),
+                    sender_id=tracker.sender_id,
+                )
+            )
         except Exception as error:  # noqa: BLE001 - any storage failure: apologise, never hang
             logger.error("call-back request not saved: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_db_apology")
             return reset
-        dispatcher.utter_message(response="utter_callback_requested", name=name,
-                                 phone_end=mask_phone(phone)[-4:], best_time=best_time)
+        dispatcher.utter_message(
+            response="utter_callback_requested",
+            name=name,
+            phone_end=mask_phone(phone)[-4:],
+            best_time=best_time,
+        )
         return reset + [SlotSet(SLOT_CALLBACK_TIME, None)]

@@ -5,6 +5,7 @@ slots, forms, actions and the responses chosen from Python.
 Intent, entity and slot names of the contract (../shared/spec/contract.md)
 are public: the clinic's analytics and acceptance tests use them.
 """
+
 from __future__ import annotations
 
 # --------------------------------------------------------------------------- #
@@ -85,8 +86,23 @@ SLOT_CALLBACK_NAME = "callback_name"
 SLOT_CALLBACK_PHONE = "callback_phone"
 SLOT_CALLBACK_TIME = "callback_time"
 
-BOOKING_SLOTS = (SLOT_SERVICE, SLOT_MINUTES, SLOT_WHEN, SLOT_SLOT, SLOT_NAME, SLOT_PHONE, SLOT_CONFIRMED)
-MANAGE_SLOTS = (SLOT_M_REFERENCE, SLOT_M_CONTACT, SLOT_M_ACTION, SLOT_M_WHEN, SLOT_M_SLOT, SLOT_M_CONFIRMED)
+BOOKING_SLOTS = (
+    SLOT_SERVICE,
+    SLOT_MINUTES,
+    SLOT_WHEN,
+    SLOT_SLOT,
+    SLOT_NAME,
+    SLOT_PHONE,
+    SLOT_CONFIRMED,
+)
+MANAGE_SLOTS = (
+    SLOT_M_REFERENCE,
+    SLOT_M_CONTACT,
+    SLOT_M_ACTION,
+    SLOT_M_WHEN,
+    SLOT_M_SLOT,
+    SLOT_M_CONFIRMED,
+)
 CALLBACK_SLOTS = (SLOT_CALLBACK_NAME, SLOT_CALLBACK_PHONE, SLOT_CALLBACK_TIME)
 
 # --------------------------------------------------------------------------- #

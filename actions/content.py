@@ -5,6 +5,7 @@ must stop the assistant rather than screen wrongly) and re-read when it
 changes on disk, so the clinic edits prices, wording or rules without a
 restart or a retraining.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -12,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from clinic_core.health_answers import unknown_avoid_types
-from clinic_core.massage_types import MassageType, current_massage_types, current_service_words, default_types_path
+from clinic_core.massage_types import (
+    MassageType,
+    current_massage_types,
+    current_service_words,
+    default_types_path,
+)
 from clinic_core.profile import ClinicProfile, current_profile
 from clinic_core.screening.rules import RuleSet, default_rules_path, load_rules
 

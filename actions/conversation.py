@@ -1,4 +1,5 @@
 """Conversation hygiene: recording an emergency, the fallback's "Did you mean...?"."""
+
 from __future__ import annotations
 
 import logging
@@ -47,7 +48,9 @@ class ActionEmergency(Action):
     ) -> list[dict[str, Any]]:
         if tracker.get_slot(SLOT_SCREENING_CONSENT) is True:
             try:
-                await db(lambda s: s.save_screening(tracker.sender_id, "emergency", ["red_flag"], {}))
+                await db(
+                    lambda s: s.save_screening(tracker.sender_id, "emergency", ["red_flag"], {})
+                )
             except Exception as error:  # noqa: BLE001 - the slot still stops a booking here
                 logger.error("emergency outcome not saved: %s", type(error).__name__)
         return [
@@ -82,7 +85,9 @@ class ActionAskAffirmation(Action):
         topic = faq_topic(tracker) if intent == INTENT_FAQ else None
         labels = domain.get("responses") or {}
         if intent == INTENT_FAQ and topic:
-            label = wording(domain, f"utter_intent_label_{INTENT_FAQ}", topic=topic.replace("_", " "))
+            label = wording(
+                domain, f"utter_intent_label_{INTENT_FAQ}", topic=topic.replace("_", " ")
+            )
             payload = f'/{INTENT_FAQ}{{"{ENTITY_FAQ_TOPIC}": "{topic}"}}'
         elif intent and intent != INTENT_FAQ and f"utter_intent_label_{intent}" in labels:
             label = wording(domain, f"utter_intent_label_{intent}")

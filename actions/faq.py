@@ -1,7 +1,8 @@
 """Answers the FAQ a button or a form names; rasa_ext/nlg.py fills in the profile's facts."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -10,7 +11,7 @@ from rasa_sdk.types import DomainDict
 from actions.constants import ENTITY_ASKED_TOPIC, ENTITY_FAQ_TOPIC, RETRIEVAL_FAQ
 
 
-def faq_topic(tracker: Tracker) -> Optional[str]:
+def faq_topic(tracker: Tracker) -> str | None:
     """The topic a button named, else the one the response selector chose.
 
     Buttons send `/faq{"faq_topic": "prices"}` because Rasa's payload syntax
@@ -69,8 +70,14 @@ class ActionAnswerQuestions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         responses = domain.get("responses") or {}
-        entities = sorted((e for e in tracker.latest_message.get("entities") or []
-                           if e.get("entity") == ENTITY_ASKED_TOPIC), key=lambda e: e.get("start") or 0)
+        entities = sorted(
+            (
+                e
+                for e in tracker.latest_message.get("entities") or []
+                if e.get("entity") == ENTITY_ASKED_TOPIC
+            ),
+            key=lambda e: e.get("start") or 0,
+        )
         answered = 0
         for entity in entities:
             response = f"utter_faq/{entity.get('value')}"

@@ -15,6 +15,7 @@ How a form speaks (the wording is the domain's, chosen by name):
   `utter_ask_<slot>_<why>`, and the form's own question is not repeated in
   that turn (`already_asked`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.constants import ENTITY_CHOICE, INTENT_FAQ, INTENT_INFORM_BOOKING, SLOT_REQUESTED, SLOT_STOP
+from actions.constants import (
+    ENTITY_CHOICE,
+    INTENT_FAQ,
+    INTENT_INFORM_BOOKING,
+    SLOT_REQUESTED,
+    SLOT_STOP,
+)
 from actions.faq import utter_faq
 from actions.store import db
 from clinic_core.dates import parse_date_request
@@ -85,13 +92,16 @@ def answer_text(value: Any, tracker: Tracker) -> str:
     return text.strip()
 
 
-def answer_faq_if_asked(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> bool:
+def answer_faq_if_asked(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> bool:
     """Answers an FAQ asked instead of an answer (then the form asks again)."""
     return intent_of(tracker) == INTENT_FAQ and utter_faq(dispatcher, tracker, domain)
 
 
-def name_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                slot: str) -> dict[str, Any]:
+def name_answer(
+    value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
+) -> dict[str, Any]:
     """A form's "what name?" slot: the cleaned name, else an FAQ answered
     (the question comes again), else `utter_ask_<slot>_again`. Shared by the
     booking and call-back forms so both read names the same way."""
@@ -109,7 +119,9 @@ def name_answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, 
 
 _STOP_WORDS = re.compile(
     r"\b(?:stop|quit|pause|cancel\w*|enough|later|not now|skip|forget (?:it|about it)|never ?mind|leave it|"
-    r"don'?t (?:want|book|bother)|no more|abort)\b", re.I)
+    r"don'?t (?:want|book|bother)|no more|abort)\b",
+    re.I,
+)
 
 
 def wants_to_stop(tracker: Tracker, intents: tuple[str, ...]) -> bool:
@@ -122,7 +134,9 @@ def wants_to_stop(tracker: Tracker, intents: tuple[str, ...]) -> bool:
     if intent_of(tracker) not in intents or not _STOP_WORDS.search(text):
         return False
     # a date wish is an answer, not a stop
-    return parse_date_request(text, datetime.now(timezone.utc), content.profile()).problem is not None
+    return (
+        parse_date_request(text, datetime.now(timezone.utc), content.profile()).problem is not None
+    )
 
 
 def leave_form(events: list[EventType]) -> list[EventType]:
@@ -142,7 +156,9 @@ class AnswersOnly:
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         answers = tracker.copy()
-        candidates = {name: value for name, value in tracker.slots_to_validate().items() if value is not None}
+        candidates = {
+            name: value for name, value in tracker.slots_to_validate().items() if value is not None
+        }
         answers.slots_to_validate = lambda: candidates  # type: ignore[method-assign]
         return await super().get_validation_events(dispatcher, answers, domain)  # type: ignore[misc,no-any-return]
 
@@ -153,7 +169,10 @@ class LeavableForm:
     does not try to register it as an action."""
 
     async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
         if tracker.get_slot(SLOT_STOP):

@@ -7,12 +7,13 @@ and email and the offer of a call-back. A client who asked to be called
 ("can someone call me back?") or whose pre-screen ended in `clearance` /
 `postpone` goes straight to the call-back form (actions/callback_form.py).
 """
+
 from __future__ import annotations
 
 import logging
 import re
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
@@ -27,12 +28,14 @@ from clinic_core.screening.model import offers_call_back
 logger = logging.getLogger(__name__)
 
 _ASKED_FOR_A_CALL = re.compile(
-    r"\bcall(?:ed|ing)?\s+(?:me\s+)?back\b|\bcall-?backs?\b|\b(?:ring|phone|call)\s+me\b", re.I)
+    r"\bcall(?:ed|ing)?\s+(?:me\s+)?back\b|\bcall-?backs?\b|\b(?:ring|phone|call)\s+me\b", re.I
+)
 
 
 # --------------------------------------------------------------------------- #
 # hand-off
 # --------------------------------------------------------------------------- #
+
 
 class ActionHandoff(Action):
     """The clinic's contact details, and a call-back.
@@ -49,8 +52,11 @@ class ActionHandoff(Action):
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
-        wants_call = bool(_ASKED_FOR_A_CALL.search(text)) or asked_for_a_call_back(tracker) or (
-            text.startswith("/human_handoff") and offers_call_back(outcome))
+        wants_call = (
+            bool(_ASKED_FOR_A_CALL.search(text))
+            or asked_for_a_call_back(tracker)
+            or (text.startswith("/human_handoff") and offers_call_back(outcome))
+        )
         if wants_call:
             return [FollowupAction(ACTION_CALLBACK_START)]
         # issue 14, live hand-over: a person joins the chat when one can
@@ -59,7 +65,9 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handover_waiting")
             return []
         if live == LIVE_NOBODY_CAME:
-            dispatcher.utter_message(response="utter_handover_nobody", callback_by=callback_promise())
+            dispatcher.utter_message(
+                response="utter_handover_nobody", callback_by=callback_promise()
+            )
             return []
         dispatcher.utter_message(response="utter_contact")
         dispatcher.utter_message(response="utter_callback_offer", callback_by=callback_promise())
@@ -79,10 +87,12 @@ LIVE_NOBODY_CAME = "nobody_came"
 def asked_for_a_call_back(tracker: Tracker) -> bool:
     """A "Yes, please call me back" button of a line the console sent: it
     cannot rely on "/affirm" (no action_handoff before it), so it says so."""
-    return any(e.get("entity") == ENTITY_CALLBACK for e in tracker.latest_message.get("entities") or [])
+    return any(
+        e.get("entity") == ENTITY_CALLBACK for e in tracker.latest_message.get("entities") or []
+    )
 
 
-async def live_handover(tracker: Tracker) -> Optional[str]:
+async def live_handover(tracker: Tracker) -> str | None:
     """Opens a hand-over request for the console's inbox when the clinic is
     open and someone is signed in (clinic_core.handover.live_possible):
     LIVE_WAITING. When this client's earlier request waited longer than
@@ -99,9 +109,11 @@ async def live_handover(tracker: Tracker) -> Optional[str]:
     profile = content.profile()
     sender, channel = tracker.sender_id, tracker.get_latest_input_channel()
 
-    def open_request(s: Any) -> Optional[str]:
+    def open_request(s: Any) -> str | None:
         desk, now = HandoverDesk(s), utcnow()
-        if desk.expire_waiting(now - timedelta(minutes=profile.handover.wait_minutes), sender_id=sender, now=now):
+        if desk.expire_waiting(
+            now - timedelta(minutes=profile.handover.wait_minutes), sender_id=sender, now=now
+        ):
             return LIVE_NOBODY_CAME
         if not live_possible(profile, len(StaffDirectory(s).online())):
             return None
@@ -116,7 +128,7 @@ async def live_handover(tracker: Tracker) -> Optional[str]:
 
 
 def callback_promise() -> str:
-    """"11am tomorrow": by when a call-back is promised, from the opening hours."""
+    """ "11am tomorrow": by when a call-back is promised, from the opening hours."""
     from clinic_core.handover import callback_by
 
     return callback_by(content.profile())

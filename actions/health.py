@@ -1,4 +1,4 @@
-""""Can I have a massage if ...?" (issue 10, item 4): the rules file's answer.
+""" "Can I have a massage if ...?" (issue 10, item 4): the rules file's answer.
 
 A question that names a condition, medication or procedure the project's
 reader recognises gets what clinic/screening_rules.yml says about it and the
@@ -7,9 +7,8 @@ opens the pre-screen as before. Nothing is stored: no slot, no record; the
 pre-screen reads the question again after consent if the client takes it.
 The wording lives in the rules file, the logic in clinic_core.health_answers.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -27,8 +26,7 @@ from clinic_core.health_answers import HealthAnswer, health_answer
 from clinic_core.nlp.reader import read
 
 
-
-def answer_for(text: str) -> Optional[HealthAnswer]:
+def answer_for(text: str) -> HealthAnswer | None:
     """The rules file's answer to what ``text`` names, None when it names
     nothing the reader knows (or is a button's payload)."""
     if not text or text.startswith("/"):
@@ -67,7 +65,11 @@ class ActionHealthQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        answer = None if screening_paused(tracker) else answer_for(tracker.latest_message.get("text") or "")
+        answer = (
+            None
+            if screening_paused(tracker)
+            else answer_for(tracker.latest_message.get("text") or "")
+        )
         if answer is None:
             return [SlotSet(SLOT_HEALTH_ANSWERED, False)]  # the rules open the pre-screen
         utter_health_answer(dispatcher, answer)

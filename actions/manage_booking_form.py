@@ -6,6 +6,7 @@ with the clinic's contact details. The wording is the domain's.
 
 Personal data: nothing here logs slot values or message text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,7 +62,13 @@ from actions.slot_picking import (
     validate_when,
 )
 from actions.store import db
-from clinic_core.booking_store import ACTIVE_STATUSES, BookingNotFound, NotActive, SlotTaken, SlotUnavailable
+from clinic_core.booking_store import (
+    ACTIVE_STATUSES,
+    BookingNotFound,
+    NotActive,
+    SlotTaken,
+    SlotUnavailable,
+)
 from clinic_core.contact import InvalidContact, normalise_contact
 from clinic_core.dates import describe_date, describe_time, parse_date_request
 from clinic_core.text_readers import find_email, find_phone, move_or_cancel, reference_from_text
@@ -73,16 +80,22 @@ _NO = re.compile(r"^\s*(?:no|nope|keep|leave)\b")
 
 
 def booking_text(domain: DomainDict, booking: dict[str, Any]) -> str:
-    """"Body massage on Tue 8 Dec at 2pm with Anna (ref K7M2QX)"."""
+    """ "Body massage on Tue 8 Dec at 2pm with Anna (ref K7M2QX)"."""
     p = content.profile()
     start = dt.datetime.fromisoformat(booking["start"]).astimezone(p.tz)
     try:
         service = p.service(booking["service_id"]).name
     except KeyError:
         service = booking["service_id"]
-    return wording(domain, "utter_booking_line", service=service, date=describe_date(start.date(), short=True),
-                   time=describe_time(start.time()), therapist=therapist_name(booking["therapist_id"]),
-                   reference=booking["reference"])
+    return wording(
+        domain,
+        "utter_booking_line",
+        service=service,
+        date=describe_date(start.date(), short=True),
+        time=describe_time(start.time()),
+        therapist=therapist_name(booking["therapist_id"]),
+        reference=booking["reference"],
+    )
 
 
 def is_late(start_iso: str) -> bool:
@@ -95,7 +108,10 @@ def notice_hours() -> str:
 
 
 def reset_manage() -> list[EventType]:
-    return [SlotSet(s, None) for s in MANAGE_SLOTS + (SLOT_M_BOOKING, SLOT_M_ATTEMPTS, SLOT_STOP, SLOT_OFFERS)]
+    return [
+        SlotSet(s, None)
+        for s in MANAGE_SLOTS + (SLOT_M_BOOKING, SLOT_M_ATTEMPTS, SLOT_STOP, SLOT_OFFERS)
+    ]
 
 
 class ActionManageStart(Action):
@@ -135,7 +151,10 @@ class ValidateManageBookingForm(AnswersOnly, FormValidationAction):
         return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
-        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
         if tracker.get_slot(SLOT_STOP):
@@ -167,7 +186,9 @@ class ValidateManageBookingForm(AnswersOnly, FormValidationAction):
                 normalise_contact(text, region)
                 dispatcher.utter_message(response="utter_ask_manage_contact_unusable")
             except InvalidContact as error:
-                dispatcher.utter_message(response="utter_ask_manage_contact_again", problem=str(error))
+                dispatcher.utter_message(
+                    response="utter_ask_manage_contact_again", problem=str(error)
+                )
             return {SLOT_M_CONTACT: None}
         reference = tracker.get_slot(SLOT_M_REFERENCE)
         try:
@@ -185,8 +206,12 @@ class ValidateManageBookingForm(AnswersOnly, FormValidationAction):
             return {SLOT_M_CONTACT: None, SLOT_STOP: True}
         if record.status not in ACTIVE_STATUSES or record.start <= now():
             cancelled = record.status not in ACTIVE_STATUSES
-            dispatcher.utter_message(response="utter_manage_booking_cancelled" if cancelled
-                                     else "utter_manage_booking_passed", reference=record.reference)
+            dispatcher.utter_message(
+                response="utter_manage_booking_cancelled"
+                if cancelled
+                else "utter_manage_booking_passed",
+                reference=record.reference,
+            )
             return {SLOT_M_CONTACT: None, SLOT_STOP: True}
         return {SLOT_M_CONTACT: contact, SLOT_M_BOOKING: record.to_dict()}
 
@@ -197,7 +222,9 @@ class ValidateManageBookingForm(AnswersOnly, FormValidationAction):
             return {SLOT_M_ACTION: value}
         text = answer_text(value, tracker)
         wanted = move_or_cancel(text)
-        if wanted is None and re.search(r"\b(?:new|other|different) (?:day|time|date)\b", text.lower()):
+        if wanted is None and re.search(
+            r"\b(?:new|other|different) (?:day|time|date)\b", text.lower()
+        ):
             wanted = "move"
         if wanted:
             return {SLOT_M_ACTION: wanted}
@@ -210,7 +237,9 @@ class ValidateManageBookingForm(AnswersOnly, FormValidationAction):
     ) -> dict[str, Any]:
         if request_of(value) is not None:
             return {SLOT_M_WHEN: value}
-        return validate_when(answer_text(value, tracker), dispatcher, tracker, domain, SLOT_M_WHEN, SLOT_M_SLOT)
+        return validate_when(
+            answer_text(value, tracker), dispatcher, tracker, domain, SLOT_M_WHEN, SLOT_M_SLOT
+        )
 
     def validate_manage_slot(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -263,7 +292,9 @@ class ActionAskManageAction(AskForSlot):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        dispatcher.utter_message(response="utter_ask_manage_action", booking=booking_text(domain, booking))
+        dispatcher.utter_message(
+            response="utter_ask_manage_action", booking=booking_text(domain, booking)
+        )
         return []
 
 
@@ -275,8 +306,13 @@ class ActionAskManageWhen(AskForSlot):
     ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
         if booking:
-            return ask_when(dispatcher, tracker, SLOT_M_WHEN, "utter_ask_manage_when",
-                            booking=booking_text(domain, booking))
+            return ask_when(
+                dispatcher,
+                tracker,
+                SLOT_M_WHEN,
+                "utter_ask_manage_when",
+                booking=booking_text(domain, booking),
+            )
         return ask_when(dispatcher, tracker, SLOT_M_WHEN, "utter_ask_manage_when_no_booking")
 
 
@@ -287,8 +323,14 @@ class ActionAskManageSlot(AskForSlot):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         booking = tracker.get_slot(SLOT_M_BOOKING) or {}
-        return await ask_pick(dispatcher, tracker, domain, SLOT_M_WHEN, booking.get("service_id"),
-                              booking.get("minutes"))
+        return await ask_pick(
+            dispatcher,
+            tracker,
+            domain,
+            SLOT_M_WHEN,
+            booking.get("service_id"),
+            booking.get("minutes"),
+        )
 
 
 class ActionAskManageConfirmed(AskForSlot):
@@ -304,8 +346,11 @@ class ActionAskManageConfirmed(AskForSlot):
         values = {"booking": booking_text(domain, booking), "notice_hours": notice_hours()}
         if tracker.get_slot(SLOT_M_ACTION) == "move":
             new = slot_of(tracker.get_slot(SLOT_M_SLOT))
-            dispatcher.utter_message(response=f"utter_ask_manage_confirmed_move{late}",
-                                     time=slot_title(new) if new else "", **values)
+            dispatcher.utter_message(
+                response=f"utter_ask_manage_confirmed_move{late}",
+                time=slot_title(new) if new else "",
+                **values,
+            )
         else:
             dispatcher.utter_message(response=f"utter_ask_manage_confirmed_cancel{late}", **values)
         return []
@@ -335,9 +380,16 @@ class ActionManageSubmit(Action):
             else:
                 record = await db(lambda s: s.cancel(reference, contact))
         except (SlotTaken, SlotUnavailable) as error:
-            dispatcher.utter_message(response="utter_slot_taken" if isinstance(error, SlotTaken)
-                                     else "utter_slot_unavailable")
-            return [SlotSet(SLOT_M_SLOT, None), SlotSet(SLOT_M_CONFIRMED, None), FollowupAction(FORM_MANAGE)]
+            dispatcher.utter_message(
+                response="utter_slot_taken"
+                if isinstance(error, SlotTaken)
+                else "utter_slot_unavailable"
+            )
+            return [
+                SlotSet(SLOT_M_SLOT, None),
+                SlotSet(SLOT_M_CONFIRMED, None),
+                FollowupAction(FORM_MANAGE),
+            ]
         except (BookingNotFound, NotActive) as error:
             dispatcher.utter_message(response="utter_manage_failed", problem=str(error))
             return reset_manage()
@@ -347,9 +399,16 @@ class ActionManageSubmit(Action):
             return reset_manage()
         late = "_late" if record.late else ""
         if moving:
-            dispatcher.utter_message(response=f"utter_booking_moved{late}", reference=record.reference,
-                                     time=slot_title(new) if new else "", notice_hours=notice_hours())
+            dispatcher.utter_message(
+                response=f"utter_booking_moved{late}",
+                reference=record.reference,
+                time=slot_title(new) if new else "",
+                notice_hours=notice_hours(),
+            )
         else:
-            dispatcher.utter_message(response=f"utter_booking_cancelled{late}", reference=record.reference,
-                                     notice_hours=notice_hours())
+            dispatcher.utter_message(
+                response=f"utter_booking_cancelled{late}",
+                reference=record.reference,
+                notice_hours=notice_hours(),
+            )
         return reset_manage()

@@ -5,6 +5,7 @@ and recommendations are written from it by clinic_core.massage_types. These
 actions pick the entities and the types to offer as buttons; the messages
 around them are the domain's responses.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -51,20 +52,31 @@ class ActionMassageTypeInfo(Action):
         named = [t for t in entity_values(tracker, ENTITY_MASSAGE_TYPE) if t in types]
         if not named:
             offered = [t for t, mt in types.items() if mt.bookable]
-            dispatcher.utter_message(response="utter_massage_types_offered", buttons=type_buttons(offered))
+            dispatcher.utter_message(
+                response="utter_massage_types_offered", buttons=type_buttons(offered)
+            )
             return []
         mt = types[named[0]]
         if mt.bookable:
             others = [t for t in types if t != mt.id and types[t].bookable][:1]
-            buttons = [button(domain, "utter_button_compare_with",
-                              f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}', name=types[o].name)
-                       for o in others]
-            dispatcher.utter_message(response="utter_massage_type", description=describe(mt), buttons=buttons)
+            buttons = [
+                button(
+                    domain,
+                    "utter_button_compare_with",
+                    f'/compare_massage_types{{"massage_type": ["{mt.id}", "{o}"]}}',
+                    name=types[o].name,
+                )
+                for o in others
+            ]
+            dispatcher.utter_message(
+                response="utter_massage_type", description=describe(mt), buttons=buttons
+            )
         else:  # "do you do hot stone?": the closest type the clinic offers, and booking
             buttons = type_buttons([mt.closest] if mt.closest else [])
             buttons.append(button(domain, "utter_button_book", f"/{INTENT_BOOK}"))
-            dispatcher.utter_message(response="utter_massage_type_not_offered", description=describe(mt),
-                                     buttons=buttons)
+            dispatcher.utter_message(
+                response="utter_massage_type_not_offered", description=describe(mt), buttons=buttons
+            )
         return [SlotSet(SLOT_MASSAGE_TYPE, mt.id)]
 
 
@@ -82,11 +94,15 @@ class ActionCompareMassageTypes(Action):
             if previous != named[0]:
                 named.insert(0, previous)  # "how is it different from sports?"
         if len(named) < 2:
-            dispatcher.utter_message(response="utter_ask_which_to_compare",
-                                     buttons=type_buttons([t for t, mt in types.items() if mt.bookable][:4]))
+            dispatcher.utter_message(
+                response="utter_ask_which_to_compare",
+                buttons=type_buttons([t for t, mt in types.items() if mt.bookable][:4]),
+            )
             return []
-        dispatcher.utter_message(response="utter_massage_comparison",
-                                 comparison=compare(types[named[0]], types[named[1]]))
+        dispatcher.utter_message(
+            response="utter_massage_comparison",
+            comparison=compare(types[named[0]], types[named[1]]),
+        )
         return []
 
 
@@ -126,7 +142,9 @@ class ActionRecommendMassage(Action):
             fallback = [closest] if closest and closest not in avoid else []
             buttons = [] if health else type_buttons(list(rec.alternatives) or fallback)
             if rec.reason:
-                dispatcher.utter_message(response="utter_recommendation_none", reason=rec.reason, buttons=buttons)
+                dispatcher.utter_message(
+                    response="utter_recommendation_none", reason=rec.reason, buttons=buttons
+                )
             else:
                 dispatcher.utter_message(response="utter_ask_what_for", buttons=buttons)
             if health is not None:
@@ -135,8 +153,11 @@ class ActionRecommendMassage(Action):
         # with a health answer the check is the next step, not booking: no buttons
         then = "_before_check" if health is not None else ""
         if rec.alternatives:
-            dispatcher.utter_message(response=f"utter_recommendation_with_alternatives{then}", reason=rec.reason,
-                                     alternatives=", ".join(types[a].name for a in rec.alternatives))
+            dispatcher.utter_message(
+                response=f"utter_recommendation_with_alternatives{then}",
+                reason=rec.reason,
+                alternatives=", ".join(types[a].name for a in rec.alternatives),
+            )
         else:
             dispatcher.utter_message(response=f"utter_recommendation{then}", reason=rec.reason)
         if health is not None:

@@ -14,6 +14,7 @@ Another chat's records are never listed or erased from here, even when bound
 to this one through a phone (clinic_core.screening.binding): the chat cannot
 prove it is the same person. The wording is the domain's (domain.yml).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,9 +26,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
+from actions.constants import SLOT_CONVERSATION_ERASED
 from actions.forms import wording
 from actions.slot_picking import slot_title
-from actions.constants import SLOT_CONVERSATION_ERASED
 from actions.store import db
 from clinic_core.availability import Slot
 from clinic_core.booking_store import ACTIVE_STATUSES, BookingRecord, utcnow
@@ -43,7 +44,9 @@ def _date(value: dt.datetime) -> str:
 
 
 def _when(booking: BookingRecord) -> str:
-    return slot_title(Slot(booking.start, booking.end, booking.therapist_id, booking.service_id, booking.minutes))
+    return slot_title(
+        Slot(booking.start, booking.end, booking.therapist_id, booking.service_id, booking.minutes)
+    )
 
 
 def _reasons(ids: list[str]) -> str:
@@ -60,25 +63,56 @@ def _reasons(ids: list[str]) -> str:
 def held_lines(domain: DomainDict, records: ConversationRecords) -> list[str]:
     """One line per record, then the chat itself."""
     p = content.profile()
-    lines = [wording(domain, "utter_my_data_screening", date=_date(x["created_at"]),
-                  outcome=wording(domain, f"utter_outcome_{x['outcome']}"), reasons=_reasons(x["reasons"]),
-                  until=_date(x["retain_until"]))
-             for x in records.screenings]
-    lines += [wording(domain, "utter_my_data_booking", reference=b.reference, service=p.service(b.service_id).name,
-                   when=_when(b), status=wording(domain, f"utter_booking_status_{b.status}"), name=b.name or "",
-                   phone_end=mask_phone(b.phone or "")[-4:],
-                   email=f", email {mask_email(b.email)}" if b.email else "")
-              for b in records.bookings]
-    lines += [wording(domain, "utter_my_data_callback", date=_date(c.created_at), best_time=c.best_time or "any time",
-                   phone_end=mask_phone(c.phone or "")[-4:])
-              for c in records.callbacks]
+    lines = [
+        wording(
+            domain,
+            "utter_my_data_screening",
+            date=_date(x["created_at"]),
+            outcome=wording(domain, f"utter_outcome_{x['outcome']}"),
+            reasons=_reasons(x["reasons"]),
+            until=_date(x["retain_until"]),
+        )
+        for x in records.screenings
+    ]
+    lines += [
+        wording(
+            domain,
+            "utter_my_data_booking",
+            reference=b.reference,
+            service=p.service(b.service_id).name,
+            when=_when(b),
+            status=wording(domain, f"utter_booking_status_{b.status}"),
+            name=b.name or "",
+            phone_end=mask_phone(b.phone or "")[-4:],
+            email=f", email {mask_email(b.email)}" if b.email else "",
+        )
+        for b in records.bookings
+    ]
+    lines += [
+        wording(
+            domain,
+            "utter_my_data_callback",
+            date=_date(c.created_at),
+            best_time=c.best_time or "any time",
+            phone_end=mask_phone(c.phone or "")[-4:],
+        )
+        for c in records.callbacks
+    ]
     return lines + [wording(domain, "utter_my_data_chat", days=p.retention.conversation_days)]
 
 
 def erased_lines(domain: DomainDict, records: ConversationRecords) -> list[str]:
-    lines = [wording(domain, "utter_erased_screening", date=_date(x["created_at"])) for x in records.screenings]
-    lines += [wording(domain, "utter_erased_booking", reference=b.reference) for b in records.bookings]
-    lines += [wording(domain, "utter_erased_callback", date=_date(c.created_at)) for c in records.callbacks]
+    lines = [
+        wording(domain, "utter_erased_screening", date=_date(x["created_at"]))
+        for x in records.screenings
+    ]
+    lines += [
+        wording(domain, "utter_erased_booking", reference=b.reference) for b in records.bookings
+    ]
+    lines += [
+        wording(domain, "utter_erased_callback", date=_date(c.created_at))
+        for c in records.callbacks
+    ]
     return lines + [wording(domain, "utter_erased_chat")]
 
 
@@ -101,12 +135,14 @@ class ActionMyData(Action):
             logger.error("records not read: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_my_data_unavailable")
             return []
-        dispatcher.utter_message(response="utter_my_data", items="\n".join(held_lines(domain, records)))
+        dispatcher.utter_message(
+            response="utter_my_data", items="\n".join(held_lines(domain, records))
+        )
         return []
 
 
 class ActionAskErase(Action):
-    """"Forget me": what would be erased, a warning for a booking still to
+    """ "Forget me": what would be erased, a warning for a booking still to
     come (it stays in the diary without a name or number), and a yes/no."""
 
     def name(self) -> str:
@@ -122,10 +158,16 @@ class ActionAskErase(Action):
             dispatcher.utter_message(response="utter_erase_unavailable")
             return []
         now = utcnow()
-        warning = "".join(wording(domain, "utter_erase_upcoming", reference=b.reference, when=_when(b)) + "\n"
-                          for b in records.bookings if b.status in ACTIVE_STATUSES and b.start > now)
-        dispatcher.utter_message(response="utter_ask_erase", items="\n".join(held_lines(domain, records)),
-                                 warning=warning)
+        warning = "".join(
+            wording(domain, "utter_erase_upcoming", reference=b.reference, when=_when(b)) + "\n"
+            for b in records.bookings
+            if b.status in ACTIVE_STATUSES and b.start > now
+        )
+        dispatcher.utter_message(
+            response="utter_ask_erase",
+            items="\n".join(held_lines(domain, records)),
+            warning=warning,
+        )
         return []
 
 
@@ -147,5 +189,7 @@ class ActionEraseMyData(Action):
             logger.error("erasure failed: %s", type(error).__name__)
             dispatcher.utter_message(response="utter_erase_unavailable")
             return []
-        dispatcher.utter_message(response="utter_erased", items="\n".join(erased_lines(domain, records)))
+        dispatcher.utter_message(
+            response="utter_erased", items="\n".join(erased_lines(domain, records))
+        )
         return [SlotSet(SLOT_CONVERSATION_ERASED, True)]

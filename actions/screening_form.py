@@ -10,11 +10,12 @@ clinic/screening_rules.yml without touching code or the domain.
 Health data: no free text is stored in slots or the database (the reader's
 findings are condition ids and details), nothing here logs the answers.
 """
+
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -23,11 +24,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import (
+    ENTITY_SCREENING_REDO,
     INTENT_AFFIRM,
     INTENT_DENY,
-    INTENT_INFORM_HEALTH,
-    ENTITY_SCREENING_REDO,
     INTENT_FAQ,
+    INTENT_INFORM_HEALTH,
     RESPONSE_EMERGENCY,
     SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_CONSENT,
@@ -46,10 +47,13 @@ logger = logging.getLogger(__name__)
 DONE = "done"
 CONFIRM = "confirm"  # the pseudo-question: the summary the client confirms
 #: how each kind of question of the rules file is asked (the buttons are the domain's)
-QUESTION_RESPONSES = {"service": "utter_screening_question_service", "free_text": "utter_screening_question_free_text"}
+QUESTION_RESPONSES = {
+    "service": "utter_screening_question_service",
+    "free_text": "utter_screening_question_free_text",
+}
 
 
-def reading_of(text: str, intent: Optional[str]) -> Reading:
+def reading_of(text: str, intent: str | None) -> Reading:
     """The reader's view of one answer; a button's /affirm or /deny is a
     plain yes or no."""
     if intent == INTENT_AFFIRM and text.startswith("/"):
@@ -64,7 +68,7 @@ def _ui(state: dict[str, Any]) -> dict[str, Any]:
     return state.setdefault("ui", {"asked": None, "confirming": False})
 
 
-def _is_service_question(rules: Any, asked: Optional[str]) -> bool:
+def _is_service_question(rules: Any, asked: str | None) -> bool:
     """Whether the pending question is the rules file's "body or facial?"."""
     if not asked or asked == CONFIRM or ":" in asked:
         return False
@@ -121,8 +125,11 @@ class ValidateScreeningForm(FormValidationAction):
         ui = _ui(state)
         text = str(value or "")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        redo = [e.get("value") for e in tracker.latest_message.get("entities") or []
-                if e.get("entity") == ENTITY_SCREENING_REDO]
+        redo = [
+            e.get("value")
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") == ENTITY_SCREENING_REDO
+        ]
         reading = reading_of(text, intent)
 
         if intent == INTENT_FAQ and not reading.findings and reading.polarity is None:
@@ -134,7 +141,9 @@ class ValidateScreeningForm(FormValidationAction):
         if ui.get("confirming"):
             return self._confirm(rules, state, reading, redo)
         asked = ui.get("asked")
-        if _is_service_question(rules, asked) and interview.service_from_text(text, reading.massage_types):
+        if _is_service_question(rules, asked) and interview.service_from_text(
+            text, reading.massage_types
+        ):
             state = interview.prefill(state, reading, rules)  # anything else they said
             state["service"] = interview.service_from_text(text, reading.massage_types)
             _ui(state).update(ui)
@@ -183,8 +192,12 @@ class ActionAskScreeningConsent(Action):
     ) -> list[EventType]:
         rules = content.rules()
         days = content.profile().retention.screening_days
-        dispatcher.utter_message(response="utter_screening_opening", message=rules.message("opening"))
-        dispatcher.utter_message(response="utter_ask_screening_consent", message=interview.consent_text(rules, days))
+        dispatcher.utter_message(
+            response="utter_screening_opening", message=rules.message("opening")
+        )
+        dispatcher.utter_message(
+            response="utter_ask_screening_consent", message=interview.consent_text(rules, days)
+        )
         return []
 
 
@@ -220,11 +233,16 @@ class ActionAskScreeningAnswer(Action):
         lines = "\n".join(f"• {line}" for line in interview.summary(rules, state))
         if ui.pop("offer_changes", False):
             buttons = [  # one per answered question, titled with the rules file's own words
-                {"title": q.text.split("?")[0][:40] + "…",
-                 "payload": f'/{INTENT_INFORM_HEALTH}{{"{ENTITY_SCREENING_REDO}": "{q.id}"}}'}
-                for q in rules.questions if q.id in state.get("answers", {})
+                {
+                    "title": q.text.split("?")[0][:40] + "…",
+                    "payload": f'/{INTENT_INFORM_HEALTH}{{"{ENTITY_SCREENING_REDO}": "{q.id}"}}',
+                }
+                for q in rules.questions
+                if q.id in state.get("answers", {})
             ][:8]
-            dispatcher.utter_message(response="utter_screening_summary_change", lines=lines, buttons=buttons)
+            dispatcher.utter_message(
+                response="utter_screening_summary_change", lines=lines, buttons=buttons
+            )
         else:
             dispatcher.utter_message(response="utter_screening_summary", lines=lines)
 
@@ -241,10 +259,15 @@ class ActionScreeningFinish(Action):
     ) -> list[EventType]:
         rules = content.rules()
         if tracker.get_slot(SLOT_SCREENING_CONSENT) is False:
-            dispatcher.utter_message(response="utter_screening_declined", message=rules.message("consent_declined"))
+            dispatcher.utter_message(
+                response="utter_screening_declined", message=rules.message("consent_declined")
+            )
             dispatcher.utter_message(response="utter_contact")
-            return [SlotSet(SLOT_SCREENING_CONSENT, None), SlotSet(SLOT_SCREENING_STATE, None),
-                    SlotSet(SLOT_SCREENING_ANSWER, None)]
+            return [
+                SlotSet(SLOT_SCREENING_CONSENT, None),
+                SlotSet(SLOT_SCREENING_STATE, None),
+                SlotSet(SLOT_SCREENING_ANSWER, None),
+            ]
         state = current_state(tracker)
         result = interview.outcome(rules, state)
         events: list[EventType] = [
@@ -265,7 +288,11 @@ class ActionScreeningFinish(Action):
             message += "\n" + rules.message("not_saved", phone=content.profile().phone)
         elif result.outcome != "ok":
             message += "\n" + rules.message("review")
-        response = "utter_screening_outcome_bookable" if may_book(result.outcome) else "utter_screening_outcome_call"
+        response = (
+            "utter_screening_outcome_bookable"
+            if may_book(result.outcome)
+            else "utter_screening_outcome_call"
+        )
         dispatcher.utter_message(response=response, message=message)
         return events
 
@@ -274,13 +301,19 @@ class ActionScreeningFinish(Action):
         """Writes the minimised record; a database outage is survivable (the
         client still gets their outcome)."""
         now = datetime.now(timezone.utc)
-        record = interview.stored_record(rules, state, now, content.profile().retention.screening_days)
+        record = interview.stored_record(
+            rules, state, now, content.profile().retention.screening_days
+        )
         try:
-            await db(lambda s: s.save_screening(
-                sender_id, record["outcome"], record["reasons"],
-                {k: record[k] for k in ("service", "conditions", "answers", "rules_version")},
-                now=now,
-            ))
+            await db(
+                lambda s: s.save_screening(
+                    sender_id,
+                    record["outcome"],
+                    record["reasons"],
+                    {k: record[k] for k in ("service", "conditions", "answers", "rules_version")},
+                    now=now,
+                )
+            )
             return True
         except Exception as error:  # noqa: BLE001 - any storage failure
             logger.error("screening record not saved: %s", type(error).__name__)

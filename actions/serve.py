@@ -9,6 +9,7 @@ refuses to listen anywhere else without CLINIC_ACTION_TOKEN
 (clinic_core/action_token.py): rasa_sdk's default is every interface with no
 authentication, where one forged POST with a made-up tracker wrote a booking.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,12 @@ DEFAULT_HOST = "127.0.0.1"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=5055)
-    parser.add_argument("--host", default=os.environ.get("SANIC_HOST") or DEFAULT_HOST,
-                        help="address to listen on (default $SANIC_HOST or 127.0.0.1); any address "
-                        "but loopback needs CLINIC_ACTION_TOKEN")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("SANIC_HOST") or DEFAULT_HOST,
+        help="address to listen on (default $SANIC_HOST or 127.0.0.1); any address "
+        "but loopback needs CLINIC_ACTION_TOKEN",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from clinic_core.logs import configure_json_logging, install_log_privacy

@@ -8,6 +8,7 @@ ask for the day again (for either form's day slot), `utter_time_gone` and
 `utter_time_unclear` come before the free times are offered again, and
 `utter_free_times*` offer them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -96,10 +97,15 @@ def slot_of(value: Any) -> Slot | None:
 def ask_day_again(dispatcher: CollectingDispatcher, request: DateRequest) -> None:
     """The clarifying question for an ambiguous / past / unreadable date,
     with each reading as a button (clinic_core.dates words the question)."""
-    buttons = [{"title": reading_phrase(r), "payload": choice(reading_phrase(r))}
-               for r in request.readings if r.earliest is not None]
+    buttons = [
+        {"title": reading_phrase(r), "payload": choice(reading_phrase(r))}
+        for r in request.readings
+        if r.earliest is not None
+    ]
     if request.question:
-        dispatcher.utter_message(response="utter_ask_day_unclear", question=request.question, buttons=buttons)
+        dispatcher.utter_message(
+            response="utter_ask_day_unclear", question=request.question, buttons=buttons
+        )
     else:
         dispatcher.utter_message(response="utter_ask_day_unclear_plain", buttons=buttons)
 
@@ -109,8 +115,14 @@ def ask_day_again(dispatcher: CollectingDispatcher, request: DateRequest) -> Non
 # --------------------------------------------------------------------------- #
 
 
-def validate_when(text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                  when_slot: str, slot_slot: str) -> dict[str, Any]:
+def validate_when(
+    text: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    when_slot: str,
+    slot_slot: str,
+) -> dict[str, Any]:
     """A date wish -> the DateRequest as a dict, or a clarifying question."""
     request = parse_date_request(text, now(), content.profile())
     if request.problem == "unreadable" and answer_faq_if_asked(dispatcher, tracker, domain):
@@ -121,8 +133,14 @@ def validate_when(text: str, dispatcher: CollectingDispatcher, tracker: Tracker,
     return {when_slot: request.to_dict(), slot_slot: None}
 
 
-def validate_pick(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
-                  when_slot: str, slot_slot: str) -> dict[str, Any]:
+def validate_pick(
+    value: Any,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    when_slot: str,
+    slot_slot: str,
+) -> dict[str, Any]:
     """The client's pick among the offered times, or a new wish."""
     if slot_of(value) is not None:
         return {slot_slot: value}
@@ -171,8 +189,9 @@ def _fits(offer: Slot, request: DateRequest) -> bool:
 # --------------------------------------------------------------------------- #
 
 
-def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str,
-             **values: Any) -> list[EventType]:
+def ask_when(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **values: Any
+) -> list[EventType]:
     """Asks for the day (the form's `response`, with its quick choices),
     unless a validator already asked for it again this turn."""
     if not already_asked(tracker, slot, DAY_AGAIN):
@@ -180,13 +199,23 @@ def ask_when(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, resp
     return []
 
 
-async def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, when_slot: str,
-                   service_id: str, minutes: int) -> list[EventType]:
+async def ask_pick(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    when_slot: str,
+    service_id: str,
+    minutes: int,
+) -> list[EventType]:
     """Offers the free slots nearest to the wish as buttons."""
     p = content.profile()
-    request = request_of(tracker.get_slot(when_slot)) or parse_date_request("as soon as possible", now(), p)
+    request = request_of(tracker.get_slot(when_slot)) or parse_date_request(
+        "as soon as possible", now(), p
+    )
     try:
-        slots = await db(lambda s: free_slots(p, s, service_id, int(minutes), request, now(), limit=5))
+        slots = await db(
+            lambda s: free_slots(p, s, service_id, int(minutes), request, now(), limit=5)
+        )
     except Exception as error:  # noqa: BLE001 - database down: apologise and end the form
         logger.error("free slots unavailable: %s", type(error).__name__)
         dispatcher.utter_message(response="utter_db_apology_offer_call")
@@ -201,12 +230,15 @@ async def ask_pick(dispatcher: CollectingDispatcher, tracker: Tracker, domain: D
             dispatcher.utter_message(response="utter_free_times_next", buttons=buttons)
     elif slots:
         if slots.reason:
-            dispatcher.utter_message(response="utter_free_times_nearest_because", reason=slots.reason,
-                                     buttons=buttons)
+            dispatcher.utter_message(
+                response="utter_free_times_nearest_because", reason=slots.reason, buttons=buttons
+            )
         else:
             dispatcher.utter_message(response="utter_free_times_nearest", buttons=buttons)
     elif slots.reason:
-        dispatcher.utter_message(response="utter_free_times_none_because", reason=slots.reason, buttons=buttons)
+        dispatcher.utter_message(
+            response="utter_free_times_none_because", reason=slots.reason, buttons=buttons
+        )
     else:
         dispatcher.utter_message(response="utter_free_times_none", buttons=buttons)
     return [SlotSet(SLOT_OFFERS, [s.to_dict() for s in slots])]

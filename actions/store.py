@@ -13,10 +13,12 @@ The store is opened on first use, in a worker thread, so the action server
 starts even while the database is down; a failed opening is retried on the
 next call.
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from actions import content
 from clinic_core.booking_store import BookingStore
@@ -27,7 +29,7 @@ T = TypeVar("T")
 #: pool of a PostgreSQL engine (5 + 10) is never exhausted
 THREADS = 4
 
-_store: Optional[BookingStore] = None
+_store: BookingStore | None = None
 _opening = threading.Lock()
 _threads = DatabaseThreads(THREADS, "clinic-db")
 

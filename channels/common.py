@@ -4,6 +4,7 @@ and markdown into what a channel without them can show.
 
 Nothing here logs message text, sender ids, phone numbers or addresses.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 
@@ -22,9 +24,21 @@ from rasa_ext.handover import turn_was_paused
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "MAX_MESSAGE_CHARS", "MAX_METADATA_CHARS", "RateLimiter", "RateLimits", "cap", "capped_metadata", "env",
-    "env_list", "client_ip", "OptionMemory", "numbered_options", "markdown_to_plain", "SLOW_DOWN",
-    "answer_or_apologise", "APOLOGY",
+    "MAX_MESSAGE_CHARS",
+    "MAX_METADATA_CHARS",
+    "RateLimiter",
+    "RateLimits",
+    "cap",
+    "capped_metadata",
+    "env",
+    "env_list",
+    "client_ip",
+    "OptionMemory",
+    "numbered_options",
+    "markdown_to_plain",
+    "SLOW_DOWN",
+    "answer_or_apologise",
+    "APOLOGY",
 ]
 
 #: the longest message any channel passes on (the NLU cuts further, to 600)
@@ -40,7 +54,9 @@ APOLOGY = (
     "Please try again in a moment, or call the clinic. "
     "If you need urgent medical help, call 112 (EU), 999 (UK) or 911 (US) now."
 )
-SLOW_DOWN = "You're sending messages faster than I can answer. Please wait a few seconds and try again."
+SLOW_DOWN = (
+    "You're sending messages faster than I can answer. Please wait a few seconds and try again."
+)
 #: metadata a client may attach to a message, as JSON characters. Rasa stores
 #: it with the message, with the session start and in a slot: 1 MB sent once
 #: became 4 MB in the tracker store and slowed every later turn of that sender.
@@ -54,7 +70,7 @@ def cap(text: Any) -> str:
     return text[:MAX_MESSAGE_CHARS]
 
 
-def capped_metadata(value: Any) -> Dict[str, Any]:
+def capped_metadata(value: Any) -> dict[str, Any]:
     """A message's metadata as the tracker may store it: a JSON object (or its
     text) of at most MAX_METADATA_CHARS characters, else nothing at all (a
     cut object would be invalid, and nothing here needs big metadata)."""
@@ -76,13 +92,17 @@ def capped_metadata(value: Any) -> Dict[str, Any]:
     return value if size <= MAX_METADATA_CHARS else _dropped()
 
 
-def _dropped() -> Dict[str, Any]:
+def _dropped() -> dict[str, Any]:
     logger.warning("message metadata over %d characters dropped", MAX_METADATA_CHARS)
     return {}
 
 
-def env(name: str, credentials: Optional[Dict[str, Any]] = None, key: Optional[str] = None,
-        default: Optional[str] = None) -> Optional[str]:
+def env(
+    name: str,
+    credentials: dict[str, Any] | None = None,
+    key: str | None = None,
+    default: str | None = None,
+) -> str | None:
     """credentials.yml's value when given, else the environment variable."""
     if credentials and key and credentials.get(key) not in (None, ""):
         return str(credentials[key])
@@ -90,7 +110,9 @@ def env(name: str, credentials: Optional[Dict[str, Any]] = None, key: Optional[s
     return value if value not in (None, "") else default
 
 
-def env_list(name: str, credentials: Optional[Dict[str, Any]] = None, key: Optional[str] = None) -> List[str]:
+def env_list(
+    name: str, credentials: dict[str, Any] | None = None, key: str | None = None
+) -> list[str]:
     if credentials and key and credentials.get(key):
         value = credentials[key]
         items = value if isinstance(value, list) else str(value).split(",")
@@ -108,11 +130,11 @@ class RateLimiter:
 
     def __init__(self, burst: float, per_second: float, max_keys: int = 50_000) -> None:
         self.burst, self.rate, self.max_keys = float(burst), float(per_second), max_keys
-        self._buckets: "OrderedDict[str, tuple[float, float]]" = OrderedDict()
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
-    def from_spec(cls, spec: str) -> "RateLimiter":
+    def from_spec(cls, spec: str) -> RateLimiter:
         """'BURST/SECONDS': e.g. '30/60' is 30 at once, refilled over 60 seconds."""
         burst, _, seconds = spec.partition("/")
         b, s = float(burst), float(seconds or 60)
@@ -169,11 +191,14 @@ class OptionMemory:
 
     def __init__(self, max_keys: int = 20_000) -> None:
         self.max_keys = max_keys
-        self._options: "OrderedDict[str, list[tuple[str, str]]]" = OrderedDict()
+        self._options: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def remember(self, sender: str, buttons: Sequence[Dict[str, Any]]) -> None:
-        options = [(str(b.get("title") or ""), str(b.get("payload") or b.get("title") or "")) for b in buttons]
+    def remember(self, sender: str, buttons: Sequence[dict[str, Any]]) -> None:
+        options = [
+            (str(b.get("title") or ""), str(b.get("payload") or b.get("title") or ""))
+            for b in buttons
+        ]
         with self._lock:
             self._options.pop(sender, None)
             self._options[sender] = options
@@ -200,7 +225,7 @@ class OptionMemory:
             self._options.pop(sender, None)
 
 
-def numbered_options(buttons: Sequence[Dict[str, Any]]) -> str:
+def numbered_options(buttons: Sequence[dict[str, Any]]) -> str:
     lines = [f"{i}. {b.get('title', '')}" for i, b in enumerate(buttons, 1)]
     return "\n".join(lines) + "\n(Reply with a number.)"
 
@@ -211,14 +236,17 @@ _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|mailto:[^)\s]+|tel:[^)\s]+)
 def markdown_to_plain(text: str, bold: str = "") -> str:
     """The assistant's light markdown for channels that show plain text:
     links become 'text (url)', ** becomes `bold` (WhatsApp uses '*')."""
-    text = _LINK.sub(lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text)
+    text = _LINK.sub(
+        lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text
+    )
     text = re.sub(r"\*\*(.+?)\*\*", lambda m: f"{bold}{m.group(1)}{bold}", text)
     text = re.sub(r"__(.+?)__", lambda m: f"{bold}{m.group(1)}{bold}", text)
     return text
 
 
-async def answer_or_apologise(on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                              message: UserMessage) -> bool:
+async def answer_or_apologise(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
+) -> bool:
     """Runs one turn; the client gets the apology when it failed or said nothing.
 
     The one door of every channel into Rasa: the message's metadata is capped
@@ -235,7 +263,7 @@ async def answer_or_apologise(on_new_message: Callable[[UserMessage], Awaitable[
     replies = {"count": 0}
     send_response = output.send_response
 
-    async def counted(recipient_id: str, reply: Dict[str, Any]) -> None:
+    async def counted(recipient_id: str, reply: dict[str, Any]) -> None:
         replies["count"] += 1
         await send_response(recipient_id, reply)
 

@@ -19,6 +19,7 @@ Rasa's own server carries it (no second process, no second port):
   (256 kB) unless SANIC_REQUEST_MAX_SIZE says otherwise, so a 1 MB body gets
   413 before any channel reads it
 """
+
 from __future__ import annotations
 
 import json
@@ -26,16 +27,17 @@ import logging
 import mimetypes
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any
 
 import aiohttp
 import yaml
-from sanic_cors.core import SANIC_CORS_EVALUATED
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sanic_cors.core import SANIC_CORS_EVALUATED
 
 from clinic_core import action_token
 from clinic_core.logs import configure_json_logging, install_log_privacy
@@ -43,7 +45,9 @@ from clinic_core.logs import configure_json_logging, install_log_privacy
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("clinic.access")
 
-WIDGET_DIR = Path(os.environ.get("CLINIC_WIDGET_DIR") or Path(__file__).resolve().parents[1] / "widget")
+WIDGET_DIR = Path(
+    os.environ.get("CLINIC_WIDGET_DIR") or Path(__file__).resolve().parents[1] / "widget"
+)
 SERVED_SUFFIXES = {".js", ".css", ".html", ".svg", ".png", ".txt", ".json"}
 #: the largest request body Rasa's server accepts, unless SANIC_REQUEST_MAX_SIZE
 #: is set: every channel's payload is far smaller (a message is cut at 4,000
@@ -55,21 +59,26 @@ PAGE_CSP = (
 )
 
 
-def widget_files(folder: Path = WIDGET_DIR) -> Dict[str, Path]:
+def widget_files(folder: Path = WIDGET_DIR) -> dict[str, Path]:
     """Relative path -> file, for the files the widget may serve."""
     if not folder.is_dir():
         return {}
     return {
         p.relative_to(folder).as_posix(): p
         for p in folder.rglob("*")
-        if p.is_file() and p.suffix in SERVED_SUFFIXES and not any(part.startswith(".") for part in p.parts)
+        if p.is_file()
+        and p.suffix in SERVED_SUFFIXES
+        and not any(part.startswith(".") for part in p.parts)
     }
 
 
-def demo_config_from_profile() -> Dict[str, Any]:
+def demo_config_from_profile() -> dict[str, Any]:
     """The demo page's widget settings, from the clinic's profile (read on
     each request, like the assistant's answers: an edit shows at once)."""
-    path = Path(os.environ.get("CLINIC_PROFILE") or Path(__file__).resolve().parents[1] / "clinic" / "profile.yml")
+    path = Path(
+        os.environ.get("CLINIC_PROFILE")
+        or Path(__file__).resolve().parents[1] / "clinic" / "profile.yml"
+    )
     try:
         profile = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
@@ -77,7 +86,7 @@ def demo_config_from_profile() -> Dict[str, Any]:
     name = str(profile.get("name") or "the clinic")
     days = (profile.get("retention") or {}).get("conversation_days")
     kept = f"deleted after {days} days" if days else "deleted after the clinic's retention period"
-    config: Dict[str, Any] = {
+    config: dict[str, Any] = {
         "clinicName": name,
         "title": str(profile.get("assistant_name") or f"{name} assistant"),
         "privacyNotice": (
@@ -92,7 +101,7 @@ class _EdgeBlueprint(Blueprint):
     """Mounted at the root (not under /webhooks/edge), with app-wide
     middleware for the access log and the security headers."""
 
-    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
         super().register(app, {**options, "url_prefix": None})
         if getattr(app.ctx, "clinic_edge_middleware", False):
             return
@@ -119,12 +128,16 @@ class _EdgeBlueprint(Blueprint):
             route = getattr(getattr(request, "route", None), "path", None)
             access_logger.info(
                 "http",
-                extra={"fields": {
-                    "method": request.method,
-                    "route": "/" + route.lstrip("/") if route is not None else "(unrouted)",
-                    "status": resp.status,
-                    "ms": round((time.monotonic() - started_at) * 1000, 1) if started_at else None,
-                }},
+                extra={
+                    "fields": {
+                        "method": request.method,
+                        "route": "/" + route.lstrip("/") if route is not None else "(unrouted)",
+                        "status": resp.status,
+                        "ms": round((time.monotonic() - started_at) * 1000, 1)
+                        if started_at
+                        else None,
+                    }
+                },
             )
 
         app.register_listener(attach_token, "after_server_start")
@@ -145,7 +158,7 @@ class ClinicEdge(InputChannel):
         return "edge"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "ClinicEdge":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> ClinicEdge:
         return cls()
 
     def __init__(self) -> None:
@@ -173,11 +186,15 @@ class ClinicEdge(InputChannel):
 
         @bp.route("/widget/config.js", methods=["GET"])
         async def demo_config(_: Request) -> HTTPResponse:
-            body = "window.ClinicChatConfig = Object.assign(%s, window.ClinicChatConfig || {});\n" % (
-                json.dumps(demo_config_from_profile(), ensure_ascii=False)
+            body = (
+                "window.ClinicChatConfig = Object.assign(%s, window.ClinicChatConfig || {});\n"
+                % (json.dumps(demo_config_from_profile(), ensure_ascii=False))
             )
-            return response.text(body, content_type="text/javascript; charset=utf-8",
-                                 headers={"Cache-Control": "no-cache"})
+            return response.text(
+                body,
+                content_type="text/javascript; charset=utf-8",
+                headers={"Cache-Control": "no-cache"},
+            )
 
         @bp.route("/widget/<name:path>", methods=["GET"])
         async def widget(_: Request, name: str = "") -> HTTPResponse:
@@ -191,7 +208,9 @@ class ClinicEdge(InputChannel):
             if path.suffix == ".html":
                 headers["Content-Security-Policy"] = PAGE_CSP
             else:
-                headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # the clinic's site loads these
+                headers["Cross-Origin-Resource-Policy"] = (
+                    "cross-origin"  # the clinic's site loads these
+                )
             return response.raw(path.read_bytes(), content_type=content_type, headers=headers)
 
         return bp
@@ -221,4 +240,3 @@ class ClinicEdge(InputChannel):
                     return False, f"action server answered {resp.status}"
         except Exception as error:  # noqa: BLE001 - any failure means not ready
             return False, f"action server unreachable ({type(error).__name__})"
-

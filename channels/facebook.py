@@ -22,13 +22,15 @@ Settings (credentials.yml key / environment variable):
   page-access-token  / FACEBOOK_PAGE_ACCESS_TOKEN
   graph_url          / FACEBOOK_GRAPH_URL           default https://graph.facebook.com/v18.0
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -38,7 +40,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import (
-    OptionMemory, RateLimits, answer_or_apologise, cap, env, markdown_to_plain, numbered_options,
+    OptionMemory,
+    RateLimits,
+    answer_or_apologise,
+    cap,
+    env,
+    markdown_to_plain,
+    numbered_options,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,7 +62,7 @@ def signature_ok(app_secret: str, body: bytes, header: str) -> bool:
     if not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len("sha256="):])
+    return hmac.compare_digest(expected, header[len("sha256=") :])
 
 
 class ClinicMessengerOutput(OutputChannel):
@@ -62,25 +70,33 @@ class ClinicMessengerOutput(OutputChannel):
     def name(cls) -> str:
         return "facebook"
 
-    def __init__(self, page_access_token: str, graph_url: str = DEFAULT_GRAPH_URL,
-                 options: Optional[OptionMemory] = None) -> None:
+    def __init__(
+        self,
+        page_access_token: str,
+        graph_url: str = DEFAULT_GRAPH_URL,
+        options: OptionMemory | None = None,
+    ) -> None:
         self.page_access_token = page_access_token
         self.graph_url = graph_url.rstrip("/")
         self.options = options or OptionMemory()
 
-    async def _post(self, body: Dict[str, Any]) -> None:
+    async def _post(self, body: dict[str, Any]) -> None:
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
                 async with session.post(
-                    f"{self.graph_url}/me/messages", params={"access_token": self.page_access_token}, json=body
+                    f"{self.graph_url}/me/messages",
+                    params={"access_token": self.page_access_token},
+                    json=body,
                 ) as resp:
                     if resp.status >= 300:
                         logger.error("messenger send failed: HTTP %s", resp.status)
         except Exception as error:  # noqa: BLE001
             logger.error("messenger send failed: %s", type(error).__name__)
 
-    async def _message(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        await self._post({"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message})
+    async def _message(self, recipient_id: str, message: dict[str, Any]) -> None:
+        await self._post(
+            {"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message}
+        )
 
     async def send_action(self, recipient_id: str, sender_action: str) -> None:
         await self._post({"recipient": {"id": recipient_id}, "sender_action": sender_action})
@@ -88,10 +104,13 @@ class ClinicMessengerOutput(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):
             if part.strip():
-                await self._message(recipient_id, {"text": markdown_to_plain(part, bold="*")[:MAX_TEXT_CHARS]})
+                await self._message(
+                    recipient_id, {"text": markdown_to_plain(part, bold="*")[:MAX_TEXT_CHARS]}
+                )
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         parts = [p for p in text.strip().split("\n\n") if p.strip()] or [" "]
         for part in parts[:-1]:
             await self.send_text_message(recipient_id, part)
@@ -99,19 +118,27 @@ class ClinicMessengerOutput(OutputChannel):
         buttons = buttons[:MAX_QUICK_REPLIES]
         titles = [str(b.get("title") or b.get("payload") or "") for b in buttons]
         if all(len(t) <= MAX_QUICK_REPLY_TITLE for t in titles):
-            replies = [{"content_type": "text", "title": t, "payload": str(b.get("payload") or t)}
-                       for t, b in zip(titles, buttons)]
+            replies = [
+                {"content_type": "text", "title": t, "payload": str(b.get("payload") or t)}
+                for t, b in zip(titles, buttons)
+            ]
         else:
             self.options.remember(recipient_id, buttons)
             last = f"{last}\n\n{numbered_options(buttons)}"
-            replies = [{"content_type": "text", "title": str(i), "payload": str(b.get("payload") or t)}
-                       for i, (t, b) in enumerate(zip(titles, buttons), 1)]
+            replies = [
+                {"content_type": "text", "title": str(i), "payload": str(b.get("payload") or t)}
+                for i, (t, b) in enumerate(zip(titles, buttons), 1)
+            ]
         await self._message(recipient_id, {"text": last[:MAX_TEXT_CHARS], "quick_replies": replies})
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
-        await self._message(recipient_id, {"attachment": {"type": "image", "payload": {"url": image}}})
+        await self._message(
+            recipient_id, {"attachment": {"type": "image", "payload": {"url": image}}}
+        )
 
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
         if isinstance(json_message.get("text"), str):
             await self.send_text_message(recipient_id, json_message["text"])
 
@@ -122,7 +149,7 @@ class ClinicFacebookInput(FacebookInput):
         return "facebook"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         channel = cls(
             env("FACEBOOK_VERIFY_TOKEN", credentials, "verify"),
@@ -138,11 +165,13 @@ class ClinicFacebookInput(FacebookInput):
     def enabled(self) -> bool:
         return bool(self.fb_verify and self.fb_secret and self.fb_access_token)
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if not self.enabled:
             return None
         if getattr(self, "_output", None) is None:
-            self._output = ClinicMessengerOutput(self.fb_access_token, self.graph_url, OptionMemory())
+            self._output = ClinicMessengerOutput(
+                self.fb_access_token, self.graph_url, OptionMemory()
+            )
         return self._output
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -158,7 +187,9 @@ class ClinicFacebookInput(FacebookInput):
             if not self.enabled:
                 return response.json({"error": "channel disabled"}, status=404)
             given = request.args.get("hub.verify_token") or ""
-            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(given.encode(), self.fb_verify.encode()):
+            if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
+                given.encode(), self.fb_verify.encode()
+            ):
                 return response.text(request.args.get("hub.challenge") or "")
             logger.warning("messenger webhook verification refused: wrong verify token")
             return response.text("forbidden", status=403)
@@ -167,7 +198,11 @@ class ClinicFacebookInput(FacebookInput):
         async def webhook(request: Request) -> HTTPResponse:
             if not self.enabled:
                 return response.json({"error": "channel disabled"}, status=404)
-            if not signature_ok(self.fb_secret, request.body or b"", request.headers.get("X-Hub-Signature-256") or ""):
+            if not signature_ok(
+                self.fb_secret,
+                request.body or b"",
+                request.headers.get("X-Hub-Signature-256") or "",
+            ):
                 logger.warning("messenger request refused: bad or missing X-Hub-Signature-256")
                 return response.text("forbidden", status=403)
             try:
@@ -184,8 +219,13 @@ class ClinicFacebookInput(FacebookInput):
 
         return bp
 
-    async def _handle(self, event: Dict[str, Any], out: ClinicMessengerOutput,
-                      on_new_message: Callable[[UserMessage], Awaitable[Any]], limits: RateLimits) -> None:
+    async def _handle(
+        self,
+        event: dict[str, Any],
+        out: ClinicMessengerOutput,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        limits: RateLimits,
+    ) -> None:
         sender = str(((event or {}).get("sender") or {}).get("id") or "")
         if not sender:
             return
@@ -211,6 +251,8 @@ class ClinicFacebookInput(FacebookInput):
             return
         await out.send_action(sender, "typing_on")
         try:
-            await answer_or_apologise(on_new_message, UserMessage(cap(text), out, sender, input_channel=self.name()))
+            await answer_or_apologise(
+                on_new_message, UserMessage(cap(text), out, sender, input_channel=self.name())
+            )
         finally:
             await out.send_action(sender, "typing_off")

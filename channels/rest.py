@@ -8,10 +8,12 @@ caps the text before it reaches the tracker or the NLU, rate-limits each
 sender and each address (429; see channels/common.py), and answers a
 failed turn with an apology instead of silence, without logging the text.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -28,13 +30,17 @@ rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_
 MAX_SENDER_CHARS = 128
 
 
-def parse_payload(body: Any) -> tuple[Optional[str], Optional[str], str]:
+def parse_payload(body: Any) -> tuple[str | None, str | None, str]:
     """(sender, text, problem): problem is empty when the payload is usable."""
     if not isinstance(body, dict):
         return None, None, "the body must be a JSON object"
     sender, text = body.get("sender"), body.get("message")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-        return None, None, f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters"
+        return (
+            None,
+            None,
+            f"'sender' must be a non-empty string of at most {MAX_SENDER_CHARS} characters",
+        )
     if text is None:
         text = ""
     if not isinstance(text, str):
@@ -68,8 +74,9 @@ class ClinicRestInput(RestInput):
                 logger.warning("REST message refused: rate limit")
                 return response.json({"error": "too many messages; wait a few seconds"}, status=429)
             collector = CollectingOutputChannel()
-            message = UserMessage(text, collector, sender, input_channel=self.name(),
-                                  metadata=body.get("metadata"))  # capped by answer_or_apologise
+            message = UserMessage(
+                text, collector, sender, input_channel=self.name(), metadata=body.get("metadata")
+            )  # capped by answer_or_apologise
             if not await answer_or_apologise(on_new_message, message):
                 # only the apology: not half a turn's replies before it
                 return response.json([{"recipient_id": sender, "text": APOLOGY}])

@@ -22,6 +22,7 @@ Settings (credentials.yml key / environment variable):
   webhook_url   / TELEGRAM_WEBHOOK_URL    https://PUBLIC/webhooks/telegram/webhook (for set-webhook)
   api_url       / TELEGRAM_API_URL        default https://api.telegram.org (tests: a local fake)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,8 @@ import logging
 import re
 import sys
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.bot.api import TelegramAPIServer
@@ -60,7 +62,12 @@ def to_telegram_html(text: str) -> str:
     """The assistant's light markdown as Telegram HTML: everything escaped,
     then **bold**, _italic_ and [links](https://...) as tags."""
     out = html.escape(text, quote=False)
-    out = _LINK.sub(lambda m: f'<a href="{html.escape(html.unescape(m.group(2)), quote=True)}">{m.group(1)}</a>', out)
+    out = _LINK.sub(
+        lambda m: (
+            f'<a href="{html.escape(html.unescape(m.group(2)), quote=True)}">{m.group(1)}</a>'
+        ),
+        out,
+    )
     out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
     out = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"<i>\1</i>", out)
     out = re.sub(r"(?<!\w)_([^_\n]+)_(?!\w)", r"<i>\1</i>", out)
@@ -70,18 +77,27 @@ def to_telegram_html(text: str) -> str:
 class ClinicTelegramOutput(TelegramOutput):
     """Sends through the Bot API at `api_url`; no call at construction."""
 
-    def __init__(self, access_token: str, api_url: str = DEFAULT_API_URL,
-                 options: Optional[OptionMemory] = None) -> None:
+    def __init__(
+        self, access_token: str, api_url: str = DEFAULT_API_URL, options: OptionMemory | None = None
+    ) -> None:
         Bot.__init__(self, access_token, server=TelegramAPIServer.from_base(api_url))
         self.options = options or OptionMemory()
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):
             if part.strip():
-                await self.send_message(recipient_id, to_telegram_html(part)[:MAX_TELEGRAM_CHARS], parse_mode="HTML")
+                await self.send_message(
+                    recipient_id, to_telegram_html(part)[:MAX_TELEGRAM_CHARS], parse_mode="HTML"
+                )
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     button_type: Optional[str] = None, **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self,
+        recipient_id: str,
+        text: str,
+        buttons: list[dict[str, Any]],
+        button_type: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         """One button per row (the titles are sentences). callback_data holds
         the payload when it fits Telegram's 64 bytes, else the option's number."""
         self.options.remember(str(recipient_id), buttons)
@@ -89,14 +105,24 @@ class ClinicTelegramOutput(TelegramOutput):
         for number, button in enumerate(buttons, 1):
             payload = str(button.get("payload") or button.get("title") or "")
             data = payload if len(payload.encode()) <= MAX_CALLBACK_BYTES else str(number)
-            markup.row(InlineKeyboardButton(str(button.get("title") or payload)[:64], callback_data=data))
+            markup.row(
+                InlineKeyboardButton(str(button.get("title") or payload)[:64], callback_data=data)
+            )
         parts = [p for p in text.strip().split("\n\n") if p.strip()] or [" "]
         for part in parts[:-1]:
-            await self.send_message(recipient_id, to_telegram_html(part)[:MAX_TELEGRAM_CHARS], parse_mode="HTML")
-        await self.send_message(recipient_id, to_telegram_html(parts[-1])[:MAX_TELEGRAM_CHARS],
-                                parse_mode="HTML", reply_markup=markup)
+            await self.send_message(
+                recipient_id, to_telegram_html(part)[:MAX_TELEGRAM_CHARS], parse_mode="HTML"
+            )
+        await self.send_message(
+            recipient_id,
+            to_telegram_html(parts[-1])[:MAX_TELEGRAM_CHARS],
+            parse_mode="HTML",
+            reply_markup=markup,
+        )
 
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
         if isinstance(json_message.get("text"), str):
             await self.send_text_message(recipient_id, json_message["text"])
 
@@ -107,7 +133,7 @@ class ClinicTelegramInput(TelegramInput):
         return "telegram"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         token = env("TELEGRAM_ACCESS_TOKEN", credentials, "access_token")
         secret = env("TELEGRAM_SECRET_TOKEN", credentials, "secret_token")
@@ -117,24 +143,33 @@ class ClinicTelegramInput(TelegramInput):
                 "1-256 characters of A-Z, a-z, 0-9, _ and -: every update must be authenticated"
             )
         return cls(
-            token, credentials.get("verify"), env("TELEGRAM_WEBHOOK_URL", credentials, "webhook_url"),
-            secret_token=secret, api_url=env("TELEGRAM_API_URL", credentials, "api_url", DEFAULT_API_URL),
+            token,
+            credentials.get("verify"),
+            env("TELEGRAM_WEBHOOK_URL", credentials, "webhook_url"),
+            secret_token=secret,
+            api_url=env("TELEGRAM_API_URL", credentials, "api_url", DEFAULT_API_URL),
         )
 
-    def __init__(self, access_token: Optional[str], verify: Optional[str], webhook_url: Optional[str],
-                 debug_mode: bool = False, secret_token: Optional[str] = None,
-                 api_url: str = DEFAULT_API_URL) -> None:
+    def __init__(
+        self,
+        access_token: str | None,
+        verify: str | None,
+        webhook_url: str | None,
+        debug_mode: bool = False,
+        secret_token: str | None = None,
+        api_url: str = DEFAULT_API_URL,
+    ) -> None:
         super().__init__(access_token, verify, webhook_url, debug_mode=debug_mode)
         self.secret_token = secret_token
         self.api_url = api_url
         self.options = OptionMemory()
-        self._output: Optional[ClinicTelegramOutput] = None
+        self._output: ClinicTelegramOutput | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.access_token and self.secret_token)
 
-    def get_output_channel(self) -> Optional[ClinicTelegramOutput]:  # type: ignore[override]
+    def get_output_channel(self) -> ClinicTelegramOutput | None:  # type: ignore[override]
         """No setWebhook here: start-up must not depend on Telegram."""
         if not self.enabled:
             return None
@@ -145,7 +180,7 @@ class ClinicTelegramInput(TelegramInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("clinic_telegram_webhook", __name__)
         limits = RateLimits()
-        seen_updates: "OrderedDict[int, None]" = OrderedDict()
+        seen_updates: OrderedDict[int, None] = OrderedDict()
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -186,7 +221,9 @@ class ClinicTelegramInput(TelegramInput):
                     try:
                         await out.answer_callback_query(query["id"])
                     except Exception as error:  # noqa: BLE001 - the answer matters more
-                        logger.warning("telegram answerCallbackQuery failed: %s", type(error).__name__)
+                        logger.warning(
+                            "telegram answerCallbackQuery failed: %s", type(error).__name__
+                        )
             else:
                 message = update.get("message") or update.get("edited_message")
                 if isinstance(message, dict):
@@ -204,7 +241,9 @@ class ClinicTelegramInput(TelegramInput):
                 logger.warning("telegram message dropped: rate limit")
                 return response.text("success")
             # always 200: a non-200 makes Telegram resend the message
-            await answer_or_apologise(on_new_message, UserMessage(cap(text), out, sender, input_channel=self.name()))
+            await answer_or_apologise(
+                on_new_message, UserMessage(cap(text), out, sender, input_channel=self.name())
+            )
             return response.text("success")
 
         return bp
@@ -213,24 +252,36 @@ class ClinicTelegramInput(TelegramInput):
 async def set_webhook(token: str, url: str, secret: str, api_url: str = DEFAULT_API_URL) -> Any:
     bot = Bot(token, server=TelegramAPIServer.from_base(api_url))
     try:
-        return await bot.request("setWebhook", {
-            "url": url, "secret_token": secret, "allowed_updates": json.dumps(ALLOWED_UPDATES),
-            "drop_pending_updates": "false",
-        })
+        return await bot.request(
+            "setWebhook",
+            {
+                "url": url,
+                "secret_token": secret,
+                "allowed_updates": json.dumps(ALLOWED_UPDATES),
+                "drop_pending_updates": "false",
+            },
+        )
     finally:
         await bot.session.close()
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Registers the assistant's Telegram webhook (once, by hand).")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Registers the assistant's Telegram webhook (once, by hand)."
+    )
     parser.add_argument("command", choices=["set-webhook"])
     parser.parse_args(argv)
     token, url = env("TELEGRAM_ACCESS_TOKEN"), env("TELEGRAM_WEBHOOK_URL")
     secret = env("TELEGRAM_SECRET_TOKEN")
     if not (token and url and secret and SECRET_TOKEN.match(secret)):
-        print("set TELEGRAM_ACCESS_TOKEN, TELEGRAM_WEBHOOK_URL and TELEGRAM_SECRET_TOKEN", file=sys.stderr)
+        print(
+            "set TELEGRAM_ACCESS_TOKEN, TELEGRAM_WEBHOOK_URL and TELEGRAM_SECRET_TOKEN",
+            file=sys.stderr,
+        )
         return 2
-    result = asyncio.run(set_webhook(token, url, secret, env("TELEGRAM_API_URL", default=DEFAULT_API_URL)))
+    result = asyncio.run(
+        set_webhook(token, url, secret, env("TELEGRAM_API_URL", default=DEFAULT_API_URL))
+    )
     print(f"setWebhook: {result}")
     return 0
 

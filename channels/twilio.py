@@ -24,10 +24,12 @@ Settings (credentials.yml key / environment variable):
                                           proxy the server cannot see it; default: request URL)
   api_url        / TWILIO_API_URL         default https://api.twilio.com (tests: a local fake)
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput
@@ -39,7 +41,13 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from channels.common import (
-    OptionMemory, RateLimits, answer_or_apologise, cap, env, markdown_to_plain, numbered_options,
+    OptionMemory,
+    RateLimits,
+    answer_or_apologise,
+    cap,
+    env,
+    markdown_to_plain,
+    numbered_options,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,13 +60,15 @@ MAX_BODY_CHARS = 1600
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def chunks(text: str, limit: int = MAX_BODY_CHARS) -> List[str]:
+def chunks(text: str, limit: int = MAX_BODY_CHARS) -> list[str]:
     """Message bodies of at most `limit` characters, cut between paragraphs
     or lines where possible."""
     text = text.strip()
-    out: List[str] = []
+    out: list[str] = []
     while len(text) > limit:
-        cut = max(text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        cut = max(
+            text.rfind("\n\n", 0, limit), text.rfind("\n", 0, limit), text.rfind(" ", 0, limit)
+        )
         cut = cut if cut > limit // 2 else limit
         out.append(text[:cut].strip())
         text = text[cut:].strip()
@@ -72,9 +82,19 @@ class ClinicTwilioOutput(OutputChannel):
     def name(cls) -> str:
         return "twilio"
 
-    def __init__(self, account_sid: str, auth_token: str, twilio_number: str,
-                 api_url: str = DEFAULT_API_URL, options: Optional[OptionMemory] = None) -> None:
-        self.client = Client(account_sid, auth_token, http_client=AsyncTwilioHttpClient(timeout=15, logger=_quiet, max_retries=1))
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        twilio_number: str,
+        api_url: str = DEFAULT_API_URL,
+        options: OptionMemory | None = None,
+    ) -> None:
+        self.client = Client(
+            account_sid,
+            auth_token,
+            http_client=AsyncTwilioHttpClient(timeout=15, logger=_quiet, max_retries=1),
+        )
         self.client.api.base_url = api_url.rstrip("/")
         self.twilio_number = twilio_number
         self.options = options or OptionMemory()
@@ -82,25 +102,32 @@ class ClinicTwilioOutput(OutputChannel):
     async def _send(self, recipient_id: str, body: str) -> None:
         for part in chunks(markdown_to_plain(body, bold="*")):
             try:
-                await self.client.messages.create_async(to=recipient_id, from_=self.twilio_number, body=part)
+                await self.client.messages.create_async(
+                    to=recipient_id, from_=self.twilio_number, body=part
+                )
             except Exception as error:  # noqa: BLE001 - never retried: each try is a paid message
                 logger.error("twilio send failed: %s", type(error).__name__)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         await self._send(recipient_id, text)
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         self.options.remember(recipient_id, buttons)
         await self._send(recipient_id, f"{text.strip()}\n\n{numbered_options(buttons)}")
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         try:
-            await self.client.messages.create_async(to=recipient_id, from_=self.twilio_number, media_url=[image])
+            await self.client.messages.create_async(
+                to=recipient_id, from_=self.twilio_number, media_url=[image]
+            )
         except Exception as error:  # noqa: BLE001
             logger.error("twilio send failed: %s", type(error).__name__)
 
-    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
         if isinstance(json_message.get("text"), str):
             await self._send(recipient_id, json_message["text"])
 
@@ -111,7 +138,7 @@ class ClinicTwilioInput(TwilioInput):
         return "twilio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         credentials = credentials or {}
         return cls(
             env("TWILIO_ACCOUNT_SID", credentials, "account_sid"),
@@ -121,20 +148,26 @@ class ClinicTwilioInput(TwilioInput):
             api_url=env("TWILIO_API_URL", credentials, "api_url", DEFAULT_API_URL),
         )
 
-    def __init__(self, account_sid: Optional[str], auth_token: Optional[str], twilio_number: Optional[str],
-                 debug_mode: bool = False, webhook_url: Optional[str] = None,
-                 api_url: str = DEFAULT_API_URL) -> None:
+    def __init__(
+        self,
+        account_sid: str | None,
+        auth_token: str | None,
+        twilio_number: str | None,
+        debug_mode: bool = False,
+        webhook_url: str | None = None,
+        api_url: str = DEFAULT_API_URL,
+    ) -> None:
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=debug_mode)
         self.webhook_url = webhook_url
         self.api_url = api_url
         self.options = OptionMemory()
-        self._output: Optional[ClinicTwilioOutput] = None
+        self._output: ClinicTwilioOutput | None = None
 
     @property
     def enabled(self) -> bool:
         return bool(self.account_sid and self.auth_token and self.twilio_number)
 
-    def get_output_channel(self) -> Optional[OutputChannel]:
+    def get_output_channel(self) -> OutputChannel | None:
         if not self.enabled:
             return None
         if self._output is None:
@@ -179,7 +212,9 @@ class ClinicTwilioInput(TwilioInput):
                 return response.text(EMPTY_TWIML, content_type="text/xml")
             text = self.options.resolve(sender, cap(text.replace("¡", "@")))
             out = self.get_output_channel()
-            await answer_or_apologise(on_new_message, UserMessage(text, out, sender, input_channel=self.name()))
+            await answer_or_apologise(
+                on_new_message, UserMessage(text, out, sender, input_channel=self.name())
+            )
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return bp

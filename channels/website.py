@@ -28,13 +28,15 @@ console's `bot` event with `metadata.staff`, issue 14) reaches the widget
 with `"staff": "<first name>"`, live and in the history, so the widget can
 show who is writing above the bubble.
 """
+
 from __future__ import annotations
 
 import inspect
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -66,7 +68,7 @@ async def _maybe_await(value: Any) -> Any:
 class _Blueprint(SocketBlueprint):
     """Remembers the app, to read the tracker store for the history."""
 
-    def register(self, app: Sanic, options: Dict[str, Any]) -> None:
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
         self.ctx.app = app
         super().register(app, options)
 
@@ -75,7 +77,7 @@ class _Blueprint(SocketBlueprint):
 STAFF_KEY = "staff"
 
 
-def staff_name(metadata: Any) -> Optional[str]:
+def staff_name(metadata: Any) -> str | None:
     """The first name of the person who wrote a line, if one did (plain text, capped)."""
     name = metadata.get(STAFF_KEY) if isinstance(metadata, dict) else None
     if not isinstance(name, str):
@@ -91,24 +93,29 @@ class ClinicSocketIOOutput(SocketIOOutput):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         name = staff_name(kwargs)
         for part in text.strip().split("\n\n"):
-            await self._send_message(recipient_id, {"text": part, **({STAFF_KEY: name} if name else {})})
+            await self._send_message(
+                recipient_id, {"text": part, **({STAFF_KEY: name} if name else {})}
+            )
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         name = staff_name(kwargs)
         if not name:
             await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
             return
         parts = text.strip().split("\n\n") or [text]
         for index, part in enumerate(parts):
-            message: Dict[str, Any] = {"text": part, STAFF_KEY: name}
+            message: dict[str, Any] = {"text": part, STAFF_KEY: name}
             if index == len(parts) - 1:
-                message["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
-                                            for b in buttons]
+                message["quick_replies"] = [
+                    {"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                    for b in buttons
+                ]
             await self._send_message(recipient_id, message)
 
 
-def history_messages(tracker: Any) -> List[Dict[str, Any]]:
+def history_messages(tracker: Any) -> list[dict[str, Any]]:
     """What the client read in the current session, oldest first.
 
     A button press is stored as its payload ("/affirm"): the client sees the
@@ -120,8 +127,8 @@ def history_messages(tracker: Any) -> List[Dict[str, Any]]:
     for index, event in enumerate(events):
         if isinstance(event, SessionStarted):
             start = index
-    messages: List[Dict[str, Any]] = []
-    last_buttons: List[Dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    last_buttons: list[dict[str, Any]] = []
     for event in events[start:]:
         if isinstance(event, UserUttered):
             text = event.text or ""
@@ -136,7 +143,9 @@ def history_messages(tracker: Any) -> List[Dict[str, Any]]:
             name = staff_name(event.metadata)
             for part in (event.text or "").strip().split("\n\n"):
                 if part:
-                    messages.append({"sender": "bot", "text": part, **({STAFF_KEY: name} if name else {})})
+                    messages.append(
+                        {"sender": "bot", "text": part, **({STAFF_KEY: name} if name else {})}
+                    )
             if buttons and messages and messages[-1]["sender"] == "bot":
                 messages[-1]["quick_replies"] = [
                     {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons
@@ -153,7 +162,7 @@ class ClinicSocketIOInput(SocketIOInput):
         return "socketio"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "ClinicSocketIOInput":
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> ClinicSocketIOInput:
         credentials = credentials or {}
         channel = cls(
             credentials.get("user_message_evt", "user_uttered"),
@@ -168,7 +177,7 @@ class ClinicSocketIOInput(SocketIOInput):
         channel.origins = env_list("CLINIC_SITE_ORIGINS", credentials, "cors_allowed_origins")
         return channel
 
-    origins: List[str] = []
+    origins: list[str] = []
 
     def _server(self) -> AsyncServer:
         return AsyncServer(
@@ -200,7 +209,9 @@ class ClinicSocketIOInput(SocketIOInput):
             return response.json({"status": "ok"})
 
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]] = None) -> bool:
+        async def connect(
+            sid: str, environ: dict[str, Any], auth: dict[str, Any] | None = None
+        ) -> bool:
             ip = client_ip(environ.get("sanic.request"))
             if not limits.ip.allow(ip):
                 logger.warning("socket.io connection refused: rate limit")
@@ -209,7 +220,9 @@ class ClinicSocketIOInput(SocketIOInput):
                 import rasa.core.channels.channel as channel_module
 
                 token = auth.get("token") if isinstance(auth, dict) else None
-                if not token or not channel_module.decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
+                if not token or not channel_module.decode_bearer_token(
+                    token, self.jwt_key, self.jwt_algorithm
+                ):
                     return False
             await sio.save_session(sid, {"ip": ip}, namespace=namespace)
             return True
@@ -217,7 +230,9 @@ class ClinicSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
             asked = data.get("session_id") if isinstance(data, dict) else None
-            session_id = asked if isinstance(asked, str) and SESSION_ID.match(asked) else uuid.uuid4().hex
+            session_id = (
+                asked if isinstance(asked, str) and SESSION_ID.match(asked) else uuid.uuid4().hex
+            )
             session = await sio.get_session(sid, namespace=namespace)
             old = session.get("session_id")
             if old and old != session_id:
@@ -229,7 +244,9 @@ class ClinicSocketIOInput(SocketIOInput):
                 await _maybe_await(sio.enter_room(sid, session_id, namespace=namespace))
             await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
             if session_id == asked:
-                await sio.emit("history", await self._history(bp, session_id), room=sid, namespace=namespace)
+                await sio.emit(
+                    "history", await self._history(bp, session_id), room=sid, namespace=namespace
+                )
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
@@ -249,7 +266,10 @@ class ClinicSocketIOInput(SocketIOInput):
                 await output.send_text_message(sender, SLOW_DOWN)
                 return
             message = UserMessage(  # metadata capped by answer_or_apologise
-                cap(data.get("message", "")), output, sender, input_channel=self.name(),
+                cap(data.get("message", "")),
+                output,
+                sender,
+                input_channel=self.name(),
                 metadata=data.get(self.metadata_key),
             )
             await sio.emit("bot_typing", {"typing": True}, room=sender, namespace=namespace)
@@ -260,14 +280,14 @@ class ClinicSocketIOInput(SocketIOInput):
 
         return bp
 
-    def get_output_channel(self) -> Optional[ClinicSocketIOOutput]:
+    def get_output_channel(self) -> ClinicSocketIOOutput | None:
         """What Rasa's HTTP API sends the staff console's lines through
         (output_channel=latest): the same output as a turn's, with the names."""
         if getattr(self, "sio", None) is None:
             return super().get_output_channel()  # Rasa's warning: no server in this process
         return ClinicSocketIOOutput(self.sio, self.bot_message_evt)
 
-    async def _history(self, bp: _Blueprint, session_id: str) -> List[Dict[str, Any]]:
+    async def _history(self, bp: _Blueprint, session_id: str) -> list[dict[str, Any]]:
         app = getattr(bp.ctx, "app", None)
         agent = getattr(getattr(app, "ctx", None), "agent", None)
         store = getattr(agent, "tracker_store", None)

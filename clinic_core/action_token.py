@@ -20,6 +20,7 @@ It lives in clinic_core, the package every process imports, because both
 servers need it and neither may load the other's code: no Rasa import at
 module level (sanic only inside attach/protect).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -27,7 +28,7 @@ import ipaddress
 import logging
 import os
 import sys
-from typing import Any, Optional
+from typing import Any
 
 HEADER = "X-Clinic-Action-Token"
 ENV = "CLINIC_ACTION_TOKEN"
@@ -39,7 +40,7 @@ MIN_TOKEN_CHARS = 16
 logger = logging.getLogger(__name__)
 
 
-def token() -> Optional[str]:
+def token() -> str | None:
     value = os.environ.get(ENV, "").strip()
     return value or None
 
@@ -54,19 +55,23 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def refusal(host: str) -> Optional[str]:
+def refusal(host: str) -> str | None:
     """Why the action server must not start on `host` with this environment's
     token, or None when it may. Loopback needs no token (development, tests);
     any other address needs one of at least MIN_TOKEN_CHARS characters."""
     if is_loopback(host):
         return None
     secret = token()
-    hint = (f"set {ENV} to the same secret in the action server's and Rasa's environment "
-            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
-            "or listen on 127.0.0.1")
+    hint = (
+        f"set {ENV} to the same secret in the action server's and Rasa's environment "
+        "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
+        "or listen on 127.0.0.1"
+    )
     if secret is None:
-        return (f"it would listen on {host} without {ENV}: anyone who can reach it could run the "
-                f"actions with a made-up conversation and write bookings; {hint}")
+        return (
+            f"it would listen on {host} without {ENV}: anyone who can reach it could run the "
+            f"actions with a made-up conversation and write bookings; {hint}"
+        )
     if len(secret) < MIN_TOKEN_CHARS:
         return f"{ENV} is shorter than {MIN_TOKEN_CHARS} characters; {hint}"
     return None

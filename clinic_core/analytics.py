@@ -17,13 +17,14 @@ Only counts leave this module. The ``data`` column of a user event holds the
 message text too: it is parsed here for the topic key and dropped at once,
 never returned, stored or logged.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from sqlalchemy import column, func, select, table
 
@@ -34,43 +35,56 @@ UNANSWERED_INTENTS = ("nlu_fallback", "out_of_scope")
 BOOKING_FORM = "booking_form"
 OUTCOMES = ("ok", "modify", "clearance", "postpone", "emergency")
 
-_EVENTS = table("events", column("sender_id"), column("type_name"), column("timestamp"),
-                column("intent_name"), column("action_name"), column("data"))
+_EVENTS = table(
+    "events",
+    column("sender_id"),
+    column("type_name"),
+    column("timestamp"),
+    column("intent_name"),
+    column("action_name"),
+    column("data"),
+)
 
 
 @dataclass
 class Summary:
-    days: List[dt.date]
-    conversations: List[int]
-    faq_topics: List[Tuple[str, int]]
+    days: list[dt.date]
+    conversations: list[int]
+    faq_topics: list[tuple[str, int]]
     messages: int
     unanswered: int
-    outcomes: Dict[str, int]
+    outcomes: dict[str, int]
     bookings_started: int
     bookings_completed: int
     bookings_by_staff: int
     tracker: str = "ok"
-    notes: List[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unanswered_share(self) -> float:
         return self.unanswered / self.messages if self.messages else 0.0
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "conversations_per_day": [{"day": d.isoformat(), "conversations": n}
-                                      for d, n in zip(self.days, self.conversations)],
+            "conversations_per_day": [
+                {"day": d.isoformat(), "conversations": n}
+                for d, n in zip(self.days, self.conversations)
+            ],
             "faq_topics": [{"topic": t, "count": n} for t, n in self.faq_topics],
-            "messages": self.messages, "unanswered": self.unanswered,
+            "messages": self.messages,
+            "unanswered": self.unanswered,
             "unanswered_share": round(self.unanswered_share, 4),
             "screening_outcomes": self.outcomes,
-            "bookings": {"started": self.bookings_started, "completed": self.bookings_completed,
-                         "by_staff": self.bookings_by_staff},
+            "bookings": {
+                "started": self.bookings_started,
+                "completed": self.bookings_completed,
+                "by_staff": self.bookings_by_staff,
+            },
             "tracker": self.tracker,
         }
 
 
-def faq_topic(data: Optional[str]) -> Optional[str]:
+def faq_topic(data: str | None) -> str | None:
     """The FAQ topic of a stored user event ("faq/prices" -> "prices"), or None."""
     try:
         parse = (json.loads(data or "{}") or {}).get("parse_data") or {}
@@ -81,24 +95,33 @@ def faq_topic(data: Optional[str]) -> Optional[str]:
     return key.split("/", 1)[1] if "/" in key else None
 
 
-def summary(store: BookingStore, profile: Any, *, days: int = 14, tracker_url: Optional[str] = None,
-            now: Optional[dt.datetime] = None, top: int = 8) -> Summary:
+def summary(
+    store: BookingStore,
+    profile: Any,
+    *,
+    days: int = 14,
+    tracker_url: str | None = None,
+    now: dt.datetime | None = None,
+    top: int = 8,
+) -> Summary:
     now = now or utcnow()
     tz = profile.tz
     today = now.astimezone(tz).date()
     day_list = [today - dt.timedelta(days=i) for i in range(days - 1, -1, -1)]
     since = dt.datetime.combine(day_list[0], dt.time(0), tzinfo=tz)
 
-    per_day: Dict[dt.date, set] = {d: set() for d in day_list}
+    per_day: dict[dt.date, set] = {d: set() for d in day_list}
     topics: Counter = Counter()
     messages = unanswered = started = 0
     engine, note = tracker_engine(tracker_url)
     if engine is not None:
         try:
             with engine.connect() as conn:
-                rows = conn.execute(select(_EVENTS.c.sender_id, _EVENTS.c.timestamp, _EVENTS.c.intent_name)
-                                    .where(_EVENTS.c.type_name == "user",
-                                           _EVENTS.c.timestamp >= since.timestamp()))
+                rows = conn.execute(
+                    select(_EVENTS.c.sender_id, _EVENTS.c.timestamp, _EVENTS.c.intent_name).where(
+                        _EVENTS.c.type_name == "user", _EVENTS.c.timestamp >= since.timestamp()
+                    )
+                )
                 for sender, stamp, intent in rows:
                     day = dt.datetime.fromtimestamp(float(stamp), tz).date()
                     if day in per_day:
@@ -106,31 +129,64 @@ def summary(store: BookingStore, profile: Any, *, days: int = 14, tracker_url: O
                     messages += 1
                     if intent in UNANSWERED_INTENTS:
                         unanswered += 1
-                faq_rows = conn.execute(select(_EVENTS.c.data).where(
-                    _EVENTS.c.type_name == "user", _EVENTS.c.intent_name == "faq",
-                    _EVENTS.c.timestamp >= since.timestamp()))
+                faq_rows = conn.execute(
+                    select(_EVENTS.c.data).where(
+                        _EVENTS.c.type_name == "user",
+                        _EVENTS.c.intent_name == "faq",
+                        _EVENTS.c.timestamp >= since.timestamp(),
+                    )
+                )
                 for (data,) in faq_rows:
                     topic = faq_topic(data)
                     if topic:
                         topics[topic] += 1
-                started = int(conn.execute(select(func.count(func.distinct(_EVENTS.c.sender_id))).where(
-                    _EVENTS.c.type_name == "action", _EVENTS.c.action_name == BOOKING_FORM,
-                    _EVENTS.c.timestamp >= since.timestamp())).scalar_one())
+                started = int(
+                    conn.execute(
+                        select(func.count(func.distinct(_EVENTS.c.sender_id))).where(
+                            _EVENTS.c.type_name == "action",
+                            _EVENTS.c.action_name == BOOKING_FORM,
+                            _EVENTS.c.timestamp >= since.timestamp(),
+                        )
+                    ).scalar_one()
+                )
         finally:
             engine.dispose()
 
     with store.session() as s:
-        outcome_rows = s.execute(select(Screening.outcome, func.count()).where(Screening.created_at >= since)
-                                 .group_by(Screening.outcome)).all()
-        completed = int(s.execute(select(func.count()).select_from(Booking).where(
-            Booking.created_at >= since, Booking.sender_id.isnot(None))).scalar_one())
-        by_staff = int(s.execute(select(func.count()).select_from(Booking).where(
-            Booking.created_at >= since, Booking.sender_id.is_(None), Booking.erased_at.is_(None))).scalar_one())
+        outcome_rows = s.execute(
+            select(Screening.outcome, func.count())
+            .where(Screening.created_at >= since)
+            .group_by(Screening.outcome)
+        ).all()
+        completed = int(
+            s.execute(
+                select(func.count())
+                .select_from(Booking)
+                .where(Booking.created_at >= since, Booking.sender_id.isnot(None))
+            ).scalar_one()
+        )
+        by_staff = int(
+            s.execute(
+                select(func.count())
+                .select_from(Booking)
+                .where(
+                    Booking.created_at >= since,
+                    Booking.sender_id.is_(None),
+                    Booking.erased_at.is_(None),
+                )
+            ).scalar_one()
+        )
     outcomes = {o: 0 for o in OUTCOMES}
     outcomes.update({o: int(n) for o, n in outcome_rows})
     return Summary(
-        days=day_list, conversations=[len(per_day[d]) for d in day_list],
-        faq_topics=topics.most_common(top), messages=messages, unanswered=unanswered,
-        outcomes=outcomes, bookings_started=started, bookings_completed=completed,
-        bookings_by_staff=by_staff, tracker=note,
+        days=day_list,
+        conversations=[len(per_day[d]) for d in day_list],
+        faq_topics=topics.most_common(top),
+        messages=messages,
+        unanswered=unanswered,
+        outcomes=outcomes,
+        bookings_started=started,
+        bookings_completed=completed,
+        bookings_by_staff=by_staff,
+        tracker=note,
     )

@@ -23,11 +23,13 @@ are inside the requested window and, when they are not, why
 no_therapist, or the request's own problem) with a short ``reason`` text to
 say before offering the nearest alternatives it then contains.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, Protocol
 
 from .dates import DateRequest, describe_date, describe_time
 
@@ -35,7 +37,9 @@ __all__ = ["Slot", "SlotList", "free_slots", "slot_problem", "day_slots"]
 
 
 class BusySource(Protocol):
-    def busy(self, start: dt.datetime, end: dt.datetime) -> Iterable[Tuple[str, dt.datetime, dt.datetime]]:
+    def busy(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> Iterable[tuple[str, dt.datetime, dt.datetime]]:
         """(therapist_id, start, end) of every active booking overlapping [start, end)."""
 
 
@@ -47,30 +51,44 @@ class Slot:
     service_id: str
     minutes: int
 
-    def describe(self, therapist_name: Optional[str] = None) -> str:
-        """"Fri 11 Dec at 2pm" (+ " with Anna")."""
-        text = f"{describe_date(self.start.date(), short=True)} at {describe_time(self.start.time())}"
+    def describe(self, therapist_name: str | None = None) -> str:
+        """ "Fri 11 Dec at 2pm" (+ " with Anna")."""
+        text = (
+            f"{describe_date(self.start.date(), short=True)} at {describe_time(self.start.time())}"
+        )
         return f"{text} with {therapist_name}" if therapist_name else text
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "start": self.start.isoformat(), "end": self.end.isoformat(),
-            "therapist_id": self.therapist_id, "service_id": self.service_id, "minutes": self.minutes,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "therapist_id": self.therapist_id,
+            "service_id": self.service_id,
+            "minutes": self.minutes,
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Slot":
+    def from_dict(cls, data: dict[str, Any]) -> Slot:
         return cls(
-            start=dt.datetime.fromisoformat(data["start"]), end=dt.datetime.fromisoformat(data["end"]),
-            therapist_id=data["therapist_id"], service_id=data["service_id"], minutes=int(data["minutes"]),
+            start=dt.datetime.fromisoformat(data["start"]),
+            end=dt.datetime.fromisoformat(data["end"]),
+            therapist_id=data["therapist_id"],
+            service_id=data["service_id"],
+            minutes=int(data["minutes"]),
         )
 
 
 class SlotList(list):
     """A list of :class:`Slot` plus why it is not (only) what was asked for."""
 
-    def __init__(self, slots: Iterable[Slot] = (), *, in_window: bool = True,
-                 reason_code: Optional[str] = None, reason: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        slots: Iterable[Slot] = (),
+        *,
+        in_window: bool = True,
+        reason_code: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(slots)
         self.in_window = in_window
         self.reason_code = reason_code
@@ -82,7 +100,8 @@ class SlotList(list):
 
 # --------------------------------------------------------------------------- #
 
-def _bounds(profile: Any, now: dt.datetime) -> Tuple[dt.datetime, dt.datetime]:
+
+def _bounds(profile: Any, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """(earliest bookable start, end of the last bookable day) in clinic time."""
     tz = profile.tz
     now = now.astimezone(tz)
@@ -92,8 +111,13 @@ def _bounds(profile: Any, now: dt.datetime) -> Tuple[dt.datetime, dt.datetime]:
     return not_before, horizon_end
 
 
-def day_slots(profile: Any, day: dt.date, minutes: int,
-              time_from: Optional[dt.time] = None, time_to: Optional[dt.time] = None) -> List[Tuple[dt.datetime, dt.datetime]]:
+def day_slots(
+    profile: Any,
+    day: dt.date,
+    minutes: int,
+    time_from: dt.time | None = None,
+    time_to: dt.time | None = None,
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """Every (start, end) on ``day`` that fits opening hours and breaks."""
     hours = profile.hours_on(day)
     if hours is None:
@@ -103,7 +127,10 @@ def day_slots(profile: Any, day: dt.date, minutes: int,
     close_at = dt.datetime.combine(day, hours[1], tz)
     step = dt.timedelta(minutes=profile.booking.slot_step_minutes)
     length = dt.timedelta(minutes=minutes)
-    breaks = [(dt.datetime.combine(day, a, tz), dt.datetime.combine(day, b, tz)) for a, b in profile.breaks]
+    breaks = [
+        (dt.datetime.combine(day, a, tz), dt.datetime.combine(day, b, tz))
+        for a, b in profile.breaks
+    ]
     result = []
     start = open_at
     while start + length <= close_at:
@@ -116,8 +143,10 @@ def day_slots(profile: Any, day: dt.date, minutes: int,
     return result
 
 
-def _busy_map(store: Any, start: dt.datetime, end: dt.datetime) -> Dict[str, List[Tuple[dt.datetime, dt.datetime]]]:
-    busy: Dict[str, List[Tuple[dt.datetime, dt.datetime]]] = {}
+def _busy_map(
+    store: Any, start: dt.datetime, end: dt.datetime
+) -> dict[str, list[tuple[dt.datetime, dt.datetime]]]:
+    busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
     if store is None:
         return busy
     for therapist_id, b_start, b_end in store.busy(start, end):
@@ -125,18 +154,33 @@ def _busy_map(store: Any, start: dt.datetime, end: dt.datetime) -> Dict[str, Lis
     return busy
 
 
-def _free_therapist(therapists: Sequence[str], busy: Dict[str, List[Tuple[dt.datetime, dt.datetime]]],
-                    start: dt.datetime, end: dt.datetime) -> Optional[str]:
+def _free_therapist(
+    therapists: Sequence[str],
+    busy: dict[str, list[tuple[dt.datetime, dt.datetime]]],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> str | None:
     for therapist_id in therapists:
-        if not any(start < b_end and b_start < end for b_start, b_end in busy.get(therapist_id, ())):
+        if not any(
+            start < b_end and b_start < end for b_start, b_end in busy.get(therapist_id, ())
+        ):
             return therapist_id
     return None
 
 
-def _candidates(profile: Any, days: Iterable[dt.date], minutes: int, service_id: str, therapists: Sequence[str],
-                busy: Dict[str, List[Tuple[dt.datetime, dt.datetime]]], not_before: dt.datetime,
-                horizon_end: dt.datetime, time_from: Optional[dt.time], time_to: Optional[dt.time],
-                window: Optional[Tuple[dt.datetime, dt.datetime]] = None) -> List[Slot]:
+def _candidates(
+    profile: Any,
+    days: Iterable[dt.date],
+    minutes: int,
+    service_id: str,
+    therapists: Sequence[str],
+    busy: dict[str, list[tuple[dt.datetime, dt.datetime]]],
+    not_before: dt.datetime,
+    horizon_end: dt.datetime,
+    time_from: dt.time | None,
+    time_to: dt.time | None,
+    window: tuple[dt.datetime, dt.datetime] | None = None,
+) -> list[Slot]:
     found = []
     for day in days:
         for start, end in day_slots(profile, day, minutes, time_from, time_to):
@@ -156,22 +200,33 @@ def _tod_distance(slot: Slot, wanted: dt.time) -> int:
     return abs(a - b)
 
 
-def _why_empty(profile: Any, request: DateRequest, minutes: int, not_before: dt.datetime,
-               horizon_end: dt.datetime) -> Tuple[str, str]:
+def _why_empty(
+    profile: Any,
+    request: DateRequest,
+    minutes: int,
+    not_before: dt.datetime,
+    horizon_end: dt.datetime,
+) -> tuple[str, str]:
     days = request.days
     tz = profile.tz
     if request.earliest is not None and request.earliest.astimezone(tz) >= horizon_end:
         last = (horizon_end - dt.timedelta(days=1)).date()
-        return ("beyond_horizon",
-                f"We can only book up to {profile.booking.horizon_days} days ahead, so until "
-                f"{describe_date(last, short=True)}.")
+        return (
+            "beyond_horizon",
+            f"We can only book up to {profile.booking.horizon_days} days ahead, so until "
+            f"{describe_date(last, short=True)}.",
+        )
     closed = [profile.closed_reason(day) for day in days]
     if days and all(closed):
         unique = list(dict.fromkeys(closed))
         return "closed", " ".join(unique[:2])
     open_days = [day for day, why in zip(days, closed) if why is None]
-    possible = [s for day in open_days for s in day_slots(profile, day, minutes, request.time_from, request.time_to)
-                if request.earliest is None or request.earliest <= s[0] < request.latest]
+    possible = [
+        s
+        for day in open_days
+        for s in day_slots(profile, day, minutes, request.time_from, request.time_to)
+        if request.earliest is None or request.earliest <= s[0] < request.latest
+    ]
     if not open_days:
         return "full", "Sorry, nothing is free then."
     if not possible:
@@ -179,18 +234,27 @@ def _why_empty(profile: Any, request: DateRequest, minutes: int, not_before: dt.
         day = open_days[0]
         hours = profile.hours_on(day)
         name = f"{day:%A}s"
-        return ("outside_hours",
-                f"On {name} we're open {describe_time(hours[0])}-{describe_time(hours[1])}"
-                + (f" and a {minutes}-minute session must finish by closing." if minutes > 30 else "."))
+        return (
+            "outside_hours",
+            f"On {name} we're open {describe_time(hours[0])}-{describe_time(hours[1])}"
+            + (f" and a {minutes}-minute session must finish by closing." if minutes > 30 else "."),
+        )
     if all(start < not_before for start, _ in possible):
         hours = profile.booking.min_notice_hours
         return ("too_soon", f"We need at least {hours:g} hours' notice for a booking.")
     return "full", "Sorry, nothing is free then."
 
 
-def free_slots(profile: Any, store: Optional[BusySource], service_id: str, minutes: int,
-               request: DateRequest, now: dt.datetime, limit: int = 5,
-               therapist_id: Optional[str] = None) -> SlotList:
+def free_slots(
+    profile: Any,
+    store: BusySource | None,
+    service_id: str,
+    minutes: int,
+    request: DateRequest,
+    now: dt.datetime,
+    limit: int = 5,
+    therapist_id: str | None = None,
+) -> SlotList:
     """Free slots for ``service_id``/``minutes`` nearest to ``request`` (see module doc)."""
     service = profile.service(service_id)  # KeyError names the known services
     if service.option(minutes) is None:
@@ -205,8 +269,11 @@ def free_slots(profile: Any, store: Optional[BusySource], service_id: str, minut
     if therapist_id is not None:
         therapists = [t for t in therapists if t == therapist_id]
     if not therapists:
-        return SlotList(in_window=False, reason_code="no_therapist",
-                        reason=f"Sorry, no therapist currently offers {service.name}.")
+        return SlotList(
+            in_window=False,
+            reason_code="no_therapist",
+            reason=f"Sorry, no therapist currently offers {service.name}.",
+        )
 
     not_before, horizon_end = _bounds(profile, now)
     busy = _busy_map(store, now - dt.timedelta(days=1), horizon_end + dt.timedelta(days=1))
@@ -215,10 +282,23 @@ def free_slots(profile: Any, store: Optional[BusySource], service_id: str, minut
     latest = (request.latest or horizon_end).astimezone(tz)
     window_days = [d for d in request.days if d <= horizon_end.date()] if request.earliest else []
     if not request.earliest:
-        window_days = [now.date() + dt.timedelta(days=i) for i in range((horizon_end.date() - now.date()).days)]
+        window_days = [
+            now.date() + dt.timedelta(days=i) for i in range((horizon_end.date() - now.date()).days)
+        ]
 
-    slots = _candidates(profile, window_days, minutes, service_id, therapists, busy, not_before, horizon_end,
-                        request.time_from, request.time_to, (earliest, latest))
+    slots = _candidates(
+        profile,
+        window_days,
+        minutes,
+        service_id,
+        therapists,
+        busy,
+        not_before,
+        horizon_end,
+        request.time_from,
+        request.time_to,
+        (earliest, latest),
+    )
     if slots:
         if request.time_of_day is not None:
             slots.sort(key=lambda s: (_tod_distance(s, request.time_of_day), s.start))
@@ -227,32 +307,58 @@ def free_slots(profile: Any, store: Optional[BusySource], service_id: str, minut
     code, reason = _why_empty(profile, request, minutes, not_before, horizon_end)
 
     # nearest alternatives: same daily window first, then any time of day
-    all_days = [now.date() + dt.timedelta(days=i) for i in range((horizon_end.date() - now.date()).days + 1)]
+    all_days = [
+        now.date() + dt.timedelta(days=i) for i in range((horizon_end.date() - now.date()).days + 1)
+    ]
 
     first_day = earliest.date()
     last_day = (latest - dt.timedelta(microseconds=1)).date()
 
-    def distance(slot: Slot) -> Tuple[int, int, dt.datetime]:
+    def distance(slot: Slot) -> tuple[int, int, dt.datetime]:
         # whole days away from the days asked for, then closeness to the time asked for
         day = slot.start.date()
-        gap = 0 if first_day <= day <= last_day else min(abs((day - first_day).days), abs((day - last_day).days))
+        gap = (
+            0
+            if first_day <= day <= last_day
+            else min(abs((day - first_day).days), abs((day - last_day).days))
+        )
         tod = _tod_distance(slot, request.time_of_day) if request.time_of_day is not None else 0
         return (gap, tod, slot.start)
 
-    alternatives: List[Slot] = []
+    alternatives: list[Slot] = []
     if request.time_from is not None or request.time_to is not None:
-        alternatives = _candidates(profile, all_days, minutes, service_id, therapists, busy, not_before,
-                                   horizon_end, request.time_from, request.time_to)
+        alternatives = _candidates(
+            profile,
+            all_days,
+            minutes,
+            service_id,
+            therapists,
+            busy,
+            not_before,
+            horizon_end,
+            request.time_from,
+            request.time_to,
+        )
     if not alternatives:
-        alternatives = _candidates(profile, all_days, minutes, service_id, therapists, busy, not_before,
-                                   horizon_end, None, None)
+        alternatives = _candidates(
+            profile,
+            all_days,
+            minutes,
+            service_id,
+            therapists,
+            busy,
+            not_before,
+            horizon_end,
+            None,
+            None,
+        )
     alternatives.sort(key=distance)
     if not alternatives:
         reason = reason + " We're fully booked for now - I can ask the clinic to call you back."
     return SlotList(alternatives[:limit], in_window=False, reason_code=code, reason=reason)
 
 
-def slot_problem(profile: Any, slot: Slot, now: dt.datetime) -> Optional[str]:
+def slot_problem(profile: Any, slot: Slot, now: dt.datetime) -> str | None:
     """Why ``slot`` cannot be booked by the rules (ignoring other bookings), or None.
 
     The database constraint, not this check, decides races between clients.

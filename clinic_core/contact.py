@@ -7,16 +7,21 @@ number written without a country code is read in the clinic's country
 Email addresses go through ``email-validator`` without DNS look-ups
 (``check_deliverability=False``): the assistant works offline.
 """
-from __future__ import annotations
 
-from typing import Optional, Tuple
+from __future__ import annotations
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 __all__ = [
-    "InvalidContact", "normalise_phone", "normalise_email", "normalise_contact",
-    "is_valid_phone", "is_valid_email", "mask_phone", "mask_email",
+    "InvalidContact",
+    "normalise_phone",
+    "normalise_email",
+    "normalise_contact",
+    "is_valid_phone",
+    "is_valid_email",
+    "mask_phone",
+    "mask_email",
 ]
 
 DEFAULT_REGION = "GB"
@@ -30,7 +35,7 @@ class InvalidContact(ValueError):
         self.kind = kind
 
 
-def normalise_phone(raw: str, region: Optional[str] = DEFAULT_REGION) -> str:
+def normalise_phone(raw: str, region: str | None = DEFAULT_REGION) -> str:
     """Return the number in E.164 or raise :class:`InvalidContact`.
 
     >>> normalise_phone("07911 123456")
@@ -45,7 +50,8 @@ def normalise_phone(raw: str, region: Optional[str] = DEFAULT_REGION) -> str:
         number = phonenumbers.parse(text, (region or DEFAULT_REGION).upper())
     except phonenumbers.NumberParseException:
         raise InvalidContact(
-            "That doesn't look like a phone number. Could you type it again, e.g. 07911 123456?", "phone"
+            "That doesn't look like a phone number. Could you type it again, e.g. 07911 123456?",
+            "phone",
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidContact(
@@ -65,18 +71,19 @@ def normalise_email(raw: str) -> str:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
         raise InvalidContact(
-            "That email address doesn't look right. Could you type it again, e.g. name@example.com?", "email"
+            "That email address doesn't look right. Could you type it again, e.g. name@example.com?",
+            "email",
         ) from None
 
 
-def normalise_contact(raw: str, region: Optional[str] = DEFAULT_REGION) -> Tuple[str, str]:
+def normalise_contact(raw: str, region: str | None = DEFAULT_REGION) -> tuple[str, str]:
     """("email", address) when the text has an @, else ("phone", E.164)."""
     if "@" in (raw or ""):
         return "email", normalise_email(raw)
     return "phone", normalise_phone(raw, region)
 
 
-def is_valid_phone(raw: str, region: Optional[str] = DEFAULT_REGION) -> bool:
+def is_valid_phone(raw: str, region: str | None = DEFAULT_REGION) -> bool:
     try:
         normalise_phone(raw, region)
         return True
@@ -92,20 +99,20 @@ def is_valid_email(raw: str) -> bool:
         return False
 
 
-def emails_match(a: Optional[str], b: Optional[str]) -> bool:
+def emails_match(a: str | None, b: str | None) -> bool:
     """Case-insensitive comparison of two normalised addresses."""
     return bool(a) and bool(b) and a.strip().lower() == b.strip().lower()  # type: ignore[union-attr]
 
 
 def mask_phone(e164: str) -> str:
-    """"+447911123456" -> "•••••••3456" (to read back without exposing it)."""
+    """ "+447911123456" -> "•••••••3456" (to read back without exposing it)."""
     if not e164:
         return ""
     return "•" * max(len(e164) - 4, 0) + e164[-4:]
 
 
 def mask_email(address: str) -> str:
-    """"jane.doe@example.com" -> "j•••@example.com"."""
+    """ "jane.doe@example.com" -> "j•••@example.com"."""
     if not address or "@" not in address:
         return ""
     local, domain = address.rsplit("@", 1)

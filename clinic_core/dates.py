@@ -61,12 +61,14 @@ Conventions (documented decisions):
   how far ahead bookings open.)
 * "past": the whole window, or the exact time asked for, is before ``now``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 __all__ = ["DateRequest", "parse_date_request", "parse_when", "describe_date", "describe_time"]
 
@@ -76,36 +78,84 @@ PROBLEMS = (None, "past", "ambiguous", "unreadable")
 _RECENTLY_PASSED_DAYS = 92
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAY_RE = (
-    r"(mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
-)
+_WEEKDAY_RE = r"(mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _MONTH_RE = (
     r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
 }
 _ORDINAL_WORDS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
-    "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
-    "nineteenth": 19, "twentieth": 20, "twenty first": 21, "twenty second": 22,
-    "twenty third": 23, "twenty fourth": 24, "twenty fifth": 25, "twenty sixth": 26,
-    "twenty seventh": 27, "twenty eighth": 28, "twenty ninth": 29, "thirtieth": 30,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
+    "twenty first": 21,
+    "twenty second": 22,
+    "twenty third": 23,
+    "twenty fourth": 24,
+    "twenty fifth": 25,
+    "twenty sixth": 26,
+    "twenty seventh": 27,
+    "twenty eighth": 28,
+    "twenty ninth": 29,
+    "thirtieth": 30,
     "thirty first": 31,
 }
-_ORD_WORD_RE = "(" + "|".join(sorted((w.replace(" ", r"[\s-]") for w in _ORDINAL_WORDS), key=len, reverse=True)) + ")"
+_ORD_WORD_RE = (
+    "("
+    + "|".join(sorted((w.replace(" ", r"[\s-]") for w in _ORDINAL_WORDS), key=len, reverse=True))
+    + ")"
+)
 _HOUR_WORD_RE = r"(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _NUM_RE = r"(\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 
 # daily windows for parts of the day; None = opening / closing time
-_PARTS: Dict[str, Tuple[Optional[dt.time], Optional[dt.time]]] = {
+_PARTS: dict[str, tuple[dt.time | None, dt.time | None]] = {
     "morning": (None, dt.time(12)),
     "early morning": (None, dt.time(10)),
     "late morning": (dt.time(10), dt.time(12)),
@@ -146,24 +196,24 @@ class DateRequest:
       alternatives of an ambiguous phrase.
     """
 
-    earliest: Optional[dt.datetime] = None
-    latest: Optional[dt.datetime] = None
-    preferred: Optional[dt.datetime] = None
-    time_of_day: Optional[dt.time] = None
-    time_from: Optional[dt.time] = None
-    time_to: Optional[dt.time] = None
-    problem: Optional[str] = None
-    question: Optional[str] = None
-    readings: Tuple["DateRequest", ...] = ()
+    earliest: dt.datetime | None = None
+    latest: dt.datetime | None = None
+    preferred: dt.datetime | None = None
+    time_of_day: dt.time | None = None
+    time_from: dt.time | None = None
+    time_to: dt.time | None = None
+    problem: str | None = None
+    question: str | None = None
+    readings: tuple[DateRequest, ...] = ()
     text: str = ""
-    part_of_day: Optional[str] = None
+    part_of_day: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
     @property
-    def days(self) -> List[dt.date]:
+    def days(self) -> list[dt.date]:
         """The calendar days the window touches (empty when unresolved)."""
         if self.earliest is None or self.latest is None:
             return []
@@ -190,9 +240,10 @@ class DateRequest:
             text += f", {a}-{b}"
         return text
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (for a Rasa slot)."""
-        def iso(value: Any) -> Optional[str]:
+
+        def iso(value: Any) -> str | None:
             return value.isoformat() if value is not None else None
 
         return {
@@ -210,19 +261,25 @@ class DateRequest:
         }
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "DateRequest":
-        def d(key: str) -> Optional[dt.datetime]:
+    def from_dict(cls, data: dict[str, Any]) -> DateRequest:
+        def d(key: str) -> dt.datetime | None:
             return dt.datetime.fromisoformat(data[key]) if data.get(key) else None
 
-        def t(key: str) -> Optional[dt.time]:
+        def t(key: str) -> dt.time | None:
             return dt.time.fromisoformat(data[key]) if data.get(key) else None
 
         return cls(
-            earliest=d("earliest"), latest=d("latest"), preferred=d("preferred"),
-            time_of_day=t("time_of_day"), time_from=t("time_from"), time_to=t("time_to"),
-            problem=data.get("problem"), question=data.get("question"),
+            earliest=d("earliest"),
+            latest=d("latest"),
+            preferred=d("preferred"),
+            time_of_day=t("time_of_day"),
+            time_from=t("time_from"),
+            time_to=t("time_to"),
+            problem=data.get("problem"),
+            question=data.get("question"),
             readings=tuple(cls.from_dict(r) for r in data.get("readings") or ()),
-            text=data.get("text", ""), part_of_day=data.get("part_of_day"),
+            text=data.get("text", ""),
+            part_of_day=data.get("part_of_day"),
         )
 
 
@@ -242,13 +299,14 @@ def describe_date(value: dt.date, short: bool = False) -> str:
 # internals
 # --------------------------------------------------------------------------- #
 
+
 class _Shift:
     """A match seen with its first group dropped (keeps group numbers readable)."""
 
     def __init__(self, match: re.Match) -> None:
         self._match = match
 
-    def group(self, index: int = 0) -> Optional[str]:
+    def group(self, index: int = 0) -> str | None:
         return self._match.group(index + 1 if index else 0)
 
 
@@ -258,13 +316,17 @@ class _Text:
     def __init__(self, text: str) -> None:
         self.s = text
 
-    def take(self, pattern: str, flags: int = 0) -> Optional[re.Match]:
+    def take(self, pattern: str, flags: int = 0) -> re.Match | None:
         match = re.search(pattern, self.s, flags)
         if match:
-            self.s = self.s[: match.start()] + " " * (match.end() - match.start()) + self.s[match.end():]
+            self.s = (
+                self.s[: match.start()]
+                + " " * (match.end() - match.start())
+                + self.s[match.end() :]
+            )
         return match
 
-    def leftover_words(self) -> List[str]:
+    def leftover_words(self) -> list[str]:
         return [w for w in re.findall(r"[a-z0-9']+", self.s) if w not in _FILLER]
 
 
@@ -303,7 +365,9 @@ _TIME_CORE = (
     r"|(?:[01]?\d|2[0-3]):[0-5]\d\b"
     r"|noon\b|midday\b|midnight\b"
     r"|(?:half|quarter)\s+(?:past|to)\s+(?:\d{1,2}|" + _HOUR_WORD_RE + r")\b(?:\s*(?:am|pm)\b)?"
-    r"|half\s+(?:\d{1,2}|" + _HOUR_WORD_RE + r")\b(?!\s*(?:hours?|days?|weeks?)\b)(?:\s*(?:am|pm)\b)?"
+    r"|half\s+(?:\d{1,2}|"
+    + _HOUR_WORD_RE
+    + r")\b(?!\s*(?:hours?|days?|weeks?)\b)(?:\s*(?:am|pm)\b)?"
     r"|(?:\d{1,2}|" + _HOUR_WORD_RE + r")\s*oclock\b(?:\s*(?:am|pm)\b)?)"
 )
 # a number that is an hour only because of the word before it ("at 3")
@@ -315,7 +379,7 @@ _TIME_AFTER_CUE = (
 _ANY_TIME = r"(?:" + _TIME_CORE + r"|" + _TIME_AFTER_CUE + r")"
 
 
-def _parse_clock(token: str) -> Tuple[int, int, Optional[str]]:
+def _parse_clock(token: str) -> tuple[int, int, str | None]:
     """-> (hour 0-23 or 1-12, minute, "am"/"pm"/"24h"/None)."""
     t = re.sub(r"\s+", " ", token.strip())
     if t in ("noon", "midday"):
@@ -351,8 +415,9 @@ def _parse_clock(token: str) -> Tuple[int, int, Optional[str]]:
     return _word_number(t), 0, ampm
 
 
-def _to_time(hour: int, minute: int, ampm: Optional[str], part: Optional[str],
-             open_: dt.time, close: dt.time) -> Optional[dt.time]:
+def _to_time(
+    hour: int, minute: int, ampm: str | None, part: str | None, open_: dt.time, close: dt.time
+) -> dt.time | None:
     if ampm == "24h":
         return dt.time(hour % 24, minute) if hour < 24 else None
     if hour < 1 or hour > 12 or minute > 59:
@@ -388,19 +453,20 @@ def _weekday_index(token: str) -> int:
 class _Found:
     """What has been recognised so far."""
 
-    start: Optional[dt.date] = None   # day window, inclusive
-    end: Optional[dt.date] = None
+    start: dt.date | None = None  # day window, inclusive
+    end: dt.date | None = None
     past: bool = False
-    readings: List[Tuple[dt.date, dt.date]] = field(default_factory=list)
-    ambiguity: Optional[str] = None   # "day_month" | "next_weekday" | "weekday_mismatch"
+    readings: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    ambiguity: str | None = None  # "day_month" | "next_weekday" | "weekday_mismatch"
     explicit_year: bool = False
-    rolled_past: Optional[dt.date] = None  # a date that passed this year
+    rolled_past: dt.date | None = None  # a date that passed this year
     recognised: bool = False
 
 
 # --------------------------------------------------------------------------- #
 # public
 # --------------------------------------------------------------------------- #
+
 
 def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> DateRequest:
     """Read ``text`` relative to ``now`` (aware datetime); see the module doc.
@@ -425,26 +491,37 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
         return _unreadable(original)
 
     found = _Found()
-    part: Optional[str] = None
-    time_from: Optional[dt.time] = None
-    time_to: Optional[dt.time] = None
-    clock: Optional[dt.time] = None
+    part: str | None = None
+    time_from: dt.time | None = None
+    time_to: dt.time | None = None
+    clock: dt.time | None = None
     anytime = False
 
     # --- "as soon as possible" and friends ---------------------------------
-    if src.take(r"\b(?:asap|as soon as (?:possible|you can)|soonest|earliest (?:possible|available|slot|appointment)"
-                r"|first (?:available|free|possible)|next (?:available|free)|any ?time|whenever|any day)\b"):
+    if src.take(
+        r"\b(?:asap|as soon as (?:possible|you can)|soonest|earliest (?:possible|available|slot|appointment)"
+        r"|first (?:available|free|possible)|next (?:available|free)|any ?time|whenever|any day)\b"
+    ):
         anytime = True
         found.recognised = True
 
     # --- parts of the day ------------------------------------------------------
-    m = src.take(r"\b(this |tomorrow )?(?:(early|late|mid)[\s-]?)?(mornings?|afternoons?|evenings?|lunch\s*times?|lunch|nights?|tonight|after work|after school)\b")
+    m = src.take(
+        r"\b(this |tomorrow )?(?:(early|late|mid)[\s-]?)?(mornings?|afternoons?|evenings?|lunch\s*times?|lunch|nights?|tonight|after work|after school)\b"
+    )
     if m:
         same_day = m.group(1)
         m = _Shift(m)
         base = m.group(2).rstrip("s") if m.group(2) not in ("tonight",) else "tonight"
-        base = {"lunch": "lunchtime", "lunch time": "lunchtime", "lunchtime": "lunchtime", "night": "evening",
-                "tonight": "evening", "after work": "evening", "after school": "afternoon"}.get(base, base)
+        base = {
+            "lunch": "lunchtime",
+            "lunch time": "lunchtime",
+            "lunchtime": "lunchtime",
+            "night": "evening",
+            "tonight": "evening",
+            "after work": "evening",
+            "after school": "afternoon",
+        }.get(base, base)
         if base.startswith("lunch"):
             base = "lunchtime"
         modifier = m.group(1)
@@ -464,12 +541,18 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
             found.start = found.end = today + dt.timedelta(days=1)
         found.recognised = True
 
-    def clock_of(token: str) -> Optional[dt.time]:
+    def clock_of(token: str) -> dt.time | None:
         hour, minute, ampm = _parse_clock(token)
         return _to_time(hour, minute, ampm, part, open_, close)
 
     # --- time ranges and bounds -------------------------------------------------
-    m = src.take(r"\b(?:between|from)\s+(" + _ANY_TIME + r")\s*(?:and|to|-|till|until)\s*(" + _ANY_TIME + r")")
+    m = src.take(
+        r"\b(?:between|from)\s+("
+        + _ANY_TIME
+        + r")\s*(?:and|to|-|till|until)\s*("
+        + _ANY_TIME
+        + r")"
+    )
     if not m:
         m = src.take(r"\b(\d{1,2}(?:[:.][0-5]\d)?)\s*-\s*(\d{1,2}(?:[:.][0-5]\d)?\s*(?:am|pm))")
     if m:
@@ -509,7 +592,9 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
 
     # "Monday 3" / "tomorrow 10": a lone small number after a day is an hour
     if clock is None and (found.start is not None or part is not None):
-        m = src.take(r"(?<![\d/.:-])\b(1[0-2]|[1-9])(?:[:.]([0-5]\d))?\b(?![\d/.:-]|\s*(?:st|nd|rd|th)\b)")
+        m = src.take(
+            r"(?<![\d/.:-])\b(1[0-2]|[1-9])(?:[:.]([0-5]\d))?\b(?![\d/.:-]|\s*(?:st|nd|rd|th)\b)"
+        )
         if m:
             clock = clock_of(m.group(0))
 
@@ -523,12 +608,19 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
             leftover = []
     if not found.recognised:
         return _unreadable(original)
-    if leftover and found.start is None and clock is None and part is None and not anytime \
-            and time_from is None and time_to is None:
+    if (
+        leftover
+        and found.start is None
+        and clock is None
+        and part is None
+        and not anytime
+        and time_from is None
+        and time_to is None
+    ):
         return _unreadable(original)
 
     # --- assemble ------------------------------------------------------------------------
-    def build(start: Optional[dt.date], end: Optional[dt.date]) -> DateRequest:
+    def build(start: dt.date | None, end: dt.date | None) -> DateRequest:
         tz = now.tzinfo
         if start is None:
             start = today
@@ -537,16 +629,25 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
             if clock is not None and dt.datetime.combine(today, clock, tz) <= now:
                 start = today + dt.timedelta(days=1)
         end = end or start
-        earliest = dt.datetime.combine(start, time_from or dt.time(0), tz) if start == end and time_from \
+        earliest = (
+            dt.datetime.combine(start, time_from or dt.time(0), tz)
+            if start == end and time_from
             else dt.datetime.combine(start, dt.time(0), tz)
+        )
         if start == end and time_to is not None:
             latest = dt.datetime.combine(end, time_to, tz)
         else:
             latest = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tz)
         preferred = dt.datetime.combine(start, clock, tz) if clock is not None else None
         return DateRequest(
-            earliest=earliest, latest=latest, preferred=preferred, time_of_day=clock,
-            time_from=time_from, time_to=time_to, text=original, part_of_day=part,
+            earliest=earliest,
+            latest=latest,
+            preferred=preferred,
+            time_of_day=clock,
+            time_from=time_from,
+            time_to=time_to,
+            text=original,
+            part_of_day=part,
         )
 
     if found.ambiguity:
@@ -555,12 +656,16 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
         if len(readings) == 1:
             return _finish(readings[0], now)
         return replace(
-            build(*found.readings[0]), problem="ambiguous", readings=readings,
+            build(*found.readings[0]),
+            problem="ambiguous",
+            readings=readings,
             question=_ambiguity_question(found, readings),
         )
 
     if found.past:
-        return DateRequest(text=original, problem="past", question=_past_question(found.rolled_past))
+        return DateRequest(
+            text=original, problem="past", question=_past_question(found.rolled_past)
+        )
 
     request = build(found.start, found.end)
     return _finish(request, now)
@@ -578,28 +683,35 @@ def _finish(request: DateRequest, now: dt.datetime) -> DateRequest:
 
 
 def _is_past(request: DateRequest, now: dt.datetime) -> bool:
-    if request.preferred is not None and request.earliest is not None \
-            and request.latest is not None and request.latest - request.earliest <= dt.timedelta(days=1):
+    if (
+        request.preferred is not None
+        and request.earliest is not None
+        and request.latest is not None
+        and request.latest - request.earliest <= dt.timedelta(days=1)
+    ):
         return request.preferred <= now
     return request.latest is not None and request.latest <= now
 
 
 def _unreadable(text: str) -> DateRequest:
     return DateRequest(
-        text=text, problem="unreadable",
+        text=text,
+        problem="unreadable",
         question="Sorry, I couldn't work out the day. Which day and time would suit you? "
-                 "For example \"Friday afternoon\" or \"14 Dec at 2pm\".",
+        "For example \"Friday afternoon\" or \"14 Dec at 2pm\".",
     )
 
 
-def _past_question(day: Optional[dt.date], request: Optional[DateRequest] = None) -> str:
+def _past_question(day: dt.date | None, request: DateRequest | None = None) -> str:
     if day is not None:
         what = describe_date(day).split(" ", 1)[1]  # "14 November"
         return f"{what} has already passed. Which day would you like instead?"
     if request is not None and request.preferred is not None:
-        return (f"{describe_date(request.preferred.date(), short=True)} at "
-                f"{describe_time(request.preferred.time())} has already passed. "
-                "Which day and time would you like instead?")
+        return (
+            f"{describe_date(request.preferred.date(), short=True)} at "
+            f"{describe_time(request.preferred.time())} has already passed. "
+            "Which day and time would you like instead?"
+        )
     return "That time has already passed. Which day and time would you like instead?"
 
 
@@ -614,10 +726,12 @@ def _ambiguity_question(found: _Found, readings: Sequence[DateRequest]) -> str:
     return f"Just to check, do you mean {options}?"
 
 
-def _dateparser_fallback(text: str, now: dt.datetime, date_order: str) -> Optional[dt.date]:
+def _dateparser_fallback(text: str, now: dt.datetime, date_order: str) -> dt.date | None:
     # only hand over text that looks like a date: digits, month names or relative words
     # ("may" alone is a verb far more often than a month)
-    if not re.search(r"\d|\b(?!may\b)" + _MONTH_RE + r"(?!\w)|\b(?:days?|weeks?|months?|fortnight)\b", text):
+    if not re.search(
+        r"\d|\b(?!may\b)" + _MONTH_RE + r"(?!\w)|\b(?:days?|weeks?|months?|fortnight)\b", text
+    ):
         return None
     try:
         import dateparser
@@ -640,7 +754,7 @@ def _dateparser_fallback(text: str, now: dt.datetime, date_order: str) -> Option
     return parsed.date()
 
 
-def _resolve_no_year(day: int, month: int, today: dt.date) -> Tuple[Optional[dt.date], Optional[dt.date]]:
+def _resolve_no_year(day: int, month: int, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
     """(date, passed_this_year) for a day/month without a year."""
     try:
         this_year = dt.date(today.year, month, day)
@@ -680,8 +794,10 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
     elif src.take(r"\btoday\b|\btonite\b|\bthis (?:morning|afternoon|evening)\b"):
         single(today)
 
-    m = src.take(r"\b(?:in )?" + _NUM_RE + r" (day|week|fortnight|month)s?(?: time| from (?:now|today))?\b"
-                 r"|\bin a fortnight\b|\bfortnight\b")
+    m = src.take(
+        r"\b(?:in )?" + _NUM_RE + r" (day|week|fortnight|month)s?(?: time| from (?:now|today))?\b"
+        r"|\bin a fortnight\b|\bfortnight\b"
+    )
     if m and found.start is None:
         if m.group(1) is None:
             single(today + dt.timedelta(days=14))
@@ -691,15 +807,30 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
         if unit == "month":
             month = today.month - 1 + count
             year, month = today.year + month // 12, month % 12 + 1
-            day = min(today.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-                                  31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1])
+            day = min(
+                today.day,
+                [
+                    31,
+                    29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+                    31,
+                    30,
+                    31,
+                    30,
+                    31,
+                    31,
+                    30,
+                    31,
+                    30,
+                    31,
+                ][month - 1],
+            )
             single(dt.date(year, month, day))
         else:
             single(today + dt.timedelta(days=count * {"day": 1, "week": 7, "fortnight": 14}[unit]))
         return
 
     # --- weeks and weekends --------------------------------------------------------
-    week: Optional[Tuple[dt.date, dt.date]] = None
+    week: tuple[dt.date, dt.date] | None = None
     monday = _week_start(today)
     if src.take(r"\b(?:the )?week after next\b"):
         start = monday + dt.timedelta(days=14)
@@ -743,9 +874,11 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
         return
 
     # --- weekdays -------------------------------------------------------------------------
-    weekday: Optional[int] = None
-    modifier: Optional[str] = None
-    m = src.take(r"\b(?:(this|next|coming|last|on|the) )?" + _WEEKDAY_RE + r"s?\b(?: (after next|week))?")
+    weekday: int | None = None
+    modifier: str | None = None
+    m = src.take(
+        r"\b(?:(this|next|coming|last|on|the) )?" + _WEEKDAY_RE + r"s?\b(?: (after next|week))?"
+    )
     if m:
         weekday = _weekday_index(m.group(2))
         modifier = m.group(3) or m.group(1)
@@ -753,7 +886,7 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
             modifier = None if modifier != "coming" else "this"
         found.recognised = True
     # "Monday or Tuesday", "tomorrow or Friday": the range from the first to the last
-    extra_weekdays: List[int] = []
+    extra_weekdays: list[int] = []
     while weekday is not None:
         more = src.take(r"\b(?:or|and|,|/)\s*(?:on )?" + _WEEKDAY_RE + r"s?\b")
         if not more:
@@ -816,16 +949,21 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
             found.start, found.end = min(days), max(days)
 
 
-def _read_explicit_date(src: _Text, found: _Found, today: dt.date, horizon_end: dt.date,
-                        date_order: str) -> bool:
-    def accept(day: dt.date, passed: Optional[dt.date], explicit_year: bool) -> None:
+def _read_explicit_date(
+    src: _Text, found: _Found, today: dt.date, horizon_end: dt.date, date_order: str
+) -> bool:
+    def accept(day: dt.date, passed: dt.date | None, explicit_year: bool) -> None:
         found.recognised = True
         found.explicit_year = explicit_year
         if explicit_year and day < today:
             found.past = True
             found.rolled_past = None
             return
-        if passed is not None and day > horizon_end and (today - passed).days <= _RECENTLY_PASSED_DAYS:
+        if (
+            passed is not None
+            and day > horizon_end
+            and (today - passed).days <= _RECENTLY_PASSED_DAYS
+        ):
             found.past = True
             found.rolled_past = passed
             return
@@ -844,7 +982,7 @@ def _read_explicit_date(src: _Text, found: _Found, today: dt.date, horizon_end: 
     # month names: "14 Dec", "14th of December 2026", "Dec 14th", "December the 14th"
     day_re = r"(\d{1,2}(?:st|nd|rd|th)?|" + _ORD_WORD_RE + r")"
     m = src.take(r"\b(?:the )?" + day_re + r" (?:of )?" + _MONTH_RE + r"(?:\s+(\d{4}))?(?!\w)")
-    groups: Optional[Tuple[str, str, Optional[str]]] = None
+    groups: tuple[str, str, str | None] | None = None
     if m:
         groups = (m.group(1), m.group(3), m.group(4))
     else:
@@ -875,7 +1013,7 @@ def _read_explicit_date(src: _Text, found: _Found, today: dt.date, horizon_end: 
         a, b = int(m.group(1)), int(m.group(2))
         year = m.group(3)
         year_value = None if year is None else (int(year) + 2000 if len(year) == 2 else int(year))
-        candidates: List[Tuple[str, dt.date, Optional[dt.date]]] = []
+        candidates: list[tuple[str, dt.date, dt.date | None]] = []
         for order, (day, month) in (("DMY", (a, b)), ("MDY", (b, a))):
             if year_value is not None:
                 try:
@@ -889,7 +1027,7 @@ def _read_explicit_date(src: _Text, found: _Found, today: dt.date, horizon_end: 
                 if resolved is not None:
                     candidates.append((order, resolved, passed))
         # same date both ways ("05/05") counts once
-        unique: Dict[dt.date, Tuple[str, dt.date, Optional[dt.date]]] = {}
+        unique: dict[dt.date, tuple[str, dt.date, dt.date | None]] = {}
         for cand in candidates:
             unique.setdefault(cand[1], cand)
         candidates = list(unique.values())
@@ -937,15 +1075,22 @@ def _read_explicit_date(src: _Text, found: _Found, today: dt.date, horizon_end: 
         return False
 
     # a month on its own: "in January", "sometime in March 2027" -> that month
-    m = src.take(r"\b(?:(?:sometime |some time |any ?time )?(?:in|during)|early|mid|late|end of|beginning of|start of)\s+"
-                 + _MONTH_RE + r"(?:\s+(\d{4}))?(?!\w)")
+    m = src.take(
+        r"\b(?:(?:sometime |some time |any ?time )?(?:in|during)|early|mid|late|end of|beginning of|start of)\s+"
+        + _MONTH_RE
+        + r"(?:\s+(\d{4}))?(?!\w)"
+    )
     if m:
         month = _month(m.group(1))
         year = int(m.group(2)) if m.group(2) else today.year
         first = dt.date(year, month, 1)
         last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
         if not m.group(2) and last < today:
-            first, last = first.replace(year=year + 1), (first.replace(year=year + 1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+            first, last = (
+                first.replace(year=year + 1),
+                (first.replace(year=year + 1) + dt.timedelta(days=32)).replace(day=1)
+                - dt.timedelta(days=1),
+            )
         found.recognised = True
         if last < today:
             found.past = True

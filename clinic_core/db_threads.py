@@ -17,13 +17,15 @@ bound then only catches what waits elsewhere (a full pool, a dead server).
 CLINIC_DB_TIMEOUT (seconds, default 3): how long a turn may wait for a
 database before the client gets the apology.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -49,17 +51,23 @@ class DatabaseThreads:
     """`threads` worker threads for one database; every call bounded."""
 
     def __init__(self, threads: int, name: str, wait_seconds: float | None = None) -> None:
-        self.wait_seconds = wait_seconds if wait_seconds is not None else busy_timeout() + MARGIN_SECONDS
+        self.wait_seconds = (
+            wait_seconds if wait_seconds is not None else busy_timeout() + MARGIN_SECONDS
+        )
         self._executor = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix=name)
 
     async def run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """`call(*args, **kwargs)` in a worker thread; DatabaseTimeout after
         `wait_seconds` (a call still queued then is not run at all)."""
-        future = asyncio.get_running_loop().run_in_executor(self._executor, partial(call, *args, **kwargs))
+        future = asyncio.get_running_loop().run_in_executor(
+            self._executor, partial(call, *args, **kwargs)
+        )
         try:
             return await asyncio.wait_for(future, self.wait_seconds)
         except asyncio.TimeoutError:
-            raise DatabaseTimeout(f"no answer from the database within {self.wait_seconds:g} s") from None
+            raise DatabaseTimeout(
+                f"no answer from the database within {self.wait_seconds:g} s"
+            ) from None
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

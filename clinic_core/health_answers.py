@@ -1,4 +1,4 @@
-""""Can I have a massage if ...?" answered from the clinic's rules file.
+""" "Can I have a massage if ...?" answered from the clinic's rules file.
 
 A client who names a condition, a medication or a procedure before (or
 without) the pre-screen gets what clinic/screening_rules.yml says about it:
@@ -11,10 +11,11 @@ Nothing here stores anything or decides for the client: the consented
 pre-screen does (clinic_core.screening.interview). The text is read with the
 project's rule-based reader and never logged. Plain Python, no Rasa imports.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from clinic_core.screening.engine import evaluate_many
 from clinic_core.screening.model import SERVICES, Reading
@@ -29,10 +30,10 @@ MAX_ANSWERS = 3
 class HealthAnswer:
     """What the rules file says about the conditions a message names."""
 
-    conditions: tuple[str, ...]   # condition ids, in the rules file's order
-    answers: tuple[str, ...]      # their client answers, same order (at most MAX_ANSWERS)
-    avoid_types: frozenset[str]   # massage types none of them may be recommended
-    emergency: bool               # the engine says emergency for some service
+    conditions: tuple[str, ...]  # condition ids, in the rules file's order
+    answers: tuple[str, ...]  # their client answers, same order (at most MAX_ANSWERS)
+    avoid_types: frozenset[str]  # massage types none of them may be recommended
+    emergency: bool  # the engine says emergency for some service
 
     def text(self, rules: RuleSet) -> str:
         """The reply: the lead-in, one line per condition, the offer of the
@@ -61,8 +62,9 @@ def health_answer(rules: RuleSet, reading: Reading) -> HealthAnswer | None:
         rules.conditions[cid].client_answer for cid in ids if rules.conditions[cid].client_answer
     )[:MAX_ANSWERS]
     avoid = frozenset(t for cid in ids for t in rules.conditions[cid].avoid_types)
-    return HealthAnswer(conditions=ids, answers=answers, avoid_types=avoid,
-                        emergency=outcome.outcome == "emergency")
+    return HealthAnswer(
+        conditions=ids, answers=answers, avoid_types=avoid, emergency=outcome.outcome == "emergency"
+    )
 
 
 def unknown_avoid_types(rules: RuleSet, type_ids: Mapping[str, object]) -> list[str]:
@@ -70,5 +72,9 @@ def unknown_avoid_types(rules: RuleSet, type_ids: Mapping[str, object]) -> list[
     the types file, as "condition: type" (empty when all are known): the two
     files are the clinic's, so a typo in one must stop the action server
     rather than let a ruled-out type through."""
-    return [f"{cid}: {t}" for cid, cond in rules.conditions.items()
-            for t in cond.avoid_types if t not in type_ids]
+    return [
+        f"{cid}: {t}"
+        for cid, cond in rules.conditions.items()
+        for t in cond.avoid_types
+        if t not in type_ids
+    ]

@@ -32,6 +32,7 @@ message texts, and these filters cannot know every such line.
 Used by the Rasa server, the action server and the staff console alike,
 hence in clinic_core (it imports no Rasa).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 _TOKEN_IN_URL = re.compile(r"([?&](?:token|access_token|auth_token)=)[^&\s'\"]+", re.I)
 STRUCTLOG_KEYS = ("event", "event_info", "level", "exc_type")
@@ -69,7 +70,8 @@ class JsonFormatter(logging.Formatter):
         except Exception:  # noqa: BLE001 - a bad format string
             message = str(record.msg)
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
         }
@@ -101,7 +103,9 @@ def _structlog_event(message: str) -> dict[str, Any] | None:
     out = {("rasa_" + k if k == "level" else k): data[k] for k in STRUCTLOG_KEYS if k in data}
     exceptions = data.get("exception")
     if isinstance(exceptions, list):
-        out["exc_type"] = ",".join(str(e.get("exc_type")) for e in exceptions if isinstance(e, dict))
+        out["exc_type"] = ",".join(
+            str(e.get("exc_type")) for e in exceptions if isinstance(e, dict)
+        )
     return out
 
 
@@ -111,18 +115,27 @@ def warning_head(text: str) -> str:
     text = str(text).strip()
     first = text.splitlines()[0] if text else ""
     value = _VALUE_START.search(first)
-    head = (first[:value.start()] if value else first).rstrip(" .,")
+    head = (first[: value.start()] if value else first).rstrip(" .,")
     if value is None and first == text:
         return head
     return f"{head} {WITHHELD}" if head else WITHHELD
 
 
-def _log_warning(message: Any, category: type, filename: str, lineno: int,
-                 file: Any = None, line: Optional[str] = None) -> None:
+def _log_warning(
+    message: Any,
+    category: type,
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
     """warnings.showwarning: into the logs, without the values."""
     logging.getLogger("py.warnings").warning(
-        "%s: %s", getattr(category, "__name__", "Warning"), warning_head(str(message)),
-        extra={"fields": {"source": f"{Path(filename).name}:{lineno}"}})
+        "%s: %s",
+        getattr(category, "__name__", "Warning"),
+        warning_head(str(message)),
+        extra={"fields": {"source": f"{Path(filename).name}:{lineno}"}},
+    )
 
 
 def _withhold_echo(record: logging.LogRecord) -> None:
@@ -139,12 +152,12 @@ def _withhold_echo(record: logging.LogRecord) -> None:
             return
 
 
-def _withhold_structlog_values(_logger: Any, _method: str, event: Dict[str, Any]) -> Dict[str, Any]:
+def _withhold_structlog_values(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
     """A structlog processor (last before the renderer): the event's name and
     description stay, its values (message text, slots, states) do not, and an
     exception is named by its type (Rasa's renderers print tracebacks with
     frame locals)."""
-    exc_types: List[str] = []
+    exc_types: list[str] = []
     exc_info = event.pop("exc_info", None)
     if isinstance(exc_info, BaseException):
         exc_types.append(type(exc_info).__name__)

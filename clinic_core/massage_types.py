@@ -11,13 +11,15 @@ names the words that matched, so a client can tell why a type was suggested.
 It never diagnoses and is not a safety check: the pre-screen decides whether a
 client may be booked at all.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any
 
 import yaml
 
@@ -79,7 +81,7 @@ class MassageType:
     summary: str
     keywords: tuple[str, ...]
     source: str
-    bookable_service: Optional[str] = None
+    bookable_service: str | None = None
     focus: str = ""
     pressure_level: str = ""
     pressure_note: str = ""
@@ -87,11 +89,11 @@ class MassageType:
     good_for: tuple[str, ...] = ()
     not_for: tuple[str, ...] = ()
     duration_minutes: tuple[int, ...] = ()
-    note: Optional[str] = None
-    closest: Optional[str] = None
-    source_url: Optional[str] = None
+    note: str | None = None
+    closest: str | None = None
+    source_url: str | None = None
     #: the pre-screen's service it belongs to (body / facial), if any
-    screening_service: Optional[str] = None
+    screening_service: str | None = None
 
     @property
     def bookable(self) -> bool:
@@ -115,12 +117,12 @@ class Recommendation:
     condition the client mentioned rules them out).
     """
 
-    type_id: Optional[str]
+    type_id: str | None
     reason: str
     score: int
     alternatives: tuple[str, ...] = ()
     matched: tuple[str, ...] = ()
-    not_offered: Optional[str] = None
+    not_offered: str | None = None
     ruled_out: tuple[str, ...] = ()
 
 
@@ -151,7 +153,9 @@ def offered_types(profile: Any = None) -> dict[str, str]:
     return offered
 
 
-def load_massage_types(path: Path | str | None = None, profile: Any = None) -> dict[str, MassageType]:
+def load_massage_types(
+    path: Path | str | None = None, profile: Any = None
+) -> dict[str, MassageType]:
     """Read and validate the clinic's massage-type file against its profile.
 
     Validation happens here, at start-up, so that a typo made by the clinic
@@ -165,7 +169,9 @@ def load_massage_types(path: Path | str | None = None, profile: Any = None) -> d
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, Mapping) or not isinstance(raw.get("massage_types"), Mapping):
-        raise ValueError(f"{path}: expected a top-level mapping 'massage_types:' of type id -> fields")
+        raise ValueError(
+            f"{path}: expected a top-level mapping 'massage_types:' of type id -> fields"
+        )
 
     offered = offered_types(profile)
     types: dict[str, MassageType] = {}
@@ -203,7 +209,7 @@ def _check_closest(path: Path, mt: MassageType, types: Mapping[str, MassageType]
         raise ValueError(f"{where}: field 'note' must name the closest type, {closest.name!r}")
 
 
-def _parse_type(path: Path, type_id: Any, entry: Any, service: Optional[str]) -> MassageType:
+def _parse_type(path: Path, type_id: Any, entry: Any, service: str | None) -> MassageType:
     """Validate one entry; every error names file, type and field."""
     where = f"{path}: massage type '{type_id}'"
     if not isinstance(type_id, str) or not _TYPE_ID.match(type_id):
@@ -218,14 +224,20 @@ def _parse_type(path: Path, type_id: Any, entry: Any, service: Optional[str]) ->
     for field_name in _REQUIRED_FIELDS:
         if field_name not in entry:
             raise ValueError(f"{where}: missing field '{field_name}'")
-    unknown = sorted(set(entry) - set(_REQUIRED_FIELDS) - set(_DESCRIPTION_FIELDS) - set(_OPTIONAL_FIELDS))
+    unknown = sorted(
+        set(entry) - set(_REQUIRED_FIELDS) - set(_DESCRIPTION_FIELDS) - set(_OPTIONAL_FIELDS)
+    )
     if unknown:
         raise ValueError(f"{where}: unknown field(s) {', '.join(map(repr, unknown))}")
     given = [f for f in _DESCRIPTION_FIELDS if f in entry]
     if given or service is not None:
         for field_name in _DESCRIPTION_FIELDS:
             if field_name not in entry:
-                why = "the clinic offers it (profile.yml)" if service else "the description is partial"
+                why = (
+                    "the clinic offers it (profile.yml)"
+                    if service
+                    else "the description is partial"
+                )
                 raise ValueError(f"{where}: missing field '{field_name}' ({why})")
 
     def text(field_name: str, value: Any) -> str:
@@ -279,10 +291,14 @@ def _parse_type(path: Path, type_id: Any, entry: Any, service: Optional[str]) ->
             "offer the type (the note tells clients politely and names the closest type it offers)"
         )
     if service is not None and closest is not None:
-        raise ValueError(f"{where}: field 'closest' is for types the clinic does not offer, but profile.yml offers it")
+        raise ValueError(
+            f"{where}: field 'closest' is for types the clinic does not offer, but profile.yml offers it"
+        )
     source_url = entry.get("source_url")
     if source_url is not None and (not isinstance(source_url, str) or not _URL.match(source_url)):
-        raise ValueError(f"{where}: field 'source_url' must be an http(s) address, got {source_url!r}")
+        raise ValueError(
+            f"{where}: field 'source_url' must be an http(s) address, got {source_url!r}"
+        )
 
     screening_service = entry.get("screening_service")
     if screening_service is not None and screening_service not in SERVICES:
@@ -335,7 +351,9 @@ def load_service_words(path: Path | str | None = None) -> dict[str, ServiceWords
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
     section = raw.get("screening_services") if isinstance(raw, Mapping) else None
     if not isinstance(section, Mapping) or set(section) != set(SERVICES):
-        raise ValueError(f"{path}: expected 'screening_services:' with exactly {', '.join(SERVICES)}")
+        raise ValueError(
+            f"{path}: expected 'screening_services:' with exactly {', '.join(SERVICES)}"
+        )
     found: dict[str, ServiceWords] = {}
     for service, entry in section.items():
         where = f"{path}: screening_services.{service}"
@@ -344,7 +362,9 @@ def load_service_words(path: Path | str | None = None) -> dict[str, ServiceWords
         lists = {}
         for key in ("words", "booking_words"):
             value = entry.get(key) or []
-            if not isinstance(value, list) or any(not isinstance(w, str) or not w.strip() for w in value):
+            if not isinstance(value, list) or any(
+                not isinstance(w, str) or not w.strip() for w in value
+            ):
                 raise ValueError(f"{where}.{key}: must be a list of words")
             lists[key] = tuple(w.strip().lower() for w in value)
         if not lists["words"]:
@@ -354,7 +374,9 @@ def load_service_words(path: Path | str | None = None) -> dict[str, ServiceWords
 
 
 @lru_cache(maxsize=2)
-def _types_at(path: str, mtime: float, profile_path: str, profile_mtime: float) -> dict[str, MassageType]:
+def _types_at(
+    path: str, mtime: float, profile_path: str, profile_mtime: float
+) -> dict[str, MassageType]:
     from clinic_core.profile import current_profile
 
     return load_massage_types(path, profile=current_profile(profile_path))
@@ -380,7 +402,9 @@ def current_service_words() -> dict[str, ServiceWords]:
     return _words_at(str(path), path.stat().st_mtime)
 
 
-def screening_services_of(type_ids: Iterable[str], types: Mapping[str, MassageType] | None = None) -> set[str]:
+def screening_services_of(
+    type_ids: Iterable[str], types: Mapping[str, MassageType] | None = None
+) -> set[str]:
     """The pre-screen services (body / facial) the named massage types belong
     to; a service's own name ("facial") stands for itself."""
     catalogue = types if types is not None else current_massage_types()
@@ -475,8 +499,7 @@ def compare(a: MassageType, b: MassageType) -> str:
     """Two types side by side: one block per type, in the order asked."""
     if a.id == b.id:
         return (
-            describe(a)
-            + "\n(That's the same type twice; name another one and I'll compare them.)"
+            describe(a) + "\n(That's the same type twice; name another one and I'll compare them.)"
         )
     parts = [_block(a), _block(b)]
     if a.bookable and b.bookable:
@@ -565,7 +588,9 @@ def recommend(
 
     scores: dict[str, int] = {t: 0 for t in types}
     matched: dict[str, list[str]] = {t: [] for t in types}
-    said: set[str] = set()  # words the text itself matched: an area repeating one is no new evidence
+    said: set[str] = (
+        set()
+    )  # words the text itself matched: an area repeating one is no new evidence
     text_end = surface.index(_BREAK) if _BREAK in surface else len(surface)
     i = 0
     while i < len(stems):
@@ -593,8 +618,10 @@ def recommend(
     ruled_out = tuple(t for t in ranked if types[t].bookable and t in excluded)
     bookable = [t for t in ranked if types[t].bookable and t not in excluded]
 
-    if ranked and not types[ranked[0]].bookable and (
-        not bookable or scores[ranked[0]] > scores[bookable[0]]
+    if (
+        ranked
+        and not types[ranked[0]].bookable
+        and (not bookable or scores[ranked[0]] > scores[bookable[0]])
     ):
         wanted = types[ranked[0]]
         reason = (
@@ -616,15 +643,19 @@ def recommend(
             f"You mentioned {_join_words(matched[first.id])}, which would point to {first.name}, "
             "but with what you've told me about your health that isn't one I can suggest."
         )
-        return Recommendation(type_id=None, reason=reason, score=0,
-                              matched=tuple(matched[first.id]), ruled_out=ruled_out)
+        return Recommendation(
+            type_id=None,
+            reason=reason,
+            score=0,
+            matched=tuple(matched[first.id]),
+            ruled_out=ruled_out,
+        )
     if not bookable:
         return Recommendation(type_id=None, reason="", score=0)
 
     best = types[bookable[0]]
     reason = (
-        f"You mentioned {_join_words(matched[best.id])}. My suggestion: "
-        f"{best.name}. {best.summary}"
+        f"You mentioned {_join_words(matched[best.id])}. My suggestion: {best.name}. {best.summary}"
     )
     return Recommendation(
         type_id=best.id,

@@ -8,6 +8,7 @@ conversation.
 
 The ``*_text`` helpers return short, phone-friendly text for chat answers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -28,28 +29,61 @@ except ImportError:  # pragma: no cover - depends on the installed pydantic
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE_PATH = REPO_ROOT / "clinic" / "profile.yml"
 
-WEEKDAYS: Tuple[str, ...] = (
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 )
 _SHORT_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 # The placeholders ClinicProfile.answer_values fills (rasa_ext/nlg.py fills
 # them in responses that name one of them).
-ANSWER_KEYS = frozenset((
-    "price_list", "payment", "durations", "opening_hours", "address", "directions", "parking",
-    "accessibility", "cancellation", "rescheduling", "late_arrival", "what_to_wear", "aftercare",
-    "clinic_name", "phone", "email",
-    # the answers to what real clients ask beyond the contract's topics (issue 10)
-    "deposit", "therapists", "therapist_choice", "undressing", "showering", "eating_before",
-    "tipping", "insurance", "gift_vouchers", "packages", "couples", "children", "qualifications",
-    "oils",
-))
+ANSWER_KEYS = frozenset(
+    (
+        "price_list",
+        "payment",
+        "durations",
+        "opening_hours",
+        "address",
+        "directions",
+        "parking",
+        "accessibility",
+        "cancellation",
+        "rescheduling",
+        "late_arrival",
+        "what_to_wear",
+        "aftercare",
+        "clinic_name",
+        "phone",
+        "email",
+        # the answers to what real clients ask beyond the contract's topics (issue 10)
+        "deposit",
+        "therapists",
+        "therapist_choice",
+        "undressing",
+        "showering",
+        "eating_before",
+        "tipping",
+        "insurance",
+        "gift_vouchers",
+        "packages",
+        "couples",
+        "children",
+        "qualifications",
+        "oils",
+    )
+)
 
 #: What an answer says in place of a fact the clinic has not set in its
 #: profile: never a guess, always a way to ask. The only answer wording in
 #: this module, because it stands in for any missing field.
 NOT_SET_TEXT = "I don't have that detail here, sorry - please ask us on {phone} or at {email}."
+
 
 class ProfileError(ValueError):
     """The profile file is missing, unreadable or has invalid fields."""
@@ -65,7 +99,7 @@ def _parse_hhmm(value: Any, what: str = "time") -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
-def _parse_span(value: Any) -> Tuple[dt.time, dt.time]:
+def _parse_span(value: Any) -> tuple[dt.time, dt.time]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError(f'must be ["HH:MM", "HH:MM"] or closed, got {value!r}')
     start, end = _parse_hhmm(value[0], "start"), _parse_hhmm(value[1], "end")
@@ -88,7 +122,7 @@ def format_day(value: dt.date) -> str:
     return f"{_SHORT_DAYS[value.weekday()]} {value.day} {value:%b}"
 
 
-def format_money(amount: Union[int, float], symbol: str) -> str:
+def format_money(amount: int | float, symbol: str) -> str:
     if float(amount) == int(amount):
         return f"{symbol}{int(amount)}"
     return f"{symbol}{amount:.2f}"
@@ -106,10 +140,10 @@ class Address(_Model):
     city: str
     postcode: str
     country: str
-    country_code: Optional[str] = None  # ISO 3166-1 alpha-2, e.g. GB
+    country_code: str | None = None  # ISO 3166-1 alpha-2, e.g. GB
 
     @validator("country_code")
-    def _code(cls, value: Optional[str]) -> Optional[str]:
+    def _code(cls, value: str | None) -> str | None:
         if value is None:
             return value
         if not re.fullmatch(r"[A-Za-z]{2}", value):
@@ -120,7 +154,7 @@ class Address(_Model):
 class Therapist(_Model):
     id: str
     name: str
-    services: List[str]
+    services: list[str]
 
 
 class ServiceOption(_Model):
@@ -143,12 +177,12 @@ class ServiceOption(_Model):
 class Service(_Model):
     id: str
     name: str
-    screening_service: Optional[str] = None
-    massage_types: List[str] = []
-    options: List[ServiceOption]
+    screening_service: str | None = None
+    massage_types: list[str] = []
+    options: list[ServiceOption]
 
     @validator("options")
-    def _options(cls, value: List[ServiceOption]) -> List[ServiceOption]:
+    def _options(cls, value: list[ServiceOption]) -> list[ServiceOption]:
         if not value:
             raise ValueError("needs at least one {minutes, price} option")
         minutes = [option.minutes for option in value]
@@ -157,10 +191,10 @@ class Service(_Model):
         return value
 
     @property
-    def minutes(self) -> List[int]:
+    def minutes(self) -> list[int]:
         return [option.minutes for option in self.options]
 
-    def option(self, minutes: int) -> Optional[ServiceOption]:
+    def option(self, minutes: int) -> ServiceOption | None:
         for option in self.options:
             if option.minutes == minutes:
                 return option
@@ -191,7 +225,7 @@ class Policies(_Model):
     rescheduling: str
     late_arrival: str = ""
     payment: str = ""
-    deposit: str = ""       # whether a deposit or card details hold a booking
+    deposit: str = ""  # whether a deposit or card details hold a booking
 
     def is_late_change(self, start: dt.datetime, now: dt.datetime) -> bool:
         """Whether cancelling or moving an appointment at ``start`` now falls
@@ -227,9 +261,16 @@ class Retention(_Model):
     bookings_days: int
     callbacks_days: int = 90
     outbox_days: int = 30
-    audit_days: int = 730   # the staff console's audit log (who viewed which record; no client data)
+    audit_days: int = 730  # the staff console's audit log (who viewed which record; no client data)
 
-    @validator("screening_days", "conversation_days", "bookings_days", "callbacks_days", "outbox_days", "audit_days")
+    @validator(
+        "screening_days",
+        "conversation_days",
+        "bookings_days",
+        "callbacks_days",
+        "outbox_days",
+        "audit_days",
+    )
     def _positive(cls, value: int) -> int:
         if value <= 0:
             raise ValueError(f"must be a positive number of days, got {value}")
@@ -238,9 +279,10 @@ class Retention(_Model):
 
 class Handover(_Model):
     """Live hand-over to a person and the call-back promise (issue 14)."""
-    live_chat: bool = True              # offer a person in the chat while open and staff are signed in
-    callback_within_hours: float = 2    # opening hours within which a call-back is promised
-    wait_minutes: float = 3             # nobody took the chat this long: offer the call-back instead
+
+    live_chat: bool = True  # offer a person in the chat while open and staff are signed in
+    callback_within_hours: float = 2  # opening hours within which a call-back is promised
+    wait_minutes: float = 3  # nobody took the chat this long: offer the call-back instead
 
     @validator("callback_within_hours", "wait_minutes")
     def _positive_hours(cls, value: float) -> float:
@@ -265,15 +307,15 @@ class ClinicProfile(_Model):
     timezone: str
     currency: str
     currency_symbol: str
-    date_order: Optional[str] = None  # "DMY" or "MDY": see clinic_core.dates
-    opening_hours: Dict[str, Optional[Tuple[dt.time, dt.time]]]
-    breaks: List[Tuple[dt.time, dt.time]] = []
-    holidays: List[dt.date] = []
-    therapists: List[Therapist]
-    services: List[Service]
+    date_order: str | None = None  # "DMY" or "MDY": see clinic_core.dates
+    opening_hours: dict[str, tuple[dt.time, dt.time] | None]
+    breaks: list[tuple[dt.time, dt.time]] = []
+    holidays: list[dt.date] = []
+    therapists: list[Therapist]
+    services: list[Service]
     booking: BookingRules
     policies: Policies
-    advice: Dict[str, str] = {}
+    advice: dict[str, str] = {}
     client_info: ClientInfo = ClientInfo()
     retention: Retention
     handover: Handover = Handover()
@@ -288,7 +330,7 @@ class ClinicProfile(_Model):
         return value
 
     @validator("date_order")
-    def _date_order(cls, value: Optional[str]) -> Optional[str]:
+    def _date_order(cls, value: str | None) -> str | None:
         if value is None:
             return value
         value = str(value).upper()
@@ -297,7 +339,7 @@ class ClinicProfile(_Model):
         return value
 
     @validator("opening_hours", pre=True)
-    def _opening_hours(cls, value: Any) -> Dict[str, Optional[Tuple[dt.time, dt.time]]]:
+    def _opening_hours(cls, value: Any) -> dict[str, tuple[dt.time, dt.time] | None]:
         if not isinstance(value, dict):
             raise ValueError("must map each weekday to [open, close] or closed")
         keys = {str(key).lower(): val for key, val in value.items()}
@@ -307,10 +349,14 @@ class ClinicProfile(_Model):
         missing = [day for day in WEEKDAYS if day not in keys]
         if missing:
             raise ValueError(f"missing weekday(s) {missing}; write `closed` for closed days")
-        result: Dict[str, Optional[Tuple[dt.time, dt.time]]] = {}
+        result: dict[str, tuple[dt.time, dt.time] | None] = {}
         for day in WEEKDAYS:
             hours = keys[day]
-            if hours is None or hours is False or (isinstance(hours, str) and hours.lower() == "closed"):
+            if (
+                hours is None
+                or hours is False
+                or (isinstance(hours, str) and hours.lower() == "closed")
+            ):
                 result[day] = None
                 continue
             try:
@@ -320,7 +366,7 @@ class ClinicProfile(_Model):
         return result
 
     @validator("breaks", pre=True)
-    def _breaks(cls, value: Any) -> List[Tuple[dt.time, dt.time]]:
+    def _breaks(cls, value: Any) -> list[tuple[dt.time, dt.time]]:
         value = value or []
         result = []
         for index, item in enumerate(value):
@@ -331,7 +377,7 @@ class ClinicProfile(_Model):
         return result
 
     @validator("holidays", pre=True)
-    def _holidays(cls, value: Any) -> List[dt.date]:
+    def _holidays(cls, value: Any) -> list[dt.date]:
         result = []
         for index, item in enumerate(value or []):
             if isinstance(item, dict):  # allow {date: ..., name: ...}
@@ -342,14 +388,16 @@ class ClinicProfile(_Model):
                 try:
                     item = dt.date.fromisoformat(item.strip())
                 except ValueError:
-                    raise ValueError(f"[{index}]: must be a date YYYY-MM-DD, got {item!r}") from None
+                    raise ValueError(
+                        f"[{index}]: must be a date YYYY-MM-DD, got {item!r}"
+                    ) from None
             if not isinstance(item, dt.date):
                 raise ValueError(f"[{index}]: must be a date YYYY-MM-DD, got {item!r}")
             result.append(item)
         return sorted(set(result))
 
     @root_validator(skip_on_failure=True)
-    def _cross_checks(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+    def _cross_checks(cls, values: dict[str, Any]) -> dict[str, Any]:
         services = values["services"]
         ids = [service.id for service in services]
         dupes = sorted({x for x in ids if ids.count(x) > 1})
@@ -400,16 +448,16 @@ class ClinicProfile(_Model):
                 return therapist
         raise KeyError(f"unknown therapist {therapist_id!r}")
 
-    def therapists_for(self, service_id: str) -> List[Therapist]:
+    def therapists_for(self, service_id: str) -> list[Therapist]:
         return [t for t in self.therapists if service_id in t.services]
 
-    def hours_on(self, day: dt.date) -> Optional[Tuple[dt.time, dt.time]]:
+    def hours_on(self, day: dt.date) -> tuple[dt.time, dt.time] | None:
         """Opening hours on a date, or None when closed (weekday or holiday)."""
         if day in self.holidays:
             return None
         return self.opening_hours[WEEKDAYS[day.weekday()]]
 
-    def closed_reason(self, day: dt.date) -> Optional[str]:
+    def closed_reason(self, day: dt.date) -> str | None:
         """Why the clinic is closed on ``day`` (short text), or None when open."""
         if day in self.holidays:
             return f"We're closed on {format_day(day)} (holiday)."
@@ -426,35 +474,38 @@ class ClinicProfile(_Model):
         return max(h[1] for h in self.opening_hours.values() if h)
 
     # ------------------------------------------------------------------- texts
-    def price_list(self, service_id: Optional[str] = None) -> str:
+    def price_list(self, service_id: str | None = None) -> str:
         """One line per service: "Therapeutic body massage: 60 min £65, 90 min £90"."""
         services = [self.service(service_id)] if service_id else self.services
         lines = []
         for service in services:
             prices = ", ".join(
-                f"{o.minutes} min " + ("free" if o.price == 0 else format_money(o.price, self.currency_symbol))
+                f"{o.minutes} min "
+                + ("free" if o.price == 0 else format_money(o.price, self.currency_symbol))
                 for o in service.options
             )
             lines.append(f"{service.name}: {prices}")
         return "\n".join(lines)
 
-    def durations(self, service_id: Optional[str] = None) -> str:
-        """"Therapeutic body massage: 60 or 90 minutes" per service."""
+    def durations(self, service_id: str | None = None) -> str:
+        """ "Therapeutic body massage: 60 or 90 minutes" per service."""
         services = [self.service(service_id)] if service_id else self.services
         lines = []
         for service in services:
             minutes = [str(m) for m in service.minutes]
-            spoken = minutes[0] if len(minutes) == 1 else ", ".join(minutes[:-1]) + " or " + minutes[-1]
+            spoken = (
+                minutes[0] if len(minutes) == 1 else ", ".join(minutes[:-1]) + " or " + minutes[-1]
+            )
             lines.append(f"{service.name}: {spoken} minutes")
         return "\n".join(lines)
 
-    def opening_hours_text(self, today: Optional[dt.date] = None, days_ahead: int = 45) -> str:
+    def opening_hours_text(self, today: dt.date | None = None, days_ahead: int = 45) -> str:
         """Grouped hours ("Mon–Wed 9am–7pm"), the break, and holidays coming up.
 
         Holidays are listed only when ``today`` is given (those within
         ``days_ahead`` days).
         """
-        groups: List[Tuple[int, int, Optional[Tuple[dt.time, dt.time]]]] = []
+        groups: list[tuple[int, int, tuple[dt.time, dt.time] | None]] = []
         for index, day in enumerate(WEEKDAYS):
             hours = self.opening_hours[day]
             if groups and groups[-1][2] == hours and groups[-1][1] == index - 1:
@@ -463,7 +514,9 @@ class ClinicProfile(_Model):
                 groups.append((index, index, hours))
         parts = []
         for first, last, hours in groups:
-            days = _SHORT_DAYS[first] if first == last else f"{_SHORT_DAYS[first]}–{_SHORT_DAYS[last]}"
+            days = (
+                _SHORT_DAYS[first] if first == last else f"{_SHORT_DAYS[first]}–{_SHORT_DAYS[last]}"
+            )
             when = "closed" if hours is None else f"{format_time(hours[0])}–{format_time(hours[1])}"
             parts.append(f"{days} {when}")
         text = "\n".join(parts)
@@ -471,7 +524,9 @@ class ClinicProfile(_Model):
             spans = ", ".join(f"{format_time(a)}–{format_time(b)}" for a, b in self.breaks)
             text += f"\nNo appointments {spans}."
         if today is not None:
-            upcoming = [h for h in self.holidays if today <= h <= today + dt.timedelta(days=days_ahead)]
+            upcoming = [
+                h for h in self.holidays if today <= h <= today + dt.timedelta(days=days_ahead)
+            ]
             if upcoming:
                 text += "\nClosed on " + ", ".join(format_day(h) for h in upcoming) + "."
         return text
@@ -484,7 +539,7 @@ class ClinicProfile(_Model):
         return text
 
     def therapists_text(self) -> str:
-        """"Anna (therapeutic body massage, therapeutic facial massage) and
+        """ "Anna (therapeutic body massage, therapeutic facial massage) and
         Tom (therapeutic body massage)": who works here and on what."""
         names = {s.id: s.name[:1].lower() + s.name[1:] for s in self.services}
         people = [f"{t.name} ({', '.join(names[s] for s in t.services)})" for t in self.therapists]
@@ -496,8 +551,7 @@ class ClinicProfile(_Model):
             parts.append(self.policies.rescheduling)
         return " ".join(p.strip() for p in parts if p.strip())
 
-
-    def answer_values(self, today: Optional[dt.date] = None) -> Dict[str, str]:
+    def answer_values(self, today: dt.date | None = None) -> dict[str, str]:
         """The {placeholders} of the practical FAQ answers
         (data/responses/faq_practical.yml), so that editing this file changes the
         next answer without retraining. "Today" decides which holidays the
@@ -525,7 +579,7 @@ class ClinicProfile(_Model):
             **{key: self._or_ask_us(value) for key, value in self.client_facts().items()},
         }
 
-    def client_facts(self) -> Dict[str, str]:
+    def client_facts(self) -> dict[str, str]:
         """The answers to real clients' practical questions as the clinic set
         them ("" where it has not)."""
         info = self.client_info
@@ -550,6 +604,7 @@ class ClinicProfile(_Model):
         value = " ".join(str(value or "").split())
         return value or NOT_SET_TEXT.format(phone=self.phone, email=self.email)
 
+
 def _format_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
@@ -571,7 +626,7 @@ def parse_profile(data: Any, source: str = "profile") -> ClinicProfile:
         raise ProfileError(f"{source}: invalid clinic profile: {_format_errors(exc)}") from None
 
 
-def load_profile(path: Union[str, Path, None] = None) -> ClinicProfile:
+def load_profile(path: str | Path | None = None) -> ClinicProfile:
     """Load and validate the clinic profile.
 
     ``path`` defaults to ``$CLINIC_PROFILE`` or the repository's
@@ -599,7 +654,7 @@ def profile_path() -> Path:
     return Path(os.environ.get("CLINIC_PROFILE") or DEFAULT_PROFILE_PATH)
 
 
-def current_profile(path: Union[str, Path, None] = None) -> ClinicProfile:
+def current_profile(path: str | Path | None = None) -> ClinicProfile:
     """Like :func:`load_profile` but cached until the file changes on disk."""
     resolved = Path(path) if path else profile_path()
     try:
@@ -610,21 +665,21 @@ def current_profile(path: Union[str, Path, None] = None) -> ClinicProfile:
 
 
 # Module-level forms of the chat texts (the current profile unless one is given).
-def price_list(profile: Optional[ClinicProfile] = None, service_id: Optional[str] = None) -> str:
+def price_list(profile: ClinicProfile | None = None, service_id: str | None = None) -> str:
     return (profile or current_profile()).price_list(service_id)
 
 
-def durations(profile: Optional[ClinicProfile] = None, service_id: Optional[str] = None) -> str:
+def durations(profile: ClinicProfile | None = None, service_id: str | None = None) -> str:
     return (profile or current_profile()).durations(service_id)
 
 
-def opening_hours_text(profile: Optional[ClinicProfile] = None, today: Optional[dt.date] = None) -> str:
+def opening_hours_text(profile: ClinicProfile | None = None, today: dt.date | None = None) -> str:
     return (profile or current_profile()).opening_hours_text(today)
 
 
-def address_text(profile: Optional[ClinicProfile] = None, with_directions: bool = False) -> str:
+def address_text(profile: ClinicProfile | None = None, with_directions: bool = False) -> str:
     return (profile or current_profile()).address_text(with_directions)
 
 
-def cancellation_text(profile: Optional[ClinicProfile] = None) -> str:
+def cancellation_text(profile: ClinicProfile | None = None) -> str:
     return (profile or current_profile()).cancellation_text()

@@ -8,12 +8,13 @@ Rasa's HTTP API, and must say them in the reviewed wording of
 profile's facts (``clinic_name``, ``phone``, ...) as rasa_ext/nlg.py fills
 them for Rasa. Plain YAML: no Rasa import. Files are re-read when they change.
 """
+
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -30,23 +31,27 @@ class MissingResponse(KeyError):
 
 
 @lru_cache(maxsize=4)
-def _load(directory: str, stamp: Tuple[Tuple[str, float], ...]) -> Dict[str, List[Dict[str, Any]]]:
-    found: Dict[str, List[Dict[str, Any]]] = {}
+def _load(directory: str, stamp: tuple[tuple[str, float], ...]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
     for name, _mtime in stamp:
         data = yaml.safe_load(Path(name).read_text(encoding="utf-8")) or {}
         found.update(data.get("responses") or {})
     return found
 
 
-def responses(directory: Optional[Path] = None) -> Dict[str, List[Dict[str, Any]]]:
+def responses(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every response, by name. ``directory``: a checkout to read instead of
     this one (its domain.yml and data/responses/)."""
     root = Path(directory) if directory else ROOT
-    files = [root / DOMAIN_FILE.name] + sorted((root / RESPONSES_DIR.relative_to(ROOT)).glob("*.yml"))
+    files = [root / DOMAIN_FILE.name] + sorted(
+        (root / RESPONSES_DIR.relative_to(ROOT)).glob("*.yml")
+    )
     return _load(str(root), tuple((str(f), f.stat().st_mtime) for f in files))
 
 
-def render(name: str, profile: Any = None, directory: Optional[Path] = None, **values: Any) -> Dict[str, Any]:
+def render(
+    name: str, profile: Any = None, directory: Path | None = None, **values: Any
+) -> dict[str, Any]:
     """``{"text": ..., "buttons": [...]}`` of response ``name``, placeholders filled
     in the text and the buttons, and ``{{``/``}}`` read as ``{``/``}`` (a
     payload with entities is written so in the domain, as Rasa fills it).
@@ -57,18 +62,28 @@ def render(name: str, profile: Any = None, directory: Optional[Path] = None, **v
     if not variations:
         raise MissingResponse(name)
     chosen = variations[0]
-    facts: Dict[str, Any] = dict(profile.answer_values()) if profile is not None else {}
+    facts: dict[str, Any] = dict(profile.answer_values()) if profile is not None else {}
     facts.update({k: v for k, v in values.items() if v is not None})
 
     def fill(template: Any) -> str:
-        text = _PLACEHOLDER.sub(lambda m: str(facts.get(m.group(1), m.group(0))), str(template or ""))
-        return text.replace("{{", "{").replace("}}", "}")  # Rasa's escaped braces, as Rasa reads them
+        text = _PLACEHOLDER.sub(
+            lambda m: str(facts.get(m.group(1), m.group(0))), str(template or "")
+        )
+        return text.replace("{{", "{").replace(
+            "}}", "}"
+        )  # Rasa's escaped braces, as Rasa reads them
 
-    buttons = [{**b, "title": fill(b.get("title")), "payload": fill(b.get("payload"))}
-               for b in chosen.get("buttons") or []]
+    buttons = [
+        {**b, "title": fill(b.get("title")), "payload": fill(b.get("payload"))}
+        for b in chosen.get("buttons") or []
+    ]
     return {"text": fill(chosen.get("text")), "buttons": buttons}
 
 
-def placeholders(name: str, directory: Optional[Path] = None) -> set:
+def placeholders(name: str, directory: Path | None = None) -> set:
     """The {names} response ``name`` expects (for tests and checks)."""
-    return {p for v in responses(directory).get(name) or [] for p in _PLACEHOLDER.findall(str(v.get("text") or ""))}
+    return {
+        p
+        for v in responses(directory).get(name) or []
+        for p in _PLACEHOLDER.findall(str(v.get("text") or ""))
+    }

@@ -22,19 +22,30 @@ Why each choice:
   (type and id): never names, phone numbers, conditions or message text, so
   it can outlive the records it points to (see :mod:`clinic_core.privacy`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
-    Boolean, Column, ForeignKey, Integer, String, Text, delete, func, select, update,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+    update,
 )
 
 from .booking_store import Base, BookingStore, UTCDateTime, utcnow
@@ -47,11 +58,11 @@ ROLES = (ROLE_THERAPIST, ROLE_RECEPTION, ROLE_ADMIN)
 
 #: permission -> roles that have it. One home for the rule: the console's
 #: routes ask :func:`allowed`, the pages' menus are built from it.
-PERMISSIONS: Dict[str, Sequence[str]] = {
+PERMISSIONS: dict[str, Sequence[str]] = {
     "reviews": (ROLE_THERAPIST, ROLE_ADMIN),
     "bookings.view": (ROLE_THERAPIST, ROLE_RECEPTION, ROLE_ADMIN),
-    "bookings.all": (ROLE_RECEPTION, ROLE_ADMIN),       # every therapist's diary, not only one's own
-    "bookings.change": (ROLE_RECEPTION, ROLE_ADMIN),    # create for a caller, move, cancel
+    "bookings.all": (ROLE_RECEPTION, ROLE_ADMIN),  # every therapist's diary, not only one's own
+    "bookings.change": (ROLE_RECEPTION, ROLE_ADMIN),  # create for a caller, move, cancel
     "callbacks": (ROLE_RECEPTION, ROLE_ADMIN),
     "inbox": (ROLE_THERAPIST, ROLE_RECEPTION, ROLE_ADMIN),
     "analytics": (ROLE_THERAPIST, ROLE_RECEPTION, ROLE_ADMIN),
@@ -61,8 +72,8 @@ PERMISSIONS: Dict[str, Sequence[str]] = {
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT_MINUTES = 15
-IDLE_MINUTES = 30          # a session unused this long is over
-MAX_SESSION_HOURS = 12     # and none lasts longer than a working day
+IDLE_MINUTES = 30  # a session unused this long is over
+MAX_SESSION_HOURS = 12  # and none lasts longer than a working day
 MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()
@@ -74,6 +85,7 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 # --------------------------------------------------------------------------- #
 # tables (created by migrations/versions/0003_staff_console.py)
 # --------------------------------------------------------------------------- #
+
 
 class StaffUser(Base):
     __tablename__ = "staff_users"
@@ -95,7 +107,9 @@ class StaffSession(Base):
     __tablename__ = "staff_sessions"
 
     id = Column(String(64), primary_key=True)  # SHA-256 of the token (hex)
-    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = Column(
+        Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(UTCDateTime(), nullable=False)
     last_seen_at = Column(UTCDateTime(), nullable=False, index=True)
@@ -128,15 +142,16 @@ class StaffNote(Base):
 # plain records
 # --------------------------------------------------------------------------- #
 
+
 @dataclass(frozen=True)
 class StaffMember:
     id: int
     username: str
     display_name: str
     role: str
-    therapist_id: Optional[str]
+    therapist_id: str | None
     active: bool
-    locked_until: Optional[dt.datetime]
+    locked_until: dt.datetime | None
 
     def can(self, permission: str) -> bool:
         return allowed(self.role, permission)
@@ -150,6 +165,7 @@ class StaffMember:
 @dataclass(frozen=True)
 class SignedIn:
     """A valid session: who, and the CSRF token of that session."""
+
     member: StaffMember
     session_id: str
     csrf_token: str
@@ -172,7 +188,7 @@ class Audit:
     username: str
     action: str
     record_type: str
-    record_id: Optional[str]
+    record_id: str | None
 
 
 class StaffError(ValueError):
@@ -183,9 +199,11 @@ class LoginFailed(StaffError):
     """Wrong name or password, or a locked or inactive account (never says which)."""
 
     def __init__(self) -> None:
-        super().__init__("That user name and password did not match, or the account is locked. "
-                         f"After {MAX_FAILED_LOGINS} failed attempts an account is locked for "
-                         f"{LOCKOUT_MINUTES} minutes.")
+        super().__init__(
+            "That user name and password did not match, or the account is locked. "
+            f"After {MAX_FAILED_LOGINS} failed attempts an account is locked for "
+            f"{LOCKOUT_MINUTES} minutes."
+        )
 
 
 def allowed(role: str, permission: str) -> bool:
@@ -197,7 +215,9 @@ def token_id(token: str) -> str:
 
 
 def _member(u: StaffUser) -> StaffMember:
-    return StaffMember(u.id, u.username, u.display_name, u.role, u.therapist_id, bool(u.active), u.locked_until)
+    return StaffMember(
+        u.id, u.username, u.display_name, u.role, u.therapist_id, bool(u.active), u.locked_until
+    )
 
 
 def check_password_rules(password: str) -> None:
@@ -209,6 +229,7 @@ def check_password_rules(password: str) -> None:
 # the directory
 # --------------------------------------------------------------------------- #
 
+
 class StaffDirectory:
     """Accounts, sessions, audit and notes on the clinic database of ``store``."""
 
@@ -217,8 +238,16 @@ class StaffDirectory:
         self.idle = dt.timedelta(minutes=idle_minutes)
 
     # -------------------------------------------------------------- accounts
-    def create_user(self, username: str, display_name: str, role: str, password: str, *,
-                    therapist_id: Optional[str] = None, now: Optional[dt.datetime] = None) -> StaffMember:
+    def create_user(
+        self,
+        username: str,
+        display_name: str,
+        role: str,
+        password: str,
+        *,
+        therapist_id: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> StaffMember:
         now = now or utcnow()
         username = (username or "").strip().lower()
         if not _USERNAME.match(username):
@@ -229,7 +258,9 @@ class StaffDirectory:
         if not display_name:
             raise StaffError("A display name is needed (clients read it in a hand-over).")
         if role == ROLE_THERAPIST and not therapist_id:
-            raise StaffError("A therapist account needs the therapist's id from the clinic profile.")
+            raise StaffError(
+                "A therapist account needs the therapist's id from the clinic profile."
+            )
         if therapist_id and self.store.profile is not None:
             try:
                 self.store.profile.therapist(therapist_id)
@@ -239,32 +270,51 @@ class StaffDirectory:
         with self.store.session() as s, s.begin():
             if s.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
                 raise StaffError(f"The user name {username!r} is taken.")
-            user = StaffUser(username=username, display_name=display_name, role=role,
-                             therapist_id=therapist_id or None, password_hash=_hasher.hash(password),
-                             active=True, failed_logins=0, created_at=now, password_changed_at=now)
+            user = StaffUser(
+                username=username,
+                display_name=display_name,
+                role=role,
+                therapist_id=therapist_id or None,
+                password_hash=_hasher.hash(password),
+                active=True,
+                failed_logins=0,
+                created_at=now,
+                password_changed_at=now,
+            )
             s.add(user)
             s.flush()
             return _member(user)
 
-    def users(self) -> List[StaffMember]:
+    def users(self) -> list[StaffMember]:
         with self.store.session() as s:
-            return [_member(u) for u in s.execute(select(StaffUser).order_by(StaffUser.username)).scalars()]
+            return [
+                _member(u)
+                for u in s.execute(select(StaffUser).order_by(StaffUser.username)).scalars()
+            ]
 
-    def get(self, user_id: int) -> Optional[StaffMember]:
+    def get(self, user_id: int) -> StaffMember | None:
         with self.store.session() as s:
             u = s.get(StaffUser, user_id)
             return _member(u) if u else None
 
     def has_admin(self) -> bool:
         with self.store.session() as s:
-            return s.execute(select(StaffUser.id).where(StaffUser.role == ROLE_ADMIN,
-                                                        StaffUser.active.is_(True))).first() is not None
+            return (
+                s.execute(
+                    select(StaffUser.id).where(
+                        StaffUser.role == ROLE_ADMIN, StaffUser.active.is_(True)
+                    )
+                ).first()
+                is not None
+            )
 
-    def set_password(self, username: str, password: str, now: Optional[dt.datetime] = None) -> None:
+    def set_password(self, username: str, password: str, now: dt.datetime | None = None) -> None:
         check_password_rules(password)
         now = now or utcnow()
         with self.store.session() as s, s.begin():
-            u = s.execute(select(StaffUser).where(StaffUser.username == username.lower())).scalar_one_or_none()
+            u = s.execute(
+                select(StaffUser).where(StaffUser.username == username.lower())
+            ).scalar_one_or_none()
             if u is None:
                 raise StaffError(f"No user {username!r}.")
             u.password_hash = _hasher.hash(password)
@@ -281,15 +331,23 @@ class StaffDirectory:
 
     def unlock(self, user_id: int) -> None:
         with self.store.session() as s, s.begin():
-            s.execute(update(StaffUser).where(StaffUser.id == user_id).values(failed_logins=0, locked_until=None))
+            s.execute(
+                update(StaffUser)
+                .where(StaffUser.id == user_id)
+                .values(failed_logins=0, locked_until=None)
+            )
 
     # -------------------------------------------------------------- sessions
-    def login(self, username: str, password: str, now: Optional[dt.datetime] = None) -> tuple[str, SignedIn]:
+    def login(
+        self, username: str, password: str, now: dt.datetime | None = None
+    ) -> tuple[str, SignedIn]:
         """A new session token (for the cookie) and the session; :class:`LoginFailed` otherwise."""
         now = now or utcnow()
         username = (username or "").strip().lower()[:40]
         with self.store.session() as s, s.begin():
-            u = s.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+            u = s.execute(
+                select(StaffUser).where(StaffUser.username == username)
+            ).scalar_one_or_none()
             if u is None:
                 _verify(_DUMMY_HASH, password)
                 raise LoginFailed()
@@ -308,15 +366,22 @@ class StaffDirectory:
                 if _hasher.check_needs_rehash(u.password_hash):
                     u.password_hash = _hasher.hash(password)
                 token = secrets.token_urlsafe(32)
-                row = StaffSession(id=token_id(token), user_id=u.id, csrf_token=secrets.token_urlsafe(32),
-                                   created_at=now, last_seen_at=now)
+                row = StaffSession(
+                    id=token_id(token),
+                    user_id=u.id,
+                    csrf_token=secrets.token_urlsafe(32),
+                    created_at=now,
+                    last_seen_at=now,
+                )
                 s.add(row)
                 signed_in = SignedIn(_member(u), row.id, row.csrf_token)
         if failed:  # the counter is committed above, then the caller hears "no"
             raise LoginFailed()
         return token, signed_in
 
-    def session_for(self, token: str, now: Optional[dt.datetime] = None, touch: bool = True) -> Optional[SignedIn]:
+    def session_for(
+        self, token: str, now: dt.datetime | None = None, touch: bool = True
+    ) -> SignedIn | None:
         """The live session of ``token``, its idle clock restarted; None when over."""
         now = now or utcnow()
         sid = token_id(token)
@@ -337,47 +402,87 @@ class StaffDirectory:
         with self.store.session() as s, s.begin():
             s.execute(delete(StaffSession).where(StaffSession.id == session_id))
 
-    def online(self, now: Optional[dt.datetime] = None, permission: str = "inbox") -> List[StaffMember]:
+    def online(
+        self, now: dt.datetime | None = None, permission: str = "inbox"
+    ) -> list[StaffMember]:
         """Staff with a session used within the idle timeout who hold ``permission``."""
         now = now or utcnow()
         with self.store.session() as s:
-            rows = s.execute(
-                select(StaffUser).join(StaffSession, StaffSession.user_id == StaffUser.id).where(
-                    StaffSession.last_seen_at >= now - self.idle, StaffUser.active.is_(True))
-            ).scalars().unique().all()
+            rows = (
+                s.execute(
+                    select(StaffUser)
+                    .join(StaffSession, StaffSession.user_id == StaffUser.id)
+                    .where(StaffSession.last_seen_at >= now - self.idle, StaffUser.active.is_(True))
+                )
+                .scalars()
+                .unique()
+                .all()
+            )
             return [_member(u) for u in rows if allowed(u.role, permission)]
 
-    def purge_sessions(self, now: Optional[dt.datetime] = None) -> int:
+    def purge_sessions(self, now: dt.datetime | None = None) -> int:
         now = now or utcnow()
         with self.store.session() as s, s.begin():
-            return s.execute(delete(StaffSession).where(
-                (StaffSession.last_seen_at < now - self.idle)
-                | (StaffSession.created_at < now - dt.timedelta(hours=MAX_SESSION_HOURS)))).rowcount or 0
+            return (
+                s.execute(
+                    delete(StaffSession).where(
+                        (StaffSession.last_seen_at < now - self.idle)
+                        | (StaffSession.created_at < now - dt.timedelta(hours=MAX_SESSION_HOURS))
+                    )
+                ).rowcount
+                or 0
+            )
 
     # ----------------------------------------------------------------- audit
-    def audit(self, member: StaffMember, action: str, record_type: str, record_ids: Iterable[Any] = (None,),
-              now: Optional[dt.datetime] = None) -> int:
+    def audit(
+        self,
+        member: StaffMember,
+        action: str,
+        record_type: str,
+        record_ids: Iterable[Any] = (None,),
+        now: dt.datetime | None = None,
+    ) -> int:
         """One audit row per record (no client data: only the record's type and id)."""
         now = now or utcnow()
-        rows = [AuditEntry(at=now, username=member.username, action=action[:40], record_type=record_type[:32],
-                           record_id=None if rid is None else str(rid)[:64]) for rid in record_ids]
+        rows = [
+            AuditEntry(
+                at=now,
+                username=member.username,
+                action=action[:40],
+                record_type=record_type[:32],
+                record_id=None if rid is None else str(rid)[:64],
+            )
+            for rid in record_ids
+        ]
         if not rows:
             return 0
         with self.store.session() as s, s.begin():
             s.add_all(rows)
         return len(rows)
 
-    def audit_log(self, limit: int = 200, offset: int = 0, username: Optional[str] = None) -> List[Audit]:
+    def audit_log(
+        self, limit: int = 200, offset: int = 0, username: str | None = None
+    ) -> list[Audit]:
         with self.store.session() as s:
             query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
             if username:
                 query = query.where(AuditEntry.username == username)
-            return [Audit(a.id, a.at, a.username, a.action, a.record_type, a.record_id)
-                    for a in s.execute(query).scalars()]
+            return [
+                Audit(a.id, a.at, a.username, a.action, a.record_type, a.record_id)
+                for a in s.execute(query).scalars()
+            ]
 
     # ----------------------------------------------------------------- notes
-    def add_note(self, member: StaffMember, subject_type: str, subject_id: Any, text: str, *,
-                 sender_id: Optional[str] = None, now: Optional[dt.datetime] = None) -> Note:
+    def add_note(
+        self,
+        member: StaffMember,
+        subject_type: str,
+        subject_id: Any,
+        text: str,
+        *,
+        sender_id: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> Note:
         text = (text or "").strip()
         if not text:
             raise StaffError("The note is empty.")
@@ -385,24 +490,39 @@ class StaffDirectory:
             raise StaffError("A note is at most 2,000 characters.")
         now = now or utcnow()
         with self.store.session() as s, s.begin():
-            row = StaffNote(subject_type=subject_type, subject_id=str(subject_id), sender_id=sender_id,
-                            author=member.username, text=text, created_at=now)
+            row = StaffNote(
+                subject_type=subject_type,
+                subject_id=str(subject_id),
+                sender_id=sender_id,
+                author=member.username,
+                text=text,
+                created_at=now,
+            )
             s.add(row)
             s.flush()
-            return Note(row.id, row.subject_type, row.subject_id, row.author, row.text, row.created_at)
+            return Note(
+                row.id, row.subject_type, row.subject_id, row.author, row.text, row.created_at
+            )
 
-    def notes(self, subject_type: str, subject_ids: Iterable[Any]) -> Dict[str, List[Note]]:
+    def notes(self, subject_type: str, subject_ids: Iterable[Any]) -> dict[str, list[Note]]:
         ids = [str(i) for i in subject_ids]
         if not ids:
             return {}
         with self.store.session() as s:
-            rows = s.execute(select(StaffNote).where(StaffNote.subject_type == subject_type,
-                                                     StaffNote.subject_id.in_(ids))
-                             .order_by(StaffNote.created_at, StaffNote.id)).scalars().all()
-        found: Dict[str, List[Note]] = {}
+            rows = (
+                s.execute(
+                    select(StaffNote)
+                    .where(StaffNote.subject_type == subject_type, StaffNote.subject_id.in_(ids))
+                    .order_by(StaffNote.created_at, StaffNote.id)
+                )
+                .scalars()
+                .all()
+            )
+        found: dict[str, list[Note]] = {}
         for n in rows:
             found.setdefault(n.subject_id, []).append(
-                Note(n.id, n.subject_type, n.subject_id, n.author, n.text, n.created_at))
+                Note(n.id, n.subject_type, n.subject_id, n.author, n.text, n.created_at)
+            )
         return found
 
 

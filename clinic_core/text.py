@@ -3,6 +3,7 @@
 Kept free of Rasa so the same rules apply in the NLU pipeline, in the action
 server and in tests.
 """
+
 from __future__ import annotations
 
 import html
@@ -38,9 +39,13 @@ def has_words(text: str) -> bool:
 # second one at "and" / "also" followed by a question opener: "how much is
 # 90 minutes and are you open on Saturday?".
 _SENTENCE_END = re.compile(r"(?<=[?!.])\s+(?=\S)")
-_QUESTION_OPENER = (r"(?:are|is|do|does|did|can|could|how|what|whats|what's|when|where|which|who|"
-                    r"will|would|should)")
-_JOINED_QUESTION = re.compile(rf",?\s+(?:and|also|plus|&)\s+(?:also\s+)?(?={_QUESTION_OPENER}\b)", re.I)
+_QUESTION_OPENER = (
+    r"(?:are|is|do|does|did|can|could|how|what|whats|what's|when|where|which|who|"
+    r"will|would|should)"
+)
+_JOINED_QUESTION = re.compile(
+    rf",?\s+(?:and|also|plus|&)\s+(?:also\s+)?(?={_QUESTION_OPENER}\b)", re.I
+)
 _MIN_PART_WORDS = 3
 
 

@@ -7,6 +7,7 @@ the booking, cancel/move and call-back forms read an answer the same way and
 each reader is unit-tested on its own (tests/unit/test_text_readers.py). The
 forms decide what to do with a reading; nothing here words a reply.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,16 @@ from .booking_store import REFERENCE_ALPHABET, REFERENCE_LENGTH, normalise_refer
 from .contact import InvalidContact, normalise_email, normalise_phone
 
 __all__ = [
-    "clean_name", "find_phone", "phone_problem", "find_email", "email_span", "reference_from_text",
-    "minutes_from_text", "move_or_cancel", "offer_index", "wants_another_time",
+    "clean_name",
+    "find_phone",
+    "phone_problem",
+    "find_email",
+    "email_span",
+    "reference_from_text",
+    "minutes_from_text",
+    "move_or_cancel",
+    "offer_index",
+    "wants_another_time",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -27,20 +36,66 @@ __all__ = [
 
 _NAME_PREFIX = re.compile(
     r"^\s*(?:(?:hi|hello|hey)[,!.\s]+)?(?:(?:my|the)\s+(?:full\s+)?name(?:'s|\s+is)?|name'?s|name\s*[:\-]?|it'?s|it\s+is|"
-    r"i'?m|i\s+am|this\s+is|call\s+me|put\s+it\s+under|under)\s+", re.I)
+    r"i'?m|i\s+am|this\s+is|call\s+me|put\s+it\s+under|under)\s+",
+    re.I,
+)
 _NOT_A_NAME = {
-    "yes", "no", "yeah", "yep", "nope", "ok", "okay", "thanks", "thank you", "hi", "hello", "hey",
-    "bye", "sure", "fine", "why", "what", "help", "stop", "cancel", "none", "skip", "later",
+    "yes",
+    "no",
+    "yeah",
+    "yep",
+    "nope",
+    "ok",
+    "okay",
+    "thanks",
+    "thank you",
+    "hi",
+    "hello",
+    "hey",
+    "bye",
+    "sure",
+    "fine",
+    "why",
+    "what",
+    "help",
+    "stop",
+    "cancel",
+    "none",
+    "skip",
+    "later",
 }
 _QUESTION_WORDS = {
-    "what", "what's", "whats", "how", "where", "when", "why", "which", "who", "do", "does", "did", "can",
-    "could", "is", "are", "will", "would", "should", "may", "tell", "i", "i'd", "i'll", "please",
+    "what",
+    "what's",
+    "whats",
+    "how",
+    "where",
+    "when",
+    "why",
+    "which",
+    "who",
+    "do",
+    "does",
+    "did",
+    "can",
+    "could",
+    "is",
+    "are",
+    "will",
+    "would",
+    "should",
+    "may",
+    "tell",
+    "i",
+    "i'd",
+    "i'll",
+    "please",
 }
 _ALSO_NAMES = {"will", "may", "can"}
 
 
 def clean_name(text: str) -> str | None:
-    """"my name is jane smith" -> "Jane Smith"; None when it is not a name."""
+    """ "my name is jane smith" -> "Jane Smith"; None when it is not a name."""
     name = _NAME_PREFIX.sub("", text or "", count=1).strip().strip(".!,;:")
     name = re.sub(r"\s+", " ", name)
     if not name or len(name) > 80 or name.lower() in _NOT_A_NAME or name.startswith("/"):
@@ -60,6 +115,7 @@ def clean_name(text: str) -> str | None:
 # --------------------------------------------------------------------------- #
 # phone numbers and email addresses
 # --------------------------------------------------------------------------- #
+
 
 def find_phone(text: str, region: str) -> str | None:
     """The first valid phone number in free text, in E.164."""
@@ -109,6 +165,7 @@ def find_email(text: str) -> str | None:
 # bookings: references, lengths, cancel or move, picking a time
 # --------------------------------------------------------------------------- #
 
+
 def reference_from_text(text: str) -> str | None:
     """The booking reference in "it's k7m-2qx" / "ref K7M2QX please"."""
     if not text:
@@ -133,7 +190,9 @@ def reference_from_text(text: str) -> str | None:
 def minutes_from_text(text: str) -> int | None:
     """60 from "60 minutes", "an hour", "the 60 min one"; 90 from "an hour and a half"."""
     t = text.lower()
-    m = re.search(r"\b(\d{2,3})\s*-?\s*(?:m\b|mins?\b|minutes?\b)", t) or re.match(r"^\s*(?:minutes\s+)?(\d{2,3})\s*$", t)
+    m = re.search(r"\b(\d{2,3})\s*-?\s*(?:m\b|mins?\b|minutes?\b)", t) or re.match(
+        r"^\s*(?:minutes\s+)?(\d{2,3})\s*$", t
+    )
     if m:
         return int(m.group(1))
     if re.search(r"\b(?:an?|one)\s+hour\s+and\s+a\s+half\b|\b1\.5\s*h|\bhour and a half\b", t):
@@ -146,13 +205,22 @@ def minutes_from_text(text: str) -> int | None:
 
 
 def move_or_cancel(text: str) -> str | None:
-    """"move" or "cancel" when the words say one of them (not both)."""
+    """ "move" or "cancel" when the words say one of them (not both)."""
     lowered = (text or "").lower()
-    move = bool(re.search(r"\b(?:move|moving|reschedul\w*|re-schedul\w*|rearrang\w*|re-arrang\w*|change|"
-                          r"chang\w+|push|postpone|another (?:day|time)|different (?:day|time)|swap|earlier|later)\b",
-                          lowered))
-    cancel = bool(re.search(r"\b(?:cancel\w*|can'?t (?:make|come)|cannot (?:make|come)|won'?t (?:make|be able)|"
-                            r"call (?:it )?off|drop)\b", lowered))
+    move = bool(
+        re.search(
+            r"\b(?:move|moving|reschedul\w*|re-schedul\w*|rearrang\w*|re-arrang\w*|change|"
+            r"chang\w+|push|postpone|another (?:day|time)|different (?:day|time)|swap|earlier|later)\b",
+            lowered,
+        )
+    )
+    cancel = bool(
+        re.search(
+            r"\b(?:cancel\w*|can'?t (?:make|come)|cannot (?:make|come)|won'?t (?:make|be able)|"
+            r"call (?:it )?off|drop)\b",
+            lowered,
+        )
+    )
     if move and not cancel:
         return "move"
     if cancel and not move:
@@ -160,13 +228,30 @@ def move_or_cancel(text: str) -> str | None:
     return None
 
 
-_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
-             "fifth": 4, "5th": 4, "sixth": 5, "6th": 5}
-_PICK = re.compile(r"^(?:the\s+|option\s+|number\s+)?(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|[1-6])"
-                   r"(?:\s+(?:one|option|slot|time|please))*[.!]?$")
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "sixth": 5,
+    "6th": 5,
+}
+_PICK = re.compile(
+    r"^(?:the\s+|option\s+|number\s+)?(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|[1-6])"
+    r"(?:\s+(?:one|option|slot|time|please))*[.!]?$"
+)
 _LAST = re.compile(r"^(?:the\s+)?last(?:\s+one)?[.!]?$")
-_OTHER_TIME = re.compile(r"\b(?:other|another|different|else)\b|\bnone\b|\bneither\b|\bno(?:ne)? of (?:these|those|them)\b"
-                         r"|\bdon'?t suit\b|\bdoesn'?t suit\b|\bdon'?t work\b|\bcan'?t (?:do|make)\b", re.I)
+_OTHER_TIME = re.compile(
+    r"\b(?:other|another|different|else)\b|\bnone\b|\bneither\b|\bno(?:ne)? of (?:these|those|them)\b"
+    r"|\bdon'?t suit\b|\bdoesn'?t suit\b|\bdon'?t work\b|\bcan'?t (?:do|make)\b",
+    re.I,
+)
 
 
 def offer_index(text: str, offered: int) -> int | None:
@@ -184,5 +269,5 @@ def offer_index(text: str, offered: int) -> int | None:
 
 
 def wants_another_time(text: str) -> bool:
-    """"another day", "none of these", "they don't suit me"."""
+    """ "another day", "none of these", "they don't suit me"."""
     return bool(_OTHER_TIME.search(text.lower().strip()))

@@ -2,6 +2,7 @@
 
 Used by the run script and the test fixtures so that neither sleeps blindly.
 """
+
 from __future__ import annotations
 
 import sys

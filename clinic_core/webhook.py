@@ -24,6 +24,7 @@ id, which receivers use to ignore duplicates.
 CLI: ``python -m clinic_core.webhook`` (one pass) or ``--loop`` (every
 ``--interval`` seconds until interrupted).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Sequence
+from typing import Any
 
 import requests
 
@@ -56,7 +58,7 @@ def sign(body: bytes, secret: str) -> str:
     return f"sha256={digest}"
 
 
-def verify_signature(body: bytes, header: Optional[str], secret: str) -> bool:
+def verify_signature(body: bytes, header: str | None, secret: str) -> bool:
     """Constant-time check of an ``X-Clinic-Signature`` header (for receivers and tests)."""
     if not header or not header.startswith("sha256="):
         return False
@@ -65,9 +67,16 @@ def verify_signature(body: bytes, header: Optional[str], secret: str) -> bool:
 
 def encode_event(event: OutboxRecord) -> bytes:
     return json.dumps(
-        {"id": event.id, "type": event.event_type, "created_at": event.created_at.isoformat(),
-         "payload": event.payload},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str,
+        {
+            "id": event.id,
+            "type": event.event_type,
+            "created_at": event.created_at.isoformat(),
+            "payload": event.payload,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     ).encode("utf-8")
 
 
@@ -78,36 +87,45 @@ def backoff(attempts: int, base: float = 30.0, cap: float = 3600.0) -> dt.timede
 
 @dataclass
 class DispatchResult:
-    delivered: List[int] = field(default_factory=list)
-    failed: List[int] = field(default_factory=list)
-    given_up: List[int] = field(default_factory=list)
-    disabled: Optional[str] = None
+    delivered: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    given_up: list[int] = field(default_factory=list)
+    disabled: str | None = None
 
 
 @dataclass
 class WebhookConfig:
-    url: Optional[str] = None
-    secret: Optional[str] = None
+    url: str | None = None
+    secret: str | None = None
     timeout: float = 10.0
     max_attempts: int = 12
     base_delay: float = 30.0
     max_delay: float = 3600.0
 
     @classmethod
-    def from_env(cls) -> "WebhookConfig":
-        return cls(url=os.environ.get("CLINIC_WEBHOOK_URL") or None,
-                   secret=os.environ.get("CLINIC_WEBHOOK_SECRET") or None)
+    def from_env(cls) -> WebhookConfig:
+        return cls(
+            url=os.environ.get("CLINIC_WEBHOOK_URL") or None,
+            secret=os.environ.get("CLINIC_WEBHOOK_SECRET") or None,
+        )
 
 
-def dispatch_once(store: BookingStore, now: Optional[dt.datetime] = None, *,
-                  config: Optional[WebhookConfig] = None, session: Optional[requests.Session] = None,
-                  limit: int = 50) -> DispatchResult:
+def dispatch_once(
+    store: BookingStore,
+    now: dt.datetime | None = None,
+    *,
+    config: WebhookConfig | None = None,
+    session: requests.Session | None = None,
+    limit: int = 50,
+) -> DispatchResult:
     """Send every due outbox event once; returns what happened to each."""
     config = config or WebhookConfig.from_env()
     if not config.url:
         return DispatchResult(disabled="CLINIC_WEBHOOK_URL is not set")
     if not config.secret:
-        return DispatchResult(disabled="CLINIC_WEBHOOK_SECRET is not set; events are never sent unsigned")
+        return DispatchResult(
+            disabled="CLINIC_WEBHOOK_SECRET is not set; events are never sent unsigned"
+        )
     now = now or utcnow()
     http = session or requests.Session()
     result = DispatchResult()
@@ -123,7 +141,7 @@ def dispatch_once(store: BookingStore, now: Optional[dt.datetime] = None, *,
                 EVENT_HEADER: event.event_type,
                 DELIVERY_HEADER: str(event.id),
             }
-            error: Optional[str] = None
+            error: str | None = None
             try:
                 response = http.post(config.url, data=body, headers=headers, timeout=config.timeout)
                 if 200 <= response.status_code < 300:
@@ -136,20 +154,34 @@ def dispatch_once(store: BookingStore, now: Optional[dt.datetime] = None, *,
             if attempts >= config.max_attempts:
                 store.mark_failed(event.id, now, error, None)
                 result.given_up.append(event.id)
-                logger.error("webhook: giving up on event %s after %s attempts: %s", event.id, attempts, error)
+                logger.error(
+                    "webhook: giving up on event %s after %s attempts: %s",
+                    event.id,
+                    attempts,
+                    error,
+                )
             else:
                 retry_at = now + backoff(attempts, config.base_delay, config.max_delay)
                 store.mark_failed(event.id, now, error, retry_at)
                 result.failed.append(event.id)
-                logger.warning("webhook: event %s failed (%s); retry at %s", event.id, error, retry_at.isoformat())
+                logger.warning(
+                    "webhook: event %s failed (%s); retry at %s",
+                    event.id,
+                    error,
+                    retry_at.isoformat(),
+                )
     finally:
         if session is None:
             http.close()
     return result
 
 
-def run_loop(store: BookingStore, interval: float = 5.0, config: Optional[WebhookConfig] = None,
-             max_passes: Optional[int] = None) -> None:
+def run_loop(
+    store: BookingStore,
+    interval: float = 5.0,
+    config: WebhookConfig | None = None,
+    max_passes: int | None = None,
+) -> None:
     stop = {"now": False}
 
     def _stop(*_: Any) -> None:
@@ -170,12 +202,18 @@ def run_loop(store: BookingStore, interval: float = 5.0, config: Optional[Webhoo
                 time.sleep(min(0.5, interval))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m clinic_core.webhook",
-                                     description="Deliver clinic outbox events to CLINIC_WEBHOOK_URL.")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m clinic_core.webhook",
+        description="Deliver clinic outbox events to CLINIC_WEBHOOK_URL.",
+    )
     parser.add_argument("--loop", action="store_true", help="keep dispatching until interrupted")
-    parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes with --loop")
-    parser.add_argument("--db-url", help="clinic database (default $CLINIC_DB_URL or var/clinic.db)")
+    parser.add_argument(
+        "--interval", type=float, default=5.0, help="seconds between passes with --loop"
+    )
+    parser.add_argument(
+        "--db-url", help="clinic database (default $CLINIC_DB_URL or var/clinic.db)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from .profile import load_profile
@@ -192,7 +230,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if result.disabled:
             print(f"webhook disabled: {result.disabled}")
             return 0
-        print(json.dumps({"delivered": result.delivered, "failed": result.failed, "given_up": result.given_up}))
+        print(
+            json.dumps(
+                {
+                    "delivered": result.delivered,
+                    "failed": result.failed,
+                    "given_up": result.given_up,
+                }
+            )
+        )
         return 0
     finally:
         store.close()

@@ -18,6 +18,7 @@ Then, for example:
 runs until stopped. It acknowledges a message only after its row is written,
 so a crash re-delivers rather than loses events.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -34,7 +35,8 @@ logger = logging.getLogger("analytics")
 
 metadata = sa.MetaData()
 turns = sa.Table(
-    "turns", metadata,
+    "turns",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -45,7 +47,8 @@ turns = sa.Table(
     sa.Column("input_channel", sa.String(64)),
 )
 actions = sa.Table(
-    "actions", metadata,
+    "actions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -53,7 +56,7 @@ actions = sa.Table(
 )
 
 
-def row_for(event: dict[str, Any]) -> Optional[tuple[sa.Table, dict[str, Any]]]:
+def row_for(event: dict[str, Any]) -> tuple[sa.Table, dict[str, Any]] | None:
     """The analytics row for one Rasa event, or None for events we skip."""
     sender = event.get("sender_id")
     if not sender:
@@ -66,25 +69,34 @@ def row_for(event: dict[str, Any]) -> Optional[tuple[sa.Table, dict[str, Any]]]:
         selector = (parse.get("response_selector") or {}).get("faq") or {}
         retrieval = ((selector.get("response") or {}).get("intent_response_key")) or None
         return turns, {
-            "sender_id": sender, "at": at, "day": at.date(),
-            "intent": intent.get("name"), "confidence": intent.get("confidence"),
-            "retrieval": retrieval, "input_channel": event.get("input_channel"),
+            "sender_id": sender,
+            "at": at,
+            "day": at.date(),
+            "intent": intent.get("name"),
+            "confidence": intent.get("confidence"),
+            "retrieval": retrieval,
+            "input_channel": event.get("input_channel"),
         }
     if kind == "action" and event.get("name") and event.get("name") != "action_listen":
         return actions, {"sender_id": sender, "at": at, "action": event["name"]}
     return None
 
 
-async def consume(amqp_url: str, queue_name: str, db_url: str, max_seconds: float, idle_exit: float) -> int:
+async def consume(
+    amqp_url: str, queue_name: str, db_url: str, max_seconds: float, idle_exit: float
+) -> int:
     import aio_pika
 
-    engine = sa.create_engine(db_url, pool_size=1, max_overflow=1, pool_pre_ping=True) \
-        if db_url.startswith("postgresql") else sa.create_engine(db_url)
+    engine = (
+        sa.create_engine(db_url, pool_size=1, max_overflow=1, pool_pre_ping=True)
+        if db_url.startswith("postgresql")
+        else sa.create_engine(db_url)
+    )
     metadata.create_all(engine)
     connection = await aio_pika.connect_robust(amqp_url)
     state = {"written": 0, "last": time.monotonic()}
 
-    async def on_message(message: "aio_pika.abc.AbstractIncomingMessage") -> None:
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         state["last"] = time.monotonic()
         try:
             row = row_for(json.loads(message.body))
@@ -123,12 +135,16 @@ async def consume(amqp_url: str, queue_name: str, db_url: str, max_seconds: floa
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--amqp", required=True, help="amqp://user:password@host:port/")
     ap.add_argument("--queue", default="rasa_events")
     ap.add_argument("--db", required=True, help="SQLAlchemy URL of the analytics database")
     ap.add_argument("--max-seconds", type=float, default=0, help="stop after this long (0: never)")
-    ap.add_argument("--idle-exit", type=float, default=0, help="stop after this long without events (0: never)")
+    ap.add_argument(
+        "--idle-exit", type=float, default=0, help="stop after this long without events (0: never)"
+    )
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO)
     written = asyncio.run(consume(args.amqp, args.queue, args.db, args.max_seconds, args.idle_exit))

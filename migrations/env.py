@@ -1,4 +1,5 @@
 """Alembic environment for the clinic database (see alembic.ini)."""
+
 from __future__ import annotations
 
 import os
@@ -6,9 +7,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from clinic_core.booking_store import DEFAULT_DB_URL, VERSION_TABLE, Base, make_engine
 import clinic_core.handover  # noqa: F401 - the staff console's tables join Base.metadata
 import clinic_core.staff  # noqa: F401
+from clinic_core.booking_store import DEFAULT_DB_URL, VERSION_TABLE, Base, make_engine
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
@@ -18,7 +19,11 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return os.environ.get("CLINIC_DB_URL") or config.get_main_option("sqlalchemy.url") or DEFAULT_DB_URL
+    return (
+        os.environ.get("CLINIC_DB_URL")
+        or config.get_main_option("sqlalchemy.url")
+        or DEFAULT_DB_URL
+    )
 
 
 def _configure(connection) -> None:
@@ -33,8 +38,11 @@ def _configure(connection) -> None:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=_url(), target_metadata=target_metadata, version_table=VERSION_TABLE,
-        literal_binds=True, dialect_opts={"paramstyle": "named"},
+        url=_url(),
+        target_metadata=target_metadata,
+        version_table=VERSION_TABLE,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,6 +6,7 @@ The action server needs it for calls that come without a domain
 it; both go through Rasa's own importer, so they see exactly what the model
 sees.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

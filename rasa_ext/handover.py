@@ -20,6 +20,7 @@ follow for this project, and ``apply()`` patches both in:
 
 Applied from rasa_ext/rasa_patches.py ("handover"), like the other fixes.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -16,11 +16,12 @@ Configured in the endpoints file, as Rasa loads custom generators:
     nlg:
       type: rasa_ext.nlg.ClinicNLG
 """
+
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, Optional, Set, Text
+from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -28,7 +29,6 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from clinic_core.profile import ANSWER_KEYS, ProfileError, current_profile
-
 from rasa_ext import rasa_patches
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_
 _PLACEHOLDER = re.compile(r"(?<!\{)\{(\w+)\}(?!\})")
 
 
-def responses_with_profile_facts(responses: Dict[Text, Any]) -> Set[Text]:
+def responses_with_profile_facts(responses: dict[str, Any]) -> set[str]:
     """The responses whose text names one of the profile's placeholders."""
     found = set()
     for name, variations in responses.items():
@@ -50,14 +50,15 @@ def responses_with_profile_facts(responses: Dict[Text, Any]) -> Set[Text]:
 class ClinicNLG(TemplatedNaturalLanguageGenerator):
     """Rasa's templated generator, plus the profile's facts where needed."""
 
-    def __init__(self, endpoint_config: Optional[EndpointConfig] = None,
-                 domain: Optional[Domain] = None) -> None:
+    def __init__(
+        self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
+    ) -> None:
         super().__init__((domain or Domain.empty()).responses)
-        self._with_facts: Set[Text] = set()
-        self._seen: Optional[Dict[Text, Any]] = None
+        self._with_facts: set[str] = set()
+        self._seen: dict[str, Any] | None = None
 
     @property
-    def with_facts(self) -> Set[Text]:
+    def with_facts(self) -> set[str]:
         """Recomputed when Rasa swaps the responses: it creates the generator
         with an empty domain and sets the model's responses afterwards."""
         if self._seen is not self.responses:
@@ -67,17 +68,17 @@ class ClinicNLG(TemplatedNaturalLanguageGenerator):
 
     async def generate(
         self,
-        utter_action: Text,
+        utter_action: str,
         tracker: DialogueStateTracker,
-        output_channel: Text,
+        output_channel: str,
         **kwargs: Any,
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> dict[str, Any] | None:
         if utter_action in self.with_facts:
             kwargs = {**_profile_values(), **kwargs}
         return await super().generate(utter_action, tracker, output_channel, **kwargs)
 
 
-def _profile_values() -> Dict[str, str]:
+def _profile_values() -> dict[str, str]:
     """The current profile's values; none (the template's own text) when the
     file is broken, so the client still gets an answer."""
     try:

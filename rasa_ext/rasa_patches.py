@@ -69,14 +69,15 @@ turn ("Can not write request body"). Encoding action calls with ujson: no
 difference in a side-by-side A/B (README). TensorFlow thread settings:
 nothing measurable (and the NLU no longer calls TensorFlow).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 ALL = "validator,runner,trackers,apologise,emergency,handover"
 
 
-def apply(only: Optional[str] = None) -> bool:
+def apply(only: str | None = None) -> bool:
     """Applies the fixes; returns False when already applied.
 
     `only` (default: $CLINIC_RASA_PATCHES, else all) is a comma list of
@@ -119,7 +120,7 @@ def _cache_action_validator() -> bool:
     cls.check_schema(schema)  # once, as jsonschema.validate does on every call
     validator = cls(schema)
 
-    def _validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+    def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
         error = best_match(validator.iter_errors(result))
         if error is None:
             return True
@@ -142,12 +143,12 @@ def _run_graphs_in_order() -> None:
     if getattr(DaskGraphRunner, "_clinic_in_order", False):
         return
 
-    def plan(self: Any, targets: Tuple[str, ...]) -> List[Tuple[str, Any, Tuple[str, ...]]]:
+    def plan(self: Any, targets: tuple[str, ...]) -> list[tuple[str, Any, tuple[str, ...]]]:
         """(node name, node, the names it needs) in dependency order."""
         plans = self.__dict__.setdefault("_clinic_plans", {})
         if targets not in plans:
             nodes = self._graph_schema.nodes
-            order: List[str] = []
+            order: list[str] = []
 
             def visit(name: str) -> None:
                 if name in order or name not in nodes:  # an input placeholder
@@ -158,14 +159,17 @@ def _run_graphs_in_order() -> None:
 
             for target in targets:
                 visit(target)
-            plans[targets] = [(n, self._instantiated_nodes[n], tuple(nodes[n].needs.values())) for n in order]
+            plans[targets] = [
+                (n, self._instantiated_nodes[n], tuple(nodes[n].needs.values())) for n in order
+            ]
         return plans[targets]
 
-    def run(self: Any, inputs: Optional[Dict[str, Any]] = None,
-            targets: Optional[List[str]] = None) -> Dict[str, Any]:
+    def run(
+        self: Any, inputs: dict[str, Any] | None = None, targets: list[str] | None = None
+    ) -> dict[str, Any]:
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
         steps = plan(self, run_targets)
-        results: Dict[str, Any] = {}
+        results: dict[str, Any] = {}
         for name, value in (inputs or {}).items():
             if isinstance(value, str) and value in self._graph_schema.nodes:
                 raise GraphRunError(
@@ -194,7 +198,7 @@ def _rebuild_trackers_cheaply() -> None:
     if getattr(Event, "_clinic_by_type", None) is not None:
         return
     original = Event.resolve_by_type
-    by_type: Dict[str, Any] = {}
+    by_type: dict[str, Any] = {}
 
     def resolve_by_type(type_name: str, default: Any = None) -> Any:
         if type_name not in by_type:
@@ -251,7 +255,7 @@ def _emergency_before_forms() -> None:
         return
     original = RulePolicy._find_action_from_loop_happy_path
 
-    def _find_action_from_loop_happy_path(tracker: Any) -> Tuple[Optional[str], Optional[str]]:
+    def _find_action_from_loop_happy_path(tracker: Any) -> tuple[str | None, str | None]:
         if emergency_just_said(tracker):
             return None, None  # the rules for an emergency in a form apply at once
         return original(tracker)

@@ -78,12 +78,14 @@ one second later; the error reaches the channel, which sends the apology
 (rasa_ext/rasa_patches.py, "apologise"), and the conversation goes on from
 where it was with the client's next message.
 """
+
 from __future__ import annotations
 
 import itertools
 import json
 import os
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Text
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
@@ -92,9 +94,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from rasa_ext import rasa_patches
 from clinic_core.db_threads import DatabaseThreads, busy_timeout
 from clinic_core.privacy import truncate_wal
+from rasa_ext import rasa_patches
 
 rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_ext/__init__.py)
 
@@ -119,7 +121,9 @@ class EventStatements(NamedTuple):
     delete_sender: sa.sql.Delete  # every row of the sender ("forget me")
 
 
-def _latest_session_condition(events: sa.Table, sender: sa.sql.BindParameter) -> sa.sql.ColumnElement:
+def _latest_session_condition(
+    events: sa.Table, sender: sa.sql.BindParameter
+) -> sa.sql.ColumnElement:
     """Rasa's ``_event_query`` filter for "events of the latest session".
 
     The same SQL shape as Rasa's: an aggregate subquery with the timestamp of
@@ -142,14 +146,16 @@ def build_statements(events: sa.Table) -> EventStatements:
     in_latest_session = _latest_session_condition(events, sender)
     return EventStatements(
         all_events=sa.select(events.c.data).where(of_sender).order_by(events.c.id),
-        session_events=sa.select(events.c.data).where(of_sender, in_latest_session).order_by(events.c.id),
+        session_events=sa.select(events.c.data)
+        .where(of_sender, in_latest_session)
+        .order_by(events.c.id),
         count_session_events=sa.select(sa.func.count()).where(of_sender, in_latest_session),
         insert_event=events.insert(),
         delete_sender=events.delete().where(of_sender),
     )
 
 
-def event_row(sender_id: Text, event: Event) -> Dict[Text, Any]:
+def event_row(sender_id: str, event: Event) -> dict[str, Any]:
     """The ``events`` row of one event, computed exactly as Rasa's ``save`` does."""
     data = event.as_dict()
     return {
@@ -220,16 +226,27 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         backend = url.get_backend_name()
         wait = busy_timeout()
         if backend == "sqlite" and url.database not in (None, "", ":memory:"):
-            engine = sa.create_engine(url, poolclass=SingletonThreadPool, connect_args={"timeout": wait})
+            engine = sa.create_engine(
+                url, poolclass=SingletonThreadPool, connect_args={"timeout": wait}
+            )
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         elif backend == "postgresql":
             kwargs = create_engine_kwargs(url)
-            options = " ".join(filter(None, [(kwargs.get("connect_args") or {}).get("options"),
-                                             f"-c lock_timeout={int(wait * 1000)}"]))
+            options = " ".join(
+                filter(
+                    None,
+                    [
+                        (kwargs.get("connect_args") or {}).get("options"),
+                        f"-c lock_timeout={int(wait * 1000)}",
+                    ],
+                )
+            )
             kwargs["connect_args"] = {**(kwargs.get("connect_args") or {}), "options": options}
             engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
         elif backend == "sqlite":
-            engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+            engine = sa.create_engine(
+                url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
             self.Base.metadata.create_all(engine)
         else:
             return
@@ -237,7 +254,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         self.engine = engine
         self.sessionmaker = sa.orm.session.sessionmaker(bind=engine)
 
-    def _no_wait_engine(self) -> Optional[sa.engine.Engine]:
+    def _no_wait_engine(self) -> sa.engine.Engine | None:
         """SQLite file: an engine like ``self.engine`` whose connection never
         waits for a lock, for the event loop's first try (module docstring)."""
         url = self.engine.url
@@ -247,7 +264,9 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
 
-    async def _without_waiting(self, threads: DatabaseThreads, query: Callable[..., Any], *args: Any) -> Any:
+    async def _without_waiting(
+        self, threads: DatabaseThreads, query: Callable[..., Any], *args: Any
+    ) -> Any:
         """``query(engine, *args)``: on the loop when SQLite can answer at once,
         else (locked, or PostgreSQL) in a database thread, waiting up to the bound."""
         if self._no_wait is not None:
@@ -259,19 +278,22 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         return await threads.run(query, self.engine, *args)
 
     async def _retrieve(
-        self, sender_id: Text, fetch_events_from_all_sessions: bool
-    ) -> Optional[DialogueStateTracker]:
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
         """One ``SELECT data`` instead of an ORM query, never waiting on the
         loop; ``None`` when there are no events (as Rasa does)."""
-        serialised = await self._without_waiting(self._readers, self._fetch_serialised_events, sender_id,
-                                                 fetch_events_from_all_sessions)
+        serialised = await self._without_waiting(
+            self._readers, self._fetch_serialised_events, sender_id, fetch_events_from_all_sessions
+        )
         if not (self.domain and serialised):
             return None  # a new conversation (Rasa's store logs the sender id here; a
             # WhatsApp sender id is a phone number, so this store logs nothing)
         events = [json.loads(data) for data in serialised]
         return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    def _fetch_serialised_events(self, engine: sa.engine.Engine, sender_id: Text, all_sessions: bool) -> List[Text]:
+    def _fetch_serialised_events(
+        self, engine: sa.engine.Engine, sender_id: str, all_sessions: bool
+    ) -> list[str]:
         """The ``data`` column of the sender's events (latest session or all), by id."""
         statement = self._statements.all_events if all_sessions else self._statements.session_events
         with engine.connect() as conn:
@@ -303,12 +325,12 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
         if erased:
             truncate_wal(engine)
 
-    def _count_session_events(self, conn: sa.engine.Connection, sender_id: Text) -> int:
+    def _count_session_events(self, conn: sa.engine.Connection, sender_id: str) -> int:
         """What Rasa's ``_additional_events`` counts: stored events of the latest session."""
         return conn.execute(self._statements.count_session_events, {SENDER: sender_id}).scalar_one()
 
     @staticmethod
-    def _rows_to_insert(tracker: DialogueStateTracker, stored: int) -> List[Dict[Text, Any]]:
+    def _rows_to_insert(tracker: DialogueStateTracker, stored: int) -> list[dict[str, Any]]:
         """Rows for the tracker's events from position ``stored`` on (Rasa's slice)."""
         new_events: Iterable[Event] = itertools.islice(tracker.events, stored, None)
         return [event_row(tracker.sender_id, event) for event in new_events]
@@ -316,5 +338,7 @@ class ClinicSQLTrackerStore(SQLTrackerStore):
 
 def erased_in(tracker: DialogueStateTracker, stored: int) -> bool:
     """Whether the events not stored yet (this turn's) set :data:`ERASED_SLOT`."""
-    return any(isinstance(event, SlotSet) and event.key == ERASED_SLOT and event.value
-               for event in itertools.islice(tracker.events, stored, None))
+    return any(
+        isinstance(event, SlotSet) and event.key == ERASED_SLOT and event.value
+        for event in itertools.islice(tracker.events, stored, None)
+    )

@@ -36,6 +36,7 @@ The existing held-out sets are optimistic (written in the training data's
 style); the real-client dev set is the judge. Never pass the real TEST set to
 choose anything. Writes results/compare_classifiers.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,9 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=DeprecationWarning)  # Rasa's and spaCy's imports
@@ -56,7 +57,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-DEFAULT_SETS = [Path("real:dev"), ROOT / "tests" / "nlu_heldout_blind", ROOT / "tests" / "nlu_heldout"]
+DEFAULT_SETS = [
+    Path("real:dev"),
+    ROOT / "tests" / "nlu_heldout_blind",
+    ROOT / "tests" / "nlu_heldout",
+]
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 FALLBACK = "nlu_fallback"
 TIME_CLASS = "TIME"
@@ -65,34 +70,38 @@ TIME_CLASS = "TIME"
 @dataclass
 class Example:
     text: str
-    labels: Tuple[str, ...]  # every acceptable label
+    labels: tuple[str, ...]  # every acceptable label
 
 
 @dataclass
 class Featurised:
     """What each candidate reads of one text."""
-    text: str          # cleaned as MessageGuard cleans it (the embedding reads this)
-    lemmas: str        # what LinearIntentClassifier reads
-    classes: str       # the ruler's classes, space-separated
-    inline: str        # lemmas with each recognised span followed by its class
+
+    text: str  # cleaned as MessageGuard cleans it (the embedding reads this)
+    lemmas: str  # what LinearIntentClassifier reads
+    classes: str  # the ruler's classes, space-separated
+    inline: str  # lemmas with each recognised span followed by its class
 
 
 # --------------------------------------------------------------------------
 # Data
 # --------------------------------------------------------------------------
-def load_training() -> Tuple[List[str], List[str]]:
+def load_training() -> tuple[list[str], list[str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(ROOT / "data" / "nlu"))
-    pairs = [(m.get("text"), m.get("intent_response_key") or m.get("intent")) for m in data.intent_examples]
+    pairs = [
+        (m.get("text"), m.get("intent_response_key") or m.get("intent"))
+        for m in data.intent_examples
+    ]
     return [t for t, _ in pairs], [label for _, label in pairs]
 
 
-def classifier_labels(labels: Sequence[str]) -> Tuple[str, ...]:
+def classifier_labels(labels: Sequence[str]) -> tuple[str, ...]:
     """Real-client labels in the classifier's names: ``ask_massage_type:hot_stone``
     is the intent ``ask_massage_type`` (the type is the entity extractor's
     job), and where ``out_of_scope`` is acceptable so is the honest fallback."""
-    out: List[str] = []
+    out: list[str] = []
     for label in labels:
         name = label.split(":", 1)[0]
         if name not in out:
@@ -102,14 +111,14 @@ def classifier_labels(labels: Sequence[str]) -> Tuple[str, ...]:
     return tuple(out)
 
 
-def real_examples(side: str) -> List[Example]:
+def real_examples(side: str) -> list[Example]:
     """``train`` or ``dev`` of the real train/dev part (never the test part)."""
     from tests.real_clients.dataset import load_train_dev
 
     return [Example(str(q["text"]), classifier_labels(q["labels"])) for q in load_train_dev(side)]
 
 
-def load_examples(path: Path) -> List[Example]:
+def load_examples(path: Path) -> list[Example]:
     """Rasa NLU YAML, the real-client format with several acceptable labels,
     or ``real:train`` / ``real:dev`` (the two sides of the real train/dev part)."""
     if str(path).startswith("real:"):
@@ -120,20 +129,30 @@ def load_examples(path: Path) -> List[Example]:
     if path.is_file():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         questions = data.get("questions") if isinstance(data, dict) else data
-        if isinstance(questions, list) and questions and isinstance(questions[0], dict) and "text" in questions[0]:
+        if (
+            isinstance(questions, list)
+            and questions
+            and isinstance(questions[0], dict)
+            and "text" in questions[0]
+        ):
             out = []
             for q in questions:
                 labels = q.get("labels") or ([q["label"]] if q.get("label") else [])
                 if labels:
-                    out.append(Example(str(q["text"]), classifier_labels([str(label) for label in labels])))
+                    out.append(
+                        Example(str(q["text"]), classifier_labels([str(label) for label in labels]))
+                    )
             return out
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(path))
-    return [Example(m.get("text"), (m.get("intent_response_key") or m.get("intent"),)) for m in data.intent_examples]
+    return [
+        Example(m.get("text"), (m.get("intent_response_key") or m.get("intent"),))
+        for m in data.intent_examples
+    ]
 
 
-def pipeline_settings() -> Tuple[dict, float, float]:
+def pipeline_settings() -> tuple[dict, float, float]:
     """LinearIntentClassifier's config and the FallbackClassifier's thresholds, from config.yml."""
     from rasa_ext.nlu.linear_classifier import LinearIntentClassifier
 
@@ -176,7 +195,7 @@ class Featuriser:
         message.set(TOKENS_NAMES["text"], self._tokenizer.tokenize(message, "text"))
         spans = [(e.end, e.label_) for e in doc.ents]
         spans += [(s.end, TIME_CLASS) for s in doc.spans.get(self._time_key, [])]
-        after: Dict[int, List[str]] = {}
+        after: dict[int, list[str]] = {}
         for end, label in spans:
             after.setdefault(end, []).append(label)
         inline = []
@@ -184,7 +203,12 @@ class Featuriser:
             if token.text.strip():
                 inline.append((token.lemma_ or token.text).lower())
             inline.extend(f"ent_{label.lower()}" for label in after.get(token.i + 1, []))
-        return Featurised(text, text_for_features(message), " ".join(label for _, label in spans), " ".join(inline))
+        return Featurised(
+            text,
+            text_for_features(message),
+            " ".join(label for _, label in spans),
+            " ".join(inline),
+        )
 
 
 # --------------------------------------------------------------------------
@@ -197,7 +221,9 @@ def _columns(rows: Sequence[Featurised], *names: str) -> np.ndarray:
     return np.array([[getattr(r, n) for n in names] for r in rows], dtype=object)
 
 
-def train_tfidf(train: Sequence[Featurised], labels: Sequence[str], config: dict, variant: str) -> Tuple[Predictor, List[str]]:
+def train_tfidf(
+    train: Sequence[Featurised], labels: Sequence[str], config: dict, variant: str
+) -> tuple[Predictor, list[str]]:
     """Today's classifier, or it with the entity classes added."""
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -208,6 +234,7 @@ def train_tfidf(train: Sequence[Featurised], labels: Sequence[str], config: dict
     base = build_pipeline(config)
     if variant == "plain":
         model = base
+
         def inputs(rows: Sequence[Featurised]) -> list:
             return [r.lemmas for r in rows]
     else:
@@ -219,9 +246,13 @@ def train_tfidf(train: Sequence[Featurised], labels: Sequence[str], config: dict
         else:  # inline
             parts = [("words", words, 0), ("chars", chars, 1)]
             names = ("inline", "lemmas")
-        model = Pipeline([("features", ColumnTransformer(parts)), ("model", base.named_steps["model"])])
+        model = Pipeline(
+            [("features", ColumnTransformer(parts)), ("model", base.named_steps["model"])]
+        )
+
         def inputs(rows: Sequence[Featurised]) -> np.ndarray:
             return _columns(rows, *names)
+
     model.fit(inputs(train), list(labels))
     return (lambda rows: model.predict_proba(inputs(rows))), list(model.classes_)
 
@@ -232,18 +263,25 @@ def choose_c(x: np.ndarray, y: Sequence[str]) -> float:
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-    scores = {c: cross_val_score(LogisticRegression(C=c, max_iter=5000), x, y, cv=folds).mean() for c in (1.0, 10.0, 100.0)}
+    scores = {
+        c: cross_val_score(LogisticRegression(C=c, max_iter=5000), x, y, cv=folds).mean()
+        for c in (1.0, 10.0, 100.0)
+    }
     return max(scores, key=scores.get)
 
 
-def train_embedding_lr(x: np.ndarray, y: Sequence[str], c: float) -> Tuple[Callable[[np.ndarray], np.ndarray], List[str]]:
+def train_embedding_lr(
+    x: np.ndarray, y: Sequence[str], c: float
+) -> tuple[Callable[[np.ndarray], np.ndarray], list[str]]:
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=c, max_iter=5000).fit(x, list(y))
     return model.predict_proba, list(model.classes_)
 
 
-def knn_probabilities(train_x: np.ndarray, train_y: Sequence[str], labels: List[str], x: np.ndarray, k: int) -> np.ndarray:
+def knn_probabilities(
+    train_x: np.ndarray, train_y: Sequence[str], labels: list[str], x: np.ndarray, k: int
+) -> np.ndarray:
     """Similarity-weighted vote of the k most similar training examples (cosine)."""
     index = {label: i for i, label in enumerate(labels)}
     y = np.array([index[label] for label in train_y])
@@ -257,7 +295,7 @@ def knn_probabilities(train_x: np.ndarray, train_y: Sequence[str], labels: List[
     return out
 
 
-def align(probs: np.ndarray, classes: List[str], labels: List[str]) -> np.ndarray:
+def align(probs: np.ndarray, classes: list[str], labels: list[str]) -> np.ndarray:
     """Columns reordered to ``labels`` (every model sees the same training labels)."""
     order = [classes.index(label) for label in labels]
     return probs[:, order]
@@ -266,8 +304,14 @@ def align(probs: np.ndarray, classes: List[str], labels: List[str]) -> np.ndarra
 # --------------------------------------------------------------------------
 # Scoring
 # --------------------------------------------------------------------------
-def score(probs: np.ndarray, labels: List[str], examples: Sequence[Example], threshold: float, ambiguity: float,
-          by: str = "intent") -> dict:
+def score(
+    probs: np.ndarray,
+    labels: list[str],
+    examples: Sequence[Example],
+    threshold: float,
+    ambiguity: float,
+    by: str = "intent",
+) -> dict:
     """Top-label accuracy, and acceptable / fallback / confidently wrong
     through the fallback rule; ``errors`` lists the wrong top labels.
 
@@ -285,8 +329,14 @@ def score(probs: np.ndarray, labels: List[str], examples: Sequence[Example], thr
         ok = guess in example.labels
         right += ok
         if not ok:
-            errors.append({"text": example.text, "labels": list(example.labels), "predicted": guess,
-                           "probability": round(float(row.max()), 3)})
+            errors.append(
+                {
+                    "text": example.text,
+                    "labels": list(example.labels),
+                    "predicted": guess,
+                    "probability": round(float(row.max()), 3),
+                }
+            )
         if by == "label":  # LinearIntentClassifier's intent_confidence: top_label
             per_intent = np.zeros(len(intents))
             np.maximum.at(per_intent, intent_of, row)
@@ -303,26 +353,39 @@ def score(probs: np.ndarray, labels: List[str], examples: Sequence[Example], thr
         else:
             wrong += 1
     n = len(examples)
-    return {"accuracy": right / n, "acceptable": acceptable / n, "fallback": declined / n,
-            "confidently_wrong": wrong / n, "errors": errors}
+    return {
+        "accuracy": right / n,
+        "acceptable": acceptable / n,
+        "fallback": declined / n,
+        "confidently_wrong": wrong / n,
+        "errors": errors,
+    }
 
 
 CURVE = tuple(round(0.1 * i, 2) for i in range(1, 10))
 
 
-def calibration(probs: np.ndarray, labels: List[str], examples: Sequence[Example], ambiguity: float,
-                by: str) -> List[dict]:
+def calibration(
+    probs: np.ndarray, labels: list[str], examples: Sequence[Example], ambiguity: float, by: str
+) -> list[dict]:
     """Acceptable / declined / confidently wrong at every threshold of CURVE:
     where answering starts to beat declining."""
     rows = []
     for t in CURVE:
         s = score(probs, labels, examples, t, ambiguity, by)
-        rows.append({"threshold": t, **{k: s[k] for k in ("acceptable", "fallback", "confidently_wrong")}})
+        rows.append(
+            {"threshold": t, **{k: s[k] for k in ("acceptable", "fallback", "confidently_wrong")}}
+        )
     return rows
 
 
-def combine(fast: np.ndarray, slow: np.ndarray, threshold: float, mode: str,
-            long_enough: Optional[np.ndarray] = None) -> Tuple[np.ndarray, float]:
+def combine(
+    fast: np.ndarray,
+    slow: np.ndarray,
+    threshold: float,
+    mode: str,
+    long_enough: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
     """The fast distribution, replaced (switch) or averaged (blend) where its
     top is below threshold (and, if given, the text is ``long_enough``)."""
     unsure = fast.max(axis=1) < threshold
@@ -334,16 +397,30 @@ def combine(fast: np.ndarray, slow: np.ndarray, threshold: float, mode: str,
 
 
 # --------------------------------------------------------------------------
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sets", nargs="*", help="labelled files or folders, or real:dev / real:train "
-                        "(default: real:dev and the two held-out sets)")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "sets",
+        nargs="*",
+        help="labelled files or folders, or real:dev / real:train "
+        "(default: real:dev and the two held-out sets)",
+    )
     parser.add_argument("--out", default=str(ROOT / "results" / "compare_classifiers.json"))
     parser.add_argument("--no-embedding", action="store_true", help="only the TF-IDF candidates")
-    parser.add_argument("--train-extra", action="append", default=[],
-                        help="also train on these labelled sets (first label), e.g. real:train")
-    parser.add_argument("--curve", action="append", default=[],
-                        help="print the calibration curve of these methods (default: tfidf)")
+    parser.add_argument(
+        "--train-extra",
+        action="append",
+        default=[],
+        help="also train on these labelled sets (first label), e.g. real:train",
+    )
+    parser.add_argument(
+        "--curve",
+        action="append",
+        default=[],
+        help="print the calibration curve of these methods (default: tfidf)",
+    )
     args = parser.parse_args(argv)
     sets = [Path(s) for s in args.sets] or DEFAULT_SETS
 
@@ -357,27 +434,46 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from tests.real_clients.dataset import load_train_dev, normalise
 
         dev = {normalise(q["text"]) for q in load_train_dev("dev")}
-        kept = [(t, label) for t, label in zip(train_texts, train_labels) if normalise(t) not in dev]
+        kept = [
+            (t, label) for t, label in zip(train_texts, train_labels) if normalise(t) not in dev
+        ]
         train_texts, train_labels = [t for t, _ in kept], [label for _, label in kept]
     for extra in args.train_extra:
         for example in load_examples(Path(extra)):
             train_texts.append(example.text)
             train_labels.append(example.labels[0])
     train = [featurise(t, clean=False) for t in train_texts]
-    evaluation = {(str(p) if str(p).startswith("real:") else str(p.relative_to(ROOT) if p.is_absolute() and ROOT in p.parents else p)):
-                  load_examples(p) for p in sets}
-    featurised = {name: [featurise(e.text, clean=True) for e in examples] for name, examples in evaluation.items()}
+    evaluation = {
+        (
+            str(p)
+            if str(p).startswith("real:")
+            else str(p.relative_to(ROOT) if p.is_absolute() and ROOT in p.parents else p)
+        ): load_examples(p)
+        for p in sets
+    }
+    featurised = {
+        name: [featurise(e.text, clean=True) for e in examples]
+        for name, examples in evaluation.items()
+    }
 
-    probabilities: Dict[str, Dict[str, np.ndarray]] = {name: {} for name in evaluation}
-    labels: List[str] = []
-    for variant, method in (("plain", "tfidf"), ("classes", "tfidf+classes"), ("inline", "tfidf+classes-inline")):
+    probabilities: dict[str, dict[str, np.ndarray]] = {name: {} for name in evaluation}
+    labels: list[str] = []
+    for variant, method in (
+        ("plain", "tfidf"),
+        ("classes", "tfidf+classes"),
+        ("inline", "tfidf+classes-inline"),
+    ):
         predict, classes = train_tfidf(train, train_labels, config, variant)
         labels = labels or classes
         for name, rows in featurised.items():
             probabilities[name][method] = align(predict(rows), classes, labels)
 
-    info: Dict[str, object] = {"train_examples": len(train), "labels": len(labels),
-                               "fallback_threshold": threshold, "ambiguity_threshold": ambiguity}
+    info: dict[str, object] = {
+        "train_examples": len(train),
+        "labels": len(labels),
+        "fallback_threshold": threshold,
+        "ambiguity_threshold": ambiguity,
+    }
     if not args.no_embedding:
         from clinic_core.nlp.embedding import SentenceEmbedder
 
@@ -392,21 +488,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             runs["emb-lr"] = align(predict_emb(x), classes, labels)
             runs["emb-knn1"] = knn_probabilities(train_x, train_labels, labels, x, 1)
             runs["emb-knn5"] = knn_probabilities(train_x, train_labels, labels, x, 5)
-            long_enough = np.array([len(r.text.split()) >= config["embedding_min_words"] for r in rows])
+            long_enough = np.array(
+                [len(r.text.split()) >= config["embedding_min_words"] for r in rows]
+            )
             for t in THRESHOLDS:
                 for mode in ("switch", "blend"):
-                    runs[f"{mode}@{t}"], _ = combine(runs["tfidf"], runs["emb-lr"], t, mode, long_enough)
+                    runs[f"{mode}@{t}"], _ = combine(
+                        runs["tfidf"], runs["emb-lr"], t, mode, long_enough
+                    )
 
-    results: Dict[str, Dict[str, dict]] = {}
-    curves: Dict[str, Dict[str, dict]] = {}
+    results: dict[str, dict[str, dict]] = {}
+    curves: dict[str, dict[str, dict]] = {}
     for name, runs in probabilities.items():
         results[name], curves[name] = {}, {}
         for method, probs in runs.items():
             results[name][method] = score(probs, labels, evaluation[name], threshold, ambiguity)
-            curves[name][method] = {by: calibration(probs, labels, evaluation[name], ambiguity, by)
-                                    for by in ("intent", "label")}
+            curves[name][method] = {
+                by: calibration(probs, labels, evaluation[name], ambiguity, by)
+                for by in ("intent", "label")
+            }
         fast = runs["tfidf"]
-        results[name]["_embedding_share"] = {f"{t}": float((fast.max(axis=1) < t).mean()) for t in THRESHOLDS}
+        results[name]["_embedding_share"] = {
+            f"{t}": float((fast.max(axis=1) < t).mean()) for t in THRESHOLDS
+        }
 
     report(results, evaluation, info)
     for name in curves:
@@ -419,30 +523,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def report(results: Dict[str, Dict[str, dict]], evaluation: Dict[str, List[Example]], info: Dict[str, object]) -> None:
-    print(f"trained on {info['train_examples']} examples, {info['labels']} labels; fallback below "
-          f"{info['fallback_threshold']} (ambiguity {info['ambiguity_threshold']})"
-          + (f"; embedding LR C={info['embedding_lr_C']}" if "embedding_lr_C" in info else ""))
+def report(
+    results: dict[str, dict[str, dict]],
+    evaluation: dict[str, list[Example]],
+    info: dict[str, object],
+) -> None:
+    print(
+        f"trained on {info['train_examples']} examples, {info['labels']} labels; fallback below "
+        f"{info['fallback_threshold']} (ambiguity {info['ambiguity_threshold']})"
+        + (f"; embedding LR C={info['embedding_lr_C']}" if "embedding_lr_C" in info else "")
+    )
     for name, methods in results.items():
         share = methods["_embedding_share"]
         print(f"\n{name} ({len(evaluation[name])} examples)")
-        print(f"  {'method':<22} {'top-1':>6} {'accept':>7} {'fallbk':>7} {'conf.wrong':>10} {'runs emb':>9}")
+        print(
+            f"  {'method':<22} {'top-1':>6} {'accept':>7} {'fallbk':>7} {'conf.wrong':>10} {'runs emb':>9}"
+        )
         for method, s in methods.items():
             if method.startswith("_"):
                 continue
             runs = share.get(method.split("@")[1], None) if "@" in method else None
-            print(f"  {method:<22} {s['accuracy']:>6.1%} {s['acceptable']:>7.1%} {s['fallback']:>7.1%} "
-                  f"{s['confidently_wrong']:>10.1%} {'' if runs is None else f'{runs:.1%}':>9}")
+            print(
+                f"  {method:<22} {s['accuracy']:>6.1%} {s['acceptable']:>7.1%} {s['fallback']:>7.1%} "
+                f"{s['confidently_wrong']:>10.1%} {'' if runs is None else f'{runs:.1%}':>9}"
+            )
 
 
-def print_curve(name: str, method: str, curve: Dict[str, List[dict]]) -> None:
+def print_curve(name: str, method: str, curve: dict[str, list[dict]]) -> None:
     """Acceptable / declined / confidently wrong per threshold, by intent and by label confidence."""
     if not curve:
         return
     print(f"\ncalibration of {method} on {name} (acceptable / declined / confidently wrong)")
     print(f"  {'threshold':>9}  {'by intent confidence':>24}  {'by top label probability':>26}")
     for a, b in zip(curve["intent"], curve["label"]):
-        cell = lambda r: f"{r['acceptable']:.1%} / {r['fallback']:.1%} / {r['confidently_wrong']:.1%}"  # noqa: E731
+        cell = lambda r: (
+            f"{r['acceptable']:.1%} / {r['fallback']:.1%} / {r['confidently_wrong']:.1%}"
+        )  # noqa: E731
         print(f"  {a['threshold']:>9}  {cell(a):>24}  {cell(b):>26}")
 
 

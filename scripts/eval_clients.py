@@ -28,6 +28,7 @@ tests/nlu_heldout), whose single labels name intents without entities.
     python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,9 +37,10 @@ import sys
 import tempfile
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,8 +50,13 @@ CANT_ANSWER = "CANT_ANSWER"
 #: Replies (responses or actions) that honestly say the assistant cannot
 #: answer: no topic is asserted.
 HONEST = {
-    "utter_out_of_scope", "utter_ask_rephrase", "utter_default", "utter_cant_answer",
-    "action_two_stage_fallback", "action_default_ask_affirmation", "action_default_fallback",
+    "utter_out_of_scope",
+    "utter_ask_rephrase",
+    "utter_default",
+    "utter_cant_answer",
+    "action_two_stage_fallback",
+    "action_default_ask_affirmation",
+    "action_default_fallback",
     "action_cant_answer",
 }
 
@@ -79,7 +86,12 @@ ACTION_LABELS = {
 }
 
 #: Bookkeeping actions that say nothing to the client by themselves.
-SILENT = {"action_listen", "action_session_start", "action_deactivate_loop", "action_unlikely_intent"}
+SILENT = {
+    "action_listen",
+    "action_session_start",
+    "action_deactivate_loop",
+    "action_unlikely_intent",
+}
 
 
 # --------------------------------------------------------------------------- sets
@@ -88,7 +100,13 @@ SILENT = {"action_listen", "action_session_start", "action_deactivate_loop", "ac
 def real_set(part: str) -> list[dict[str, Any]]:
     """A round-one part file (test, train_dev), a side of train_dev's division
     (train, dev) or a side of round two (train2, dev2)."""
-    from tests.real_clients.dataset import PARTS, ROUND2_SPLITS, load_part, load_round2, load_train_dev
+    from tests.real_clients.dataset import (
+        PARTS,
+        ROUND2_SPLITS,
+        load_part,
+        load_round2,
+        load_train_dev,
+    )
 
     if part in PARTS:
         questions = load_part(PARTS[part])
@@ -96,7 +114,10 @@ def real_set(part: str) -> list[dict[str, Any]]:
         questions = load_round2(part)
     else:
         questions = load_train_dev(part)
-    return [{"text": q["text"], "labels": list(q["labels"]), "source": q.get("source")} for q in questions]
+    return [
+        {"text": q["text"], "labels": list(q["labels"]), "source": q.get("source")}
+        for q in questions
+    ]
 
 
 #: Contract topics that issue 10's new topics were carved out of. The older
@@ -119,7 +140,13 @@ def heldout_set(folder: Path) -> list[dict[str, Any]]:
     out = []
     for m in data.intent_examples:
         label = m.get("intent_response_key") or m.get("intent")
-        out.append({"text": m.get("text"), "labels": [label] + SPLIT_TOPICS.get(label, []), "intent_only": True})
+        out.append(
+            {
+                "text": m.get("text"),
+                "labels": [label] + SPLIT_TOPICS.get(label, []),
+                "intent_only": True,
+            }
+        )
     return out
 
 
@@ -127,9 +154,13 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_test": lambda: real_set("test"),
     "real_train_dev": lambda: real_set("train_dev"),
     "real_train": lambda: real_set("train"),  # may be trained on
-    "real_dev": lambda: real_set("dev"),  # trained on by the final model (README): its figure is optimistic
+    "real_dev": lambda: real_set(
+        "dev"
+    ),  # trained on by the final model (README): its figure is optimistic
     "real_train2": lambda: real_set("train2"),  # round two: may be trained on
-    "real_dev2": lambda: real_set("dev2"),  # round two: never trained on: the next choices are made here
+    "real_dev2": lambda: real_set(
+        "dev2"
+    ),  # round two: never trained on: the next choices are made here
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }
@@ -150,7 +181,7 @@ def reply_labels(events: list[dict[str, Any]]) -> list[str]:
         return []
     parse = events[last_user].get("parse_data") or {}
     labels: list[str] = []
-    for event in events[last_user + 1:]:
+    for event in events[last_user + 1 :]:
         name = None
         if event.get("event") == "bot":
             name = (event.get("metadata") or {}).get("utter_action")
@@ -181,7 +212,7 @@ def reply_labels(events: list[dict[str, Any]]) -> list[str]:
     return labels
 
 
-def classifier_guess(events: list[dict[str, Any]]) -> tuple[Optional[str], float]:
+def classifier_guess(events: list[dict[str, Any]]) -> tuple[str | None, float]:
     """The classifier's own best label for the last user message (ignoring
     the fallback), in the vocabulary's names, and its confidence: what the
     assistant would have answered had it not declined."""
@@ -194,7 +225,9 @@ def classifier_guess(events: list[dict[str, Any]]) -> tuple[Optional[str], float
         return None, 0.0
     name, confidence = ranking[0]["name"], float(ranking[0].get("confidence") or 0.0)
     if name == "faq":
-        key = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key")
+        key = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
+            "intent_response_key"
+        )
         name = key or name
     elif name == "ask_massage_type":
         values = _entity_values(parse, "massage_type")
@@ -225,7 +258,9 @@ def judge(replies: list[str], acceptable: list[str], intent_only: bool = False) 
 # --------------------------------------------------------------------------- running
 
 
-def run_set(assistant: Any, questions: list[dict[str, Any]], workers: int = 6) -> list[dict[str, Any]]:
+def run_set(
+    assistant: Any, questions: list[dict[str, Any]], workers: int = 6
+) -> list[dict[str, Any]]:
     def one(question: dict[str, Any]) -> dict[str, Any]:
         sender = "eval-" + uuid.uuid4().hex[:12]
         assistant.send(sender, question["text"])
@@ -233,7 +268,13 @@ def run_set(assistant: Any, questions: list[dict[str, Any]], workers: int = 6) -
         replies = reply_labels(events)
         verdict = judge(replies, question["labels"], bool(question.get("intent_only")))
         guess, confidence = classifier_guess(events)
-        return {**question, "replies": replies, "verdict": verdict, "guess": guess, "confidence": confidence}
+        return {
+            **question,
+            "replies": replies,
+            "verdict": verdict,
+            "guess": guess,
+            "confidence": confidence,
+        }
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, questions))
@@ -253,7 +294,9 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
 CURVE = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8)
 
 
-def calibration(results: list[dict[str, Any]], thresholds: Iterable[float] = CURVE) -> list[dict[str, float]]:
+def calibration(
+    results: list[dict[str, Any]], thresholds: Iterable[float] = CURVE
+) -> list[dict[str, float]]:
     """Acceptable / can't answer / confidently wrong had the fallback
     threshold been t: a question whose classifier confidence is below t is
     declined; one the assistant declined but would answer at t gets the
@@ -265,9 +308,15 @@ def calibration(results: list[dict[str, Any]], thresholds: Iterable[float] = CUR
         counts = Counter()
         for r in results:
             intent_only = bool(r.get("intent_only"))
-            if r["verdict"] == "cant_answer" or (r["verdict"] != "wrong" and r["replies"] == [CANT_ANSWER]):
+            if r["verdict"] == "cant_answer" or (
+                r["verdict"] != "wrong" and r["replies"] == [CANT_ANSWER]
+            ):
                 # declined by the assistant: answered at t only if its guess is sure enough
-                if r.get("confidence", 0.0) >= t and r.get("guess") and r["guess"] != "out_of_scope":
+                if (
+                    r.get("confidence", 0.0) >= t
+                    and r.get("guess")
+                    and r["guess"] != "out_of_scope"
+                ):
                     counts[judge([r["guess"]], r["labels"], intent_only)] += 1
                 else:
                     counts[judge([CANT_ANSWER], r["labels"], intent_only)] += 1
@@ -276,20 +325,33 @@ def calibration(results: list[dict[str, Any]], thresholds: Iterable[float] = CUR
             else:
                 counts[r["verdict"]] += 1
         n = len(results) or 1
-        rows.append({"threshold": t, "acceptable": counts["acceptable"] / n,
-                     "cant_answer": counts["cant_answer"] / n, "confidently_wrong": counts["wrong"] / n})
+        rows.append(
+            {
+                "threshold": t,
+                "acceptable": counts["acceptable"] / n,
+                "cant_answer": counts["cant_answer"] / n,
+                "confidently_wrong": counts["wrong"] / n,
+            }
+        )
     return rows
 
 
 def suggestion_quality(results: list[dict[str, Any]]) -> dict[str, int]:
     """Of the questions the assistant declined, how many guesses (the
     "Did you want ...?" offer) were acceptable: is the offer worth making?"""
-    declined = [r for r in results if r["replies"] == [CANT_ANSWER] and r.get("guess") and r["guess"] != "out_of_scope"]
-    right = sum(judge([r["guess"]], r["labels"], bool(r.get("intent_only"))) == "acceptable" for r in declined)
+    declined = [
+        r
+        for r in results
+        if r["replies"] == [CANT_ANSWER] and r.get("guess") and r["guess"] != "out_of_scope"
+    ]
+    right = sum(
+        judge([r["guess"]], r["labels"], bool(r.get("intent_only"))) == "acceptable"
+        for r in declined
+    )
     return {"declined_with_a_guess": len(declined), "guess_acceptable": right}
 
 
-def evaluate(assistant: Any, names: Iterable[str], out: Optional[Path] = None) -> dict[str, Any]:
+def evaluate(assistant: Any, names: Iterable[str], out: Path | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for name in names:
         results = run_set(assistant, SETS[name]())
@@ -298,16 +360,19 @@ def evaluate(assistant: Any, names: Iterable[str], out: Optional[Path] = None) -
         report[name]["suggestions"] = suggestion_quality(results)
         if out:
             out.mkdir(parents=True, exist_ok=True)
-            (out / f"eval_{name}.json").write_text(json.dumps(
-                {"summary": report[name], "results": results}, indent=1))
+            (out / f"eval_{name}.json").write_text(
+                json.dumps({"summary": report[name], "results": results}, indent=1)
+            )
     return report
 
 
-def print_report(report: dict[str, Any], out: Optional[Path]) -> None:
+def print_report(report: dict[str, Any], out: Path | None) -> None:
     print(f"{'set':<16}{'questions':>10}{'acceptable':>12}{'cant answer':>13}{'conf. wrong':>13}")
     for name, s in report.items():
-        print(f"{name:<16}{s['questions']:>10}{s['acceptable']:>12.1%}{s['cant_answer']:>13.1%}"
-              f"{s['confidently_wrong']:>13.1%}")
+        print(
+            f"{name:<16}{s['questions']:>10}{s['acceptable']:>12.1%}{s['cant_answer']:>13.1%}"
+            f"{s['confidently_wrong']:>13.1%}"
+        )
     if out:
         print(f"per question: {out}/eval_<set>.json")
 
@@ -315,21 +380,33 @@ def print_report(report: dict[str, Any], out: Optional[Path]) -> None:
 def print_calibration(report: dict[str, Any]) -> None:
     """The calibration curve of every set, and how good the declined guesses were."""
     for name, s in report.items():
-        print(f"\n{name}: if the fallback threshold were t (acceptable / can't answer / confidently wrong)")
+        print(
+            f"\n{name}: if the fallback threshold were t (acceptable / can't answer / confidently wrong)"
+        )
         for row in s["calibration"]:
-            print(f"  t={row['threshold']:<5} {row['acceptable']:>7.1%} {row['cant_answer']:>7.1%} "
-                  f"{row['confidently_wrong']:>7.1%}")
+            print(
+                f"  t={row['threshold']:<5} {row['acceptable']:>7.1%} {row['cant_answer']:>7.1%} "
+                f"{row['confidently_wrong']:>7.1%}"
+            )
         q = s["suggestions"]
-        print(f"  declined with a guess: {q['declined_with_a_guess']}, guess acceptable: {q['guess_acceptable']}")
+        print(
+            f"  declined with a guess: {q['declined_with_a_guess']}, guess acceptable: {q['guess_acceptable']}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS)
+    )
     parser.add_argument("--url", help="a running assistant (default: start one, as the tests do)")
     parser.add_argument("--token", help="its API token (with --url)")
     parser.add_argument("--out", default=str(ROOT / "results"))
-    parser.add_argument("--curve", action="store_true", help="also print each set's calibration curve")
+    parser.add_argument(
+        "--curve", action="store_true", help="also print each set's calibration curve"
+    )
     args = parser.parse_args()
     names = [n.strip() for n in args.sets.split(",") if n.strip()]
     unknown = [n for n in names if n not in SETS]
@@ -343,8 +420,9 @@ def main() -> None:
         report = evaluate(assistant, names, Path(args.out))
     else:
         # one address sends every question: the per-address limit is off
-        assistant = start_assistant(Path(tempfile.mkdtemp(prefix="eval-")),
-                                    extra_env={"CLINIC_RATE_LIMIT_IP": "0"})
+        assistant = start_assistant(
+            Path(tempfile.mkdtemp(prefix="eval-")), extra_env={"CLINIC_RATE_LIMIT_IP": "0"}
+        )
         try:
             report = evaluate(assistant, names, Path(args.out))
         finally:

@@ -7,6 +7,7 @@ when both the intent and the FAQ topic are right. Writes results/heldout.json.
 
     python scripts/eval_nlu.py [--model models/clinic.tar.gz] [--min 0.95]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,10 @@ def load_examples(folder: Path) -> list[tuple[str, str]]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     data = load_data(str(folder))
-    return [(m.get("text"), m.get("intent_response_key") or m.get("intent")) for m in data.intent_examples]
+    return [
+        (m.get("text"), m.get("intent_response_key") or m.get("intent"))
+        for m in data.intent_examples
+    ]
 
 
 def predicted_label(parse: dict) -> str:
@@ -56,8 +60,14 @@ async def evaluate(model: Path, folder: Path) -> dict:
         ok = guess == gold
         per_label[gold]["right" if ok else "wrong"] += 1
         if not ok:
-            errors.append({"text": text, "expected": gold, "predicted": guess,
-                           "confidence": round((parse.get("intent") or {}).get("confidence") or 0, 3)})
+            errors.append(
+                {
+                    "text": text,
+                    "expected": gold,
+                    "predicted": guess,
+                    "confidence": round((parse.get("intent") or {}).get("confidence") or 0, 3),
+                }
+            )
     total = len(examples)
     right = sum(c["right"] for c in per_label.values())
     faq = [(t, g) for t, g in examples if g.startswith("faq/")]
@@ -67,13 +77,17 @@ async def evaluate(model: Path, folder: Path) -> dict:
         "accuracy": right / total,
         "faq_examples": len(faq),
         "faq_topic_accuracy": faq_right / len(faq) if faq else None,
-        "other_intent_accuracy": (right - faq_right) / (total - len(faq)) if total > len(faq) else None,
+        "other_intent_accuracy": (right - faq_right) / (total - len(faq))
+        if total > len(faq)
+        else None,
         "errors": errors,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=str(ROOT / "models" / "clinic.tar.gz"))
     parser.add_argument("--data", default=str(ROOT / "tests" / "nlu_heldout"))
     parser.add_argument("--out", default=str(ROOT / "results" / "heldout.json"))

@@ -14,6 +14,7 @@ cannot silently move a question from dev to train.
     python scripts/real_clients_dev_split.py --write   # once
     python scripts/real_clients_dev_split.py --check   # the file is what the seed gives
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,9 @@ DEV_SHARE = 0.4
 
 
 def _split_module():
-    spec = importlib.util.spec_from_file_location("real_clients_split", ROOT / "scripts" / "real_clients_split.py")
+    spec = importlib.util.spec_from_file_location(
+        "real_clients_split", ROOT / "scripts" / "real_clients_split.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
@@ -48,7 +51,8 @@ def derive() -> dict[str, list[str]]:
 def render(split: dict[str, list[str]]) -> str:
     lines = [
         "# The real client TRAIN/DEV part divided once into train and dev (issue 10).",
-        "# Written by scripts/real_clients_dev_split.py (seed %d, dev share %.1f," % (SEED, DEV_SHARE),
+        "# Written by scripts/real_clients_dev_split.py (seed %d, dev share %.1f,"
+        % (SEED, DEV_SHARE),
         "# stratified by first label, near paraphrases together); `--check` re-derives it.",
         "# Ids are dataset.normalise(text) of questions_train_dev.yml's entries.",
         "# train: may be added to the training data (with its source URL).",
@@ -63,7 +67,9 @@ def render(split: dict[str, list[str]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--write", action="store_true")
     action.add_argument("--check", action="store_true")
@@ -72,7 +78,10 @@ def main() -> int:
     text = render(split)
     if args.write:
         dataset.TRAIN_DEV_SPLIT.write_text(text, encoding="utf-8")
-    elif not dataset.TRAIN_DEV_SPLIT.exists() or dataset.TRAIN_DEV_SPLIT.read_text(encoding="utf-8") != text:
+    elif (
+        not dataset.TRAIN_DEV_SPLIT.exists()
+        or dataset.TRAIN_DEV_SPLIT.read_text(encoding="utf-8") != text
+    ):
         print(f"not what the fixed seed gives: {dataset.TRAIN_DEV_SPLIT}", file=sys.stderr)
         return 1
     print(f"train {len(split['train'])}, dev {len(split['dev'])}")

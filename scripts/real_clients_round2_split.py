@@ -20,6 +20,7 @@ counts differ, so a question cannot be moved from dev2 to train2 by hand.
     python scripts/real_clients_round2_split.py --write   # once: add `split`, sort, README counts
     python scripts/real_clients_round2_split.py --check   # the file is what the seed gives
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,9 @@ Question = dataset.Question
 @functools.lru_cache(maxsize=1)
 def split_module() -> ModuleType:
     """scripts/real_clients_split.py (its `assign`, `groups` and rendering)."""
-    spec = importlib.util.spec_from_file_location("real_clients_split", ROOT / "scripts" / "real_clients_split.py")
+    spec = importlib.util.spec_from_file_location(
+        "real_clients_split", ROOT / "scripts" / "real_clients_split.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     return module
@@ -63,7 +66,9 @@ def with_sides(questions: list[Question]) -> list[Question]:
     where = derive(questions)
     sided = [{**q, "split": where[dataset.normalise(q["text"])]} for q in questions]
     order = {name: i for i, name in enumerate(dataset.ROUND2_SPLITS)}
-    return sorted(sided, key=lambda q: (order[q["split"]], q["labels"][0], dataset.normalise(q["text"])))
+    return sorted(
+        sided, key=lambda q: (order[q["split"]], q["labels"][0], dataset.normalise(q["text"]))
+    )
 
 
 def render_question(question: Question) -> str:
@@ -88,10 +93,13 @@ def header(questions: list[Question], vocabulary: dict[str, Any]) -> list[str]:
         "# exact or near-exact duplicate of a round-one question (dataset.near_duplicate).",
         "# How they were collected: README.md here, section \"Round two\".",
         f"# Split once by scripts/real_clients_round2_split.py: seed {SEED}, fixed on {SPLIT_DATE}",
-        f"# before the split was drawn; stratified by first label, near paraphrases kept",
+        "# before the split was drawn; stratified by first label, near paraphrases kept",
         f"# together; dev2 share {DEV_SHARE}. `--check` re-derives every `split`.",
-        f"# {len(questions)} questions: " + ", ".join(f"{name} {sides[name]}" for name in dataset.ROUND2_SPLITS)
-        + "; by kind: " + ", ".join(f"{kind} {kinds[kind]}" for kind in sorted(kinds)) + ".",
+        f"# {len(questions)} questions: "
+        + ", ".join(f"{name} {sides[name]}" for name in dataset.ROUND2_SPLITS)
+        + "; by kind: "
+        + ", ".join(f"{kind} {kinds[kind]}" for kind in sorted(kinds))
+        + ".",
         "# Per-label counts: README.md.",
         "#",
         "# labels: every acceptable answer, in vocabulary.yml's names (contract topics and",
@@ -99,7 +107,10 @@ def header(questions: list[Question], vocabulary: dict[str, Any]) -> list[str]:
         "# compare_massage_types:<a>,<b>), and these topics round two added, which the",
         "# assistant does not answer yet (its engineer adds them):",
     ]
-    lines += [f"#   {name}: {definition}" for name, definition in (vocabulary.get("new_topics_round2") or {}).items()]
+    lines += [
+        f"#   {name}: {definition}"
+        for name, definition in (vocabulary.get("new_topics_round2") or {}).items()
+    ]
     return lines
 
 
@@ -117,12 +128,17 @@ def counts_table(questions: list[Question]) -> str:
     labels = sorted(set().union(*anywhere.values()))
     rows = ["| label | train2 (first / any) | dev2 (first / any) |", "| --- | ---: | ---: |"]
     for label in labels:
-        cells = [f"{first[name].get(label, 0)} / {anywhere[name].get(label, 0)}" for name in dataset.ROUND2_SPLITS]
+        cells = [
+            f"{first[name].get(label, 0)} / {anywhere[name].get(label, 0)}"
+            for name in dataset.ROUND2_SPLITS
+        ]
         rows.append(f"| `{label}` | {cells[0]} | {cells[1]} |")
     kinds = {name: Counter(q["kind"] for q in qs) for name, qs in sides.items()}
     rows += ["", "| kind | train2 | dev2 |", "| --- | ---: | ---: |"]
-    rows += [f"| {kind} | {kinds['train2'][kind]} | {kinds['dev2'][kind]} |"
-             for kind in sorted(set(kinds["train2"]) | set(kinds["dev2"]))]
+    rows += [
+        f"| {kind} | {kinds['train2'][kind]} | {kinds['dev2'][kind]} |"
+        for kind in sorted(set(kinds["train2"]) | set(kinds["dev2"]))
+    ]
     rows.append(f"| **total** | {len(sides['train2'])} | {len(sides['dev2'])} |")
     return "\n".join(rows)
 
@@ -134,10 +150,16 @@ def readme_with_counts(readme: str, table: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true", help="add each entry's split, sort, write README counts")
-    action.add_argument("--check", action="store_true", help="fail if the file or README differ from the split")
+    action.add_argument(
+        "--write", action="store_true", help="add each entry's split, sort, write README counts"
+    )
+    action.add_argument(
+        "--check", action="store_true", help="fail if the file or README differ from the split"
+    )
     args = parser.parse_args()
 
     vocabulary = dataset.load_vocabulary()
@@ -161,8 +183,10 @@ def main() -> int:
             return 1
     sides = Counter(q["split"] for q in sided)
     print(f"{len(sided)} questions: train2 {sides['train2']}, dev2 {sides['dev2']}")
-    print("first labels kept on one side (all their questions are one group):",
-          ", ".join(split_module().unsplittable_labels(sided)) or "none")
+    print(
+        "first labels kept on one side (all their questions are one group):",
+        ", ".join(split_module().unsplittable_labels(sided)) or "none",
+    )
     return 0
 
 

@@ -16,16 +16,17 @@ Rules:
   same first label and nearly the same words (they differ by a word or two);
 - about TEST_SHARE of each first label's groups go to test.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import random
-import re
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -92,8 +93,12 @@ def groups(questions: list[Question]) -> list[list[Question]]:
     return list(joined.values())
 
 
-def assign(questions: list[Question], seed: int = SEED, share: float = TEST_SHARE,
-           parts: tuple[str, str] = ("test", "train_dev")) -> dict[str, str]:
+def assign(
+    questions: list[Question],
+    seed: int = SEED,
+    share: float = TEST_SHARE,
+    parts: tuple[str, str] = ("test", "train_dev"),
+) -> dict[str, str]:
     """Part (``parts[0]``, about ``share`` of each first label's groups, or
     ``parts[1]``) of every question, by normalised text. The defaults are the
     test/train_dev split; scripts/real_clients_dev_split.py divides train_dev
@@ -136,10 +141,12 @@ def yaml_string(value: str) -> str:
 
 
 def render_question(question: Question) -> str:
-    lines = [f"- text: {yaml_string(question['text'])}",
-             f"  labels: [{', '.join(yaml_string(label) for label in question['labels'])}]",
-             f"  source: {yaml_string(question['source'])}",
-             f"  kind: {question['kind']}"]
+    lines = [
+        f"- text: {yaml_string(question['text'])}",
+        f"  labels: [{', '.join(yaml_string(label) for label in question['labels'])}]",
+        f"  source: {yaml_string(question['source'])}",
+        f"  kind: {question['kind']}",
+    ]
     for name in ("condition", "note"):
         if question.get(name):
             lines.append(f"  {name}: {yaml_string(question[name])}")
@@ -150,22 +157,33 @@ def render_question(question: Question) -> str:
 
 def header(part: str, mine: list[Question], total: int, vocabulary: dict[str, Any]) -> list[str]:
     kinds = Counter(q["kind"] for q in mine)
-    title = ("REAL CLIENT QUESTIONS: TEST PART" if part == "test" else "REAL CLIENT QUESTIONS: TRAIN/DEV PART")
+    title = (
+        "REAL CLIENT QUESTIONS: TEST PART"
+        if part == "test"
+        else "REAL CLIENT QUESTIONS: TRAIN/DEV PART"
+    )
     lines = [f"# {title} (issue 10)", "#"]
     if part == "test":
-        lines += ["# NEVER train on these questions, and never use them to choose features,",
-                  "# thresholds, examples or wording. Look at the per-question results only",
-                  "# after a change is final; tune on questions_train_dev.yml instead.", "#"]
+        lines += [
+            "# NEVER train on these questions, and never use them to choose features,",
+            "# thresholds, examples or wording. Look at the per-question results only",
+            "# after a change is final; tune on questions_train_dev.yml instead.",
+            "#",
+        ]
     else:
-        lines += ["# For training and tuning: divide into train and dev as you need.",
-                  "# Its sibling questions_test.yml is never trained or tuned on.", "#"]
+        lines += [
+            "# For training and tuning: divide into train and dev as you need.",
+            "# Its sibling questions_test.yml is never trained or tuned on.",
+            "#",
+        ]
     lines += [
         "# Questions real people asked, copied as written (typos and casing kept) from",
         "# public pages; `source` is the page. How they were collected: README.md here.",
         f"# Split once by scripts/real_clients_split.py: seed {SEED}, on {SPLIT_DATE},",
         f"# stratified by first label, near paraphrases kept together; test share {TEST_SHARE}.",
         f"# This part: {len(mine)} of {total} questions; by kind: "
-        + ", ".join(f"{kind} {kinds[kind]}" for kind in sorted(kinds)) + ".",
+        + ", ".join(f"{kind} {kinds[kind]}" for kind in sorted(kinds))
+        + ".",
         "# Per-label counts of both parts: README.md.",
         "#",
         "# labels: every acceptable answer, in vocabulary.yml's names: the contract's",
@@ -173,7 +191,11 @@ def header(part: str, mine: list[Question], total: int, vocabulary: dict[str, An
         "# and these FAQ topics the contract lacks:",
     ]
     lines += [f"#   {name}: {definition}" for name, definition in vocabulary["new_topics"].items()]
-    lines += ["# Massage types beyond the contract's: " + ", ".join(vocabulary["massage_types"]["new"]) + "."]
+    lines += [
+        "# Massage types beyond the contract's: "
+        + ", ".join(vocabulary["massage_types"]["new"])
+        + "."
+    ]
     return lines
 
 
@@ -191,12 +213,17 @@ def counts_table(parts: dict[str, list[Question]]) -> str:
     labels = sorted(set().union(*anywhere.values()))
     rows = ["| label | test (first / any) | train_dev (first / any) |", "| --- | ---: | ---: |"]
     for label in labels:
-        cells = [f"{first[name].get(label, 0)} / {anywhere[name].get(label, 0)}" for name in ("test", "train_dev")]
+        cells = [
+            f"{first[name].get(label, 0)} / {anywhere[name].get(label, 0)}"
+            for name in ("test", "train_dev")
+        ]
         rows.append(f"| `{label}` | {cells[0]} | {cells[1]} |")
     kinds = {name: Counter(q["kind"] for q in qs) for name, qs in parts.items()}
     rows += ["", "| kind | test | train_dev |", "| --- | ---: | ---: |"]
-    rows += [f"| {kind} | {kinds['test'][kind]} | {kinds['train_dev'][kind]} |"
-             for kind in sorted(set(kinds["test"]) | set(kinds["train_dev"]))]
+    rows += [
+        f"| {kind} | {kinds['test'][kind]} | {kinds['train_dev'][kind]} |"
+        for kind in sorted(set(kinds["test"]) | set(kinds["train_dev"]))
+    ]
     rows.append(f"| **total** | {len(parts['test'])} | {len(parts['train_dev'])} |")
     return "\n".join(rows)
 
@@ -209,14 +236,18 @@ def readme_with_counts(readme: str, table: str) -> str:
 
 def split(questions: list[Question]) -> dict[str, list[Question]]:
     where = assign(questions)
-    return {name: [q for q in questions if where[dataset.normalise(q["text"])] == name]
-            for name in ("test", "train_dev")}
+    return {
+        name: [q for q in questions if where[dataset.normalise(q["text"])] == name]
+        for name in ("test", "train_dev")
+    }
 
 
 def problems(questions: Iterable[Question], vocabulary: dict[str, Any]) -> list[str]:
     found, seen = [], {}
     for question in questions:
-        found += [f"{question.get('text')!r}: {p}" for p in dataset.entry_problems(question, vocabulary)]
+        found += [
+            f"{question.get('text')!r}: {p}" for p in dataset.entry_problems(question, vocabulary)
+        ]
         key = dataset.normalise(str(question.get("text", "")))
         if key in seen:
             found.append(f"duplicate: {question['text']!r} and {seen[key]!r}")
@@ -225,10 +256,16 @@ def problems(questions: Iterable[Question], vocabulary: dict[str, Any]) -> list[
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true", help="write the part files and README counts")
-    action.add_argument("--check", action="store_true", help="fail if the files differ from the split")
+    action.add_argument(
+        "--write", action="store_true", help="write the part files and README counts"
+    )
+    action.add_argument(
+        "--check", action="store_true", help="fail if the files differ from the split"
+    )
     args = parser.parse_args()
 
     vocabulary = dataset.load_vocabulary()
@@ -248,16 +285,24 @@ def main() -> int:
             dataset.PARTS[name].write_text(text, encoding="utf-8")
         README.write_text(readme, encoding="utf-8")
     else:
-        stale = [str(dataset.PARTS[name]) for name, text in texts.items()
-                 if not dataset.PARTS[name].exists() or dataset.PARTS[name].read_text(encoding="utf-8") != text]
+        stale = [
+            str(dataset.PARTS[name])
+            for name, text in texts.items()
+            if not dataset.PARTS[name].exists()
+            or dataset.PARTS[name].read_text(encoding="utf-8") != text
+        ]
         if README.read_text(encoding="utf-8") != readme:
             stale.append(str(README))
         if stale:
             print("not what the fixed split gives: " + ", ".join(stale), file=sys.stderr)
             return 1
-    print(f"{len(questions)} questions: test {len(parts['test'])}, train_dev {len(parts['train_dev'])}")
-    print("first labels kept in one part (all their questions are one group):",
-          ", ".join(unsplittable_labels(questions)) or "none")
+    print(
+        f"{len(questions)} questions: test {len(parts['test'])}, train_dev {len(parts['train_dev'])}"
+    )
+    print(
+        "first labels kept in one part (all their questions are one group):",
+        ", ".join(unsplittable_labels(questions)) or "none",
+    )
     return 0
 
 

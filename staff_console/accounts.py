@@ -11,13 +11,14 @@ environment variable STAFF_NEW_PASSWORD for scripted set-ups; never from the
 command line, where it would stay in the shell history and the process list.
 Options: --db-url (default $CLINIC_DB_URL or var/clinic.db), --profile.
 """
+
 from __future__ import annotations
 
 import argparse
 import getpass
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from clinic_core.booking_store import BookingStore
 from clinic_core.profile import load_profile
@@ -31,16 +32,22 @@ def read_password() -> str:
     if from_env:
         return from_env
     if not sys.stdin.isatty():
-        raise StaffError(f"Type the password at a prompt (run in a terminal) or set {PASSWORD_ENV}.")
+        raise StaffError(
+            f"Type the password at a prompt (run in a terminal) or set {PASSWORD_ENV}."
+        )
     first = getpass.getpass("Password (at least 12 characters): ")
     if getpass.getpass("Again: ") != first:
         raise StaffError("The two passwords differ.")
     return first
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m staff_console.accounts", description=__doc__.split("\n")[0])
-    parser.add_argument("--db-url", help="clinic database (default $CLINIC_DB_URL or var/clinic.db)")
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m staff_console.accounts", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--db-url", help="clinic database (default $CLINIC_DB_URL or var/clinic.db)"
+    )
     parser.add_argument("--profile", help="clinic profile (default clinic/profile.yml)")
     sub = parser.add_subparsers(dest="command", required=True)
     admin = sub.add_parser("create-admin", help="create an admin account (the first one at set-up)")
@@ -50,7 +57,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     create.add_argument("--username", required=True)
     create.add_argument("--name", required=True)
     create.add_argument("--role", required=True, choices=ROLES)
-    create.add_argument("--therapist", help="the therapist id in clinic/profile.yml (therapist accounts)")
+    create.add_argument(
+        "--therapist", help="the therapist id in clinic/profile.yml (therapist accounts)"
+    )
     password = sub.add_parser("set-password", help="set a new password (also unlocks the account)")
     password.add_argument("--username", required=True)
     sub.add_parser("list", help="list the accounts")
@@ -68,8 +77,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"Password of {args.username} changed; their sessions are ended.")
         else:
             role = ROLE_ADMIN if args.command == "create-admin" else args.role
-            member = staff.create_user(args.username, args.name, role, read_password(),
-                                       therapist_id=getattr(args, "therapist", None))
+            member = staff.create_user(
+                args.username,
+                args.name,
+                role,
+                read_password(),
+                therapist_id=getattr(args, "therapist", None),
+            )
             print(f"Created {member.role} account {member.username}.")
     except StaffError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,12 +11,13 @@ clinic_core.db_threads) gives a "database busy" page or JSON error (503),
 never a frozen console. The app also runs the sweep that offers a call-back
 to clients whose hand-over request nobody took (Console.sweep_handovers).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, response
@@ -39,9 +40,11 @@ logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = ("/login", "/healthz", "/favicon.ico")
 
-DATABASE_BUSY = ("The clinic database did not answer in time (it may be busy with another program, or "
-                 "unreachable), so this could not be shown or done. Wait a moment and try again; if you were "
-                 "changing something, check afterwards whether it was saved.")
+DATABASE_BUSY = (
+    "The clinic database did not answer in time (it may be busy with another program, or "
+    "unreachable), so this could not be shown or done. Wait a moment and try again; if you were "
+    "changing something, check afterwards whether it was saved."
+)
 
 #: the menu: (permission, path, label), in order
 MENU = (
@@ -60,14 +63,20 @@ def is_api(request: Request) -> bool:
 
 
 def templates() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["clock"] = lambda d: d.strftime("%d %b %Y, %H:%M") if d else ""
     env.filters["zip"] = lambda a, b: list(zip(a, b))
     return env
 
 
-def create_app(settings: Settings, console: Optional[Console] = None, name: str = "staff_console") -> Sanic:
+def create_app(
+    settings: Settings, console: Console | None = None, name: str = "staff_console"
+) -> Sanic:
     app = Sanic(name)
     app.config.FORWARDED_SECRET = None
     app.config.REQUEST_MAX_SIZE = 256 * 1024
@@ -79,24 +88,34 @@ def create_app(settings: Settings, console: Optional[Console] = None, name: str 
     app.static("/static", str(HERE / "static"), name="static")
 
     @app.middleware("request")
-    async def authenticate(request: Request) -> Optional[HTTPResponse]:
+    async def authenticate(request: Request) -> HTTPResponse | None:
         request.ctx.user = None
         path = request.path
         if path.startswith("/static/") or path in PUBLIC_PATHS:
             return None
         token = app.ctx.signer.session_token(request.cookies.get(security.SESSION_COOKIE))
-        signed_in: Optional[SignedIn] = None
+        signed_in: SignedIn | None = None
         if token:
-            background = request.headers.get("X-Background") == "1"  # the inbox's polling keeps nobody signed in
-            signed_in = await app.ctx.console.db(app.ctx.console.staff.session_for, token, touch=not background)
+            background = (
+                request.headers.get("X-Background") == "1"
+            )  # the inbox's polling keeps nobody signed in
+            signed_in = await app.ctx.console.db(
+                app.ctx.console.staff.session_for, token, touch=not background
+            )
         if signed_in is None:
             if is_api(request):
                 return response.json({"error": "not signed in"}, status=401)
             return response.redirect("/login", status=303)
         request.ctx.user = signed_in
-        if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(request, signed_in.csrf_token):
-            return refuse(request, 403, "The form had expired or came from elsewhere (CSRF check). "
-                                        "Reload the page and try again.")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not csrf_ok(
+            request, signed_in.csrf_token
+        ):
+            return refuse(
+                request,
+                403,
+                "The form had expired or came from elsewhere (CSRF check). "
+                "Reload the page and try again.",
+            )
         return None
 
     @app.middleware("response")
@@ -128,7 +147,9 @@ def create_app(settings: Settings, console: Optional[Console] = None, name: str 
 
     @app.exception(DatabaseTimeout, OperationalError)
     async def database_busy(request: Request, error: Exception) -> HTTPResponse:
-        logger.error("console database unavailable: %s", type(error).__name__)  # never the statement
+        logger.error(
+            "console database unavailable: %s", type(error).__name__
+        )  # never the statement
         return refuse(request, 503, DATABASE_BUSY)
 
     @app.exception(StaffError)
@@ -138,9 +159,17 @@ def create_app(settings: Settings, console: Optional[Console] = None, name: str 
     @app.exception(Exception)
     async def server_error(request: Request, error: Exception) -> HTTPResponse:
         if isinstance(error, SanicException):
-            return refuse(request, getattr(error, "status_code", 500) or 500, "That request could not be handled.")
-        logger.error("console error on %s: %s", request.method, type(error).__name__)  # never the data
-        return refuse(request, 500, "Something went wrong. Nothing was changed unless a message said so.")
+            return refuse(
+                request,
+                getattr(error, "status_code", 500) or 500,
+                "That request could not be handled.",
+            )
+        logger.error(
+            "console error on %s: %s", request.method, type(error).__name__
+        )  # never the data
+        return refuse(
+            request, 500, "Something went wrong. Nothing was changed unless a message said so."
+        )
 
     @app.listener("after_server_start")
     async def start_sweep(app_: Sanic, _loop: Any) -> None:
@@ -178,13 +207,19 @@ def own_origin(request: Request) -> str:
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTTPResponse:
-    signed_in: Optional[SignedIn] = getattr(request.ctx, "user", None)
+    signed_in: SignedIn | None = getattr(request.ctx, "user", None)
     member = signed_in.member if signed_in else None
     menu = [(path, label) for perm, path, label in MENU if member and member.can(perm)]
     html = request.app.ctx.jinja.get_template(template).render(
-        member=member, csrf=signed_in.csrf_token if signed_in else "", menu=menu, path=request.path,
-        clinic=request.app.ctx.console.profile.name, notice=request.args.get("notice"),
-        warning=request.args.get("warning"), **values)
+        member=member,
+        csrf=signed_in.csrf_token if signed_in else "",
+        menu=menu,
+        path=request.path,
+        clinic=request.app.ctx.console.profile.name,
+        notice=request.args.get("notice"),
+        warning=request.args.get("warning"),
+        **values,
+    )
     return response.html(html, status=status)
 
 
@@ -192,4 +227,3 @@ def refuse(request: Request, status: int, message: str) -> HTTPResponse:
     if is_api(request):
         return response.json({"error": message}, status=status)
     return render(request, "error.html", status=status, message=message, code=status)
-

@@ -1,9 +1,9 @@
 """The console's settings, from the environment (scripts/run.sh sets them)."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Optional
 
 from clinic_core.staff import IDLE_MINUTES
 
@@ -18,19 +18,21 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5080
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: Optional[str] = None
-    db_url: Optional[str] = None           # default: CLINIC_DB_URL, else var/clinic.db
-    tracker_url: Optional[str] = None      # default: RASA_TRACKER_DB_URL, else var/rasa_tracker.db
-    profile_path: Optional[str] = None     # default: CLINIC_PROFILE, else clinic/profile.yml
+    rasa_token: str | None = None
+    db_url: str | None = None  # default: CLINIC_DB_URL, else var/clinic.db
+    tracker_url: str | None = None  # default: RASA_TRACKER_DB_URL, else var/rasa_tracker.db
+    profile_path: str | None = None  # default: CLINIC_PROFILE, else clinic/profile.yml
     idle_minutes: int = IDLE_MINUTES
-    secure_cookies: bool = False           # set STAFF_SECURE_COOKIES=1 behind HTTPS
+    secure_cookies: bool = False  # set STAFF_SECURE_COOKIES=1 behind HTTPS
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         key = os.environ.get("STAFF_SECRET_KEY", "")
         if len(key) < 32:
-            raise ConfigError("STAFF_SECRET_KEY must be set to at least 32 random characters "
-                              "(python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+            raise ConfigError(
+                "STAFF_SECRET_KEY must be set to at least 32 random characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return cls(
             secret_key=key,
             host=os.environ.get("STAFF_HOST", "127.0.0.1"),

@@ -1,10 +1,11 @@
 """Page routes for people: server-rendered HTML, forms that post and redirect
 (POST/redirect/GET), so every page works without its script; the inbox's
 script only adds polling and sending without a reload."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Optional
+from typing import Any
 from urllib.parse import urlencode
 
 from sanic import Sanic, response
@@ -28,7 +29,7 @@ def member(request: Request) -> Any:
     return request.ctx.user.member
 
 
-def form(request: Request) -> Dict[str, str]:
+def form(request: Request) -> dict[str, str]:
     return {k: (v[0] if isinstance(v, list) else v) for k, v in (request.form or {}).items()}
 
 
@@ -56,22 +57,35 @@ def register(app: Sanic) -> None:
     async def login(request: Request) -> HTTPResponse:
         data = form(request)
         signer = request.app.ctx.signer
-        if not security.same(signer.login_nonce(request.cookies.get(security.LOGIN_COOKIE)), data.get("nonce")):
-            return login_form(request, "The sign-in form had expired. Please try again.", status=403)
+        if not security.same(
+            signer.login_nonce(request.cookies.get(security.LOGIN_COOKIE)), data.get("nonce")
+        ):
+            return login_form(
+                request, "The sign-in form had expired. Please try again.", status=403
+            )
         ip = request.remote_addr or request.ip or "unknown"
         throttle = request.app.ctx.throttle
         if throttle.blocked(ip):
-            return login_form(request, "Too many failed sign-ins from this computer. Wait ten minutes.", status=429)
+            return login_form(
+                request,
+                "Too many failed sign-ins from this computer. Wait ten minutes.",
+                status=429,
+            )
         try:
             token, signed_in = await console(request).db(
-                console(request).staff.login, data.get("username") or "", data.get("password") or "")
+                console(request).staff.login, data.get("username") or "", data.get("password") or ""
+            )
         except LoginFailed as error:
             throttle.failed(ip)
             return login_form(request, str(error), status=401)
         first = next((path for perm, path, _ in MENU if signed_in.member.can(perm)), "/analytics")
         resp = response.redirect(first, status=303)
-        set_cookie(resp, security.SESSION_COOKIE, request.app.ctx.signer.sign_session(token),
-                   request.app.ctx.settings.secure_cookies)
+        set_cookie(
+            resp,
+            security.SESSION_COOKIE,
+            request.app.ctx.signer.sign_session(token),
+            request.app.ctx.settings.secure_cookies,
+        )
         return resp
 
     @app.post("/logout")
@@ -96,15 +110,22 @@ def register(app: Sanic) -> None:
         show_all = request.args.get("show") == "all"
         held = await console(request).held_bookings(member(request))
         items = await console(request).reviews(member(request), include_reviewed=show_all)
-        return render(request, "reviews.html", items=items, held=held, show_all=show_all, title="Review queue")
+        return render(
+            request, "reviews.html", items=items, held=held, show_all=show_all, title="Review queue"
+        )
 
     @app.post("/reviews/<screening_id:int>/reviewed")
     async def review_done(request: Request, screening_id: int) -> HTTPResponse:
-        return back(safe_back(request, "/reviews"), await console(request).review_done(member(request), screening_id))
+        return back(
+            safe_back(request, "/reviews"),
+            await console(request).review_done(member(request), screening_id),
+        )
 
     @app.post("/reviews/<screening_id:int>/note")
     async def review_note(request: Request, screening_id: int) -> HTTPResponse:
-        outcome = await console(request).review_note(member(request), screening_id, form(request).get("text") or "")
+        outcome = await console(request).review_note(
+            member(request), screening_id, form(request).get("text") or ""
+        )
         return back(safe_back(request, "/reviews"), outcome)
 
     @app.post("/reviews/<screening_id:int>/callback")
@@ -115,12 +136,18 @@ def register(app: Sanic) -> None:
     @app.post("/reviews/held/<reference:str>/<change:(approve|decline|callback)>")
     async def held_change(request: Request, reference: str, change: str) -> HTTPResponse:
         c = console(request)
-        act = {"approve": c.approve_held, "decline": c.decline_held, "callback": c.held_ask_callback}[change]
+        act = {
+            "approve": c.approve_held,
+            "decline": c.decline_held,
+            "callback": c.held_ask_callback,
+        }[change]
         return back(safe_back(request, "/reviews"), await act(member(request), reference))
 
     @app.post("/reviews/held/<reference:str>/note")
     async def held_note(request: Request, reference: str) -> HTTPResponse:
-        outcome = await console(request).held_note(member(request), reference, form(request).get("text") or "")
+        outcome = await console(request).held_note(
+            member(request), reference, form(request).get("text") or ""
+        )
         return back(safe_back(request, "/reviews"), outcome)
 
     # --------------------------------------------------------------- bookings
@@ -135,13 +162,26 @@ def register(app: Sanic) -> None:
         view = "week" if request.args.get("view") == "week" else "day"
         diary = await c.diary(member(request), request.args.get("therapist") or None, day, view)
         step = dt.timedelta(days=7 if view == "week" else 1)
-        services = [(f"{s.id}:{o.minutes}", f"{s.name}, {o.minutes} min") for s in c.profile.services
-                    for o in s.options if s.screening_service]
-        return render(request, "bookings.html", title="Bookings", diary=diary, view=view,
-                      prev=(diary["first"] - step).isoformat(), next=(diary["first"] + step).isoformat(),
-                      today=utcnow().astimezone(tz).date().isoformat(), services=services,
-                      outcomes=PHONE_BOOKING_OUTCOMES, can_change=member(request).can("bookings.change"),
-                      here=request.path + ("?" + request.query_string if request.query_string else ""))
+        services = [
+            (f"{s.id}:{o.minutes}", f"{s.name}, {o.minutes} min")
+            for s in c.profile.services
+            for o in s.options
+            if s.screening_service
+        ]
+        return render(
+            request,
+            "bookings.html",
+            title="Bookings",
+            diary=diary,
+            view=view,
+            prev=(diary["first"] - step).isoformat(),
+            next=(diary["first"] + step).isoformat(),
+            today=utcnow().astimezone(tz).date().isoformat(),
+            services=services,
+            outcomes=PHONE_BOOKING_OUTCOMES,
+            can_change=member(request).can("bookings.change"),
+            here=request.path + ("?" + request.query_string if request.query_string else ""),
+        )
 
     @app.post("/bookings")
     async def create_booking(request: Request) -> HTTPResponse:
@@ -171,7 +211,9 @@ def register(app: Sanic) -> None:
 
     @app.post("/callbacks/<callback_id:int>/note")
     async def callback_note(request: Request, callback_id: int) -> HTTPResponse:
-        outcome = await console(request).callback_note(member(request), callback_id, form(request).get("text") or "")
+        outcome = await console(request).callback_note(
+            member(request), callback_id, form(request).get("text") or ""
+        )
         return back("/callbacks", outcome)
 
     # ------------------------------------------------------------------ inbox
@@ -183,15 +225,21 @@ def register(app: Sanic) -> None:
     @app.get("/inbox/<handover_id:int>")
     async def conversation(request: Request, handover_id: int) -> HTTPResponse:
         view = await console(request).conversation(request.ctx.user, handover_id)
-        return render(request, "conversation.html", title="Conversation", view=view, handover_id=handover_id)
+        return render(
+            request, "conversation.html", title="Conversation", view=view, handover_id=handover_id
+        )
 
     @app.post("/inbox/<handover_id:int>/take")
     async def take(request: Request, handover_id: int) -> HTTPResponse:
-        return back(f"/inbox/{handover_id}", await console(request).take(member(request), handover_id))
+        return back(
+            f"/inbox/{handover_id}", await console(request).take(member(request), handover_id)
+        )
 
     @app.post("/inbox/<handover_id:int>/send")
     async def send(request: Request, handover_id: int) -> HTTPResponse:
-        outcome = await console(request).send(member(request), handover_id, form(request).get("text") or "")
+        outcome = await console(request).send(
+            member(request), handover_id, form(request).get("text") or ""
+        )
         return back(f"/inbox/{handover_id}", outcome)
 
     @app.post("/inbox/<handover_id:int>/hand-back")
@@ -207,15 +255,26 @@ def register(app: Sanic) -> None:
     async def at_a_glance(request: Request) -> HTTPResponse:
         s = await console(request).analytics(member(request))
         charts = {
-            "conversations": column_chart("Conversations per day",
-                                          [(d.strftime("%d/%m"), n) for d, n in zip(s.days, s.conversations)]),
-            "topics": bar_chart("Most asked FAQ topics", [(t.replace("_", " "), n) for t, n in s.faq_topics]),
+            "conversations": column_chart(
+                "Conversations per day",
+                [(d.strftime("%d/%m"), n) for d, n in zip(s.days, s.conversations)],
+            ),
+            "topics": bar_chart(
+                "Most asked FAQ topics", [(t.replace("_", " "), n) for t, n in s.faq_topics]
+            ),
             "outcomes": bar_chart("Pre-screen outcomes", list(s.outcomes.items())),
-            "bookings": bar_chart("Bookings", [("started in the chat", s.bookings_started),
-                                               ("completed in the chat", s.bookings_completed),
-                                               ("made by staff", s.bookings_by_staff)]),
-            "unanswered": bar_chart("Can't answer", [("answered", s.messages - s.unanswered),
-                                                     ("can't answer", s.unanswered)]),
+            "bookings": bar_chart(
+                "Bookings",
+                [
+                    ("started in the chat", s.bookings_started),
+                    ("completed in the chat", s.bookings_completed),
+                    ("made by staff", s.bookings_by_staff),
+                ],
+            ),
+            "unanswered": bar_chart(
+                "Can't answer",
+                [("answered", s.messages - s.unanswered), ("can't answer", s.unanswered)],
+            ),
         }
         return render(request, "analytics.html", title="At a glance", s=s, charts=charts)
 
@@ -233,8 +292,15 @@ def register(app: Sanic) -> None:
         c = console(request)
         c.require(member(request), "accounts")
         users = await c.db(c.staff.users)
-        return render(request, "accounts.html", title="Staff accounts", users=users, roles=ROLES,
-                      therapists=c.profile.therapists, now=utcnow())
+        return render(
+            request,
+            "accounts.html",
+            title="Staff accounts",
+            users=users,
+            roles=ROLES,
+            therapists=c.profile.therapists,
+            now=utcnow(),
+        )
 
     @app.post("/accounts")
     async def create_account(request: Request) -> HTTPResponse:
@@ -242,9 +308,14 @@ def register(app: Sanic) -> None:
         c.require(member(request), "accounts")
         data = form(request)
         try:
-            created = await c.db(c.staff.create_user, data.get("username") or "", data.get("display_name") or "",
-                                 data.get("role") or "", data.get("password") or "",
-                                 therapist_id=data.get("therapist_id") or None)
+            created = await c.db(
+                c.staff.create_user,
+                data.get("username") or "",
+                data.get("display_name") or "",
+                data.get("role") or "",
+                data.get("password") or "",
+                therapist_id=data.get("therapist_id") or None,
+            )
         except StaffError as error:
             return refuse(request, 400, str(error))
         await c.db(c.staff.audit, member(request), "create", "staff_user", [created.id])
@@ -266,10 +337,12 @@ def register(app: Sanic) -> None:
         return back("/accounts", Outcome("Account updated."))
 
 
-def login_form(request: Request, error: Optional[str] = None, status: int = 200) -> HTTPResponse:
+def login_form(request: Request, error: str | None = None, status: int = 200) -> HTTPResponse:
     nonce, cookie = request.app.ctx.signer.new_login_nonce()
     resp = render(request, "login.html", status=status, nonce=nonce, error=error, title="Sign in")
-    set_cookie(resp, security.LOGIN_COOKIE, cookie, request.app.ctx.settings.secure_cookies, path="/login")
+    set_cookie(
+        resp, security.LOGIN_COOKIE, cookie, request.app.ctx.settings.secure_cookies, path="/login"
+    )
     return resp
 
 

@@ -16,6 +16,7 @@
   nosniff, no referrer to other sites; ``Cache-Control: no-store`` on everything but the
   static files, because pages and API answers carry health data.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,7 +25,6 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from typing import Optional
 
 from itsdangerous import BadSignature, Signer
 
@@ -33,8 +33,10 @@ LOGIN_COOKIE = "staff_login"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
@@ -56,7 +58,7 @@ class CookieSigner:
     def sign_session(self, token: str) -> str:
         return self._session.sign(token).decode()
 
-    def session_token(self, cookie: Optional[str]) -> Optional[str]:
+    def session_token(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
@@ -69,7 +71,7 @@ class CookieSigner:
         nonce = secrets.token_urlsafe(24)
         return nonce, self._login.sign(nonce).decode()
 
-    def login_nonce(self, cookie: Optional[str]) -> Optional[str]:
+    def login_nonce(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
@@ -78,7 +80,7 @@ class CookieSigner:
             return None
 
 
-def same(a: Optional[str], b: Optional[str]) -> bool:
+def same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
@@ -90,7 +92,7 @@ class LoginThrottle:
 
     def __init__(self, burst: int = 20, window: float = 600.0, max_keys: int = 10_000) -> None:
         self.burst, self.window, self.max_keys = burst, window, max_keys
-        self._seen: "OrderedDict[str, list[float]]" = OrderedDict()
+        self._seen: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def blocked(self, key: str) -> bool:

@@ -10,13 +10,15 @@ locked or unreachable database gives staff an error page after
 CLINIC_DB_TIMEOUT + 1 s, while the login page, static files and every page
 that does not need the database keep answering.
 """
+
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, TypeVar
+from typing import Any, TypeVar
 
 from clinic_core import analytics, responses
 from clinic_core.availability import Slot
@@ -24,7 +26,13 @@ from clinic_core.booking_store import STATUS_HELD, BookingError, BookingRecord, 
 from clinic_core.contact import InvalidContact
 from clinic_core.dates import describe_date, describe_time
 from clinic_core.db_threads import DatabaseThreads, busy_timeout
-from clinic_core.handover import STATUS_ACTIVE, HandoverDesk, HandoverRecord, HandoverTaken, callback_by
+from clinic_core.handover import (
+    STATUS_ACTIVE,
+    HandoverDesk,
+    HandoverRecord,
+    HandoverTaken,
+    callback_by,
+)
 from clinic_core.profile import current_profile
 from clinic_core.screening.model import BOOKABLE_OUTCOMES
 from clinic_core.screening.rules import default_rules_path, load_rules
@@ -57,20 +65,23 @@ class NotFound(Exception):
 @dataclass
 class Outcome:
     """What an action did, for the page's notice or the API's answer."""
+
     message: str
-    data: Dict[str, Any] = field(default_factory=dict)
-    warning: Optional[str] = None
+    data: dict[str, Any] = field(default_factory=dict)
+    warning: str | None = None
 
 
 class Console:
-    def __init__(self, settings: Settings, store: Optional[BookingStore] = None) -> None:
+    def __init__(self, settings: Settings, store: BookingStore | None = None) -> None:
         self.settings = settings
-        self.store = store or BookingStore(settings.db_url, profile=self.profile, busy_timeout=busy_timeout())
+        self.store = store or BookingStore(
+            settings.db_url, profile=self.profile, busy_timeout=busy_timeout()
+        )
         self._threads = DatabaseThreads(DB_THREADS, "console-db")
         self.staff = StaffDirectory(self.store, idle_minutes=settings.idle_minutes)
         self.desk = HandoverDesk(self.store)
         self.rasa = RasaApi(settings.rasa_url, settings.rasa_token)
-        self._rules_cache: Dict[str, Any] = {}
+        self._rules_cache: dict[str, Any] = {}
         #: (session, handover) pairs whose transcript view is already audited
         self._audited: set = set()
 
@@ -89,31 +100,43 @@ class Console:
         if not member.can(permission):
             raise Forbidden(permission)
 
-    def condition_labels(self) -> Dict[str, str]:
+    def condition_labels(self) -> dict[str, str]:
         path = default_rules_path()
         stamp = str(path.stat().st_mtime)
         if self._rules_cache.get("stamp") != stamp:
             rules = load_rules(path)
-            self._rules_cache = {"stamp": stamp, "labels": {c.id: c.label for c in rules.conditions.values()}}
+            self._rules_cache = {
+                "stamp": stamp,
+                "labels": {c.id: c.label for c in rules.conditions.values()},
+            }
         return self._rules_cache["labels"]
 
-    def line(self, name: str, **values: Any) -> Dict[str, Any]:
+    def line(self, name: str, **values: Any) -> dict[str, Any]:
         """A client-facing line from the domain's responses (never Python wording)."""
         return responses.render(name, self.profile, **values)
 
     # ----------------------------------------------------------------- reviews
-    def conditions(self, reasons: List[str]) -> List[Dict[str, str]]:
+    def conditions(self, reasons: list[str]) -> list[dict[str, str]]:
         """Condition ids with their labels from clinic/screening_rules.yml."""
         labels = self.condition_labels()
         return [{"id": r, "label": labels.get(r, r)} for r in reasons or []]
 
-    def history_view(self, history: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def history_view(self, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The client's other pre-screens (issue 12's store: bound by conversation,
         phone or email) as the page shows them: outcome, condition labels, date."""
-        return [{"id": h["screening_id"], "outcome": h["outcome"], "conditions": self.conditions(h.get("reasons")),
-                 "created_at": dt.datetime.fromisoformat(h["date"])} for h in history]
+        return [
+            {
+                "id": h["screening_id"],
+                "outcome": h["outcome"],
+                "conditions": self.conditions(h.get("reasons")),
+                "created_at": dt.datetime.fromisoformat(h["date"]),
+            }
+            for h in history
+        ]
 
-    async def reviews(self, member: StaffMember, include_reviewed: bool = False) -> List[Dict[str, Any]]:
+    async def reviews(
+        self, member: StaffMember, include_reviewed: bool = False
+    ) -> list[dict[str, Any]]:
         """The review queue; every item shown is an audited view of health data."""
         self.require(member, "reviews")
         items = await self.db(self.store.review_queue, include_reviewed=include_reviewed)
@@ -129,7 +152,7 @@ class Console:
             await self.db(self.staff.audit, member, "view", "screening", [i["id"] for i in items])
         return items
 
-    async def _screening(self, screening_id: int) -> Dict[str, Any]:
+    async def _screening(self, screening_id: int) -> dict[str, Any]:
         items = await self.db(self.store.review_queue, include_reviewed=True)
         for item in items:
             if item["id"] == screening_id:
@@ -146,7 +169,14 @@ class Console:
     async def review_note(self, member: StaffMember, screening_id: int, text: str) -> Outcome:
         self.require(member, "reviews")
         item = await self._screening(screening_id)
-        await self.db(self.staff.add_note, member, "screening", screening_id, text, sender_id=item["sender_id"])
+        await self.db(
+            self.staff.add_note,
+            member,
+            "screening",
+            screening_id,
+            text,
+            sender_id=item["sender_id"],
+        )
         await self.db(self.staff.audit, member, "note", "screening", [screening_id])
         return Outcome("Note added.")
 
@@ -161,7 +191,7 @@ class Console:
         return Outcome("The client has been asked, in their chat, to leave a number for a call.")
 
     # ----------------------------------------------------- held bookings (issue 12)
-    async def held_bookings(self, member: StaffMember) -> List[Dict[str, Any]]:
+    async def held_bookings(self, member: StaffMember) -> list[dict[str, Any]]:
         """Bookings held for a therapist's review because of an earlier non-ok
         pre-screen, each with the client's history; an audited view (the
         history is health data)."""
@@ -175,7 +205,9 @@ class Console:
             item["notes"] = notes.get(item["reference"], [])
             item["has_channel"] = bool(item["sender_id"])
         if items:
-            await self.db(self.staff.audit, member, "view", "held_booking", [i["reference"] for i in items])
+            await self.db(
+                self.staff.audit, member, "view", "held_booking", [i["reference"] for i in items]
+            )
         return items
 
     async def _held(self, member: StaffMember, reference: str) -> BookingRecord:
@@ -196,10 +228,17 @@ class Console:
         except BookingError as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "approve", "booking", [booking.reference])
-        warning = await self._tell_client(booking, "utter_booking_approved", reference=booking.reference,
-                                          when=self.when(booking.start), minutes=booking.minutes,
-                                          service=self.service_name(booking.service_id))
-        return Outcome(f"Approved {booking.reference}: it is booked.", {"booking": booking.to_dict()}, warning)
+        warning = await self._tell_client(
+            booking,
+            "utter_booking_approved",
+            reference=booking.reference,
+            when=self.when(booking.start),
+            minutes=booking.minutes,
+            service=self.service_name(booking.service_id),
+        )
+        return Outcome(
+            f"Approved {booking.reference}: it is booked.", {"booking": booking.to_dict()}, warning
+        )
 
     async def decline_held(self, member: StaffMember, reference: str) -> Outcome:
         """The therapist's no: cancelled, the time freed, booking.declined, and the
@@ -210,10 +249,17 @@ class Console:
         except BookingError as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "decline", "booking", [booking.reference])
-        warning = await self._tell_client(booking, "utter_booking_declined", reference=booking.reference,
-                                          when=self.when(booking.start))
-        return Outcome(f"Declined {booking.reference}: it is cancelled and the time is free again.",
-                       {"booking": booking.to_dict()}, warning)
+        warning = await self._tell_client(
+            booking,
+            "utter_booking_declined",
+            reference=booking.reference,
+            when=self.when(booking.start),
+        )
+        return Outcome(
+            f"Declined {booking.reference}: it is cancelled and the time is free again.",
+            {"booking": booking.to_dict()},
+            warning,
+        )
 
     async def held_ask_callback(self, member: StaffMember, reference: str) -> Outcome:
         """Asks the client with a held booking, in their chat, for a number to call
@@ -227,19 +273,22 @@ class Console:
 
     async def held_note(self, member: StaffMember, reference: str, text: str) -> Outcome:
         held = await self._held(member, reference)
-        await self.db(self.staff.add_note, member, "booking", held.reference, text, sender_id=held.sender_id)
+        await self.db(
+            self.staff.add_note, member, "booking", held.reference, text, sender_id=held.sender_id
+        )
         await self.db(self.staff.audit, member, "note", "booking", [held.reference])
         return Outcome("Note added.")
 
     # ---------------------------------------------------------------- bookings
-    def therapists_for(self, member: StaffMember) -> List[Any]:
+    def therapists_for(self, member: StaffMember) -> list[Any]:
         therapists = list(self.profile.therapists)
         if member.can("bookings.all"):
             return therapists
         return [t for t in therapists if t.id == member.therapist_id]
 
-    async def diary(self, member: StaffMember, therapist_id: Optional[str], day: dt.date,
-                    view: str = "day") -> Dict[str, Any]:
+    async def diary(
+        self, member: StaffMember, therapist_id: str | None, day: dt.date, view: str = "day"
+    ) -> dict[str, Any]:
         self.require(member, "bookings.view")
         allowed = self.therapists_for(member)
         if not allowed:
@@ -252,14 +301,28 @@ class Console:
         first = day - dt.timedelta(days=day.weekday()) if view == "week" else day
         n_days = 7 if view == "week" else 1
         start = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
-        records = await self.db(self.store.between, start, start + dt.timedelta(days=n_days), therapist_id)
+        records = await self.db(
+            self.store.between, start, start + dt.timedelta(days=n_days), therapist_id
+        )
         days = []
         for i in range(n_days):
             d = first + dt.timedelta(days=i)
-            days.append({"date": d, "label": describe_date(d, short=True), "hours": self.profile.hours_on(d),
-                         "bookings": [self.booking_view(b) for b in records if b.start.date() == d]})
-        return {"therapist_id": therapist_id, "therapists": allowed, "days": days, "view": view, "day": day,
-                "first": first}
+            days.append(
+                {
+                    "date": d,
+                    "label": describe_date(d, short=True),
+                    "hours": self.profile.hours_on(d),
+                    "bookings": [self.booking_view(b) for b in records if b.start.date() == d],
+                }
+            )
+        return {
+            "therapist_id": therapist_id,
+            "therapists": allowed,
+            "days": days,
+            "view": view,
+            "day": day,
+            "first": first,
+        }
 
     def service_name(self, service_id: str) -> str:
         try:
@@ -268,49 +331,82 @@ class Console:
             return service_id
 
     def when(self, start: dt.datetime) -> str:
-        """"Fri 11 Dec at 2pm", in the clinic's time zone (as clients read it)."""
+        """ "Fri 11 Dec at 2pm", in the clinic's time zone (as clients read it)."""
         local = start.astimezone(self.profile.tz)
         return f"{describe_date(local.date(), short=True)} at {describe_time(local.time())}"
 
-    def booking_view(self, b: BookingRecord) -> Dict[str, Any]:
+    def booking_view(self, b: BookingRecord) -> dict[str, Any]:
         service = self.service_name(b.service_id)
-        return {"reference": b.reference, "start": b.start, "end": b.end, "time": b.start.strftime("%H:%M"),
-                "until": b.end.strftime("%H:%M"), "minutes": b.minutes, "service": service,
-                "service_id": b.service_id, "therapist_id": b.therapist_id, "name": b.name, "phone": b.phone,
-                "email": b.email, "status": b.status, "has_channel": bool(b.sender_id),
-                "by_phone": b.sender_id is None}
+        return {
+            "reference": b.reference,
+            "start": b.start,
+            "end": b.end,
+            "time": b.start.strftime("%H:%M"),
+            "until": b.end.strftime("%H:%M"),
+            "minutes": b.minutes,
+            "service": service,
+            "service_id": b.service_id,
+            "therapist_id": b.therapist_id,
+            "name": b.name,
+            "phone": b.phone,
+            "email": b.email,
+            "status": b.status,
+            "has_channel": bool(b.sender_id),
+            "by_phone": b.sender_id is None,
+        }
 
     def _slot(self, service_id: str, minutes: Any, therapist_id: str, day: str, time: str) -> Slot:
         try:
-            start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time.fromisoformat(time),
-                                        tzinfo=self.profile.tz)
+            start = dt.datetime.combine(
+                dt.date.fromisoformat(day), dt.time.fromisoformat(time), tzinfo=self.profile.tz
+            )
             length = int(minutes)
         except (TypeError, ValueError):
             raise StaffError("Please give a valid date, time and length.") from None
         return Slot(start, start + dt.timedelta(minutes=length), therapist_id, service_id, length)
 
-    async def create_booking(self, member: StaffMember, form: Dict[str, str]) -> Outcome:
+    async def create_booking(self, member: StaffMember, form: dict[str, str]) -> Outcome:
         """A booking for a phone caller: only with a pre-screen outcome that allows booking."""
         self.require(member, "bookings.change")
         outcome = (form.get("screening_outcome") or "").strip()
         if outcome not in PHONE_BOOKING_OUTCOMES or form.get("screened") != "yes":
-            raise StaffError("No booking without the pre-screen: ask the caller the questions and book only "
-                             "when the outcome is ok or modify. Otherwise add a call-back for a therapist.")
+            raise StaffError(
+                "No booking without the pre-screen: ask the caller the questions and book only "
+                "when the outcome is ok or modify. Otherwise add a call-back for a therapist."
+            )
         service_id, _, minutes = (form.get("service") or "").partition(":")
-        slot = self._slot(service_id, minutes, form.get("therapist_id") or "", form.get("date") or "",
-                          form.get("time") or "")
+        slot = self._slot(
+            service_id,
+            minutes,
+            form.get("therapist_id") or "",
+            form.get("date") or "",
+            form.get("time") or "",
+        )
         try:
-            booking = await self.db(self.store.book, slot, name=form.get("name") or "", phone=form.get("phone") or "",
-                                    email=(form.get("email") or "").strip() or None, screening_outcome=outcome)
+            booking = await self.db(
+                self.store.book,
+                slot,
+                name=form.get("name") or "",
+                phone=form.get("phone") or "",
+                email=(form.get("email") or "").strip() or None,
+                screening_outcome=outcome,
+            )
         except (BookingError, InvalidContact, ValueError) as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "create", "booking", [booking.reference])
-        if booking.status == STATUS_HELD:  # an earlier pre-screen binds this phone or email (issue 12)
-            return Outcome(f"Held {booking.reference} on {self.when(booking.start)} for a therapist's review: "
-                           "this caller had a stricter pre-screen outcome before. Tell them it is not confirmed "
-                           "yet; a therapist approves or declines it in the review queue.",
-                           {"booking": booking.to_dict()})
-        return Outcome(f"Booked {booking.reference} on {self.when(booking.start)}.", {"booking": booking.to_dict()})
+        if (
+            booking.status == STATUS_HELD
+        ):  # an earlier pre-screen binds this phone or email (issue 12)
+            return Outcome(
+                f"Held {booking.reference} on {self.when(booking.start)} for a therapist's review: "
+                "this caller had a stricter pre-screen outcome before. Tell them it is not confirmed "
+                "yet; a therapist approves or declines it in the review queue.",
+                {"booking": booking.to_dict()},
+            )
+        return Outcome(
+            f"Booked {booking.reference} on {self.when(booking.start)}.",
+            {"booking": booking.to_dict()},
+        )
 
     async def _booking(self, member: StaffMember, reference: str) -> BookingRecord:
         booking = await self.db(self.store.get, reference)
@@ -320,19 +416,31 @@ class Console:
             raise Forbidden("bookings.all")
         return booking
 
-    async def move_booking(self, member: StaffMember, reference: str, form: Dict[str, str]) -> Outcome:
+    async def move_booking(
+        self, member: StaffMember, reference: str, form: dict[str, str]
+    ) -> Outcome:
         self.require(member, "bookings.change")
         old = await self._booking(member, reference)
-        slot = self._slot(old.service_id, form.get("minutes") or old.minutes,
-                          form.get("therapist_id") or old.therapist_id, form.get("date") or "", form.get("time") or "")
+        slot = self._slot(
+            old.service_id,
+            form.get("minutes") or old.minutes,
+            form.get("therapist_id") or old.therapist_id,
+            form.get("date") or "",
+            form.get("time") or "",
+        )
         try:
             moved = await self.db(self.store.move, old.reference, None, slot, by_clinic=True)
         except (BookingError, ValueError) as error:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "move", "booking", [moved.reference])
         when = self.when(moved.start)
-        warning = await self._tell_client(old, "utter_booking_moved_by_clinic", reference=moved.reference,
-                                          when=when, therapist=self.profile.therapist(moved.therapist_id).name)
+        warning = await self._tell_client(
+            old,
+            "utter_booking_moved_by_clinic",
+            reference=moved.reference,
+            when=when,
+            therapist=self.profile.therapist(moved.therapist_id).name,
+        )
         return Outcome(f"Moved {moved.reference} to {when}.", {"booking": moved.to_dict()}, warning)
 
     async def cancel_booking(self, member: StaffMember, reference: str) -> Outcome:
@@ -344,11 +452,16 @@ class Console:
             raise StaffError(str(error)) from None
         await self.db(self.staff.audit, member, "cancel", "booking", [cancelled.reference])
         when = self.when(old.start)
-        warning = await self._tell_client(old, "utter_booking_cancelled_by_clinic", reference=old.reference,
-                                          when=when)
-        return Outcome(f"Cancelled {cancelled.reference}.", {"booking": cancelled.to_dict()}, warning)
+        warning = await self._tell_client(
+            old, "utter_booking_cancelled_by_clinic", reference=old.reference, when=when
+        )
+        return Outcome(
+            f"Cancelled {cancelled.reference}.", {"booking": cancelled.to_dict()}, warning
+        )
 
-    async def _tell_client(self, booking: BookingRecord, response: str, **values: Any) -> Optional[str]:
+    async def _tell_client(
+        self, booking: BookingRecord, response: str, **values: Any
+    ) -> str | None:
         """Tells the client over their chat channel; the change stands either way (the
         webhook has it), so a failure is only a warning for staff to phone instead."""
         if not booking.sender_id:
@@ -360,15 +473,28 @@ class Console:
         return None
 
     # --------------------------------------------------------------- call-backs
-    async def callbacks(self, member: StaffMember, include_called: bool = False) -> List[Dict[str, Any]]:
+    async def callbacks(
+        self, member: StaffMember, include_called: bool = False
+    ) -> list[dict[str, Any]]:
         self.require(member, "callbacks")
         records = await self.db(self.store.callbacks, include_called=include_called)
         notes = await self.db(self.staff.notes, "callback", [c.id for c in records])
         if records:  # the reason may name a pre-screen outcome: an audited view
             await self.db(self.staff.audit, member, "view", "callback", [c.id for c in records])
-        return [{"id": c.id, "name": c.name, "phone": c.phone, "best_time": c.best_time, "reason": c.reason,
-                 "created_at": c.created_at, "called_at": c.called_at, "called_by": c.called_by,
-                 "notes": notes.get(str(c.id), [])} for c in records]
+        return [
+            {
+                "id": c.id,
+                "name": c.name,
+                "phone": c.phone,
+                "best_time": c.best_time,
+                "reason": c.reason,
+                "created_at": c.created_at,
+                "called_at": c.called_at,
+                "called_by": c.called_by,
+                "notes": notes.get(str(c.id), []),
+            }
+            for c in records
+        ]
 
     async def mark_called(self, member: StaffMember, callback_id: int) -> Outcome:
         self.require(member, "callbacks")
@@ -382,11 +508,13 @@ class Console:
         record = await self.db(self.store.get_callback, callback_id)
         if record is None:
             raise NotFound("callback")
-        await self.db(self.staff.add_note, member, "callback", callback_id, text, sender_id=record.sender_id)
+        await self.db(
+            self.staff.add_note, member, "callback", callback_id, text, sender_id=record.sender_id
+        )
         return Outcome("Note added.")
 
     # -------------------------------------------------------------------- inbox
-    async def inbox(self, member: StaffMember) -> List[HandoverRecord]:
+    async def inbox(self, member: StaffMember) -> list[HandoverRecord]:
         self.require(member, "inbox")
         return await self.db(self.desk.open_requests)
 
@@ -396,7 +524,7 @@ class Console:
             raise NotFound("handover")
         return record
 
-    async def conversation(self, signed_in: SignedIn, handover_id: int) -> Dict[str, Any]:
+    async def conversation(self, signed_in: SignedIn, handover_id: int) -> dict[str, Any]:
         """The transcript (polled by the page); audited once per session and conversation."""
         member = signed_in.member
         self.require(member, "inbox")
@@ -418,14 +546,18 @@ class Console:
         except HandoverTaken as error:
             raise StaffError(str(error)) from None
         try:
-            await self.rasa.take_over(record.sender_id, self.line("utter_handover_taken",
-                                                                  staff_name=member.display_name),
-                                      member.display_name)
+            await self.rasa.take_over(
+                record.sender_id,
+                self.line("utter_handover_taken", staff_name=member.display_name),
+                member.display_name,
+            )
         except RasaUnavailable:
             await self.db(self.desk.release, handover_id, member.username)
             raise
         await self.db(self.staff.audit, member, "take_over", "conversation", [handover_id])
-        return Outcome("You have the conversation: the assistant is paused.", {"handover": taken.to_dict()})
+        return Outcome(
+            "You have the conversation: the assistant is paused.", {"handover": taken.to_dict()}
+        )
 
     async def _mine(self, member: StaffMember, handover_id: int) -> HandoverRecord:
         record = await self._handover(handover_id)
@@ -447,9 +579,13 @@ class Console:
     async def hand_back(self, member: StaffMember, handover_id: int) -> Outcome:
         self.require(member, "inbox")
         record = await self._mine(member, handover_id)
-        await self.rasa.hand_back(record.sender_id, self.line("utter_handover_returned",
-                                                              staff_name=record.taken_by_name or member.display_name),
-                                  record.taken_by_name or member.display_name)
+        await self.rasa.hand_back(
+            record.sender_id,
+            self.line(
+                "utter_handover_returned", staff_name=record.taken_by_name or member.display_name
+            ),
+            record.taken_by_name or member.display_name,
+        )
         await self.db(self.desk.close, handover_id)
         await self.db(self.staff.audit, member, "hand_back", "conversation", [handover_id])
         return Outcome("Handed back to the assistant.")
@@ -464,22 +600,27 @@ class Console:
         return Outcome("Closed.")
 
     # -------------------------------------------------- a request nobody took
-    async def expire_handovers(self, now: Optional[dt.datetime] = None) -> int:
+    async def expire_handovers(self, now: dt.datetime | None = None) -> int:
         """Hand-over requests that waited longer than the profile's
         ``handover.wait_minutes`` with nobody taking them: expired, and each
         client offered the call-back in their chat (utter_handover_nobody).
         When the assistant cannot be reached the request waits again, for
         the next sweep. Returns how many clients were told."""
         profile, now = self.profile, now or utcnow()
-        expired = await self.db(self.desk.expire_waiting,
-                                now - dt.timedelta(minutes=profile.handover.wait_minutes), now=now)
+        expired = await self.db(
+            self.desk.expire_waiting,
+            now - dt.timedelta(minutes=profile.handover.wait_minutes),
+            now=now,
+        )
         told = 0
         for record in expired:
             if not record.sender_id:
                 continue
             try:
-                await self.rasa.tell(record.sender_id, self.line("utter_handover_nobody",
-                                                                 callback_by=callback_by(profile, now)))
+                await self.rasa.tell(
+                    record.sender_id,
+                    self.line("utter_handover_nobody", callback_by=callback_by(profile, now)),
+                )
                 told += 1
             except RasaUnavailable:
                 await self.db(self.desk.unexpire, record.id)
@@ -504,5 +645,11 @@ class Console:
     # ------------------------------------------------------------ at a glance
     async def analytics(self, member: StaffMember, days: int = 14) -> analytics.Summary:
         self.require(member, "analytics")
-        return await self.db(analytics.summary, self.store, self.profile, days=days,
-                             tracker_url=self.settings.tracker_url, now=utcnow())
+        return await self.db(
+            analytics.summary,
+            self.store,
+            self.profile,
+            days=days,
+            tracker_url=self.settings.tracker_url,
+            now=utcnow(),
+        )

@@ -5,6 +5,7 @@ clinic profile and the screening rules, so tests can change a price or a
 rule's answer and see it answered without a restart, and never touch a
 developer's var/ directory.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -118,8 +119,9 @@ def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
     return path
 
 
-def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
-                    rasa_port: Optional[int] = None) -> Assistant:
+def start_assistant(
+    workdir: Path, extra_env: dict[str, str] | None = None, rasa_port: int | None = None
+) -> Assistant:
     """extra_env: added to the environment of both servers (e.g. a channel's
     settings); rasa_port: when the caller must know the URL beforehand."""
     if not MODEL.exists():
@@ -142,17 +144,35 @@ def start_assistant(workdir: Path, extra_env: Optional[dict[str, str]] = None,
     actions_log = workdir / "actions.log"
     actions = subprocess.Popen(
         [str(BIN / "python"), "-m", "actions.serve", "--port", str(actions_port)],
-        cwd=ROOT, env=env, stdout=actions_log.open("w"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=actions_log.open("w"),
+        stderr=subprocess.STDOUT,
     )
     assistant = Assistant(f"http://127.0.0.1:{rasa_port}", token, workdir, [actions])
     try:
         _wait(f"http://127.0.0.1:{actions_port}/health", 90, actions, actions_log)
         rasa_log = workdir / "rasa.log"
         rasa = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "-m", str(MODEL), "--endpoints", str(workdir / "endpoints.yml"),
-             "--credentials", os.environ.get("CLINIC_CREDENTIALS") or str(ROOT / "credentials.yml"), "--port", str(rasa_port),
-             "--enable-api", "--auth-token", token],
-            cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
+            [
+                str(BIN / "rasa"),
+                "run",
+                "-m",
+                str(MODEL),
+                "--endpoints",
+                str(workdir / "endpoints.yml"),
+                "--credentials",
+                os.environ.get("CLINIC_CREDENTIALS") or str(ROOT / "credentials.yml"),
+                "--port",
+                str(rasa_port),
+                "--enable-api",
+                "--auth-token",
+                token,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=rasa_log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         assistant.procs.append(rasa)
         _wait(f"{assistant.url}/status?token={token}", 240, rasa, rasa_log)
@@ -176,12 +196,16 @@ def set_slots(assistant: Assistant, sender: str, slots: dict[str, Any]) -> None:
     API (for tests about what comes after it)."""
     # the session start first: the tracker store orders events by timestamp,
     # and a session started after these slots would reset them
-    events = [{"event": "action", "name": "action_session_start"}, {"event": "session_started"},
-              {"event": "action", "name": "action_listen"}]
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "session_started"},
+        {"event": "action", "name": "action_listen"},
+    ]
     events += [{"event": "slot", "name": name, "value": value} for name, value in slots.items()]
     req = urllib.request.Request(
         f"{assistant.url}/conversations/{sender}/tracker/events?token={assistant.token}",
-        data=json.dumps(events).encode(), headers={"Content-Type": "application/json"},
+        data=json.dumps(events).encode(),
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 200

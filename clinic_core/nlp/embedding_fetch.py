@@ -14,6 +14,7 @@ temporary name, its SHA-256 and size checked against
 unverified is ever left where the loader looks. Does nothing when every file
 is already there and verified.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Optional
+from typing import BinaryIO
 
 from clinic_core.nlp.embedding import (
     BUILD_DIR,
@@ -95,24 +97,43 @@ def copy_from_dir(source_dir: Path, manifest: Manifest, directory: Path) -> None
             _install(entry, source, directory)
 
 
-def download_wheel(manifest: Manifest, into: Path, run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> Path:
+def download_wheel(
+    manifest: Manifest, into: Path, run: Callable[..., subprocess.CompletedProcess] = subprocess.run
+) -> Path:
     """``pip download`` of the pinned wheel, refused by pip unless its hash matches."""
     requirement = into / "requirement.txt"
-    requirement.write_text(f"{manifest.package}=={manifest.version} --hash=sha256:{manifest.wheel_sha256}\n")
+    requirement.write_text(
+        f"{manifest.package}=={manifest.version} --hash=sha256:{manifest.wheel_sha256}\n"
+    )
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--require-hashes",
-        "--disable-pip-version-check", "--quiet", "--dest", str(into), "-r", str(requirement),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--require-hashes",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--dest",
+        str(into),
+        "-r",
+        str(requirement),
     ]
     result = run(command, capture_output=True, text=True)
     wheel = into / manifest.wheel
     if result.returncode != 0 or not wheel.is_file():
         noise = "WARNING: Location"  # pip's remarks on unreachable extra indexes
         detail = "\n".join(line for line in (result.stderr or "").splitlines() if noise not in line)
-        raise RuntimeError(f"pip could not download {manifest.package}=={manifest.version}:\n{detail[-2000:]}")
+        raise RuntimeError(
+            f"pip could not download {manifest.package}=={manifest.version}:\n{detail[-2000:]}"
+        )
     return wheel
 
 
-def fetch(root: Path = BUILD_DIR, from_dir: Optional[Path] = None, manifest: Optional[Manifest] = None) -> bool:
+def fetch(
+    root: Path = BUILD_DIR, from_dir: Path | None = None, manifest: Manifest | None = None
+) -> bool:
     """Make ``root/<name>`` hold the verified files. True when it fetched."""
     manifest = manifest or load_manifest()
     directory = manifest.directory(root)
@@ -130,9 +151,11 @@ def fetch(root: Path = BUILD_DIR, from_dir: Optional[Path] = None, manifest: Opt
     return True
 
 
-def main(argv: Optional[Iterable[str]] = None) -> int:
+def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", default=str(BUILD_DIR), help="where <name>/ is created (default build/embedding)")
+    parser.add_argument(
+        "--root", default=str(BUILD_DIR), help="where <name>/ is created (default build/embedding)"
+    )
     parser.add_argument("--from-dir", default=None, help="copy from this directory instead of PyPI")
     args = parser.parse_args(list(argv) if argv is not None else None)
     manifest = load_manifest()

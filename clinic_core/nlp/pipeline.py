@@ -33,6 +33,7 @@ qualifier, groups and opposites from the lookups) is stored in
 CLI: ``python -m clinic_core.nlp.pipeline [--out build/spacy_clinic]``
 rebuilds only when the inputs' content hash changed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,9 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
 import spacy
 import yaml
@@ -62,7 +64,16 @@ TIME_LABEL = "TIME"
 #: Ids of the TIME spans.
 #: ``past_point`` ("in March", "on Monday") counts only in a clause that speaks
 #: of the past ("I had Botox on Monday", not "can I come on Monday").
-TIME_KINDS = ("ago", "span", "within", "point", "past_point", "since", "trimester", "pregnancy_weeks")
+TIME_KINDS = (
+    "ago",
+    "span",
+    "within",
+    "point",
+    "past_point",
+    "since",
+    "trimester",
+    "pregnancy_weeks",
+)
 
 _DETERMINERS = {"a", "an", "the", "my", "some", "any", "his", "her", "your"}
 
@@ -74,27 +85,80 @@ _LABEL_PRIORITY = {MEDICATION: 0, CONDITION: 1, "MASSAGE_TYPE": 2, "QUALIFIER": 
 # --------------------------------------------------------------------------
 # Time expressions (span_ruler patterns)
 # --------------------------------------------------------------------------
-_UNITS_RE = r"^(h|hrs?|hours?|d|days?|dys|w|wks?|weeks?|wkes|weks?|mths?|mnths?|months?|mos?|yrs?|years?)$"
+_UNITS_RE = (
+    r"^(h|hrs?|hours?|d|days?|dys|w|wks?|weeks?|wkes|weks?|mths?|mnths?|months?|mos?|yrs?|years?)$"
+)
 _UNIT = {"LOWER": {"REGEX": _UNITS_RE}}
 _WEEK_UNIT = {"LOWER": {"REGEX": r"^(w|wks?|weeks?|wkes|weks?)$"}}
 _MONTH_UNIT = {"LOWER": {"REGEX": r"^(mths?|mnths?|months?|mos?)$"}}
 _ORDINALS = [
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
 ]
 _NUM = {"LIKE_NUM": True, "LOWER": {"NOT_IN": _ORDINALS}}
 _NUM_OPT = {"LIKE_NUM": True, "LOWER": {"NOT_IN": _ORDINALS}, "OP": "?"}
 _DASH_OPT = {"ORTH": {"IN": ["-", "–", "to", "or"]}, "OP": "?"}
-_GLUED = {"LOWER": {"REGEX": r"^\d+(\.\d+)?(h|hrs?|hours?|d|days?|w|wks?|weeks?|mths?|months?|yrs?|years?)$"}}
+_GLUED = {
+    "LOWER": {
+        "REGEX": r"^\d+(\.\d+)?(h|hrs?|hours?|d|days?|w|wks?|weeks?|mths?|months?|yrs?|years?)$"
+    }
+}
 _AGO = {"LOWER": {"IN": ["ago", "back", "agao", "agp"]}}
 _FEW = {"LOWER": {"IN": ["couple", "few", "several"]}, "OP": "?"}
 _MONTHS = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec", "christmas", "xmas",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "christmas",
+    "xmas",
 ]
 _WEEKDAYS = [
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
 ]
 
 
@@ -106,30 +170,108 @@ def time_patterns() -> list[dict[str, Any]]:
         ("ago", num + [_UNIT, _AGO]),
         ("ago", [_GLUED, _AGO]),
         ("ago", art + [_UNIT, _AGO]),
-        ("ago", [{"LOWER": {"IN": ["few", "couple", "several"]}}, {"LOWER": "of", "OP": "?"}, _UNIT, _AGO]),
+        (
+            "ago",
+            [
+                {"LOWER": {"IN": ["few", "couple", "several"]}},
+                {"LOWER": "of", "OP": "?"},
+                _UNIT,
+                _AGO,
+            ],
+        ),
         ("span", num + [_UNIT]),
         ("span", [_GLUED]),
-        ("span", [{"LOWER": "for"}, {"LOWER": {"IN": ["a", "an"]}}, _FEW, {"LOWER": "of", "OP": "?"}, _UNIT]),
+        (
+            "span",
+            [
+                {"LOWER": "for"},
+                {"LOWER": {"IN": ["a", "an"]}},
+                _FEW,
+                {"LOWER": "of", "OP": "?"},
+                _UNIT,
+            ],
+        ),
         ("within", [{"LOWER": {"IN": ["last", "past"]}}, *num, _UNIT]),
-        ("within", [{"LOWER": {"IN": ["last", "past"]}}, {"LOWER": {"IN": ["few", "couple"]}}, {"LOWER": "of", "OP": "?"}, _UNIT]),
-        ("point", [{"LOWER": {"IN": ["yesterday", "yday", "yesterdy", "yesteday", "today", "tonight"]}}]),
-        ("point", [{"LOWER": {"IN": ["this", "earlier"]}}, {"LOWER": {"IN": ["morning", "today"]}}]),
-        ("point", [{"LOWER": "last"}, {"LOWER": {"IN": ["night", "week", "wk", "month", "year", "yr"] + _MONTHS + _WEEKDAYS}}]),
+        (
+            "within",
+            [
+                {"LOWER": {"IN": ["last", "past"]}},
+                {"LOWER": {"IN": ["few", "couple"]}},
+                {"LOWER": "of", "OP": "?"},
+                _UNIT,
+            ],
+        ),
+        (
+            "point",
+            [{"LOWER": {"IN": ["yesterday", "yday", "yesterdy", "yesteday", "today", "tonight"]}}],
+        ),
+        (
+            "point",
+            [{"LOWER": {"IN": ["this", "earlier"]}}, {"LOWER": {"IN": ["morning", "today"]}}],
+        ),
+        (
+            "point",
+            [
+                {"LOWER": "last"},
+                {
+                    "LOWER": {
+                        "IN": ["night", "week", "wk", "month", "year", "yr"] + _MONTHS + _WEEKDAYS
+                    }
+                },
+            ],
+        ),
         ("point", [{"LOWER": "past"}, {"LOWER": {"IN": ["week", "wk", "month", "year", "yr"]}}]),
         ("past_point", [{"LOWER": {"IN": ["in", "during", "at"]}}, {"LOWER": {"IN": _MONTHS}}]),
         ("past_point", [{"LOWER": "on"}, {"LOWER": {"IN": _WEEKDAYS}}]),
         ("point", [{"LOWER": "day"}, {"LOWER": "before"}, {"LOWER": "yesterday"}]),
         ("point", [{"LOWER": "the"}, {"LOWER": "other"}, {"LOWER": "day"}]),
         ("since", [{"LOWER": {"IN": ["since", "from"]}}, {"LOWER": {"IN": _MONTHS + _WEEKDAYS}}]),
-        ("since", [{"LOWER": "since"}, {"LOWER": {"IN": ["last"]}}, {"LOWER": {"IN": ["week", "month", "year"] + _MONTHS + _WEEKDAYS}}]),
+        (
+            "since",
+            [
+                {"LOWER": "since"},
+                {"LOWER": {"IN": ["last"]}},
+                {"LOWER": {"IN": ["week", "month", "year"] + _MONTHS + _WEEKDAYS}},
+            ],
+        ),
         ("since", [{"LOWER": "since"}, {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}]),
         ("point", [{"LOWER": {"IN": ["in", "during"]}}, {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}]),
         ("since", [{"LOWER": "back"}, {"LOWER": "in"}, {"LOWER": {"IN": _MONTHS}}]),
-        ("trimester", [{"LOWER": {"IN": ["first", "second", "third", "1st", "2nd", "3rd"]}},
-                       {"LOWER": {"IN": ["trimester", "trimesters", "trimster", "trimestre", "tri"]}}]),
-        ("pregnancy_weeks", num + [_WEEK_UNIT, {"LOWER": {"REGEX": r"^(pregnant|preg|pg|along|gestation|pregant|pragnant|prenant)$"}}]),
-        ("pregnancy_weeks", [_GLUED, {"LOWER": {"REGEX": r"^(pregnant|preg|pg|along|gestation|pregant|pragnant|prenant)$"}}]),
-        ("pregnancy_weeks", num + [_MONTH_UNIT, {"LOWER": {"REGEX": r"^(pregnant|preg|pregant|pragnant|prenant)$"}}]),
+        (
+            "trimester",
+            [
+                {"LOWER": {"IN": ["first", "second", "third", "1st", "2nd", "3rd"]}},
+                {"LOWER": {"IN": ["trimester", "trimesters", "trimster", "trimestre", "tri"]}},
+            ],
+        ),
+        (
+            "pregnancy_weeks",
+            num
+            + [
+                _WEEK_UNIT,
+                {
+                    "LOWER": {
+                        "REGEX": r"^(pregnant|preg|pg|along|gestation|pregant|pragnant|prenant)$"
+                    }
+                },
+            ],
+        ),
+        (
+            "pregnancy_weeks",
+            [
+                _GLUED,
+                {
+                    "LOWER": {
+                        "REGEX": r"^(pregnant|preg|pg|along|gestation|pregant|pragnant|prenant)$"
+                    }
+                },
+            ],
+        ),
+        (
+            "pregnancy_weeks",
+            num
+            + [_MONTH_UNIT, {"LOWER": {"REGEX": r"^(pregnant|preg|pregant|pragnant|prenant)$"}}],
+        ),
         ("pregnancy_weeks", [{"TEXT": {"REGEX": r"^\d{1,2}\+?\d?/40$"}}]),
     ]
     return [{"label": TIME_LABEL, "pattern": p, "id": kind} for kind, p in pats]
@@ -152,8 +294,15 @@ def read_lookups(lookups_dir: Path) -> list[dict[str, Any]]:
         terms = data.get("terms")
         if not isinstance(label, str) or not isinstance(terms, dict):
             raise ValueError(f"{path}: expected {{label: LABEL, terms: {{id: [phrases]}}}}")
-        out.append({"path": path, "label": label, "terms": terms,
-                    "groups": data.get("groups") or {}, "opposites": data.get("opposites") or {}})
+        out.append(
+            {
+                "path": path,
+                "label": label,
+                "terms": terms,
+                "groups": data.get("groups") or {},
+                "opposites": data.get("opposites") or {},
+            }
+        )
     return out
 
 
@@ -170,14 +319,24 @@ def read_rules(rules_path: Path) -> list[dict[str, Any]]:
         for med in rec.get("medications") or []:
             if isinstance(med, dict):  # {canonical: [aliases]} also accepted
                 for name, aliases in med.items():
-                    meds.setdefault(_norm_phrase(name), []).extend(_norm_phrase(a) for a in aliases or [])
+                    meds.setdefault(_norm_phrase(name), []).extend(
+                        _norm_phrase(a) for a in aliases or []
+                    )
             else:
                 meds.setdefault(_norm_phrase(med), [])
-        out.append({"id": str(cid), "terms": [_norm_phrase(t) for t in rec.get("terms") or []], "medications": meds})
+        out.append(
+            {
+                "id": str(cid),
+                "terms": [_norm_phrase(t) for t in rec.get("terms") or []],
+                "medications": meds,
+            }
+        )
     return out
 
 
-def inputs_hash(lookups_dir: Path = DEFAULT_LOOKUPS_DIR, rules_path: Path = DEFAULT_RULES_PATH) -> str:
+def inputs_hash(
+    lookups_dir: Path = DEFAULT_LOOKUPS_DIR, rules_path: Path = DEFAULT_RULES_PATH
+) -> str:
     """Content hash of everything the saved pipeline depends on."""
     import spacy_lookups_data  # noqa: F401  (build-time dependency)
 
@@ -206,7 +365,9 @@ def _lemma_forms() -> tuple[dict[str, str], dict[str, list[str]]]:
     return table, reverse
 
 
-def _inflections(word: str, table: dict[str, str], reverse: dict[str, list[str]], past: bool) -> list[str]:
+def _inflections(
+    word: str, table: dict[str, str], reverse: dict[str, list[str]], past: bool
+) -> list[str]:
     """Plural (and, with ``past``, past-tense) forms of ``word`` when it is
     itself a lemma: knee -> knees, tooth -> teeth, sprain -> sprained."""
     if not word.isalpha() or len(word) < 3 or table.get(word, word) != word:
@@ -221,7 +382,9 @@ def _inflections(word: str, table: dict[str, str], reverse: dict[str, list[str]]
     return sorted(forms)
 
 
-def _variants(nlp: Language, phrase: str, table, reverse, inflect: bool = True, past: bool = False) -> list[str]:
+def _variants(
+    nlp: Language, phrase: str, table, reverse, inflect: bool = True, past: bool = False
+) -> list[str]:
     """The phrase, its apostrophe-less spelling and inflections of its last word."""
     out = [phrase]
     if "'" in phrase:
@@ -238,7 +401,7 @@ def _variants(nlp: Language, phrase: str, table, reverse, inflect: bool = True, 
             for form in _inflections(words[-1], table, reverse, past=past and len(words) == 1):
                 # rebuild from the original text so spacing is kept
                 idx = base.rfind(words[-1])
-                out.append(base[:idx] + form + base[idx + len(words[-1]):])
+                out.append(base[:idx] + form + base[idx + len(words[-1]) :])
     seen, uniq = set(), []
     for v in out:
         if v and v not in seen:
@@ -249,10 +412,10 @@ def _variants(nlp: Language, phrase: str, table, reverse, inflect: bool = True, 
 
 def _contains(seq: list[str], sub: list[str]) -> bool:
     n = len(sub)
-    return any(seq[i:i + n] == sub for i in range(len(seq) - n + 1))
+    return any(seq[i : i + n] == sub for i in range(len(seq) - n + 1))
 
 
-def _start(base: Optional[str]) -> Language:
+def _start(base: str | None) -> Language:
     """A blank English pipeline, or a pretrained one (e.g. en_core_web_md,
     for its word vectors) whose statistical NER is replaced by our ruler.
 
@@ -273,7 +436,9 @@ def _start(base: Optional[str]) -> Language:
 
 
 def build_pipeline(
-    lookups_dir: Path = DEFAULT_LOOKUPS_DIR, rules_path: Path = DEFAULT_RULES_PATH, base: Optional[str] = None
+    lookups_dir: Path = DEFAULT_LOOKUPS_DIR,
+    rules_path: Path = DEFAULT_RULES_PATH,
+    base: str | None = None,
 ) -> Language:
     """Assemble and initialise the pipeline from the terminology and rules files."""
     lookups = read_lookups(Path(lookups_dir))
@@ -281,7 +446,9 @@ def build_pipeline(
     table, reverse = _lemma_forms()
 
     nlp = _start(base)
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
+    ruler = nlp.add_pipe(
+        "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
+    )
     span_ruler = nlp.add_pipe(
         "span_ruler",
         config={
@@ -376,7 +543,9 @@ def build_pipeline(
     # qualifier high_risk; "jaw massage" -> body area jaw).
     by_tokens: dict[tuple[str, ...], tuple[str, str]] = {}
     for p in patterns:
-        by_tokens.setdefault(tuple(t.lower_ for t in nlp.make_doc(p["pattern"])), (p["label"], p["id"]))
+        by_tokens.setdefault(
+            tuple(t.lower_ for t in nlp.make_doc(p["pattern"])), (p["label"], p["id"])
+        )
     contains: dict[str, list[list[str]]] = {}
     for p in patterns:
         toks = tuple(t.lower_ for t in nlp.make_doc(p["pattern"]))
@@ -395,7 +564,9 @@ def build_pipeline(
 
     nlp.meta["name"] = "clinic"
     nlp.meta["version"] = f"{PIPELINE_VERSION}.0.0"
-    nlp.meta["description"] = "Massage clinic pre-screen reader: rules-based, built by clinic_core.nlp.pipeline"
+    nlp.meta["description"] = (
+        "Massage clinic pre-screen reader: rules-based, built by clinic_core.nlp.pipeline"
+    )
     nlp.meta["clinic"] = {
         "pipeline_version": PIPELINE_VERSION,
         "medications": medications,
@@ -415,7 +586,7 @@ def save_pipeline(
     lookups_dir: Path = DEFAULT_LOOKUPS_DIR,
     rules_path: Path = DEFAULT_RULES_PATH,
     force: bool = False,
-    base: Optional[str] = None,
+    base: str | None = None,
 ) -> bool:
     """Build and save the pipeline unless the saved one has the same inputs.
 
@@ -450,8 +621,12 @@ def save_pipeline(
     return True
 
 
-def is_up_to_date(out_dir: Path, digest: Optional[str] = None, lookups_dir: Path = DEFAULT_LOOKUPS_DIR,
-                  rules_path: Path = DEFAULT_RULES_PATH) -> bool:
+def is_up_to_date(
+    out_dir: Path,
+    digest: str | None = None,
+    lookups_dir: Path = DEFAULT_LOOKUPS_DIR,
+    rules_path: Path = DEFAULT_RULES_PATH,
+) -> bool:
     hash_file = Path(out_dir) / HASH_FILE
     if not hash_file.is_file() or not (Path(out_dir) / "meta.json").is_file():
         return False
@@ -465,16 +640,28 @@ def _resolve(path: str) -> Path:
     return p if p.is_absolute() else REPO_ROOT / p
 
 
-def main(argv: Optional[Iterable[str]] = None) -> int:
+def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="build/spacy_clinic", help="output dir (relative to the repo root)")
-    parser.add_argument("--lookups", default="data/lookups", help="terminology dir (relative to the repo root)")
-    parser.add_argument("--rules", default="clinic/screening_rules.yml", help="rules file (relative to the repo root)")
+    parser.add_argument(
+        "--out", default="build/spacy_clinic", help="output dir (relative to the repo root)"
+    )
+    parser.add_argument(
+        "--lookups", default="data/lookups", help="terminology dir (relative to the repo root)"
+    )
+    parser.add_argument(
+        "--rules",
+        default="clinic/screening_rules.yml",
+        help="rules file (relative to the repo root)",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
-    parser.add_argument("--base", default=None, help="start from a pretrained pipeline, e.g. en_core_web_md")
+    parser.add_argument(
+        "--base", default=None, help="start from a pretrained pipeline, e.g. en_core_web_md"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     out = _resolve(args.out)
-    built = save_pipeline(out, _resolve(args.lookups), _resolve(args.rules), force=args.force, base=args.base)
+    built = save_pipeline(
+        out, _resolve(args.lookups), _resolve(args.rules), force=args.force, base=args.base
+    )
     print(f"built {out}" if built else "up to date")
     return 0
 

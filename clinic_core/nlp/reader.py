@@ -28,14 +28,16 @@ something wrong:
 
 The text is never logged.
 """
+
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any
 
 from clinic_core.screening.model import Finding, Reading
 
@@ -46,123 +48,540 @@ MAX_CHARS = 2000
 # "dont" -> "do", "nt" which is normalised to "n't"; "I'm" -> "i", "'m")
 # ---------------------------------------------------------------------------
 _NEG_SINGLE = {
-    "no", "not", "n't", "never", "none", "without", "neither", "nor", "nope", "nah", "naw",
-    "denies", "deny", "denied", "nothing", "stopped", "quit", "nil",
+    "no",
+    "not",
+    "n't",
+    "never",
+    "none",
+    "without",
+    "neither",
+    "nor",
+    "nope",
+    "nah",
+    "naw",
+    "denies",
+    "deny",
+    "denied",
+    "nothing",
+    "stopped",
+    "quit",
+    "nil",
 }
 _NEG_PHRASES = [
-    ("free", "of"), ("no", "history", "of"), ("absence", "of"), ("no", "longer"),
-    ("came", "off"), ("come", "off"), ("coming", "off"), ("negative", "for"), ("ruled", "out"),
-    ("not", "any", "more"), ("not", "anymore"),
+    ("free", "of"),
+    ("no", "history", "of"),
+    ("absence", "of"),
+    ("no", "longer"),
+    ("came", "off"),
+    ("come", "off"),
+    ("coming", "off"),
+    ("negative", "for"),
+    ("ruled", "out"),
+    ("not", "any", "more"),
+    ("not", "anymore"),
 ]
 #: Phrases that contain a trigger but do not negate (NegEx "pseudo-triggers").
 _PSEUDO = [
-    ("not", "sure"), ("not", "certain"), ("not", "only"), ("not", "just"), ("no", "idea"),
-    ("n't", "know"), ("not", "know"), ("n't", "remember"), ("not", "remember"), ("n't", "mind"),
-    ("no", "doubt"), ("not", "bad"), ("not", "too", "bad"), ("not", "that", "bad"),
-    ("not", "necessarily"), ("never", "mind"), ("no", "matter"), ("n't", "tell"), ("n't", "say"),
-    ("n't", "recall"), ("not", "100"), ("n't", "be", "sure"), ("n't", "sure"), ("no", "clue"),
-    ("n't", "wait"), ("not", "a", "problem"), ("no", "problem"), ("no", "worries"),
+    ("not", "sure"),
+    ("not", "certain"),
+    ("not", "only"),
+    ("not", "just"),
+    ("no", "idea"),
+    ("n't", "know"),
+    ("not", "know"),
+    ("n't", "remember"),
+    ("not", "remember"),
+    ("n't", "mind"),
+    ("no", "doubt"),
+    ("not", "bad"),
+    ("not", "too", "bad"),
+    ("not", "that", "bad"),
+    ("not", "necessarily"),
+    ("never", "mind"),
+    ("no", "matter"),
+    ("n't", "tell"),
+    ("n't", "say"),
+    ("n't", "recall"),
+    ("not", "100"),
+    ("n't", "be", "sure"),
+    ("n't", "sure"),
+    ("no", "clue"),
+    ("n't", "wait"),
+    ("not", "a", "problem"),
+    ("no", "problem"),
+    ("no", "worries"),
 ]
 _POST_NEG_ANSWERS = {"no", "none", "nope", "nah", "naw", "never", "negative", "nil", "n/a"}
 _POST_NEG_PHRASES = [
-    ("ruled", "out"), ("was", "ruled", "out"), ("came", "back", "negative"), ("came", "back", "clear"),
-    ("was", "negative"), ("tested", "negative"), ("negative",),
+    ("ruled", "out"),
+    ("was", "ruled", "out"),
+    ("came", "back", "negative"),
+    ("came", "back", "clear"),
+    ("was", "negative"),
+    ("tested", "negative"),
+    ("negative",),
 ]
 _ANSWER_SEPARATORS = {":", "-", "–", "—", "?", "=", "…", "...", "?!", "??", "/"}
 
 #: A word that starts a clause of its own.
 _BOUNDARY_WORDS = {
-    "but", "however", "although", "though", "except", "whereas", "because", "cos", "coz", "cuz",
-    "besides", "unless", "while", "whilst", "otherwise", "since", "if", "when", "after", "until",
-    "till", "apart", "aside", "plus", "yet",
+    "but",
+    "however",
+    "although",
+    "though",
+    "except",
+    "whereas",
+    "because",
+    "cos",
+    "coz",
+    "cuz",
+    "besides",
+    "unless",
+    "while",
+    "whilst",
+    "otherwise",
+    "since",
+    "if",
+    "when",
+    "after",
+    "until",
+    "till",
+    "apart",
+    "aside",
+    "plus",
+    "yet",
 }
 #: After a comma / dash / "and" these start a new clause.
 _CLAUSE_STARTERS = {
-    "i", "it", "he", "she", "we", "they", "you", "there", "this", "that", "my", "our", "his", "her",
-    "their", "its", "also", "just", "only", "still", "now", "currently", "recently", "yes", "yeah",
-    "yep", "yup", "had", "have", "has", "take", "taking", "took", "got", "get", "getting", "am", "was",
-    "is", "are", "been", "on", "using", "use", "did", "do", "does", "last", "yesterday", "today",
-    "started", "switched", "mainly", "mostly", "which", "who", "and", "so", "then", "although",
-    "though", "but", "however", "except", "apart", "plus", "otherwise", "unfortunately", "luckily",
-    "thankfully", "actually", "although", "anyway", "instead",
+    "i",
+    "it",
+    "he",
+    "she",
+    "we",
+    "they",
+    "you",
+    "there",
+    "this",
+    "that",
+    "my",
+    "our",
+    "his",
+    "her",
+    "their",
+    "its",
+    "also",
+    "just",
+    "only",
+    "still",
+    "now",
+    "currently",
+    "recently",
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "had",
+    "have",
+    "has",
+    "take",
+    "taking",
+    "took",
+    "got",
+    "get",
+    "getting",
+    "am",
+    "was",
+    "is",
+    "are",
+    "been",
+    "on",
+    "using",
+    "use",
+    "did",
+    "do",
+    "does",
+    "last",
+    "yesterday",
+    "today",
+    "started",
+    "switched",
+    "mainly",
+    "mostly",
+    "which",
+    "who",
+    "and",
+    "so",
+    "then",
+    "although",
+    "though",
+    "but",
+    "however",
+    "except",
+    "apart",
+    "plus",
+    "otherwise",
+    "unfortunately",
+    "luckily",
+    "thankfully",
+    "actually",
+    "anyway",
+    "instead",
 }
 _SOFT_PUNCT = {",", "-", "–", "—", ":", "(", ")", "/", "&"}
 _LINKS = {"and", "so", "or", "then", "&"}
 
 _QUAL_SKIP = {
-    "well", "very", "fully", "really", "totally", "completely", "properly", "yet", "that", "so", "too",
-    "always", "particularly", "entirely", "quite", "been", "be", "is", "'s", "was", "are", "being",
-    "currently", "still", "all", "that",
+    "well",
+    "very",
+    "fully",
+    "really",
+    "totally",
+    "completely",
+    "properly",
+    "yet",
+    "that",
+    "so",
+    "too",
+    "always",
+    "particularly",
+    "entirely",
+    "quite",
+    "been",
+    "be",
+    "is",
+    "'s",
+    "was",
+    "are",
+    "being",
+    "currently",
+    "still",
+    "all",
 }
 _RELATIVES = {
-    "mum", "mom", "mother", "mummy", "mam", "dad", "father", "daddy", "sister", "brother", "grandma",
-    "grandmother", "gran", "granny", "nan", "nana", "grandad", "granddad", "grandfather", "grandpa",
-    "aunt", "auntie", "uncle", "cousin", "husband", "wife", "partner", "boyfriend", "girlfriend",
-    "son", "daughter", "friend", "family", "parents", "parent", "siblings", "colleague", "niece",
-    "nephew", "fiance", "fiancee", "relative", "relatives",
+    "mum",
+    "mom",
+    "mother",
+    "mummy",
+    "mam",
+    "dad",
+    "father",
+    "daddy",
+    "sister",
+    "brother",
+    "grandma",
+    "grandmother",
+    "gran",
+    "granny",
+    "nan",
+    "nana",
+    "grandad",
+    "granddad",
+    "grandfather",
+    "grandpa",
+    "aunt",
+    "auntie",
+    "uncle",
+    "cousin",
+    "husband",
+    "wife",
+    "partner",
+    "boyfriend",
+    "girlfriend",
+    "son",
+    "daughter",
+    "friend",
+    "family",
+    "parents",
+    "parent",
+    "siblings",
+    "colleague",
+    "niece",
+    "nephew",
+    "fiance",
+    "fiancee",
+    "relative",
+    "relatives",
 }
 _BOOKING_FOR_OTHER = re.compile(r"\b(book|booking|appointment|for my|for her|for him|on behalf)\b")
 _ANAPHORS = {"it", "that", "this", "they", "which", "she", "he", "both", "these", "those", "its"}
 
 # Polarity of a (yes / no) answer, matched at the start of the message.
 _FILLERS = {
-    "hi", "hello", "hey", "um", "umm", "ummm", "uh", "uhm", "er", "erm", "hmm", "hmmm", "hm", "well",
-    "oh", "ah", "ok", "okay", "so", "actually", "honestly", "sorry", "thanks", "thank", "tbh", "lol",
-    "haha", "ahh", "ooh", "hiya", "morning", "afternoon", "evening", "good", "dear",
+    "hi",
+    "hello",
+    "hey",
+    "um",
+    "umm",
+    "ummm",
+    "uh",
+    "uhm",
+    "er",
+    "erm",
+    "hmm",
+    "hmmm",
+    "hm",
+    "well",
+    "oh",
+    "ah",
+    "ok",
+    "okay",
+    "so",
+    "actually",
+    "honestly",
+    "sorry",
+    "thanks",
+    "thank",
+    "tbh",
+    "lol",
+    "haha",
+    "ahh",
+    "ooh",
+    "hiya",
+    "morning",
+    "afternoon",
+    "evening",
+    "good",
+    "dear",
 }
 _HEDGES = [
-    ("not", "sure"), ("i", "'m", "not", "sure"), ("i", "am", "not", "sure"), ("unsure",), ("maybe",),
-    ("possibly",), ("perhaps",), ("i", "do", "n't", "know"), ("do", "n't", "know"), ("dunno",),
-    ("idk",), ("no", "idea"), ("not", "certain"), ("i", "think", "so"), ("i", "guess"), ("might",),
-    ("i", "might"), ("could", "be"), ("kind", "of"), ("sort", "of"), ("kinda",), ("sorta",),
-    ("i", "ca", "n't", "remember"), ("ca", "n't", "remember"), ("i", "do", "n't", "remember"),
-    ("not", "really", "sure"), ("probably",), ("i", "'m", "unsure"), ("no", "clue"), ("who", "knows"),
-    ("i", "'m", "not", "certain"), ("not", "100"), ("i", "ca", "n't", "be", "sure"),
+    ("not", "sure"),
+    ("i", "'m", "not", "sure"),
+    ("i", "am", "not", "sure"),
+    ("unsure",),
+    ("maybe",),
+    ("possibly",),
+    ("perhaps",),
+    ("i", "do", "n't", "know"),
+    ("do", "n't", "know"),
+    ("dunno",),
+    ("idk",),
+    ("no", "idea"),
+    ("not", "certain"),
+    ("i", "think", "so"),
+    ("i", "guess"),
+    ("might",),
+    ("i", "might"),
+    ("could", "be"),
+    ("kind", "of"),
+    ("sort", "of"),
+    ("kinda",),
+    ("sorta",),
+    ("i", "ca", "n't", "remember"),
+    ("ca", "n't", "remember"),
+    ("i", "do", "n't", "remember"),
+    ("not", "really", "sure"),
+    ("probably",),
+    ("i", "'m", "unsure"),
+    ("no", "clue"),
+    ("who", "knows"),
+    ("i", "'m", "not", "certain"),
+    ("not", "100"),
+    ("i", "ca", "n't", "be", "sure"),
 ]
 _NEG_LEAD = [
-    ("no",), ("nope",), ("nah",), ("naw",), ("never",), ("none",), ("nothing",), ("negative",),
-    ("nil",), ("n/a",), ("not",), ("i", "do", "n't"), ("i", "do", "not"), ("i", "have", "n't"),
-    ("i", "have", "not"), ("i", "'ve", "not"), ("i", "'m", "not"), ("i", "am", "not"),
-    ("i", "did", "n't"), ("i", "did", "not"), ("i", "was", "n't"), ("i", "was", "not"),
-    ("i", "'ve", "never"), ("i", "have", "never"), ("i", "never"), ("i", "'d", "say", "no"),
-    ("do", "n't", "think", "so"), ("definitely", "not"), ("absolutely", "not"), ("certainly", "not"),
-    ("of", "course", "not"), ("no", "way"), ("i", "ai", "n't"), ("i", "wo", "n't"),
-    ("i", "'m", "fine"), ("i", "am", "fine"), ("all", "good"), ("i", "'m", "good"), ("i", "'m", "ok"),
-    ("i", "'m", "okay"), ("i", "'m", "healthy"), ("not", "at", "all"),
+    ("no",),
+    ("nope",),
+    ("nah",),
+    ("naw",),
+    ("never",),
+    ("none",),
+    ("nothing",),
+    ("negative",),
+    ("nil",),
+    ("n/a",),
+    ("not",),
+    ("i", "do", "n't"),
+    ("i", "do", "not"),
+    ("i", "have", "n't"),
+    ("i", "have", "not"),
+    ("i", "'ve", "not"),
+    ("i", "'m", "not"),
+    ("i", "am", "not"),
+    ("i", "did", "n't"),
+    ("i", "did", "not"),
+    ("i", "was", "n't"),
+    ("i", "was", "not"),
+    ("i", "'ve", "never"),
+    ("i", "have", "never"),
+    ("i", "never"),
+    ("i", "'d", "say", "no"),
+    ("do", "n't", "think", "so"),
+    ("definitely", "not"),
+    ("absolutely", "not"),
+    ("certainly", "not"),
+    ("of", "course", "not"),
+    ("no", "way"),
+    ("i", "ai", "n't"),
+    ("i", "wo", "n't"),
+    ("i", "'m", "fine"),
+    ("i", "am", "fine"),
+    ("all", "good"),
+    ("i", "'m", "good"),
+    ("i", "'m", "ok"),
+    ("i", "'m", "okay"),
+    ("i", "'m", "healthy"),
+    ("not", "at", "all"),
 ]
 _POS_LEAD = [
-    ("yes",), ("yeah",), ("yea",), ("yep",), ("yup",), ("ya",), ("yah",), ("yh",), ("aye",),
-    ("sure",), ("correct",), ("absolutely",), ("definitely",), ("indeed",), ("affirmative",),
-    ("true",), ("of", "course"), ("that", "'s", "right"), ("that", "'s", "correct"),
-    ("that", "is", "correct"), ("that", "is", "right"), ("right",), ("certainly",), ("i", "do", "yes"),
+    ("yes",),
+    ("yeah",),
+    ("yea",),
+    ("yep",),
+    ("yup",),
+    ("ya",),
+    ("yah",),
+    ("yh",),
+    ("aye",),
+    ("sure",),
+    ("correct",),
+    ("absolutely",),
+    ("definitely",),
+    ("indeed",),
+    ("affirmative",),
+    ("true",),
+    ("of", "course"),
+    ("that", "'s", "right"),
+    ("that", "'s", "correct"),
+    ("that", "is", "correct"),
+    ("that", "is", "right"),
+    ("right",),
+    ("certainly",),
+    ("i", "do", "yes"),
 ]
 #: Count as "yes" only when nothing but punctuation or an aside follows
 #: ("I do." / "I have, since March"), not "I do yoga".
-_POS_BARE = [("i", "do"), ("i", "have"), ("i", "am"), ("i", "'m"), ("i", "did"), ("i", "was"), ("i", "'ve"), ("i", "have", "yes")]
-_BARE_FOLLOW = {"yes", "yeah", "though", "but", "actually", "indeed", "sometimes", "too", "unfortunately", "currently", "now", "i", "since", "yep"}
+_POS_BARE = [
+    ("i", "do"),
+    ("i", "have"),
+    ("i", "am"),
+    ("i", "'m"),
+    ("i", "did"),
+    ("i", "was"),
+    ("i", "'ve"),
+    ("i", "have", "yes"),
+]
+_BARE_FOLLOW = {
+    "yes",
+    "yeah",
+    "though",
+    "but",
+    "actually",
+    "indeed",
+    "sometimes",
+    "too",
+    "unfortunately",
+    "currently",
+    "now",
+    "i",
+    "since",
+    "yep",
+}
 
 _NUM_WORDS = {
-    "zero": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-    "ninety": 90, "couple": 2, "few": 3, "several": 3, "half": 0.5, "dozen": 12, "hundred": 100,
+    "zero": 0,
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "couple": 2,
+    "few": 3,
+    "several": 3,
+    "half": 0.5,
+    "dozen": 12,
+    "hundred": 100,
 }
 _MONTH_NUM = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
-    "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
-    "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
 }
 _WEEKDAY_NUM = {
-    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5,
-    "sunday": 6, "sun": 6,
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
 }
 _TRIMESTER_WEEKS = {"first": 1, "1st": 1, "second": 14, "2nd": 14, "third": 28, "3rd": 28}
-_PREG_WEEK_CUES = {"'m", "am", "m", "about", "nearly", "almost", "around", "just", "over", "currently", "now", "at", "she", "'s", "is", "roughly"}
+_PREG_WEEK_CUES = {
+    "'m",
+    "am",
+    "m",
+    "about",
+    "nearly",
+    "almost",
+    "around",
+    "just",
+    "over",
+    "currently",
+    "now",
+    "at",
+    "she",
+    "'s",
+    "is",
+    "roughly",
+}
 
 
-def _unit_days(word: str) -> Optional[float]:
+def _unit_days(word: str) -> float | None:
     w = word.lower()
     if re.fullmatch(r"h|hrs?|hours?", w):
         return 1 / 24
@@ -177,7 +596,7 @@ def _unit_days(word: str) -> Optional[float]:
     return None
 
 
-def _number(word: str) -> Optional[float]:
+def _number(word: str) -> float | None:
     w = word.lower().replace(",", "")
     if w in _NUM_WORDS:
         return float(_NUM_WORDS[w])
@@ -190,14 +609,19 @@ def _number(word: str) -> Optional[float]:
         return None
 
 
-def _amount_and_unit(words: Sequence[str]) -> tuple[Optional[float], Optional[float]]:
+def _amount_and_unit(words: Sequence[str]) -> tuple[float | None, float | None]:
     """Numbers and unit of a duration span: '3 days ago', 'twenty-four weeks',
     '3-4 days' (the smaller: the more recent, the stricter), 'a couple of weeks'."""
     unit = None
     groups: list[list[float]] = [[]]
     tens = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
     for k, w in enumerate(words):
-        if w in ("-", "–") and 0 < k < len(words) - 1 and words[k - 1] in tens and 0 < _NUM_WORDS.get(words[k + 1], 0) < 10:
+        if (
+            w in ("-", "–")
+            and 0 < k < len(words) - 1
+            and words[k - 1] in tens
+            and 0 < _NUM_WORDS.get(words[k + 1], 0) < 10
+        ):
             continue  # twenty-one
         glued = re.fullmatch(r"(\d+(?:\.\d+)?)([a-z]+)", w)
         if glued and _unit_days(glued.group(2)):
@@ -244,7 +668,7 @@ def _weekday_days(wd: int, today: date) -> int:
     return (today.weekday() - wd) % 7 or 7
 
 
-def _time_value(kind: str, words: list[str], today: date) -> Optional[float]:
+def _time_value(kind: str, words: list[str], today: date) -> float | None:
     """Days for the day-valued kinds; weeks for pregnancy kinds."""
     if kind == "trimester":
         return _TRIMESTER_WEEKS.get(words[0])
@@ -257,7 +681,9 @@ def _time_value(kind: str, words: list[str], today: date) -> Optional[float]:
             return None
         return n if unit == 7 else n * unit / 7
     if kind in ("ago", "span", "within"):
-        n, unit = _amount_and_unit([w for w in words if w not in ("ago", "back", "agao", "agp", "last", "past")])
+        n, unit = _amount_and_unit(
+            [w for w in words if w not in ("ago", "back", "agao", "agp", "last", "past")]
+        )
         if n is None or unit is None:
             return None
         return n * unit
@@ -270,7 +696,11 @@ def _time_value(kind: str, words: list[str], today: date) -> Optional[float]:
             return 2
         if words[0] in ("today", "tonight", "this", "earlier"):
             return 0
-        if words[0] in ("in", "during") and len(words) > 1 and re.fullmatch(r"(19|20)\d\d", words[1]):
+        if (
+            words[0] in ("in", "during")
+            and len(words) > 1
+            and re.fullmatch(r"(19|20)\d\d", words[1])
+        ):
             year = int(words[1])
             # the latest day of that year: the most recent it can have been
             return (today - date(year, 12, 31)).days if year < today.year else None
@@ -340,7 +770,7 @@ _LOCK = threading.Lock()
 _NLP_CACHE: dict[str, Any] = {}
 
 
-def load_nlp(path: Optional[Path | str] = None):
+def load_nlp(path: Path | str | None = None):
     """The project's spaCy pipeline, loaded once per process.
 
     Without ``path`` it is ``build/spacy_clinic`` under the repo root,
@@ -410,11 +840,11 @@ class _Draft:
     clause: int
     evidence: str
     negated: bool = False
-    medication: Optional[str] = None
-    body_area: Optional[str] = None
+    medication: str | None = None
+    body_area: str | None = None
     area_dist: int = 10**6
-    days_ago: Optional[int] = None
-    weeks_pregnant: Optional[int] = None
+    days_ago: int | None = None
+    weeks_pregnant: int | None = None
     qualifiers: list[str] = field(default_factory=list)
 
     def add_qualifier(self, q: str) -> None:
@@ -424,7 +854,12 @@ class _Draft:
 
 def _normalise_text(text: str) -> str:
     text = (text or "")[:MAX_CHARS]
-    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return (
+        text.replace("\u2019", "'")
+        .replace("\u2018", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+    )
 
 
 def _norm_tokens(doc) -> list[str]:
@@ -450,7 +885,7 @@ def _match_at(toks: Sequence[str], i: int, phrases: Iterable[tuple[str, ...]]) -
     best = 0
     for p in phrases:
         n = len(p)
-        if n > best and tuple(toks[i:i + n]) == p:
+        if n > best and tuple(toks[i : i + n]) == p:
             best = n
     return best
 
@@ -516,7 +951,11 @@ def _post_negated(toks: list[str], end: int, clause_of: list[int]) -> bool:
     while j < n and toks[j] in _ANSWER_SEPARATORS:
         j += 1
         seps += 1
-    if j < n and toks[j] in _POST_NEG_ANSWERS and (seps or toks[j] in ("none", "nope", "nah", "never", "negative")):
+    if (
+        j < n
+        and toks[j] in _POST_NEG_ANSWERS
+        and (seps or toks[j] in ("none", "nope", "nah", "never", "negative"))
+    ):
         return True
     # "Pregnant? Not anymore" / "Clots - not that I know of" / "Diabetes? I don't"
     if j < n and seps and not _match_at(toks, j, _HEDGES) and _match_at(toks, j, _NEG_LEAD):
@@ -530,7 +969,7 @@ def _post_negated(toks: list[str], end: int, clause_of: list[int]) -> bool:
     return False
 
 
-def _polarity(toks: list[str], doc) -> Optional[bool]:
+def _polarity(toks: list[str], doc) -> bool | None:
     i, n = 0, len(toks)
     while i < n and (toks[i] in _FILLERS or doc[i].is_punct or doc[i].is_space):
         i += 1
@@ -550,7 +989,7 @@ def _polarity(toks: list[str], doc) -> Optional[bool]:
     return None
 
 
-def read(nlp, text: str, today: Optional[date] = None) -> Reading:
+def read(nlp, text: str, today: date | None = None) -> Reading:
     """What the client said in one message (see the module docstring)."""
     today = today or date.today()
     doc = nlp(_normalise_text(text))
@@ -615,12 +1054,18 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
             k += 1
         return False
 
-    def new_draft(cond: str, e, medication: Optional[str] = None) -> Optional[_Draft]:
+    def new_draft(cond: str, e, medication: str | None = None) -> _Draft | None:
         if someone_else(e.start):
             return None
         d = _Draft(
-            condition=cond, start=e.start, end=e.end, sent=sent_of[e.start], clause=clause_of[e.start],
-            evidence=e.text, negated=negated_at(e.start, e.end), medication=medication,
+            condition=cond,
+            start=e.start,
+            end=e.end,
+            sent=sent_of[e.start],
+            clause=clause_of[e.start],
+            evidence=e.text,
+            negated=negated_at(e.start, e.end),
+            medication=medication,
         )
         drafts.append(d)
         return d
@@ -675,7 +1120,10 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
             elif other_label == "QUALIFIER" and made:
                 for d in made:
                     d.add_qualifier(other_id)
-            elif other_label in ("CONDITION", "MEDICATION") and label in ("BODY_AREA", "MASSAGE_TYPE"):
+            elif other_label in ("CONDITION", "MEDICATION") and label in (
+                "BODY_AREA",
+                "MASSAGE_TYPE",
+            ):
                 if other_label == "CONDITION":
                     new_draft(other_id, e)
                 else:
@@ -684,9 +1132,13 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
 
     # ---- time expressions ------------------------------------------------
     durations: list[int] = []
-    weeks_pregnant: Optional[int] = None
+    weeks_pregnant: int | None = None
     day_mentions: list[tuple[int, int, int]] = []
-    spans = sorted(doc.spans[maps.spans_key], key=lambda s: s.start) if maps.spans_key in doc.spans else []
+    spans = (
+        sorted(doc.spans[maps.spans_key], key=lambda s: s.start)
+        if maps.spans_key in doc.spans
+        else []
+    )
     non_preg = [d for d in drafts if d.condition not in ("pregnancy", "pregnancy_complication")]
     for sp in spans:
         kind = sp.id_ or sp.label_
@@ -697,15 +1149,17 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
         if kind in ("trimester", "pregnancy_weeks"):
             weeks = int(round(value))
             weeks_pregnant = weeks_pregnant or weeks
-            _pregnancy_weeks(drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create=True)
+            _pregnancy_weeks(
+                drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create=True
+            )
             continue
         if kind == "past_point" and not _past_clause(toks, sp.start, clause_of, sent_of):
             continue
         days = _to_days(value)
         if kind == "span" and _unit_of(words) == 7 and value / 7 <= 42:
             weeks = int(round(value / 7))
-            before = toks[max(0, sp.start - 3):sp.start]
-            after = toks[sp.end:sp.end + 1]
+            before = toks[max(0, sp.start - 3) : sp.start]
+            after = toks[sp.end : sp.end + 1]
             if not set(after) & {"ago", "old", "postpartum", "post", "later"}:
                 near = _nearest(drafts, sp.start, sp.end, sent_of[sp.start])
                 cue = bool(set(before[-2:]) & _PREG_WEEK_CUES)
@@ -714,10 +1168,25 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
                     if near.weeks_pregnant is None:
                         near.weeks_pregnant = weeks
                     continue
-                excluded = set(before) & {"for", "last", "past", "in", "within", "than", "every", "after"}
-                if cue and not excluded and not (near is not None and near.condition != "pregnancy"):
+                excluded = set(before) & {
+                    "for",
+                    "last",
+                    "past",
+                    "in",
+                    "within",
+                    "than",
+                    "every",
+                    "after",
+                }
+                if (
+                    cue
+                    and not excluded
+                    and not (near is not None and near.condition != "pregnancy")
+                ):
                     weeks_pregnant = weeks_pregnant or weeks
-                    _pregnancy_weeks(drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create=True)
+                    _pregnancy_weeks(
+                        drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create=True
+                    )
                     continue
                 if not non_preg and not excluded:
                     # a bare "24 wks" answer: the dialogue knows the question
@@ -726,7 +1195,7 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
         day_mentions.append((sp.start, sp.end, days))
 
     # ---- attach body areas, qualifiers, durations -----------------------
-    def target(start: int, end: int) -> Optional[_Draft]:
+    def target(start: int, end: int) -> _Draft | None:
         if not drafts:
             return None
         s, c = sent_of[start], clause_of[start]
@@ -749,7 +1218,14 @@ def read(nlp, text: str, today: Optional[date] = None) -> Reading:
         if same_sent:
             return min(same_sent, key=dist)
         # "I had surgery. It was 3 weeks ago."
-        first = next((i for i in range(n) if sent_of[i] == s and toks[i] not in _FILLERS and not doc[i].is_punct), None)
+        first = next(
+            (
+                i
+                for i in range(n)
+                if sent_of[i] == s and toks[i] not in _FILLERS and not doc[i].is_punct
+            ),
+            None,
+        )
         if first is not None and toks[first] in _ANAPHORS:
             prev = prefer_positive([d for d in drafts if d.sent < s])
             if prev:
@@ -811,14 +1287,69 @@ def _first_word(toks: list[str], doc) -> int:
 
 
 _PAST_WORDS = {
-    "had", "was", "were", "did", "got", "went", "done", "broke", "fell", "came", "took", "gave",
-    "began", "hurt", "cut", "ago", "last", "since", "found", "felt", "tore", "bit", "caught", "wore",
+    "had",
+    "was",
+    "were",
+    "did",
+    "got",
+    "went",
+    "done",
+    "broke",
+    "fell",
+    "came",
+    "took",
+    "gave",
+    "began",
+    "hurt",
+    "cut",
+    "ago",
+    "last",
+    "since",
+    "found",
+    "felt",
+    "tore",
+    "bit",
+    "caught",
+    "wore",
 }
 _FUTURE_WORDS = {
-    "can", "could", "will", "'ll", "would", "next", "going", "gonna", "book", "booking", "appointment",
-    "come", "available", "free", "want", "like", "need", "shall", "plan", "planning", "due", "coming",
+    "can",
+    "could",
+    "will",
+    "'ll",
+    "would",
+    "next",
+    "going",
+    "gonna",
+    "book",
+    "booking",
+    "appointment",
+    "come",
+    "available",
+    "free",
+    "want",
+    "like",
+    "need",
+    "shall",
+    "plan",
+    "planning",
+    "due",
+    "coming",
 }
-_NOT_PAST_ED = {"need", "feed", "bleed", "speed", "red", "bed", "shed", "seed", "breed", "indeed", "proceed", "succeed"}
+_NOT_PAST_ED = {
+    "need",
+    "feed",
+    "bleed",
+    "speed",
+    "red",
+    "bed",
+    "shed",
+    "seed",
+    "breed",
+    "indeed",
+    "proceed",
+    "succeed",
+}
 
 
 def _past_clause(toks: list[str], start: int, clause_of: list[int], sent_of: list[int]) -> bool:
@@ -828,10 +1359,13 @@ def _past_clause(toks: list[str], start: int, clause_of: list[int], sent_of: lis
     if any(toks[i] in _FUTURE_WORDS for i in range(len(toks)) if clause_of[i] == c):
         return False
     words = [toks[i] for i in range(len(toks)) if sent_of[i] == s]
-    return any(w in _PAST_WORDS or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST_ED) for w in words)
+    return any(
+        w in _PAST_WORDS or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST_ED)
+        for w in words
+    )
 
 
-def _nearest(drafts: list[_Draft], start: int, end: int, sent: int) -> Optional[_Draft]:
+def _nearest(drafts: list[_Draft], start: int, end: int, sent: int) -> _Draft | None:
     """The nearest finding in the same sentence."""
     cands = [d for d in drafts if d.sent == sent]
     if not cands:
@@ -839,10 +1373,15 @@ def _nearest(drafts: list[_Draft], start: int, end: int, sent: int) -> Optional[
     return min(cands, key=lambda d: max(start - d.end, d.start - end, 0))
 
 
-def _unit_of(words: list[str]) -> Optional[float]:
+def _unit_of(words: list[str]) -> float | None:
     tens = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
     for k, w in enumerate(words):
-        if w in ("-", "–") and 0 < k < len(words) - 1 and words[k - 1] in tens and 0 < _NUM_WORDS.get(words[k + 1], 0) < 10:
+        if (
+            w in ("-", "–")
+            and 0 < k < len(words) - 1
+            and words[k - 1] in tens
+            and 0 < _NUM_WORDS.get(words[k + 1], 0) < 10
+        ):
             continue  # twenty-one
         glued = re.fullmatch(r"\d+(?:\.\d+)?([a-z]+)", w)
         u = _unit_days(glued.group(1)) if glued else _unit_days(w)
@@ -851,7 +1390,9 @@ def _unit_of(words: list[str]) -> Optional[float]:
     return None
 
 
-def _pregnancy_weeks(drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create: bool) -> None:
+def _pregnancy_weeks(
+    drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create: bool
+) -> None:
     """Put ``weeks`` on the pregnancy finding of the sentence, creating one
     from the span itself when the client says only "I'm 20 weeks"."""
     s = sent_of[sp.start]
@@ -907,9 +1448,16 @@ def _merge(drafts: list[_Draft]) -> list[Finding]:
     out = []
     for key in order:
         g = groups[key]
-        out.append(Finding(
-            condition=g.condition, negated=g.negated, evidence=g.evidence, medication=g.medication,
-            body_area=g.body_area, days_ago=g.days_ago, weeks_pregnant=g.weeks_pregnant,
-            qualifiers=tuple(g.qualifiers),
-        ))
+        out.append(
+            Finding(
+                condition=g.condition,
+                negated=g.negated,
+                evidence=g.evidence,
+                medication=g.medication,
+                body_area=g.body_area,
+                days_ago=g.days_ago,
+                weeks_pregnant=g.weeks_pregnant,
+                qualifiers=tuple(g.qualifiers),
+            )
+        )
     return out

@@ -14,11 +14,13 @@ The rules are here, in plain Python; clinic_core.booking_store applies them
 inside the booking's transaction, so no caller (the assistant, a console)
 can book around them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from .model import OUTCOME_ORDER
 
@@ -36,8 +38,13 @@ class PastOutcome:
     retain_until: dt.datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {"screening_id": self.screening_id, "outcome": self.outcome, "reasons": list(self.reasons),
-                "date": self.created_at.isoformat(), "retain_until": self.retain_until.isoformat()}
+        return {
+            "screening_id": self.screening_id,
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+            "date": self.created_at.isoformat(),
+            "retain_until": self.retain_until.isoformat(),
+        }
 
 
 def binds(outcome: str) -> bool:
@@ -46,7 +53,7 @@ def binds(outcome: str) -> bool:
     return outcome in OUTCOME_ORDER and outcome != OK
 
 
-def stricter(outcome: str, than: Optional[str]) -> bool:
+def stricter(outcome: str, than: str | None) -> bool:
     """Whether `outcome` is stricter than `than`; no outcome at all (a booking
     made without a pre-screen) is more lenient than any."""
     if than not in OUTCOME_ORDER:
@@ -59,9 +66,12 @@ def in_force(past: PastOutcome, now: dt.datetime) -> bool:
     return binds(past.outcome) and past.retain_until > now
 
 
-def holding(booking_outcome: Optional[str], history: Iterable[PastOutcome],
-            now: dt.datetime) -> list[PastOutcome]:
+def holding(
+    booking_outcome: str | None, history: Iterable[PastOutcome], now: dt.datetime
+) -> list[PastOutcome]:
     """The earlier outcomes that hold a booking made with `booking_outcome`
     for a therapist's review: those in force and stricter than it. Empty:
     the booking is confirmed."""
-    return [past for past in history if in_force(past, now) and stricter(past.outcome, booking_outcome)]
+    return [
+        past for past in history if in_force(past, now) and stricter(past.outcome, booking_outcome)
+    ]

@@ -7,17 +7,26 @@ strictest outcome wins (emergency > clearance > postpone > modify > ok).
 
 Plain Python, no Rasa imports.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
 
 from .model import OUTCOME_ORDER, SERVICES, Finding, Outcome
 from .rules import Condition, Refine, RuleSet, strictness
 
-__all__ = ["UnknownConditionError", "FindingResult", "evaluate", "evaluate_many", "evaluate_finding", "finding_qualifiers", "finding_areas"]
+__all__ = [
+    "UnknownConditionError",
+    "FindingResult",
+    "evaluate",
+    "evaluate_many",
+    "evaluate_finding",
+    "finding_qualifiers",
+    "finding_areas",
+]
 
 
 class UnknownConditionError(ValueError):
@@ -32,8 +41,8 @@ class FindingResult:
     outcome: str
     ids: tuple[str, ...]  # the condition id, plus counts_as ids of the deciding rule(s)
     reason: str
-    adaptation: Optional[str] = None
-    policy: Optional[str] = None
+    adaptation: str | None = None
+    policy: str | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -42,7 +51,7 @@ def _phrase_re(phrase: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + re.escape(phrase))
 
 
-def _norm(text: Optional[str]) -> str:
+def _norm(text: str | None) -> str:
     return " ".join(str(text or "").lower().replace("\u2019", "'").split())
 
 
@@ -73,7 +82,9 @@ def finding_areas(finding: Finding, qualifiers: frozenset[str]) -> frozenset[str
 def _condition(rules: RuleSet, cid: str) -> Condition:
     cond = rules.conditions.get(cid)
     if cond is None:
-        raise UnknownConditionError(f"unknown screening condition id {cid!r} (not defined in {rules.path})")
+        raise UnknownConditionError(
+            f"unknown screening condition id {cid!r} (not defined in {rules.path})"
+        )
     return cond
 
 
@@ -111,7 +122,9 @@ def evaluate_finding(
         )
     outcome = min((r.outcome[service] for r in matching), key=strictness)
     deciding = [r for r in matching if r.outcome[service] == outcome]
-    ids = [cond.id] + sorted({r.counts_as for r in deciding if r.counts_as and r.counts_as != cond.id})
+    ids = [cond.id] + sorted(
+        {r.counts_as for r in deciding if r.counts_as and r.counts_as != cond.id}
+    )
     policy = next((r.policy for r in deciding if r.policy), None)
     return FindingResult(
         condition=cond.id,
@@ -178,7 +191,10 @@ def evaluate_many(rules: RuleSet, services: Iterable[str], findings: Iterable[Fi
     )
     for service, r in ordered:
         head = f"[{service}] " if prefix else ""
-        lines = [f"{head}{r.condition} ({r.outcome}): {r.reason}" + (f" [clinic policy: {r.policy}]" if r.policy else "")]
+        lines = [
+            f"{head}{r.condition} ({r.outcome}): {r.reason}"
+            + (f" [clinic policy: {r.policy}]" if r.policy else "")
+        ]
         if r.adaptation:
             lines.append(f"{head}{r.condition}: adapt - {r.adaptation}")
         note = rules.conditions[r.condition].client_note

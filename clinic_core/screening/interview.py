@@ -16,14 +16,16 @@ Every function returns a new state; the input is never modified. Plain Python,
 no Rasa imports. The text reader (clinic_core.nlp.reader) turns messages into
 :class:`Reading` objects; this module never reads text itself.
 """
+
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any
 
 from ..massage_types import current_service_words, screening_services_of
 from ..profile import current_profile, load_profile
@@ -51,7 +53,16 @@ __all__ = [
 STATE_VERSION = 1
 EXTRA = "extra"  # question id used for follow-ups of conditions no question asks about
 
-_FINDING_FIELDS = ("condition", "negated", "evidence", "medication", "body_area", "days_ago", "weeks_pregnant", "qualifiers")
+_FINDING_FIELDS = (
+    "condition",
+    "negated",
+    "evidence",
+    "medication",
+    "body_area",
+    "days_ago",
+    "weeks_pregnant",
+    "qualifiers",
+)
 
 
 @dataclass(frozen=True)
@@ -68,9 +79,9 @@ class Question:
     question_id: str
     kind: str  # main | retry | service | free_text | follow_up
     text: str
-    condition: Optional[str] = None
+    condition: str | None = None
     conditions: tuple[str, ...] = ()
-    preface: Optional[str] = None
+    preface: str | None = None
 
     @property
     def full_text(self) -> str:
@@ -80,7 +91,7 @@ class Question:
 # ----------------------------------------------------------------- state basics
 
 
-def new_state(service: Optional[str] = None) -> dict[str, Any]:
+def new_state(service: str | None = None) -> dict[str, Any]:
     """A fresh screening. ``service``: body, facial, or None (asked)."""
     if service is not None and service not in SERVICES:
         raise ValueError(f"unknown service {service!r} (services: {', '.join(SERVICES)})")
@@ -117,7 +128,7 @@ def _fdict(f: Finding, source: str, assumed: bool = False) -> dict[str, Any]:
     return d
 
 
-def _active(state: dict[str, Any], cid: Optional[str] = None) -> list[dict[str, Any]]:
+def _active(state: dict[str, Any], cid: str | None = None) -> list[dict[str, Any]]:
     return [d for d in state["findings"] if cid is None or d["condition"] == cid]
 
 
@@ -131,7 +142,7 @@ def _applies(q: QuestionRule, state: dict[str, Any]) -> bool:
     return q.applies_to(s if s in SERVICES else None)
 
 
-def service_from_massage_types(types: Iterable[str]) -> Optional[str]:
+def service_from_massage_types(types: Iterable[str]) -> str | None:
     """body / facial from massage_type values (each type's screening_service
     in clinic/massage_types.yml); 'both' if both; None if none."""
     found = screening_services_of(types)
@@ -140,7 +151,7 @@ def service_from_massage_types(types: Iterable[str]) -> Optional[str]:
     return found.pop() if found else None
 
 
-def service_from_text(text: str, massage_types: Iterable[str] = ()) -> Optional[str]:
+def service_from_text(text: str, massage_types: Iterable[str] = ()) -> str | None:
     """The answer to "body or facial?": from massage types the reader found
     ("deep tissue" is a body massage) or the plain words clients use ("the
     body one", "facial please": the screening_services words of
@@ -174,7 +185,12 @@ def _reading_details(reading: Reading) -> dict[str, Any]:
 
 
 def _has_details(reading: Reading) -> bool:
-    return bool(reading.durations_days or reading.weeks_pregnant is not None or reading.qualifiers or reading.body_areas)
+    return bool(
+        reading.durations_days
+        or reading.weeks_pregnant is not None
+        or reading.qualifiers
+        or reading.body_areas
+    )
 
 
 def _fill(d: dict[str, Any], details: dict[str, Any]) -> None:
@@ -220,7 +236,9 @@ def _absorb(state: dict[str, Any], reading: Reading, source: str) -> None:
         _add(state, f, source)
 
 
-def _judge(rules: RuleSet, state: dict[str, Any], services: Optional[tuple[str, ...]] = None) -> Outcome:
+def _judge(
+    rules: RuleSet, state: dict[str, Any], services: tuple[str, ...] | None = None
+) -> Outcome:
     findings = [_finding(d) for d in state["findings"]]
     return evaluate_many(rules, services or _services(state), findings)
 
@@ -246,7 +264,9 @@ def _update_emergency(rules: RuleSet, state: dict[str, Any]) -> None:
 # ----------------------------------------------------------------- prefill
 
 
-def prefill(state: dict[str, Any], reading: Reading, rules: Optional[RuleSet] = None) -> dict[str, Any]:
+def prefill(
+    state: dict[str, Any], reading: Reading, rules: RuleSet | None = None
+) -> dict[str, Any]:
     """Take findings (and the service) from messages before the form started,
     e.g. "hi, I'm 20 weeks pregnant". Pass ``rules`` to validate condition ids
     and to flag an emergency at once; :func:`next_question` also checks."""
@@ -287,7 +307,7 @@ def _complete(rules: RuleSet, state: dict[str, Any], d: dict[str, Any]) -> bool:
     return False
 
 
-def _home(rules: RuleSet, state: dict[str, Any], cid: str) -> Optional[QuestionRule]:
+def _home(rules: RuleSet, state: dict[str, Any], cid: str) -> QuestionRule | None:
     for q in rules.questions:
         if q.kind == "conditions" and cid in q.conditions and _applies(q, state):
             return q
@@ -321,7 +341,7 @@ def _is_emergency(rules: RuleSet, state: dict[str, Any]) -> bool:
     return state["emergency"] or _judge(rules, state, tuple(SERVICES)).outcome == "emergency"
 
 
-def next_question(rules: RuleSet, state: dict[str, Any]) -> Optional[Question]:
+def next_question(rules: RuleSet, state: dict[str, Any]) -> Question | None:
     """The next thing to ask, or None when the screening is finished (or an
     emergency was found: the flow ends with the emergency message)."""
     if _is_emergency(rules, state):
@@ -357,7 +377,9 @@ def next_question(rules: RuleSet, state: dict[str, Any]) -> Optional[Question]:
                 kind="retry" if tries else ("free_text" if q.kind == "free_text" else "main"),
                 text=f"{hint} {q.text}" if tries else q.text,
                 conditions=q.conditions,
-                preface=rules.message("already_noted", labels=_labels(rules, known)) if known else None,
+                preface=rules.message("already_noted", labels=_labels(rules, known))
+                if known
+                else None,
             )
         if (
             answers[q.id] == "yes"
@@ -400,7 +422,7 @@ def _found_for(q: QuestionRule, state: dict[str, Any]) -> bool:
 # ----------------------------------------------------------------- answers
 
 
-def _parse_id(rules: RuleSet, question_id: str) -> tuple[str, str, Optional[str]]:
+def _parse_id(rules: RuleSet, question_id: str) -> tuple[str, str, str | None]:
     parts = str(question_id).split(":")
     qid = parts[0]
     if qid != EXTRA:
@@ -415,7 +437,9 @@ def _parse_id(rules: RuleSet, question_id: str) -> tuple[str, str, Optional[str]
     raise KeyError(f"unknown screening question id {question_id!r}")
 
 
-def apply_answer(rules: RuleSet, state: dict[str, Any], question_id: str, reading: Reading) -> dict[str, Any]:
+def apply_answer(
+    rules: RuleSet, state: dict[str, Any], question_id: str, reading: Reading
+) -> dict[str, Any]:
     """Take the client's answer to ``question_id`` (a :attr:`Question.id`).
 
     * yes / no / unclear: an unclear answer is re-asked once with a hint, then
@@ -497,7 +521,9 @@ def _assume_default(state: dict[str, Any], q: QuestionRule, reading: Reading) ->
     _mention(state, q.id, [Finding(condition=q.default_if_unclear)])
 
 
-def _apply_question_follow_up(rules: RuleSet, state: dict[str, Any], q: QuestionRule, reading: Reading) -> None:
+def _apply_question_follow_up(
+    rules: RuleSet, state: dict[str, Any], q: QuestionRule, reading: Reading
+) -> None:
     if f"q:{q.id}" not in state["asked"]:
         state["asked"].append(f"q:{q.id}")
     _absorb(state, reading, q.id)
@@ -536,10 +562,13 @@ def _apply_condition_follow_up(
         fd = f.to_dict()
         details = {
             "days_ago": fd["days_ago"] if fd["days_ago"] is not None else details["days_ago"],
-            "weeks_pregnant": fd["weeks_pregnant"] if fd["weeks_pregnant"] is not None else details["weeks_pregnant"],
+            "weeks_pregnant": fd["weeks_pregnant"]
+            if fd["weeks_pregnant"] is not None
+            else details["weeks_pregnant"],
             "body_area": fd["body_area"] or details["body_area"],
             "medication": fd["medication"],
-            "qualifiers": list(details["qualifiers"]) + [x for x in fd["qualifiers"] if x not in details["qualifiers"]],
+            "qualifiers": list(details["qualifiers"])
+            + [x for x in fd["qualifiers"] if x not in details["qualifiers"]],
         }
         if f.evidence:
             # Qualifier phrases in the newly matched words (e.g. "in a cast").
@@ -555,7 +584,9 @@ def _apply_condition_follow_up(
         bare = not same and not _has_details(reading) and not reading.findings
         named = bool(reading.qualifiers) or any(f.qualifiers for f in same)
         if adds and (bare or (not named and _cautious(cond, adds))):
-            details["qualifiers"] = list(details["qualifiers"]) + [a for a in adds if a not in details["qualifiers"]]
+            details["qualifiers"] = list(details["qualifiers"]) + [
+                a for a in adds if a not in details["qualifiers"]
+            ]
     for d in targets:
         _fill(d, details)
 
@@ -566,8 +597,10 @@ def _cautious(cond: Condition, qualifiers: Iterable[str]) -> bool:
     condition's outcome for every service."""
     names = set(qualifiers)
     for rule in cond.refine:
-        if rule.when.qualifier_any and names & rule.when.qualifier_any or (
-            rule.when.qualifier_none and names & rule.when.qualifier_none
+        if (
+            rule.when.qualifier_any
+            and names & rule.when.qualifier_any
+            or (rule.when.qualifier_none and names & rule.when.qualifier_none)
         ):
             if any(strictness(rule.outcome[s]) > strictness(cond.outcome[s]) for s in SERVICES):
                 return False
@@ -584,10 +617,14 @@ def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> d
     for key in ("answers", "tries", "mentioned"):
         state[key].pop(q.id, None)
     state["asked"] = [
-        k for k in state["asked"] if k != f"q:{q.id}" and not (k.startswith("c:") and k[2:] in q.conditions)
+        k
+        for k in state["asked"]
+        if k != f"q:{q.id}" and not (k.startswith("c:") and k[2:] in q.conditions)
     ]
     state["findings"] = [
-        d for d in state["findings"] if d.get("source") != q.id and d["condition"] not in q.conditions
+        d
+        for d in state["findings"]
+        if d.get("source") != q.id and d["condition"] not in q.conditions
     ]
     state["denied"] = [c for c in state["denied"] if c not in q.conditions]
     if q.kind == "service":
@@ -685,7 +722,7 @@ def client_notes(rules: RuleSet, state: dict[str, Any]) -> list[str]:
     return notes
 
 
-def load_retention_days(profile_path: Union[str, Path, None] = None) -> int:
+def load_retention_days(profile_path: str | Path | None = None) -> int:
     """``retention.screening_days`` of the clinic profile as clinic_core.profile
     loads and validates it (the current one, or the file at ``profile_path``);
     an invalid profile raises ProfileError, a ValueError."""
@@ -693,7 +730,7 @@ def load_retention_days(profile_path: Union[str, Path, None] = None) -> int:
     return profile.retention.screening_days
 
 
-def consent_text(rules: RuleSet, retention_days: Optional[int] = None) -> str:
+def consent_text(rules: RuleSet, retention_days: int | None = None) -> str:
     days = retention_days if retention_days is not None else load_retention_days()
     return rules.message("consent", retention_days=days)
 
@@ -704,12 +741,14 @@ def _answers(rules: RuleSet, state: dict[str, Any]) -> dict[str, str]:
     answers = dict(state["answers"])
     for q in rules.questions:
         if q.id not in answers and _applies(q, state) and _answered_by_findings(q, state):
-            answers[q.id] = "yes" if any(d["condition"] in q.answered_by for d in _active(state)) else "no"
+            answers[q.id] = (
+                "yes" if any(d["condition"] in q.answered_by for d in _active(state)) else "no"
+            )
     return {q.id: answers[q.id] for q in rules.questions if q.id in answers}
 
 
 def stored_record(
-    rules: RuleSet, state: dict[str, Any], now: datetime, retention_days: Optional[int] = None
+    rules: RuleSet, state: dict[str, Any], now: datetime, retention_days: int | None = None
 ) -> dict[str, Any]:
     """What may be stored (data minimisation, GDPR Art. 9): the outcome, the
     condition ids behind it, and only the details the rules used to reach it

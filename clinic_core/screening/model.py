@@ -5,10 +5,11 @@ text reader (spaCy) produces them and the rules engine consumes them, and
 neither should import the other's internals. Everything is frozen and made of
 plain values so it can be stored in a Rasa slot as JSON and compared in tests.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 #: Outcomes from the strictest to the most lenient (screening.md, contract.md).
 OUTCOME_ORDER: tuple[str, ...] = ("emergency", "clearance", "postpone", "modify", "ok")
@@ -22,12 +23,12 @@ BOOKABLE_OUTCOMES: tuple[str, ...] = ("ok", "modify")
 CALL_BACK_OUTCOMES: tuple[str, ...] = ("clearance", "postpone")
 
 
-def may_book(outcome: Optional[str]) -> bool:
+def may_book(outcome: str | None) -> bool:
     """Whether a pre-screen with this outcome lets the client book."""
     return outcome in BOOKABLE_OUTCOMES
 
 
-def offers_call_back(outcome: Optional[str]) -> bool:
+def offers_call_back(outcome: str | None) -> bool:
     """Whether this outcome sends the client to a therapist's call."""
     return outcome in CALL_BACK_OUTCOMES
 
@@ -43,10 +44,10 @@ class Finding:
     condition: str
     negated: bool = False
     evidence: str = ""
-    medication: Optional[str] = None
-    body_area: Optional[str] = None
-    days_ago: Optional[int] = None
-    weeks_pregnant: Optional[int] = None
+    medication: str | None = None
+    body_area: str | None = None
+    days_ago: int | None = None
+    weeks_pregnant: int | None = None
     qualifiers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +56,7 @@ class Finding:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
         data = dict(data)
         data["qualifiers"] = tuple(data.get("qualifiers") or ())
         return cls(**data)
@@ -65,12 +66,12 @@ class Finding:
 class Reading:
     """What the reader understood in one client message."""
 
-    polarity: Optional[bool] = None
+    polarity: bool | None = None
     findings: tuple[Finding, ...] = ()
     body_areas: tuple[str, ...] = ()
     massage_types: tuple[str, ...] = ()
     durations_days: tuple[int, ...] = ()
-    weeks_pregnant: Optional[int] = None
+    weeks_pregnant: int | None = None
     qualifiers: tuple[str, ...] = field(default_factory=tuple)
 
     def positive(self) -> tuple[Finding, ...]:

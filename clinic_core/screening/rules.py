@@ -7,17 +7,18 @@ field and what is wrong. Nothing is defaulted silently.
 
 Plain Python, no Rasa imports.
 """
+
 from __future__ import annotations
 
 import os
-
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, Union
+from typing import Any
 
 import yaml
 
@@ -45,11 +46,13 @@ class RulesError(ValueError):
     """The rules file is missing, unreadable or invalid. ``errors`` lists
     every problem found, one line each."""
 
-    def __init__(self, path: Union[str, Path], errors: list[str]):
+    def __init__(self, path: str | Path, errors: list[str]):
         self.path = str(path)
         self.errors = list(errors)
         lines = "\n  - ".join(self.errors)
-        super().__init__(f"{self.path}: {len(self.errors)} problem(s) in the screening rules:\n  - {lines}")
+        super().__init__(
+            f"{self.path}: {len(self.errors)} problem(s) in the screening rules:\n  - {lines}"
+        )
 
 
 # --------------------------------------------------------------------- values
@@ -73,7 +76,9 @@ WHEN_KEYS: Mapping[str, str] = MappingProxyType(
 )
 
 #: Details a condition's follow-up question can ask for.
-FOLLOW_UP_NEEDS: frozenset[str] = frozenset({"days_ago", "weeks_pregnant", "qualifier", "medication", "body_area"})
+FOLLOW_UP_NEEDS: frozenset[str] = frozenset(
+    {"days_ago", "weeks_pregnant", "qualifier", "medication", "body_area"}
+)
 
 #: Message keys the assistant needs, with the placeholders each must / may use.
 REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -165,7 +170,7 @@ def strictest(outcomes) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _word_re(phrase: str) -> "re.Pattern[str]":
+def _word_re(phrase: str) -> re.Pattern[str]:
     """``phrase`` as whole word(s): 'cheek' is found in 'left cheek'."""
     return re.compile(r"(?<!\w)" + re.escape(phrase) + r"(?!\w)")
 
@@ -181,27 +186,27 @@ def normalise_phrase(text: str) -> str:
 class When:
     """A refine rule's condition on a finding's details; all set keys must hold."""
 
-    days_ago_max: Optional[int] = None
-    days_ago_min: Optional[int] = None
-    days_ago_known: Optional[bool] = None
-    weeks_pregnant_max: Optional[int] = None
-    weeks_pregnant_min: Optional[int] = None
-    weeks_pregnant_known: Optional[bool] = None
-    qualifier_any: Optional[frozenset[str]] = None
-    qualifier_none: Optional[frozenset[str]] = None
-    body_area_any: Optional[frozenset[str]] = None
-    body_area_known: Optional[bool] = None
-    medication_any: Optional[frozenset[str]] = None
-    with_condition_any: Optional[frozenset[str]] = None
+    days_ago_max: int | None = None
+    days_ago_min: int | None = None
+    days_ago_known: bool | None = None
+    weeks_pregnant_max: int | None = None
+    weeks_pregnant_min: int | None = None
+    weeks_pregnant_known: bool | None = None
+    qualifier_any: frozenset[str] | None = None
+    qualifier_none: frozenset[str] | None = None
+    body_area_any: frozenset[str] | None = None
+    body_area_known: bool | None = None
+    medication_any: frozenset[str] | None = None
+    with_condition_any: frozenset[str] | None = None
 
     def matches(
         self,
         *,
-        days_ago: Optional[int],
-        weeks_pregnant: Optional[int],
+        days_ago: int | None,
+        weeks_pregnant: int | None,
         qualifiers: frozenset[str],
         areas: frozenset[str],
-        medication: Optional[str],
+        medication: str | None,
         other_conditions: frozenset[str],
     ) -> bool:
         if self.days_ago_max is not None and (days_ago is None or days_ago > self.days_ago_max):
@@ -210,11 +215,18 @@ class When:
             return False
         if self.days_ago_known is not None and (days_ago is not None) != self.days_ago_known:
             return False
-        if self.weeks_pregnant_max is not None and (weeks_pregnant is None or weeks_pregnant > self.weeks_pregnant_max):
+        if self.weeks_pregnant_max is not None and (
+            weeks_pregnant is None or weeks_pregnant > self.weeks_pregnant_max
+        ):
             return False
-        if self.weeks_pregnant_min is not None and (weeks_pregnant is None or weeks_pregnant < self.weeks_pregnant_min):
+        if self.weeks_pregnant_min is not None and (
+            weeks_pregnant is None or weeks_pregnant < self.weeks_pregnant_min
+        ):
             return False
-        if self.weeks_pregnant_known is not None and (weeks_pregnant is not None) != self.weeks_pregnant_known:
+        if (
+            self.weeks_pregnant_known is not None
+            and (weeks_pregnant is not None) != self.weeks_pregnant_known
+        ):
             return False
         if self.qualifier_any is not None and not (qualifiers & self.qualifier_any):
             return False
@@ -226,7 +238,9 @@ class When:
             return False
         if self.body_area_known is not None and bool(areas) != self.body_area_known:
             return False
-        if self.medication_any is not None and (medication is None or medication not in self.medication_any):
+        if self.medication_any is not None and (
+            medication is None or medication not in self.medication_any
+        ):
             return False
         if self.with_condition_any is not None and not (other_conditions & self.with_condition_any):
             return False
@@ -241,8 +255,8 @@ class Refine:
     when: When
     outcome: Mapping[str, str]
     reason: str
-    counts_as: Optional[str] = None
-    policy: Optional[str] = None
+    counts_as: str | None = None
+    policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -264,15 +278,15 @@ class Condition:
     refine: tuple[Refine, ...]
     reason: str
     source: str
-    follow_up: Optional[FollowUp] = None
-    adaptation: Optional[str] = None
-    client_note: Optional[str] = None
-    medication_class: Optional[str] = None
+    follow_up: FollowUp | None = None
+    adaptation: str | None = None
+    client_note: str | None = None
+    medication_class: str | None = None
     #: What the assistant tells a client who asks "can I have a massage
     #: with ...?": what the clinic adapts, when a doctor's OK is needed, how
     #: long to wait. Every condition but the red flags (the emergency
     #: message answers those) has one.
-    client_answer: Optional[str] = None
+    client_answer: str | None = None
     #: Massage type ids (clinic/massage_types.yml) never recommended to a
     #: client who mentions this condition: the adaptation, machine-readable.
     avoid_types: tuple[str, ...] = ()
@@ -310,13 +324,13 @@ class QuestionRule:
     text: str
     services: tuple[str, ...]
     conditions: tuple[str, ...] = ()
-    yes_means: Optional[str] = None
-    default_if_unclear: Optional[str] = None
+    yes_means: str | None = None
+    default_if_unclear: str | None = None
     answered_by: tuple[str, ...] = ()
-    follow_up: Optional[str] = None
-    hint: Optional[str] = None
+    follow_up: str | None = None
+    hint: str | None = None
 
-    def applies_to(self, service: Optional[str]) -> bool:
+    def applies_to(self, service: str | None) -> bool:
         """``service`` None (not known) means every question applies."""
         return service is None or service in self.services
 
@@ -346,7 +360,7 @@ class RuleSet:
                 return q
         raise KeyError(f"unknown screening question id {qid!r} (not in {self.path})")
 
-    def home_question(self, cid: str) -> Optional[QuestionRule]:
+    def home_question(self, cid: str) -> QuestionRule | None:
         """The first condition question that asks about ``cid``."""
         for q in self.questions:
             if q.kind == "conditions" and cid in q.conditions:
@@ -366,10 +380,14 @@ def default_rules_path() -> Path:
     The variable lets a clinic keep its reviewed file outside the checkout
     and lets tests start the assistant with a broken or edited copy."""
     override = os.environ.get("CLINIC_SCREENING_RULES")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "clinic" / "screening_rules.yml"
+    return (
+        Path(override)
+        if override
+        else Path(__file__).resolve().parents[2] / "clinic" / "screening_rules.yml"
+    )
 
 
-def load_rules(path: Union[str, Path, None] = None) -> RuleSet:
+def load_rules(path: str | Path | None = None) -> RuleSet:
     """Read and validate the rules file; raise :class:`RulesError` listing
     every problem if anything is wrong."""
     path = Path(path) if path is not None else default_rules_path()
@@ -399,7 +417,7 @@ class _Validator:
 
     # -- small typed getters -------------------------------------------------
 
-    def _str(self, where: str, value: Any, *, required: bool = True) -> Optional[str]:
+    def _str(self, where: str, value: Any, *, required: bool = True) -> str | None:
         if value is None:
             if required:
                 self.err(where, "is missing")
@@ -414,7 +432,9 @@ class _Validator:
             if key not in allowed:
                 self.err(where, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
 
-    def _name_list(self, where: str, value: Any, *, allow_empty: bool = False, lower: bool = True) -> tuple[str, ...]:
+    def _name_list(
+        self, where: str, value: Any, *, allow_empty: bool = False, lower: bool = True
+    ) -> tuple[str, ...]:
         if not isinstance(value, list):
             self.err(where, f"must be a list, got {type(value).__name__}")
             return ()
@@ -437,9 +457,11 @@ class _Validator:
             out.append(norm)
         return tuple(out)
 
-    def _outcome_map(self, where: str, value: Any) -> Optional[dict[str, str]]:
+    def _outcome_map(self, where: str, value: Any) -> dict[str, str] | None:
         if not isinstance(value, dict):
-            self.err(where, f"must map each service ({', '.join(SERVICES)}) to an outcome, got {value!r}")
+            self.err(
+                where, f"must map each service ({', '.join(SERVICES)}) to an outcome, got {value!r}"
+            )
             return None
         ok = True
         for key in value:
@@ -454,7 +476,10 @@ class _Validator:
                 continue
             out = value[service]
             if out not in OUTCOME_ORDER:
-                self.err(f"{where}.{service}", f"unknown outcome {out!r} (allowed: {', '.join(OUTCOME_ORDER)})")
+                self.err(
+                    f"{where}.{service}",
+                    f"unknown outcome {out!r} (allowed: {', '.join(OUTCOME_ORDER)})",
+                )
                 ok = False
                 continue
             result[service] = out
@@ -502,7 +527,10 @@ class _Validator:
             if any(rf.outcome[s] != "emergency" for s in SERVICES):
                 self.err("conditions[red_flag].outcome", "must be emergency for every service")
             if rf.refine:
-                self.err("conditions[red_flag].refine", "red flags cannot be refined: they are always an emergency")
+                self.err(
+                    "conditions[red_flag].refine",
+                    "red flags cannot be refined: they are always an emergency",
+                )
 
         if self.errors:
             raise RulesError(p, self.errors)
@@ -528,10 +556,16 @@ class _Validator:
         out: dict[str, str] = {}
         for key in value:
             if key == "emergency":
-                self.err("messages.emergency", "the emergency wording is the domain's utter_emergency "
-                         "(domain.yml), so that it never needs the action server: edit it there")
+                self.err(
+                    "messages.emergency",
+                    "the emergency wording is the domain's utter_emergency "
+                    "(domain.yml), so that it never needs the action server: edit it there",
+                )
             elif key not in REQUIRED_MESSAGES:
-                self.err("messages", f"unknown message {key!r} (expected: {', '.join(REQUIRED_MESSAGES)})")
+                self.err(
+                    "messages",
+                    f"unknown message {key!r} (expected: {', '.join(REQUIRED_MESSAGES)})",
+                )
         for key, allowed in REQUIRED_MESSAGES.items():
             where = f"messages.{key}"
             text = self._str(where, value.get(key))
@@ -543,13 +577,18 @@ class _Validator:
                 self.err(where, f"bad {{placeholder}} syntax: {exc}")
                 continue
             for name in names - allowed:
-                self.err(where, f"unknown placeholder {{{name}}} (allowed: {sorted(allowed) or 'none'})")
+                self.err(
+                    where, f"unknown placeholder {{{name}}} (allowed: {sorted(allowed) or 'none'})"
+                )
             for name in _REQUIRED_PLACEHOLDERS.get(key, set()) - names:
                 self.err(where, f"must contain the placeholder {{{name}}}")
             out[key] = text
         clearance = out.get("clearance", "")
         if clearance and "check with" not in clearance.lower():
-            self.err("messages.clearance", "must ask the client to 'check with' their doctor, midwife or specialist")
+            self.err(
+                "messages.clearance",
+                "must ask the client to 'check with' their doctor, midwife or specialist",
+            )
         return out
 
     # -- conditions ------------------------------------------------------------
@@ -581,7 +620,7 @@ class _Validator:
                 out[cid] = cond
         return out
 
-    def _condition(self, cid: str, item: dict, ids: set[str]) -> Optional[Condition]:
+    def _condition(self, cid: str, item: dict, ids: set[str]) -> Condition | None:
         w = f"conditions[{cid}]"
         n_errors = len(self.errors)
         self._unknown_keys(w, item, _CONDITION_KEYS)
@@ -608,22 +647,35 @@ class _Validator:
         else:
             self._unknown_keys(f"{w}.recognise", rec, _RECOGNISE_KEYS)
             if "terms" not in rec or rec.get("terms") is None:
-                self.err(f"{w}.recognise.terms", "is missing: the reader could never recognise this condition")
+                self.err(
+                    f"{w}.recognise.terms",
+                    "is missing: the reader could never recognise this condition",
+                )
             else:
                 terms = self._name_list(f"{w}.recognise.terms", rec["terms"])
             if "medications" in rec:
                 medications = self._name_list(f"{w}.recognise.medications", rec["medications"])
-            self.raw_phrases += [(cid, "terms", t) for t in terms] + [(cid, "medications", m) for m in medications]
+            self.raw_phrases += [(cid, "terms", t) for t in terms] + [
+                (cid, "medications", m) for m in medications
+            ]
             q = rec.get("qualifiers")
             if q is not None:
                 if not isinstance(q, dict):
-                    self.err(f"{w}.recognise.qualifiers", "must map a qualifier name to a list of phrases")
+                    self.err(
+                        f"{w}.recognise.qualifiers",
+                        "must map a qualifier name to a list of phrases",
+                    )
                 else:
                     for name, phrases in q.items():
                         if not isinstance(name, str) or not _ID_RE.match(name):
-                            self.err(f"{w}.recognise.qualifiers", f"qualifier name {name!r} must be snake_case")
+                            self.err(
+                                f"{w}.recognise.qualifiers",
+                                f"qualifier name {name!r} must be snake_case",
+                            )
                             continue
-                        qualifier_phrases[name] = self._name_list(f"{w}.recognise.qualifiers.{name}", phrases)
+                        qualifier_phrases[name] = self._name_list(
+                            f"{w}.recognise.qualifiers.{name}", phrases
+                        )
         if medications:
             if not isinstance(medication_class, str) or not _ID_RE.match(medication_class):
                 self.err(
@@ -653,7 +705,10 @@ class _Validator:
 
         outcomes_used = set((base or {}).values()) | {o for r in refine for o in r.outcome.values()}
         if "modify" in outcomes_used and adaptation is None:
-            self.err(f"{w}.adaptation", "is required: an outcome is 'modify' but nothing says what the therapist changes")
+            self.err(
+                f"{w}.adaptation",
+                "is required: an outcome is 'modify' but nothing says what the therapist changes",
+            )
         if cid != "red_flag" and client_answer is None:  # the emergency message answers red flags
             self.err(
                 f"{w}.client_answer",
@@ -661,7 +716,13 @@ class _Validator:
                 "(what is adapted, when a doctor's OK is needed, how long to wait)",
             )
 
-        if len(self.errors) != n_errors or base is None or label is None or reason is None or source is None:
+        if (
+            len(self.errors) != n_errors
+            or base is None
+            or label is None
+            or reason is None
+            or source is None
+        ):
             return None
         return Condition(
             id=cid,
@@ -681,7 +742,7 @@ class _Validator:
             avoid_types=avoid_types,
         )
 
-    def _refine(self, w: str, r: Any, ids: set[str], base: Optional[dict], cid: str) -> Optional[Refine]:
+    def _refine(self, w: str, r: Any, ids: set[str], base: dict | None, cid: str) -> Refine | None:
         if not isinstance(r, dict):
             self.err(w, "must be a mapping with when / outcome / reason")
             return None
@@ -716,7 +777,10 @@ class _Validator:
                             if name == cid:
                                 self.err(kw, "a condition cannot depend on itself")
                     kwargs[key] = frozenset(names)
-            for lo, hi in (("days_ago_min", "days_ago_max"), ("weeks_pregnant_min", "weeks_pregnant_max")):
+            for lo, hi in (
+                ("days_ago_min", "days_ago_max"),
+                ("weeks_pregnant_min", "weeks_pregnant_max"),
+            ):
                 if lo in kwargs and hi in kwargs and kwargs[lo] > kwargs[hi]:
                     self.err(f"{w}.when", f"{lo} is larger than {hi}: the rule can never apply")
         outcome = self._outcome_map(f"{w}.outcome", r.get("outcome"))
@@ -738,9 +802,15 @@ class _Validator:
                     )
         if len(self.errors) != n_errors or outcome is None or reason is None:
             return None
-        return Refine(when=When(**kwargs), outcome=MappingProxyType(outcome), reason=reason, counts_as=counts_as, policy=policy)
+        return Refine(
+            when=When(**kwargs),
+            outcome=MappingProxyType(outcome),
+            reason=reason,
+            counts_as=counts_as,
+            policy=policy,
+        )
 
-    def _follow_up(self, w: str, f: Any) -> Optional[FollowUp]:
+    def _follow_up(self, w: str, f: Any) -> FollowUp | None:
         if not isinstance(f, dict):
             self.err(w, "must be a mapping with text / needs (optional yes_adds, no_adds)")
             return None
@@ -754,7 +824,10 @@ class _Validator:
             needs = self._name_list(f"{w}.needs", f["needs"], allow_empty=True)
             for n in needs:
                 if n not in FOLLOW_UP_NEEDS:
-                    self.err(f"{w}.needs", f"unknown detail {n!r} (allowed: {', '.join(sorted(FOLLOW_UP_NEEDS))})")
+                    self.err(
+                        f"{w}.needs",
+                        f"unknown detail {n!r} (allowed: {', '.join(sorted(FOLLOW_UP_NEEDS))})",
+                    )
         yes_adds = self._name_list(f"{w}.yes_adds", f.get("yes_adds", []), allow_empty=True)
         no_adds = self._name_list(f"{w}.no_adds", f.get("no_adds", []), allow_empty=True)
         if len(self.errors) != n_errors or text is None:
@@ -773,7 +846,10 @@ class _Validator:
                     f"the term {phrase!r} is also claimed by condition {other!r}: a term may belong to one condition only",
                 )
             elif other == cid:
-                self.err(f"conditions[{cid}].recognise", f"the term {phrase!r} is listed in both terms and medications")
+                self.err(
+                    f"conditions[{cid}].recognise",
+                    f"the term {phrase!r} is listed in both terms and medications",
+                )
             else:
                 index[phrase] = cid
         for cid, cond in conditions.items():
@@ -820,7 +896,9 @@ class _Validator:
             self._unknown_keys(w, item, _QUESTION_KEYS)
             kind = item.get("kind", "conditions")
             if kind not in QUESTION_KINDS:
-                self.err(f"{w}.kind", f"unknown kind {kind!r} (allowed: {', '.join(QUESTION_KINDS)})")
+                self.err(
+                    f"{w}.kind", f"unknown kind {kind!r} (allowed: {', '.join(QUESTION_KINDS)})"
+                )
             text = self._str(f"{w}.text", item.get("text"))
             services_raw = item.get("services")
             services: tuple[str, ...] = ()
@@ -830,7 +908,10 @@ class _Validator:
                 services = self._name_list(f"{w}.services", services_raw)
                 for s in services:
                     if s not in SERVICES:
-                        self.err(f"{w}.services", f"unknown service {s!r} (services: {', '.join(SERVICES)})")
+                        self.err(
+                            f"{w}.services",
+                            f"unknown service {s!r} (services: {', '.join(SERVICES)})",
+                        )
             conds: tuple[str, ...] = ()
             if kind == "conditions":
                 if item.get("conditions") is None:
@@ -840,31 +921,46 @@ class _Validator:
             elif item.get("conditions") is not None:
                 self.err(f"{w}.conditions", f"a {kind} question does not list conditions")
 
-            def ref(field_name: str, cid: Any, within: bool) -> Optional[str]:
+            def ref(field_name: str, cid: Any, within: bool) -> str | None:
                 if cid is None:
                     return None
                 if not isinstance(cid, str) or cid not in known:
                     self.err(f"{w}.{field_name}", f"unknown condition {cid!r}")
                     return None
                 if within and cid not in conds:
-                    self.err(f"{w}.{field_name}", f"{cid!r} is not one of this question's conditions")
+                    self.err(
+                        f"{w}.{field_name}", f"{cid!r} is not one of this question's conditions"
+                    )
                 return cid
 
             for cid in conds:
                 if cid not in known:
                     self.err(f"{w}.conditions", f"unknown condition {cid!r}")
             yes_means = ref("yes_means", item.get("yes_means"), within=True)
-            default = ref("default_if_unclear", item.get("default_if_unclear"), within=(kind == "conditions"))
+            default = ref(
+                "default_if_unclear", item.get("default_if_unclear"), within=(kind == "conditions")
+            )
             if kind in ("conditions", "free_text") and item.get("default_if_unclear") is None:
-                self.err(f"{w}.default_if_unclear", "is missing: an unclear yes must map to a cautious condition")
+                self.err(
+                    f"{w}.default_if_unclear",
+                    "is missing: an unclear yes must map to a cautious condition",
+                )
             answered_by: tuple[str, ...] = ()
             if item.get("answered_by") is not None:
                 answered_by = self._name_list(f"{w}.answered_by", item["answered_by"])
                 for cid in answered_by:
                     ref("answered_by", cid, within=True)
             follow_up = self._str(f"{w}.follow_up", item.get("follow_up"), required=False)
-            if kind != "service" and yes_means is None and follow_up is None and item.get("follow_up") is None:
-                self.err(f"{w}.follow_up", "is missing: a yes without details needs a follow-up question (or set yes_means)")
+            if (
+                kind != "service"
+                and yes_means is None
+                and follow_up is None
+                and item.get("follow_up") is None
+            ):
+                self.err(
+                    f"{w}.follow_up",
+                    "is missing: a yes without details needs a follow-up question (or set yes_means)",
+                )
             if kind == "service":
                 for key in ("yes_means", "default_if_unclear", "answered_by", "follow_up"):
                     if item.get(key) is not None:
@@ -887,13 +983,25 @@ class _Validator:
                 )
             )
         # Structure of the flow.
-        if value and isinstance(value[0], dict) and "red_flag" not in (value[0].get("conditions") or []):
-            self.err("questions", "the first question must ask about red flags (conditions: [red_flag])")
+        if (
+            value
+            and isinstance(value[0], dict)
+            and "red_flag" not in (value[0].get("conditions") or [])
+        ):
+            self.err(
+                "questions", "the first question must ask about red flags (conditions: [red_flag])"
+            )
         kinds = [item.get("kind", "conditions") for item in value if isinstance(item, dict)]
         if kinds.count("service") != 1:
-            self.err("questions", f"there must be exactly one question of kind 'service', found {kinds.count('service')}")
+            self.err(
+                "questions",
+                f"there must be exactly one question of kind 'service', found {kinds.count('service')}",
+            )
         if kinds.count("free_text") != 1:
-            self.err("questions", f"there must be exactly one question of kind 'free_text', found {kinds.count('free_text')}")
+            self.err(
+                "questions",
+                f"there must be exactly one question of kind 'free_text', found {kinds.count('free_text')}",
+            )
         elif kinds and kinds[-1] != "free_text":
             self.err("questions", "the free_text (anything else) question must be the last one")
         for cid in ("red_flag",):

@@ -7,6 +7,7 @@ rules engine whether the findings are an emergency for either service
 emergencies only in combination, which the engine knows and a word list
 would not).
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -32,4 +33,6 @@ def is_emergency_text(nlp: Any, text: str) -> bool:
     if any(f.condition == "red_flag" for f in findings):
         return True
     rules = _rules()
-    return any(evaluate(rules, service, list(findings)).outcome == "emergency" for service in SERVICES)
+    return any(
+        evaluate(rules, service, list(findings)).outcome == "emergency" for service in SERVICES
+    )

@@ -4,8 +4,9 @@ Revision ID: 0001_initial
 Revises:
 Create Date: 2026-11-22
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001_initial"
 down_revision = None
@@ -49,8 +50,12 @@ def upgrade() -> None:
         sa.Column("booking_id", sa.Integer(), nullable=False),
         sa.Column("therapist_id", sa.String(64), nullable=False),
         sa.Column("slot_start", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["booking_id"], ["bookings.id"], ondelete="CASCADE",
-                                name="fk_slot_claims_booking_id_bookings"),
+        sa.ForeignKeyConstraint(
+            ["booking_id"],
+            ["bookings.id"],
+            ondelete="CASCADE",
+            name="fk_slot_claims_booking_id_bookings",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_slot_claims"),
         # the double-booking guard: one row per therapist per 5-minute cell
         sa.UniqueConstraint("therapist_id", "slot_start", name="uq_slot_claims_therapist_slot"),

@@ -9,11 +9,12 @@ Revision ID: 0002_screening_links
 Revises: 0001_initial
 Create Date: 2026-12-01
 """
-from contextlib import contextmanager
-from typing import Iterator
 
-from alembic import op
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_screening_links"
 down_revision = "0001_initial"
@@ -39,8 +40,10 @@ def _slot_claims_kept() -> Iterator[None]:
         op.execute("CREATE TEMP TABLE slot_claims_0002 AS SELECT * FROM slot_claims")
     yield
     if sqlite:
-        op.execute("INSERT INTO slot_claims SELECT * FROM slot_claims_0002 "
-                   "WHERE id NOT IN (SELECT id FROM slot_claims)")
+        op.execute(
+            "INSERT INTO slot_claims SELECT * FROM slot_claims_0002 "
+            "WHERE id NOT IN (SELECT id FROM slot_claims)"
+        )
         op.execute("DROP TABLE slot_claims_0002")
 
 
@@ -53,8 +56,12 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(32), nullable=True),
         sa.Column("email", sa.String(320), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["screening_id"], ["screenings.id"], ondelete="CASCADE",
-                                name="fk_screening_links_screening_id_screenings"),
+        sa.ForeignKeyConstraint(
+            ["screening_id"],
+            ["screenings.id"],
+            ondelete="CASCADE",
+            name="fk_screening_links_screening_id_screenings",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_screening_links"),
     )
     for column in ("screening_id", "sender_id", "phone", "email"):
@@ -62,7 +69,9 @@ def upgrade() -> None:
     with _slot_claims_kept():
         with op.batch_alter_table("bookings") as batch:
             batch.drop_constraint(op.f(STATUS_CHECK_0001), type_="check")
-            batch.create_check_constraint(op.f(STATUS_CHECK), "status IN ('booked', 'held', 'cancelled')")
+            batch.create_check_constraint(
+                op.f(STATUS_CHECK), "status IN ('booked', 'held', 'cancelled')"
+            )
 
 
 def downgrade() -> None:
@@ -71,7 +80,9 @@ def downgrade() -> None:
     with _slot_claims_kept():
         with op.batch_alter_table("bookings") as batch:
             batch.drop_constraint(op.f(STATUS_CHECK), type_="check")
-            batch.create_check_constraint(op.f(STATUS_CHECK_0001), "status IN ('booked', 'cancelled')")
+            batch.create_check_constraint(
+                op.f(STATUS_CHECK_0001), "status IN ('booked', 'cancelled')"
+            )
     for column in ("email", "phone", "sender_id", "screening_id"):
         op.drop_index(f"ix_screening_links_{column}", table_name="screening_links")
     op.drop_table("screening_links")

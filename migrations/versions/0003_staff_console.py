@@ -8,8 +8,9 @@ Issue 14. Written beside issue 12's 0002 and chained after it when both
 landed on main: the two touch different tables (0003 only adds columns to
 ``callbacks``), so the order between them is free, but alembic needs one head.
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003_staff_console"
 down_revision = "0002_screening_links"
@@ -41,8 +42,12 @@ def upgrade() -> None:
         sa.Column("csrf_token", sa.String(64), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["staff_users.id"], ondelete="CASCADE",
-                                name="fk_staff_sessions_user_id_staff_users"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_users.id"],
+            ondelete="CASCADE",
+            name="fk_staff_sessions_user_id_staff_users",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_staff_sessions"),
     )
     op.create_index("ix_staff_sessions_user_id", "staff_sessions", ["user_id"])

@@ -6,9 +6,10 @@ component only translates spaCy spans into Rasa's entity format, with the
 canonical id as the value. Doing it by lookup rather than with DIET keeps
 the contract's canonical values exact and needs no annotated examples.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -22,7 +23,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 #: spaCy label -> Rasa entity name. Other labels (conditions, medications)
 #: are health data and are read by the screening actions, not the NLU.
-ENTITY_NAMES: Dict[str, str] = {"MASSAGE_TYPE": "massage_type", "BODY_AREA": "body_area"}
+ENTITY_NAMES: dict[str, str] = {"MASSAGE_TYPE": "massage_type", "BODY_AREA": "body_area"}
 
 
 @DefaultV1Recipe.register(
@@ -34,20 +35,20 @@ class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds `massage_type` and `body_area` entities with canonical values."""
 
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [SpacyNLP]
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ClinicEntityExtractor":
+    ) -> ClinicEntityExtractor:
         return cls()
 
-    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+    def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         for message in messages:
             doc = message.get(SPACY_DOCS[TEXT])
             if doc is None:

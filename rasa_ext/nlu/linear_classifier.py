@@ -38,12 +38,13 @@ Two options measured on the real clients' dev set (README, "Measured"):
   answers from the fast classifier alone. The emergency path does not go
   through here (RedFlagOverride runs last and reads the text itself).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import joblib
 import numpy as np
@@ -116,7 +117,9 @@ class _LazyEmbedder:
                     self._embedder = SentenceEmbedder.load(threads=1)
                 except Exception as error:  # noqa: BLE001 - any failure means "no second opinion"
                     self._failed = True
-                    logger.warning("sentence embedding unavailable, using the fast classifier alone: %s", error)
+                    logger.warning(
+                        "sentence embedding unavailable, using the fast classifier alone: %s", error
+                    )
         return self._embedder
 
     def reset(self) -> None:
@@ -128,7 +131,7 @@ class _LazyEmbedder:
 EMBEDDER = _LazyEmbedder()
 
 
-def embed_or_none(texts: List[str]) -> Optional[np.ndarray]:
+def embed_or_none(texts: list[str]) -> np.ndarray | None:
     """The texts' sentence vectors, or None when the embedding is unavailable."""
     embedder = EMBEDDER.get()
     if embedder is None:
@@ -148,7 +151,7 @@ def text_for_features(message: Message) -> str:
     return " ".join((t.lemma or t.text).lower() for t in tokens)
 
 
-def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
+def build_pipeline(config: dict[str, Any]) -> Pipeline:
     """TF-IDF of word 1..n-grams and in-word character n-grams, then LR."""
     words = TfidfVectorizer(ngram_range=(1, config["word_ngram_max"]), sublinear_tf=True)
     chars = TfidfVectorizer(
@@ -165,11 +168,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     """Intent and FAQ topic from one logistic regression (see module doc)."""
 
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [Tokenizer]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             "C": 50.0,
             "max_iter": 5000,
@@ -193,11 +196,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        pipeline: Optional[Pipeline] = None,
-        embedding_model: Optional[LogisticRegression] = None,
+        pipeline: Pipeline | None = None,
+        embedding_model: LogisticRegression | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._storage = model_storage
@@ -205,10 +208,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._set_pipeline(pipeline)
         self._set_embedding_model(embedding_model)
 
-    def _set_embedding_model(self, model: Optional[LogisticRegression]) -> None:
+    def _set_embedding_model(self, model: LogisticRegression | None) -> None:
         """The embedding's logistic regression, its columns in the fast model's label order."""
         self._embedding_model = model
-        self._embedding_columns: Optional[np.ndarray] = None
+        self._embedding_columns: np.ndarray | None = None
         if model is not None and self._pipeline is not None:
             index = {label: i for i, label in enumerate(model.classes_)}
             if set(index) == set(self._labels):
@@ -216,12 +219,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             else:
                 logger.warning("LinearIntentClassifier: embedding model's labels differ, not used")
 
-    def _set_pipeline(self, pipeline: Optional[Pipeline]) -> None:
+    def _set_pipeline(self, pipeline: Pipeline | None) -> None:
         """Label bookkeeping done once, not per message."""
         self._pipeline = pipeline
         if pipeline is None:
             self._labels = np.array([])
-            self._intents: List[str] = []
+            self._intents: list[str] = []
             return
         # Per message, FeatureUnion, the vectorizers' transform and
         # predict_proba cost far more in sparse-matrix bookkeeping and input
@@ -230,7 +233,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self._blocks = []
         offset = 0
         for _, vectorizer in pipeline.named_steps["features"].transformer_list:
-            self._blocks.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))
+            self._blocks.append(
+                (vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset)
+            )
             offset += len(vectorizer.vocabulary_)
         model = pipeline.named_steps["model"]
         self._weights = np.ascontiguousarray(model.coef_.T)
@@ -249,11 +254,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -274,7 +279,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         self.persist()
         return self._resource
 
-    def _train_embedding_model(self, texts: List[str], labels: List[str]) -> Optional[LogisticRegression]:
+    def _train_embedding_model(
+        self, texts: list[str], labels: list[str]
+    ) -> LogisticRegression | None:
         """The second opinion's LR, or None when it is off or the embedding is unavailable."""
         if self._config["embedding_below"] is None:
             return None
@@ -282,7 +289,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if vectors is None:
             logger.warning("LinearIntentClassifier: trained without the embedding's second opinion")
             return None
-        return LogisticRegression(C=self._config["embedding_C"], max_iter=self._config["max_iter"]).fit(vectors, labels)
+        return LogisticRegression(
+            C=self._config["embedding_C"], max_iter=self._config["max_iter"]
+        ).fit(vectors, labels)
 
     def persist(self) -> None:
         if self._pipeline is None:
@@ -295,12 +304,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         embedding_model = None
         try:
             with model_storage.read_from(resource) as directory:
@@ -312,7 +321,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             pipeline = None
         return cls(config, model_storage, resource, pipeline, embedding_model)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self._pipeline is None:
             return messages
         # Payloads ("/faq{...}") too: the FallbackClassifier after this wants an
@@ -323,15 +332,25 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             topics = self._asked_topics(message) if self._config["split_questions"] else []
             if topics:
                 row = topics[0][2]  # the first question's topic answers if the rule cannot
-                message.set(ENTITIES, message.get(ENTITIES, []) + [
-                    {ENTITY_ATTRIBUTE_TYPE: ASKED_TOPIC, ENTITY_ATTRIBUTE_VALUE: topic,
-                     ENTITY_ATTRIBUTE_START: start, ENTITY_ATTRIBUTE_END: end,
-                     EXTRACTOR: self.__class__.__name__}
-                    for topic, (start, end), _ in topics], add_to_output=True)
+                message.set(
+                    ENTITIES,
+                    message.get(ENTITIES, [])
+                    + [
+                        {
+                            ENTITY_ATTRIBUTE_TYPE: ASKED_TOPIC,
+                            ENTITY_ATTRIBUTE_VALUE: topic,
+                            ENTITY_ATTRIBUTE_START: start,
+                            ENTITY_ATTRIBUTE_END: end,
+                            EXTRACTOR: self.__class__.__name__,
+                        }
+                        for topic, (start, end), _ in topics
+                    ],
+                    add_to_output=True,
+                )
             self._annotate(message, row)
         return messages
 
-    def _asked_topics(self, message: Message) -> List[tuple]:
+    def _asked_topics(self, message: Message) -> list[tuple]:
         """(topic, span, probabilities) of each question of a message that asks
         several different FAQ topics confidently; [] otherwise (the usual case)."""
         text = message.get(TEXT) or ""
@@ -339,31 +358,42 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(spans) < 2:
             return []
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
-        parts = [" ".join((t.lemma or t.text).lower() for t in tokens if t.start >= s and t.end <= e)
-                 if tokens else text[s:e].lower() for s, e in spans]
+        parts = [
+            " ".join((t.lemma or t.text).lower() for t in tokens if t.start >= s and t.end <= e)
+            if tokens
+            else text[s:e].lower()
+            for s, e in spans
+        ]
         rows = self.probabilities(parts)
         retrieval = self._config["retrieval_intent"] + "/"
         found, seen = [], set()
         for span, row in zip(spans, rows):
             label = str(self._labels[int(row.argmax())])
-            if not label.startswith(retrieval) or row.max() < self._config["question_part_threshold"]:
+            if (
+                not label.startswith(retrieval)
+                or row.max() < self._config["question_part_threshold"]
+            ):
                 return []
-            topic = label[len(retrieval):]
+            topic = label[len(retrieval) :]
             if topic not in seen:
                 seen.add(topic)
                 found.append((topic, span, row))
         return found if len(found) > 1 else []
 
-    def _second_opinion(self, messages: List[Message], probabilities: np.ndarray) -> np.ndarray:
+    def _second_opinion(self, messages: list[Message], probabilities: np.ndarray) -> np.ndarray:
         """Rows whose best label is below ``embedding_below``, averaged with
         the embedding's distribution; the others untouched (no embedding run)."""
         threshold = self._config["embedding_below"]
         if threshold is None or self._embedding_columns is None:
             return probabilities
         min_words = self._config["embedding_min_words"]
-        unsure = [i for i, m in enumerate(messages)
-                  if probabilities[i].max() < threshold and not (m.get(TEXT) or "").startswith("/")
-                  and len((m.get(TEXT) or "").split()) >= min_words]
+        unsure = [
+            i
+            for i, m in enumerate(messages)
+            if probabilities[i].max() < threshold
+            and not (m.get(TEXT) or "").startswith("/")
+            and len((m.get(TEXT) or "").split()) >= min_words
+        ]
         if not unsure:
             return probabilities
         vectors = embed_or_none([messages[i].get(TEXT) or "" for i in unsure])
@@ -374,14 +404,14 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         out[unsure] = (probabilities[unsure] + slow) / 2
         return out
 
-    def probabilities(self, texts: List[str]) -> np.ndarray:
+    def probabilities(self, texts: list[str]) -> np.ndarray:
         """What the pipeline's predict_proba gives, one row per text: each
         vectorizer's sublinear TF-IDF, L2-normalised, then the multinomial
         logistic regression (a softmax of the linear scores)."""
         scores = np.tile(self._intercept, (len(texts), 1))
         for row, text in enumerate(texts):
             for analyze, vocabulary, idf, offset in self._blocks:
-                counts: Dict[int, int] = {}
+                counts: dict[int, int] = {}
                 for gram in analyze(text):
                     column = vocabulary.get(gram)
                     if column is not None:
@@ -389,7 +419,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 if not counts:
                     continue
                 columns = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-                values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * idf[columns]
+                values = (
+                    1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))
+                ) * idf[columns]
                 values /= np.sqrt(values @ values)
                 scores[row] += values @ self._weights[columns + offset]
         scores -= scores.max(axis=1, keepdims=True)
@@ -414,7 +446,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(self._topic_columns):
             message.set(RESPONSE_SELECTOR_PROPERTY_NAME, self._selector(row), add_to_output=True)
 
-    def _selector(self, row: np.ndarray) -> Dict[Text, Any]:
+    def _selector(self, row: np.ndarray) -> dict[str, Any]:
         """The retrieval intent's topics, confidences renormalised among them."""
         retrieval = self._config["retrieval_intent"]
         scores = row[self._topic_columns]

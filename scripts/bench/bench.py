@@ -25,6 +25,7 @@ starts it (SQLite tracker store, here in a temporary directory), and its
 per-client rate limits off (one load generator on one address is not a
 client to throttle).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,13 +44,14 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the repository, for tests.assistant
 
-from loadgen import Turn, run_level, summarise  # noqa: E402
 import report  # noqa: E402
+from loadgen import Turn, run_level, summarise  # noqa: E402
+
 from tests.assistant import write_endpoints  # noqa: E402  the same endpoints as the HTTP tests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,15 +143,22 @@ def background_load(exclude: set[int] = frozenset()) -> dict[str, Any]:
     mine = {os.getpid(), *exclude}
     top = subprocess.run(
         ["ps", "-eo", "pid,ppid,pcpu,rss,args", "--sort=-pcpu", "--no-headers"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()[:12]
     rows = []
     for line in top:
         parts = line.split(None, 4)
         if len(parts) < 5 or int(parts[0]) in mine or float(parts[2]) < 5:
             continue
-        rows.append({"pid": int(parts[0]), "cpu_pct": float(parts[2]), "rss_mb": round(int(parts[3]) / 1024),
-                     "cmd": parts[4][:120]})
+        rows.append(
+            {
+                "pid": int(parts[0]),
+                "cpu_pct": float(parts[2]),
+                "rss_mb": round(int(parts[3]) / 1024),
+                "cmd": parts[4][:120],
+            }
+        )
     return {"loadavg_1_5_15": [round(x, 2) for x in load], "busy_processes": rows}
 
 
@@ -182,20 +191,45 @@ class Bot:
         if self.project_endpoints:
             write_endpoints(self.endpoints, actions_port, self.workdir / "tracker.db")
         else:
-            self.endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
+            self.endpoints.write_text(
+                f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+            )
         env = {**os.environ, **BASE_ENV, **self.env}
         alog, rlog = self.workdir / "actions.log", self.workdir / "rasa.log"
         t0 = time.perf_counter()
         actions = subprocess.Popen(
-            self.actions_cmd + ["--port", str(actions_port)], cwd=self.cwd, env=env,
-            stdout=alog.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            self.actions_cmd + ["--port", str(actions_port)],
+            cwd=self.cwd,
+            env=env,
+            stdout=alog.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.procs["actions"] = actions
         rasa = subprocess.Popen(
-            [str(BIN / "rasa"), "run", "-m", str(self.model), "--endpoints", str(self.endpoints),
-             "--credentials", str(self.credentials), "--port", str(self.rasa_port),
-             "--interface", "127.0.0.1", "--enable-api", "--auth-token", self.token, *extra_rasa_args],
-            cwd=self.cwd, env=env, stdout=rlog.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                str(BIN / "rasa"),
+                "run",
+                "-m",
+                str(self.model),
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(self.credentials),
+                "--port",
+                str(self.rasa_port),
+                "--interface",
+                "127.0.0.1",
+                "--enable-api",
+                "--auth-token",
+                self.token,
+                *extra_rasa_args,
+            ],
+            cwd=self.cwd,
+            env=env,
+            stdout=rlog.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.procs["rasa"] = rasa
         wait_ready(f"http://127.0.0.1:{actions_port}/health", actions, alog, 180)
@@ -212,12 +246,15 @@ class Bot:
             first_turn_ms=round(first_turn * 1000, 1),
             first_reply_ok=self.script[0].check(first) is None,
         )
-        log(f"{self.name}: ready in {t_ready:.1f} s (action server {t_actions:.1f} s), "
-            f"first turn {first_turn * 1000:.0f} ms")
+        log(
+            f"{self.name}: ready in {t_ready:.1f} s (action server {t_actions:.1f} s), "
+            f"first turn {first_turn * 1000:.0f} ms"
+        )
 
     def send_sync(self, sender: str, text: str) -> Any:
         req = urllib.request.Request(
-            f"{self.url}/webhooks/rest/webhook", data=json.dumps({"sender": sender, "message": text}).encode(),
+            f"{self.url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": text}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=120) as r:
@@ -259,8 +296,14 @@ class Bot:
 def timed(cmd: list[str], cwd: Path, env: dict[str, str], logfile: Path, timeout: float) -> float:
     t0 = time.perf_counter()
     with logfile.open("w") as out:
-        done = subprocess.run(cmd, cwd=cwd, env={**os.environ, **BASE_ENV, **env}, stdout=out,
-                              stderr=subprocess.STDOUT, timeout=timeout)
+        done = subprocess.run(
+            cmd,
+            cwd=cwd,
+            env={**os.environ, **BASE_ENV, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed:\n{logfile.read_text()[-3000:]}")
     return time.perf_counter() - t0
@@ -270,8 +313,13 @@ def prepare_stock(tmp: Path, info: dict[str, Any]) -> Bot:
     stock = tmp / "stock"
     stock.mkdir()  # rasa init wants the directory to exist
     log("stock: rasa init --no-prompt (creates and trains the default assistant)")
-    seconds = timed([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(stock)], tmp,
-                    {"RASA_CACHE_DIRECTORY": str(tmp / "cache-stock")}, tmp / "stock-init.log", 1800)
+    seconds = timed(
+        [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(stock)],
+        tmp,
+        {"RASA_CACHE_DIRECTORY": str(tmp / "cache-stock")},
+        tmp / "stock-init.log",
+        1800,
+    )
     model = sorted((stock / "models").glob("*.tar.gz"))[-1]
     info["train_s"] = round(seconds, 1)
     info["model_mb"] = round(model.stat().st_size / 2**20, 1)
@@ -280,12 +328,22 @@ def prepare_stock(tmp: Path, info: dict[str, Any]) -> Bot:
     creds.write_text("rest:\n")
     work = tmp / "stock-run"
     work.mkdir()
-    return Bot("stock", work, model, stock, [str(BIN / "rasa"), "run", "actions", "--actions", "actions"],
-               {}, creds, STOCK_SCRIPT, info=info)
+    return Bot(
+        "stock",
+        work,
+        model,
+        stock,
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions"],
+        {},
+        creds,
+        STOCK_SCRIPT,
+        info=info,
+    )
 
 
-def prepare_ours(tmp: Path, info: dict[str, Any], skip_train: bool, model: Optional[Path],
-                 extra_env: dict[str, str]) -> Bot:
+def prepare_ours(
+    tmp: Path, info: dict[str, Any], skip_train: bool, model: Path | None, extra_env: dict[str, str]
+) -> Bot:
     if model is None and skip_train:
         model = ROOT / "models" / "clinic.tar.gz"
     if model is not None:
@@ -299,12 +357,27 @@ def prepare_ours(tmp: Path, info: dict[str, Any], skip_train: bool, model: Optio
         model = copy
     else:
         if not (ROOT / "build" / "spacy_clinic").exists():
-            raise SystemExit("build/spacy_clinic is missing: run `make train` (scripts/setup.sh) first")
+            raise SystemExit(
+                "build/spacy_clinic is missing: run `make train` (scripts/setup.sh) first"
+            )
         out = tmp / "ours-models"
         log("ours: rasa train --out TMP --force")
-        seconds = timed([str(BIN / "rasa"), "train", "--out", str(out), "--force",
-                         "--fixed-model-name", "clinic", "--quiet"], ROOT,
-                        {"RASA_CACHE_DIRECTORY": str(tmp / "cache-ours")}, tmp / "ours-train.log", 3600)
+        seconds = timed(
+            [
+                str(BIN / "rasa"),
+                "train",
+                "--out",
+                str(out),
+                "--force",
+                "--fixed-model-name",
+                "clinic",
+                "--quiet",
+            ],
+            ROOT,
+            {"RASA_CACHE_DIRECTORY": str(tmp / "cache-ours")},
+            tmp / "ours-train.log",
+            3600,
+        )
         model = out / "clinic.tar.gz"
         info["train_s"] = round(seconds, 1)
         info["model_source"] = "trained in this run"
@@ -322,11 +395,21 @@ def prepare_ours(tmp: Path, info: dict[str, Any], skip_train: bool, model: Optio
         "CLINIC_RATE_LIMIT_SENDER": "0",
         **extra_env,
     }
-    return Bot("ours", work, model, ROOT, [str(BIN / "python"), "-m", "actions.serve"], env,
-               ROOT / "credentials.yml", OURS_SCRIPT, project_endpoints=True, info=info)
+    return Bot(
+        "ours",
+        work,
+        model,
+        ROOT,
+        [str(BIN / "python"), "-m", "actions.serve"],
+        env,
+        ROOT / "credentials.yml",
+        OURS_SCRIPT,
+        project_endpoints=True,
+        info=info,
+    )
 
 
-def merge(into: Optional[Any], res: Any) -> Any:
+def merge(into: Any | None, res: Any) -> Any:
     if into is None:
         return res
     for kind, values in res.latencies.items():
@@ -350,8 +433,11 @@ def project_state() -> dict[str, Any]:
         "commit": git("rev-parse", "--short", "HEAD"),
         "uncommitted_files": len(git("status", "--porcelain").splitlines()),
         "config_sha256": hashlib.sha256(config).hexdigest()[:16],
-        "policies": [line.strip()[8:] for line in config.decode().splitlines()
-                     if line.strip().startswith("- name:") and "Policy" in line],
+        "policies": [
+            line.strip()[8:]
+            for line in config.decode().splitlines()
+            if line.strip().startswith("- name:") and "Policy" in line
+        ],
     }
 
 
@@ -366,22 +452,47 @@ def parse_env(pairs: list[str]) -> dict[str, str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--skip-train", action="store_true",
-                    help="reuse models/clinic.tar.gz instead of training ours (the stock one is always trained)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--skip-train",
+        action="store_true",
+        help="reuse models/clinic.tar.gz instead of training ours (the stock one is always trained)",
+    )
     ap.add_argument("--ours-model", type=Path, help="use this model for ours (implies no training)")
-    ap.add_argument("--ours-env", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra environment for our Rasa and action server (e.g. TF thread settings)")
+    ap.add_argument(
+        "--ours-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for our Rasa and action server (e.g. TF thread settings)",
+    )
     ap.add_argument("--stock-env", action="append", default=[], metavar="KEY=VALUE")
-    ap.add_argument("--stock-dir", type=Path,
-                    help="dev runs: reuse a stock project made by `rasa init` (training not measured)")
-    ap.add_argument("--only", choices=["ours", "stock"], help="dev runs: one assistant only (no ratios)")
-    ap.add_argument("--rounds", type=int, default=2,
-                    help="rounds per level, alternating the order of the assistants (default 2)")
-    ap.add_argument("--levels", default="1,16", help="concurrent conversations per level (default 1,16)")
+    ap.add_argument(
+        "--stock-dir",
+        type=Path,
+        help="dev runs: reuse a stock project made by `rasa init` (training not measured)",
+    )
+    ap.add_argument(
+        "--only", choices=["ours", "stock"], help="dev runs: one assistant only (no ratios)"
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds per level, alternating the order of the assistants (default 2)",
+    )
+    ap.add_argument(
+        "--levels", default="1,16", help="concurrent conversations per level (default 1,16)"
+    )
     ap.add_argument("--turns", default="100,640", help="turns per level, bounded (default 100,640)")
-    ap.add_argument("--max-seconds", type=float, default=150, help="time cap per level and assistant")
-    ap.add_argument("--out", type=Path, default=ROOT / "results", help="where bench.json/.md/.png go")
+    ap.add_argument(
+        "--max-seconds", type=float, default=150, help="time cap per level and assistant"
+    )
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "results", help="where bench.json/.md/.png go"
+    )
     ap.add_argument("--tag", default="bench", help="output file stem (default: bench)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     args = ap.parse_args()
@@ -395,7 +506,11 @@ def main() -> None:
     log(f"working in {tmp}")
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "background_before": background_load(),
         "project": project_state(),
         "levels": levels,
@@ -418,9 +533,17 @@ def main() -> None:
                 sinfo["train_s"] = None
                 model = sorted((stock_dir / "models").glob("*.tar.gz"))[-1]
                 sinfo["model_mb"] = round(model.stat().st_size / 2**20, 1)
-                bot = Bot("stock", tmp / "stock-run", model, stock_dir,
-                          [str(BIN / "rasa"), "run", "actions", "--actions", "actions"], {},
-                          stock_dir / "bench-credentials.yml", STOCK_SCRIPT, info=sinfo)
+                bot = Bot(
+                    "stock",
+                    tmp / "stock-run",
+                    model,
+                    stock_dir,
+                    [str(BIN / "rasa"), "run", "actions", "--actions", "actions"],
+                    {},
+                    stock_dir / "bench-credentials.yml",
+                    STOCK_SCRIPT,
+                    info=sinfo,
+                )
                 bot.credentials.write_text("rest:\n")
                 bot.workdir.mkdir()
             else:
@@ -443,31 +566,48 @@ def main() -> None:
             cpu: dict[str, dict[str, float]] = {b.name: {} for b in bots}
             for rnd in range(args.rounds):
                 # alternate the order, so that a change in background load hits all alike
-                for bot in (bots if rnd % 2 == 0 else list(reversed(bots))):
+                for bot in bots if rnd % 2 == 0 else list(reversed(bots)):
                     results.setdefault("background_during", []).append(
-                        {"before": f"{bot.name} c={level} round {rnd + 1}", **background_load(exclude)})
+                        {
+                            "before": f"{bot.name} c={level} round {rnd + 1}",
+                            **background_load(exclude),
+                        }
+                    )
                     before = bot.cpu()
-                    res = asyncio.run(run_level(
-                        f"{bot.url}/webhooks/rest/webhook", bot.script, concurrency=level,
-                        max_turns=max(level, n_turns // args.rounds), max_seconds=args.max_seconds,
-                        sender_prefix=f"bench-{bot.name}",
-                    ))
+                    res = asyncio.run(
+                        run_level(
+                            f"{bot.url}/webhooks/rest/webhook",
+                            bot.script,
+                            concurrency=level,
+                            max_turns=max(level, n_turns // args.rounds),
+                            max_seconds=args.max_seconds,
+                            sender_prefix=f"bench-{bot.name}",
+                        )
+                    )
                     after = bot.cpu()
                     for k in after:
                         cpu[bot.name][k] = cpu[bot.name].get(k, 0.0) + after[k] - before[k]
                     merged[bot.name] = merge(merged.get(bot.name), res)
-                    log(f"{bot.name} c={level} round {rnd + 1}: {res.turns} turns, "
-                        f"{res.turns / res.wall_seconds:.1f} turns/s, errors {len(res.errors)}")
+                    log(
+                        f"{bot.name} c={level} round {rnd + 1}: {res.turns} turns, "
+                        f"{res.turns / res.wall_seconds:.1f} turns/s, errors {len(res.errors)}"
+                    )
             for bot in bots:
                 summary = summarise(merged[bot.name])
                 summary["memory_after"] = bot.memory()
                 summary["cpu_ms_per_turn"] = {
-                    k: round(v / max(1, summary["turns"]) * 1000, 1) for k, v in cpu[bot.name].items()}
+                    k: round(v / max(1, summary["turns"]) * 1000, 1)
+                    for k, v in cpu[bot.name].items()
+                }
                 bot.info["levels"][str(level)] = summary
-                kinds = ", ".join(f"{k} p50 {v['p50_ms']:.0f} / p95 {v['p95_ms']:.0f} ms"
-                                  for k, v in summary["kinds"].items())
-                log(f"{bot.name} c={level}: {summary['turns']} turns, {summary['turns_per_second']:.1f} turns/s, "
-                    f"{kinds}, CPU ms/turn {summary['cpu_ms_per_turn']}, errors {summary['errors']}")
+                kinds = ", ".join(
+                    f"{k} p50 {v['p50_ms']:.0f} / p95 {v['p95_ms']:.0f} ms"
+                    for k, v in summary["kinds"].items()
+                )
+                log(
+                    f"{bot.name} c={level}: {summary['turns']} turns, {summary['turns_per_second']:.1f} turns/s, "
+                    f"{kinds}, CPU ms/turn {summary['cpu_ms_per_turn']}, errors {summary['errors']}"
+                )
                 if summary["errors"]:
                     log(f"  error samples: {summary['error_samples']}")
         for bot in bots:

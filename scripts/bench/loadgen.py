@@ -9,14 +9,16 @@ level stops after `max_turns` turns or `max_seconds`, whichever comes first.
     from loadgen import Turn, run_level
     stats = asyncio.run(run_level(url, script, concurrency=16, max_turns=400))
 """
+
 from __future__ import annotations
 
 import asyncio
 import math
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import aiohttp
 
@@ -27,7 +29,7 @@ class Turn:
     kind: str  # "faq" or "action"
     expect: tuple[str, ...] = ()  # case-insensitive substrings, any of which must be in the reply
 
-    def check(self, replies: Any) -> Optional[str]:
+    def check(self, replies: Any) -> str | None:
         """None when the reply is what a client should read, else the problem."""
         if not isinstance(replies, list) or not replies:
             return "empty reply"
@@ -67,7 +69,9 @@ def summarise(result: LevelResult) -> dict[str, Any]:
         "turns": result.turns,
         "conversations": result.conversations,
         "wall_seconds": round(result.wall_seconds, 3),
-        "turns_per_second": round(result.turns / result.wall_seconds, 2) if result.wall_seconds else 0.0,
+        "turns_per_second": round(result.turns / result.wall_seconds, 2)
+        if result.wall_seconds
+        else 0.0,
         "errors": len(result.errors),
         "error_samples": result.errors[:5],
         "kinds": {},
@@ -91,7 +95,7 @@ async def run_level(
     max_seconds: float = 120.0,
     request_timeout: float = 60.0,
     sender_prefix: str = "bench",
-    on_turn: Optional[Callable[[str, Turn, float], None]] = None,
+    on_turn: Callable[[str, Turn, float], None] | None = None,
 ) -> LevelResult:
     """Plays `script` with `concurrency` simultaneous conversations."""
     result = LevelResult(concurrency)
@@ -110,7 +114,9 @@ async def run_level(
                 budget["left"] -= 1
                 started = time.perf_counter()
                 try:
-                    async with session.post(url, json={"sender": sender, "message": turn.text}) as r:
+                    async with session.post(
+                        url, json={"sender": sender, "message": turn.text}
+                    ) as r:
                         body = await r.json(content_type=None)
                         problem = None if r.status == 200 else f"HTTP {r.status}"
                 except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:

@@ -1,20 +1,21 @@
 """The benchmark's table (ratios ours/stock) and plot, from bench.json."""
+
 from __future__ import annotations
 
 import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 
-def _ratio(ours: Optional[float], stock: Optional[float]) -> str:
+def _ratio(ours: float | None, stock: float | None) -> str:
     if ours is None or stock is None or not stock or (isinstance(ours, float) and math.isnan(ours)):
         return "n/a"
     return f"{ours / stock:.2f}"
 
 
-def _fmt(value: Optional[float], unit: str = "") -> str:
+def _fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "not measured"
     if isinstance(value, float) and math.isnan(value):
@@ -26,12 +27,12 @@ OURS = ("ours",)
 LABELS = {"stock": "stock `rasa init`", "ours": "ours (as `make run`)"}
 
 
-def rows(results: dict[str, Any]) -> list[tuple[str, dict[str, Optional[float]]]]:
+def rows(results: dict[str, Any]) -> list[tuple[str, dict[str, float | None]]]:
     """(metric, {assistant: value}) for every reported figure."""
     bots = results["bots"]
-    out: list[tuple[str, dict[str, Optional[float]]]] = []
+    out: list[tuple[str, dict[str, float | None]]] = []
 
-    def per_bot(get: Any) -> dict[str, Optional[float]]:
+    def per_bot(get: Any) -> dict[str, float | None]:
         values = {}
         for name, info in bots.items():
             try:
@@ -44,20 +45,43 @@ def rows(results: dict[str, Any]) -> list[tuple[str, dict[str, Optional[float]]]
         lv = str(level)
         for kind in ("faq", "action"):
             for stat in ("p50_ms", "p95_ms", "max_ms"):
-                out.append((f"{kind} turn {stat[:-3]} (ms), {level} conv.",
-                            per_bot(lambda i, k=kind, st=stat: i["levels"][lv]["kinds"][k][st])))
-        out.append((f"turns per second, {level} conv.", per_bot(lambda i: i["levels"][lv]["turns_per_second"])))
-        out.append((f"CPU ms per turn, rasa process, {level} conv.",
-                    per_bot(lambda i: i["levels"][lv]["cpu_ms_per_turn"]["rasa"])))
-        out.append((f"CPU ms per turn, action server, {level} conv.",
-                    per_bot(lambda i: i["levels"][lv]["cpu_ms_per_turn"]["actions"])))
+                out.append(
+                    (
+                        f"{kind} turn {stat[:-3]} (ms), {level} conv.",
+                        per_bot(lambda i, k=kind, st=stat: i["levels"][lv]["kinds"][k][st]),
+                    )
+                )
+        out.append(
+            (
+                f"turns per second, {level} conv.",
+                per_bot(lambda i: i["levels"][lv]["turns_per_second"]),
+            )
+        )
+        out.append(
+            (
+                f"CPU ms per turn, rasa process, {level} conv.",
+                per_bot(lambda i: i["levels"][lv]["cpu_ms_per_turn"]["rasa"]),
+            )
+        )
+        out.append(
+            (
+                f"CPU ms per turn, action server, {level} conv.",
+                per_bot(lambda i: i["levels"][lv]["cpu_ms_per_turn"]["actions"]),
+            )
+        )
         out.append((f"errors, {level} conv.", per_bot(lambda i: i["levels"][lv]["errors"])))
-    for label, key in (("start-up to ready (s)", "startup_to_ready_s"), ("first turn after start (ms)", "first_turn_ms"),
-                       ("training (s)", "train_s"), ("model size (MB)", "model_mb")):
+    for label, key in (
+        ("start-up to ready (s)", "startup_to_ready_s"),
+        ("first turn after start (ms)", "first_turn_ms"),
+        ("training (s)", "train_s"),
+        ("model size (MB)", "model_mb"),
+    ):
         out.append((label, per_bot(lambda i, k=key: i.get(k))))
-    for label, key in (("RSS rasa + action server, end (MB)", "total_rss_mb"),
-                       ("peak RSS rasa + action server (MB)", "total_peak_rss_mb"),
-                       ("peak RSS rasa alone (MB)", "rasa_peak_rss_mb")):
+    for label, key in (
+        ("RSS rasa + action server, end (MB)", "total_rss_mb"),
+        ("peak RSS rasa + action server (MB)", "total_peak_rss_mb"),
+        ("peak RSS rasa alone (MB)", "rasa_peak_rss_mb"),
+    ):
         out.append((label, per_bot(lambda i, k=key: i["memory_end"][k])))
     return out
 
@@ -68,13 +92,22 @@ def targets(results: dict[str, Any]) -> list[str]:
     if "stock" not in bots or "ours" not in bots:
         return []
     try:
-        faq = bots["ours"]["levels"]["1"]["kinds"]["faq"]["p50_ms"] / bots["stock"]["levels"]["1"]["kinds"]["faq"]["p50_ms"]
-        tput = bots["ours"]["levels"]["16"]["turns_per_second"] / bots["stock"]["levels"]["16"]["turns_per_second"]
+        faq = (
+            bots["ours"]["levels"]["1"]["kinds"]["faq"]["p50_ms"]
+            / bots["stock"]["levels"]["1"]["kinds"]["faq"]["p50_ms"]
+        )
+        tput = (
+            bots["ours"]["levels"]["16"]["turns_per_second"]
+            / bots["stock"]["levels"]["16"]["turns_per_second"]
+        )
     except (KeyError, ZeroDivisionError):
         return []
     verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-    return ["", f"Targets: FAQ turn p50 at 1 conversation ours/stock {faq:.2f} (at most 0.33: {verdict(faq <= 1 / 3)}); "
-                f"turns per second at 16 conversations ours/stock {tput:.2f} (at least 3: {verdict(tput >= 3)})."]
+    return [
+        "",
+        f"Targets: FAQ turn p50 at 1 conversation ours/stock {faq:.2f} (at most 0.33: {verdict(faq <= 1 / 3)}); "
+        f"turns per second at 16 conversations ours/stock {tput:.2f} (at least 3: {verdict(tput >= 3)}).",
+    ]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -98,9 +131,14 @@ def markdown(results: dict[str, Any]) -> str:
     o = results["bots"].get("ours", {})
     if o.get("model_source"):
         lines += ["", f"Our model: {o['model_source']}."]
-    busy = {p["cmd"][:90] for b in results.get("background_during", []) for p in b["busy_processes"]}
+    busy = {
+        p["cmd"][:90] for b in results.get("background_during", []) for p in b["busy_processes"]
+    }
     if busy:
-        lines += ["", "Other busy processes seen during the run (other people's work on the shared machine):"]
+        lines += [
+            "",
+            "Other busy processes seen during the run (other people's work on the shared machine):",
+        ]
         lines += [f"- `{c}`" for c in sorted(busy)[:12]]
     return "\n".join(lines) + "\n"
 
@@ -121,8 +159,12 @@ def plot(results: dict[str, Any], path: Path) -> None:
     groups = [(kind, lv) for lv in levels for kind in ("faq", "action")]
     width = 0.8 / len(names)
     for i, name in enumerate(names):
-        p50 = [bots[name]["levels"][str(lv)]["kinds"].get(k, {}).get("p50_ms", 0) for k, lv in groups]
-        p95 = [bots[name]["levels"][str(lv)]["kinds"].get(k, {}).get("p95_ms", 0) for k, lv in groups]
+        p50 = [
+            bots[name]["levels"][str(lv)]["kinds"].get(k, {}).get("p50_ms", 0) for k, lv in groups
+        ]
+        p95 = [
+            bots[name]["levels"][str(lv)]["kinds"].get(k, {}).get("p95_ms", 0) for k, lv in groups
+        ]
         xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(groups))]
         ax.bar(xs, p95, width, color=colors[name], alpha=0.35, label=f"{name} p95")
         ax.bar(xs, p50, width, color=colors[name], label=f"{name} p50")
@@ -155,8 +197,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
         bottom = 0.0
         for key, label in parts:
             v = mem.get(key, 0)
-            ax.bar(i, v, 0.5, bottom=bottom, color=colors[name], alpha=1.0 if label == "rasa" else 0.5,
-                   label=f"{name} {label}")
+            ax.bar(
+                i,
+                v,
+                0.5,
+                bottom=bottom,
+                color=colors[name],
+                alpha=1.0 if label == "rasa" else 0.5,
+                label=f"{name} {label}",
+            )
             bottom += v
         ax.text(i, bottom, f"{bottom:.0f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(names)))
@@ -183,8 +232,10 @@ def plot(results: dict[str, Any], path: Path) -> None:
     ax.set_ylim(0, top * 1.3)
     ax.legend(fontsize=8, ncol=len(names), loc="upper left")
 
-    fig.suptitle(f"Clinic assistant vs stock rasa init ({results['started']}, "
-                 f"{results['machine']['cpus']} CPUs)")
+    fig.suptitle(
+        f"Clinic assistant vs stock rasa init ({results['started']}, "
+        f"{results['machine']['cpus']} CPUs)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

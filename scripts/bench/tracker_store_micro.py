@@ -15,6 +15,7 @@ background load. No event broker (``save`` then does no extra retrieve).
 Prints the mean milliseconds per retrieve, per save and per retrieve+save for
 each store, and the ratio ours/Rasa. A timing print, not a test.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List
 
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -59,14 +59,18 @@ responses:
 """
 )
 
-Timings = Dict[str, List[float]]
+Timings = dict[str, list[float]]
 
 
-def session_events() -> List[Event]:
-    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+def session_events() -> list[Event]:
+    return [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+    ]
 
 
-def turn_events(i: int) -> List[Event]:
+def turn_events(i: int) -> list[Event]:
     """Five events of one turn, shaped like a real one (parse data, metadata)."""
     text = f"I'd like a sports massage, turn {i}"
     entity = {"entity": "massage_type", "value": "sports", "start": 9, "end": 15}
@@ -79,14 +83,21 @@ def turn_events(i: int) -> List[Event]:
                 "text": text,
                 "intent": {"name": "book_massage", "confidence": 0.93},
                 "entities": [entity],
-                "intent_ranking": [{"name": "book_massage", "confidence": 0.93}, {"name": "greet", "confidence": 0.07}],
+                "intent_ranking": [
+                    {"name": "book_massage", "confidence": 0.93},
+                    {"name": "greet", "confidence": 0.07},
+                ],
             },
             input_channel="rest",
             message_id=uuid.uuid4().hex,
         ),
         SlotSet("massage_type", "sports"),
         ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0),
-        BotUttered("Hello! When would you like to come?", {"buttons": None}, {"utter_action": "utter_greet"}),
+        BotUttered(
+            "Hello! When would you like to come?",
+            {"buttons": None},
+            {"utter_action": "utter_greet"},
+        ),
         ActionExecuted("action_listen"),
     ]
 
@@ -107,44 +118,64 @@ async def one_turn(store: SQLTrackerStore, sender_id: str, i: int, timings: Timi
     timings["turn"].append((retrieved - start + saved - before_save) * 1000)
 
 
-async def run(stores: Dict[str, SQLTrackerStore], turns: int, per_conversation: int, warmup: int) -> Dict[str, Timings]:
-    results: Dict[str, Timings] = {name: {"retrieve": [], "save": [], "turn": []} for name in stores}
+async def run(
+    stores: dict[str, SQLTrackerStore], turns: int, per_conversation: int, warmup: int
+) -> dict[str, Timings]:
+    results: dict[str, Timings] = {
+        name: {"retrieve": [], "save": [], "turn": []} for name in stores
+    }
     names = list(stores)
     for i in range(warmup + turns):
         conversation = i // per_conversation
         order = names if i % 2 == 0 else names[::-1]
         for name in order:
-            timings: Timings = results[name] if i >= warmup else {"retrieve": [], "save": [], "turn": []}
+            timings: Timings = (
+                results[name] if i >= warmup else {"retrieve": [], "save": [], "turn": []}
+            )
             await one_turn(stores[name], f"{name}-{conversation}", i, timings)
     return results
 
 
-def make_stores(url: str) -> Dict[str, SQLTrackerStore]:
+def make_stores(url: str) -> dict[str, SQLTrackerStore]:
     return {
         "rasa": SQLTrackerStore(domain=DOMAIN, host=url),
         "ours": ClinicSQLTrackerStore(domain=DOMAIN, host=url),
     }
 
 
-def report(results: Dict[str, Timings], url: str, args: argparse.Namespace) -> None:
-    print(f"database: {url.split('@')[-1]}; {args.turns} turns per store "
-          f"({args.turns_per_conversation} per conversation, 5 events each), {args.warmup} warm-up turns")
-    print(f"{'store':<6} {'retrieve ms':>12} {'save ms':>10} {'retrieve+save ms':>17} {'median':>8}")
+def report(results: dict[str, Timings], url: str, args: argparse.Namespace) -> None:
+    print(
+        f"database: {url.split('@')[-1]}; {args.turns} turns per store "
+        f"({args.turns_per_conversation} per conversation, 5 events each), {args.warmup} warm-up turns"
+    )
+    print(
+        f"{'store':<6} {'retrieve ms':>12} {'save ms':>10} {'retrieve+save ms':>17} {'median':>8}"
+    )
     for name, timings in results.items():
-        print(f"{name:<6} {statistics.mean(timings['retrieve']):>12.3f} {statistics.mean(timings['save']):>10.3f} "
-              f"{statistics.mean(timings['turn']):>17.3f} {statistics.median(timings['turn']):>8.3f}")
+        print(
+            f"{name:<6} {statistics.mean(timings['retrieve']):>12.3f} {statistics.mean(timings['save']):>10.3f} "
+            f"{statistics.mean(timings['turn']):>17.3f} {statistics.median(timings['turn']):>8.3f}"
+        )
     ratio = statistics.mean(results["ours"]["turn"]) / statistics.mean(results["rasa"]["turn"])
-    r_ratio = statistics.mean(results["ours"]["retrieve"]) / statistics.mean(results["rasa"]["retrieve"])
+    r_ratio = statistics.mean(results["ours"]["retrieve"]) / statistics.mean(
+        results["rasa"]["retrieve"]
+    )
     s_ratio = statistics.mean(results["ours"]["save"]) / statistics.mean(results["rasa"]["save"])
-    print(f"ratio ours/rasa: retrieve+save {ratio:.2f} (retrieve {r_ratio:.2f}, save {s_ratio:.2f})")
+    print(
+        f"ratio ours/rasa: retrieve+save {ratio:.2f} (retrieve {r_ratio:.2f}, save {s_ratio:.2f})"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--turns-per-conversation", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--url", help="SQLAlchemy URL of an existing database (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--url", help="SQLAlchemy URL of an existing database (default: a temporary SQLite file)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

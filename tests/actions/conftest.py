@@ -4,6 +4,7 @@ do): a tracker factory, a dispatcher, the model's domain, a clinic
 database of the test's own, and the NLG that turns a dispatched response
 into what the client would read.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -130,6 +131,9 @@ def render(rasa_domain: Domain) -> Any:
             tracker.slots[name].value = value
         values = {k: v for k, v in message.items() if k not in ("response", "buttons", "text")}
         out = asyncio.run(nlg.generate(message["response"], tracker, "rest", **values)) or {}
-        return {"text": out.get("text") or "", "buttons": (out.get("buttons") or []) + (message.get("buttons") or [])}
+        return {
+            "text": out.get("text") or "",
+            "buttons": (out.get("buttons") or []) + (message.get("buttons") or []),
+        }
 
     return _render

@@ -7,6 +7,7 @@ The live hand-over needs the clinic open: for this module the assistant's
 profile copy opens every day around the clock (restored afterwards).
 Screenshots land in the test's temporary folder; with
 UPDATE_CONSOLE_SCREENSHOTS=1 they are copied to docs/console/ for the docs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,9 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -32,8 +34,18 @@ from tests.console.harness import PASSWORDS, start_console
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = Path(__file__).resolve().parent / "console_flow.mjs"
 DOCS = ROOT / "docs" / "console"
-PAGES = ["login", "reviews", "reviews-held", "bookings", "callbacks", "inbox", "conversation", "analytics", "audit",
-         "accounts"]
+PAGES = [
+    "login",
+    "reviews",
+    "reviews-held",
+    "bookings",
+    "callbacks",
+    "inbox",
+    "conversation",
+    "analytics",
+    "audit",
+    "accounts",
+]
 #: the client of the held booking: an earlier clearance in another chat, bound to this phone
 HELD_CLIENT = {"name": "Hedda Held", "phone": "07911 123457"}
 
@@ -53,7 +65,9 @@ def open_all_day(edge: Edge) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def flow(edge: Edge, open_all_day: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def flow(
+    edge: Edge, open_all_day: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     node = need("node")
     need("chromium")
     if not (ROOT / "node_modules" / "axe-core").is_dir():
@@ -62,38 +76,77 @@ def flow(edge: Edge, open_all_day: Path, tmp_path_factory: pytest.TempPathFactor
     db_url = f"sqlite:///{workdir / 'clinic.db'}"
     profile = load_profile(open_all_day)
     store = BookingStore(db_url, profile=profile)
-    screening = store.save_screening("browser-review", "clearance", ["pregnancy"], {"pregnancy": "yes"})
-    callback = store.request_callback("Jo Bloggs", "020 7946 0999", "afternoons", reason="asked to talk to a person")
+    screening = store.save_screening(
+        "browser-review", "clearance", ["pregnancy"], {"pregnancy": "yes"}
+    )
+    callback = store.request_callback(
+        "Jo Bloggs", "020 7946 0999", "afternoons", reason="asked to talk to a person"
+    )
     day = dt.datetime.now(profile.tz).date() + dt.timedelta(days=3)
     start = dt.datetime.combine(day, dt.time(10), tzinfo=profile.tz)
-    booking = store.book(Slot(start, start + dt.timedelta(minutes=60), "anna", "body_massage", 60),
-                         name="Wendy Widget", phone="07911 123000", screening_outcome="ok")
+    booking = store.book(
+        Slot(start, start + dt.timedelta(minutes=60), "anna", "body_massage", 60),
+        name="Wendy Widget",
+        phone="07911 123000",
+        screening_outcome="ok",
+    )
     # the held client's earlier clearance, in another chat: their call-back request ties it to their phone
-    earlier = store.save_screening("held-client-earlier-chat", "clearance", ["pregnancy"], {"pregnancy": "yes"})
-    store.request_callback(HELD_CLIENT["name"], HELD_CLIENT["phone"], "mornings", sender_id="held-client-earlier-chat")
+    earlier = store.save_screening(
+        "held-client-earlier-chat", "clearance", ["pregnancy"], {"pregnancy": "yes"}
+    )
+    store.request_callback(
+        HELD_CLIENT["name"], HELD_CLIENT["phone"], "mornings", sender_id="held-client-earlier-chat"
+    )
     store.close()
 
     env = {"CLINIC_PROFILE": str(open_all_day)}
-    console = start_console(tmp_path_factory.mktemp("console"), rasa_url=edge.url, rasa_token=edge.assistant.token,
-                            db_url=db_url, tracker_url=f"sqlite:///{workdir / 'tracker.db'}", extra_env=env)
+    console = start_console(
+        tmp_path_factory.mktemp("console"),
+        rasa_url=edge.url,
+        rasa_token=edge.assistant.token,
+        db_url=db_url,
+        tracker_url=f"sqlite:///{workdir / 'tracker.db'}",
+        extra_env=env,
+    )
     out = tmp_path_factory.mktemp("console-browser")
     (workdir.parent / "site" / "console-site.html").write_text(
-        SITE_PAGE % {"server": edge.url, "site": edge.site.url, "primary": "#2f6f5e"})
-    spec = {"passwords": PASSWORDS, "booking": {"reference": booking.reference, "therapist": "anna",
-                                                "date": day.isoformat(), "new_time": "11:00"},
-            "held": HELD_CLIENT}
+        SITE_PAGE % {"server": edge.url, "site": edge.site.url, "primary": "#2f6f5e"}
+    )
+    spec = {
+        "passwords": PASSWORDS,
+        "booking": {
+            "reference": booking.reference,
+            "therapist": "anna",
+            "date": day.isoformat(),
+            "new_time": "11:00",
+        },
+        "held": HELD_CLIENT,
+    }
     try:
-        done = subprocess.run([node, str(FLOW), console.url, edge.site.url + "/console-site.html", str(out)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "CONSOLE_FLOW": json.dumps(spec)})
+        done = subprocess.run(
+            [node, str(FLOW), console.url, edge.site.url + "/console-site.html", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "CONSOLE_FLOW": json.dumps(spec)},
+        )
         try:
             seen = json.loads(done.stdout.strip().splitlines()[-1])
         except (IndexError, ValueError):
-            pytest.fail(f"the console flow printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+            pytest.fail(
+                f"the console flow printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+            )
         (out / "seen.json").write_text(json.dumps(seen, indent=1))
         seen["by_name"] = {s["name"]: s for s in seen["steps"]}
-        seen.update(out=out, console=console, screening=screening, callback=callback.id, booking=booking.reference,
-                    earlier=earlier)
+        seen.update(
+            out=out,
+            console=console,
+            screening=screening,
+            callback=callback.id,
+            booking=booking.reference,
+            earlier=earlier,
+        )
         if os.environ.get("UPDATE_CONSOLE_SCREENSHOTS") == "1":
             DOCS.mkdir(parents=True, exist_ok=True)
             for name in PAGES + ["widget-handover", "widget-approved"]:
@@ -137,9 +190,16 @@ def test_therapist_works_the_review_queue(flow: dict[str, Any]) -> None:
     reviewed = [i for i in queue if i["id"] == flow["screening"]][0]
     assert reviewed["reviewed_by"] == "anna"
     with store.session() as s:
-        rows = s.execute(select(AuditEntry.username, AuditEntry.action, AuditEntry.record_id)
-                         .where(AuditEntry.record_type == "screening")).all()
-    assert ("anna", "view", str(flow["screening"])) in rows and ("anna", "reviewed", str(flow["screening"])) in rows
+        rows = s.execute(
+            select(AuditEntry.username, AuditEntry.action, AuditEntry.record_id).where(
+                AuditEntry.record_type == "screening"
+            )
+        ).all()
+    assert ("anna", "view", str(flow["screening"])) in rows and (
+        "anna",
+        "reviewed",
+        str(flow["screening"]),
+    ) in rows
 
 
 def test_reception_moves_a_booking_and_marks_a_call_back(flow: dict[str, Any]) -> None:
@@ -184,7 +244,9 @@ def test_the_client_sees_who_from_the_clinic_is_writing(flow: dict[str, Any]) ->
     assert others and all(m["label"] is None for m in others), others
 
 
-def test_a_booking_held_by_an_earlier_clearance_is_approved_and_the_widget_confirms(flow: dict[str, Any]) -> None:
+def test_a_booking_held_by_an_earlier_clearance_is_approved_and_the_widget_confirms(
+    flow: dict[str, Any],
+) -> None:
     """Issue 12 + 14: a new chat, a fresh pre-screen with "no" to everything (ok),
     the same phone as an earlier clearance: the booking is held, the therapist
     sees it with the client's history and approves it, and the client reads the
@@ -203,10 +265,16 @@ def test_a_booking_held_by_an_earlier_clearance_is_approved_and_the_widget_confi
     assert store.get(reference).status == "booked"
     events = [e for e in store.outbox() if e.payload.get("reference") == reference]
     assert [e.event_type for e in events] == ["booking.held", "booking.confirmed"]
-    assert events[0].payload["held_by"] == [flow["earlier"]] and events[1].payload["confirmed_by"] == "anna"
+    assert (
+        events[0].payload["held_by"] == [flow["earlier"]]
+        and events[1].payload["confirmed_by"] == "anna"
+    )
     with store.session() as s:
-        rows = s.execute(select(AuditEntry.username, AuditEntry.action, AuditEntry.record_type)
-                         .where(AuditEntry.record_id == reference)).all()
+        rows = s.execute(
+            select(AuditEntry.username, AuditEntry.action, AuditEntry.record_type).where(
+                AuditEntry.record_id == reference
+            )
+        ).all()
     assert ("anna", "view", "held_booking") in rows and ("anna", "approve", "booking") in rows
 
 

@@ -3,6 +3,7 @@ by playwright-core (node), on a page of the clinic's site (another origin)
 that embeds the widget with one script tag and a config object.
 
 Needs scripts/install_test_deps.sh (chromium, chromium-driver, npm ci)."""
+
 from __future__ import annotations
 
 import json
@@ -52,12 +53,19 @@ def flow(edge: Edge, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]
     out = tmp_path_factory.mktemp("browser")
     page = SITE_PAGE % {"server": edge.url, "site": edge.site.url, "primary": PRIMARY}
     (edge.assistant.workdir.parent / "site" / "index.html").write_text(page)
-    done = subprocess.run([node, str(FLOW), edge.site.url + "/index.html", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=480)
+    done = subprocess.run(
+        [node, str(FLOW), edge.site.url + "/index.html", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=480,
+    )
     try:
         seen = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        pytest.fail(f"the browser flow printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+        pytest.fail(
+            f"the browser flow printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        )
     seen["by_name"] = {s["name"]: s for s in seen["steps"]}
     seen["out"] = out
     return seen
@@ -70,7 +78,9 @@ def steps(flow: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_no_errors_and_nothing_from_outside(flow: dict[str, Any], edge: Edge) -> None:
-    errors = [s for s in flow["steps"] if s["name"] in ("error", "pageerror", "dialog", "console_error")]
+    errors = [
+        s for s in flow["steps"] if s["name"] in ("error", "pageerror", "dialog", "console_error")
+    ]
     assert not errors, errors
     outside = [u for u in flow["requests"] if not u.startswith(("http://127.0.0.1", "data:"))]
     assert not outside, outside  # no CDN: every file comes from the assistant or the site

@@ -13,6 +13,7 @@
 No test here needs the internet: the assistant's start with Telegram on and
 every outgoing call go to 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,10 +26,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 from tests.assistant import Assistant, free_port, start_assistant
 
@@ -64,7 +66,10 @@ class Call:
                 if m:
                     fields[m.group(1).decode()] = m.group(2).decode()
             return fields
-        return {k: v[0] for k, v in urllib.parse.parse_qs(self.body.decode(), keep_blank_values=True).items()}
+        return {
+            k: v[0]
+            for k, v in urllib.parse.parse_qs(self.body.decode(), keep_blank_values=True).items()
+        }
 
     @property
     def json(self) -> Any:
@@ -93,8 +98,13 @@ class FakeApi:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 url = urllib.parse.urlsplit(self.path)
-                call = Call(self.command, url.path, urllib.parse.parse_qs(url.query),
-                            {k.lower(): v for k, v in self.headers.items()}, body)
+                call = Call(
+                    self.command,
+                    url.path,
+                    urllib.parse.parse_qs(url.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                )
                 with fake.lock:
                     fake.calls.append(call)
                 status, answer = fake.answer(call)
@@ -115,18 +125,32 @@ class FakeApi:
             method = tg.group(2)
             if method == "sendMessage":
                 form = call.form
-                return 200, {"ok": True, "result": {
-                    "message_id": len(self.calls), "date": int(time.time()),
-                    "chat": {"id": int(form.get("chat_id", "0")), "type": "private"},
-                    "from": {"id": 7012345678, "is_bot": True, "first_name": "Harmony"},
-                    "text": form.get("text", "")}}
+                return 200, {
+                    "ok": True,
+                    "result": {
+                        "message_id": len(self.calls),
+                        "date": int(time.time()),
+                        "chat": {"id": int(form.get("chat_id", "0")), "type": "private"},
+                        "from": {"id": 7012345678, "is_bot": True, "first_name": "Harmony"},
+                        "text": form.get("text", ""),
+                    },
+                }
             return 200, {"ok": True, "result": True}
         if re.fullmatch(r"/2010-04-01/Accounts/\w+/Messages\.json", call.path):
             form = call.form
-            return 201, {"sid": "SM" + "1" * 32, "account_sid": TWILIO_SID, "to": form.get("To"),
-                         "from": form.get("From"), "body": form.get("Body"), "status": "queued",
-                         "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
-                         "date_created": "Sun, 22 Nov 2026 10:00:00 +0000", "uri": call.path}
+            return 201, {
+                "sid": "SM" + "1" * 32,
+                "account_sid": TWILIO_SID,
+                "to": form.get("To"),
+                "from": form.get("From"),
+                "body": form.get("Body"),
+                "status": "queued",
+                "num_segments": "1",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "date_created": "Sun, 22 Nov 2026 10:00:00 +0000",
+                "uri": call.path,
+            }
         if call.path.endswith("/me/messages"):
             recipient = (call.json or {}).get("recipient", {}).get("id")
             return 200, {"recipient_id": recipient, "message_id": f"m_{len(self.calls)}"}
@@ -136,7 +160,9 @@ class FakeApi:
         with self.lock:
             return [c for c in self.calls if predicate(c)]
 
-    def wait_for(self, predicate: Callable[[Call], bool], count: int = 1, timeout: float = 30) -> list[Call]:
+    def wait_for(
+        self, predicate: Callable[[Call], bool], count: int = 1, timeout: float = 30
+    ) -> list[Call]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = self.take(predicate)
@@ -181,7 +207,9 @@ class Edge:
     def url(self) -> str:
         return self.assistant.url
 
-    def post(self, path: str, body: bytes, headers: dict[str, str], timeout: float = 60) -> tuple[int, bytes]:
+    def post(
+        self, path: str, body: bytes, headers: dict[str, str], timeout: float = 60
+    ) -> tuple[int, bytes]:
         req = urllib.request.Request(self.url + path, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -189,7 +217,9 @@ class Edge:
         except urllib.error.HTTPError as error:
             return error.code, error.read()
 
-    def get(self, path: str, headers: Optional[dict[str, str]] = None, timeout: float = 30) -> tuple[int, bytes, dict[str, str]]:
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, timeout: float = 30
+    ) -> tuple[int, bytes, dict[str, str]]:
         req = urllib.request.Request(self.url + path, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -199,7 +229,7 @@ class Edge:
 
 
 _lock = threading.Lock()
-_edge: Optional[Edge] = None
+_edge: Edge | None = None
 
 
 def acquire(workdir: Path) -> Edge:
@@ -214,18 +244,26 @@ def acquire(workdir: Path) -> Edge:
             env = {
                 "CLINIC_SITE_ORIGINS": f"{site.url},http://127.0.0.1:{rasa_port}",
                 "CLINIC_ACTION_TOKEN": ACTION_TOKEN,
-                "TELEGRAM_ACCESS_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+                "TELEGRAM_ACCESS_TOKEN": TELEGRAM_TOKEN,
+                "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
                 "TELEGRAM_API_URL": fake.url,
-                "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-                "TWILIO_NUMBER": TWILIO_NUMBER, "TWILIO_API_URL": fake.url,
-                "FACEBOOK_VERIFY_TOKEN": FB_VERIFY, "FACEBOOK_APP_SECRET": FB_SECRET,
-                "FACEBOOK_PAGE_ACCESS_TOKEN": FB_PAGE_TOKEN, "FACEBOOK_GRAPH_URL": fake.url + "/v18.0",
+                "TWILIO_ACCOUNT_SID": TWILIO_SID,
+                "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+                "TWILIO_NUMBER": TWILIO_NUMBER,
+                "TWILIO_API_URL": fake.url,
+                "FACEBOOK_VERIFY_TOKEN": FB_VERIFY,
+                "FACEBOOK_APP_SECRET": FB_SECRET,
+                "FACEBOOK_PAGE_ACCESS_TOKEN": FB_PAGE_TOKEN,
+                "FACEBOOK_GRAPH_URL": fake.url + "/v18.0",
                 # no route out: a call to the real APIs would fail instead of leaving the machine
-                "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+                "HTTPS_PROXY": "http://127.0.0.1:9",
+                "HTTP_PROXY": "http://127.0.0.1:9",
                 "NO_PROXY": "127.0.0.1,localhost",
             }
             try:
-                assistant = start_assistant(workdir / "assistant", extra_env=env, rasa_port=rasa_port)
+                assistant = start_assistant(
+                    workdir / "assistant", extra_env=env, rasa_port=rasa_port
+                )
             except Exception:
                 fake.stop()
                 site.stop()
@@ -250,9 +288,12 @@ def release() -> None:
 
 # ---- signing like the real services do ----
 
+
 def twilio_signature(url: str, params: dict[str, str], auth_token: str = TWILIO_TOKEN) -> str:
     data = url + "".join(k + params[k] for k in sorted(params))
-    return base64.b64encode(hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+    return base64.b64encode(
+        hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    ).decode()
 
 
 def messenger_signature(body: bytes, secret: str = FB_SECRET) -> str:

@@ -9,13 +9,15 @@ running assistant exactly as in production: POST
 /conversations/{id}/tracker/events?output_channel=latest&execute_side_effects=true.
 The socket.io widget is covered end to end in tests/browser/test_console.py.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import random
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -39,6 +41,7 @@ def run(edge: Edge, action: str, sender: str, line: dict[str, Any], name: str = 
             await getattr(api, action)(sender, line, name)
         finally:
             await api.close()
+
     asyncio.run(go())
 
 
@@ -55,7 +58,9 @@ def texts_of(calls: list[Call]) -> list[str]:
 
 
 class Channel:
-    def __init__(self, name: str, sender: str, send: Callable[[str], None], sent_to: Callable[[Call], bool]) -> None:
+    def __init__(
+        self, name: str, sender: str, send: Callable[[str], None], sent_to: Callable[[Call], bool]
+    ) -> None:
         self.name, self.sender, self.send, self.sent_to = name, sender, send, sent_to
 
 
@@ -66,6 +71,7 @@ def telegram_channel(edge: Edge) -> Channel:
         body = telegram.update("telegram_text.json", chat)
         body["message"]["text"] = text
         assert telegram.post(edge, body) == 200
+
     return Channel("telegram", str(chat), send, telegram.sent_to(chat))
 
 
@@ -77,6 +83,7 @@ def whatsapp_channel(edge: Edge) -> Channel:
         fields["Body"] = text
         fields["MessageSid"] = "SM" + "%032x" % random.getrandbits(128)
         assert twilio.signed(edge, fields)[0] == 200
+
     return Channel("twilio", f"whatsapp:{phone}", send, twilio.sends_to(phone))
 
 
@@ -91,12 +98,18 @@ def messenger_channel(edge: Edge) -> Channel:
                 item["message"]["mid"] = "m_" + "%032x" % random.getrandbits(128)
         raw = json.dumps(body).encode()
         assert messenger.post(edge, raw, messenger_signature(raw)) == 200
+
     return Channel("facebook", psid, send, messenger.to(psid))
 
 
-@pytest.mark.parametrize("make", [telegram_channel, whatsapp_channel, messenger_channel],
-                         ids=["telegram", "whatsapp", "messenger"])
-def test_a_person_takes_over_talks_and_hands_back(edge: Edge, make: Callable[[Edge], Channel]) -> None:
+@pytest.mark.parametrize(
+    "make",
+    [telegram_channel, whatsapp_channel, messenger_channel],
+    ids=["telegram", "whatsapp", "messenger"],
+)
+def test_a_person_takes_over_talks_and_hands_back(
+    edge: Edge, make: Callable[[Edge], Channel]
+) -> None:
     ch = make(edge)
     fake = edge.fake
 
@@ -110,7 +123,9 @@ def test_a_person_takes_over_talks_and_hands_back(edge: Edge, make: Callable[[Ed
     taken = responses.render("utter_handover_taken", PROFILE, staff_name="Rita")
     run(edge, "take_over", ch.sender, taken)
     fake.wait_for(ch.sent_to, count=before + 1, timeout=20)
-    assert any("You're now chatting with Rita" in t for t in sent()[before:]), f"{ch.name}: {sent()[before:]}"
+    assert any("You're now chatting with Rita" in t for t in sent()[before:]), (
+        f"{ch.name}: {sent()[before:]}"
+    )
 
     # the client writes while paused: no answer from the assistant, no apology
     count = len(sent())
@@ -127,29 +142,50 @@ def test_a_person_takes_over_talks_and_hands_back(edge: Edge, make: Callable[[Ed
     count = len(sent())
     ch.send(EMERGENCY)
     fake.wait_for(ch.sent_to, count=count + 1, timeout=30)
-    assert any("999" in t for t in sent()[count:]), f"{ch.name}: no emergency message: {sent()[count:]}"
+    assert any("999" in t for t in sent()[count:]), (
+        f"{ch.name}: no emergency message: {sent()[count:]}"
+    )
 
     count = len(sent())
-    run(edge, "hand_back", ch.sender, responses.render("utter_handover_returned", PROFILE, staff_name="Rita"))
+    run(
+        edge,
+        "hand_back",
+        ch.sender,
+        responses.render("utter_handover_returned", PROFILE, staff_name="Rita"),
+    )
     fake.wait_for(ch.sent_to, count=count + 1, timeout=20)
     assert "handed you back" in sent()[-1]
     count = len(sent())
     ch.send("what is therapeutic massage?")
     fake.wait_for(ch.sent_to, count=count + 1, timeout=30)
-    assert any("soft tissues" in t for t in sent()[count:]), f"{ch.name}: not answered after hand-back"
+    assert any("soft tissues" in t for t in sent()[count:]), (
+        f"{ch.name}: not answered after hand-back"
+    )
 
 
 def test_rest_turn_while_paused_gets_no_apology(edge: Edge) -> None:
     sender = "handover-rest-" + "%08x" % random.getrandbits(32)
     edge.assistant.send(sender, "hi")
-    run(edge, "take_over", sender, responses.render("utter_handover_taken", PROFILE, staff_name="Rita"))
+    run(
+        edge,
+        "take_over",
+        sender,
+        responses.render("utter_handover_taken", PROFILE, staff_name="Rita"),
+    )
     assert edge.assistant.send(sender, "hello?") == []
     assert edge.assistant.tracker(sender)["paused"] is True
-    run(edge, "hand_back", sender, responses.render("utter_handover_returned", PROFILE, staff_name="Rita"))
+    run(
+        edge,
+        "hand_back",
+        sender,
+        responses.render("utter_handover_returned", PROFILE, staff_name="Rita"),
+    )
     assert edge.assistant.send(sender, "what is therapeutic massage?")
 
 
-def test_a_booking_moved_and_cancelled_by_the_clinic_is_told_in_the_clients_chat(edge: Edge) -> None:
+def test_a_booking_moved_and_cancelled_by_the_clinic_is_told_in_the_clients_chat(
+    edge: Edge,
+) -> None:
     """The console's move and cancel reach a Telegram client in their chat (the same
     append-events path as the hand-over), in the domain's wording."""
     import datetime as dt
@@ -171,17 +207,34 @@ def test_a_booking_moved_and_cancelled_by_the_clinic_is_told_in_the_clients_chat
         day += dt.timedelta(days=1)
     start = dt.datetime.combine(day, dt.time(16), tzinfo=profile.tz)
     store = BookingStore(db_url, profile=profile)
-    booking = store.book(Slot(start, start + dt.timedelta(minutes=60), "tom", "body_massage", 60),
-                         name="Tele Gram", phone="07911 123999", sender_id=ch.sender, screening_outcome="ok")
-    member = StaffDirectory(store).create_user("rec" + secrets.token_hex(3), "Rita", "reception",
-                                               "a long enough password")
-    console = Console(Settings(secret_key="k" * 40, rasa_url=edge.url, rasa_token=edge.assistant.token,
-                               db_url=db_url, profile_path=str(edge.assistant.profile_path)), store=store)
+    booking = store.book(
+        Slot(start, start + dt.timedelta(minutes=60), "tom", "body_massage", 60),
+        name="Tele Gram",
+        phone="07911 123999",
+        sender_id=ch.sender,
+        screening_outcome="ok",
+    )
+    member = StaffDirectory(store).create_user(
+        "rec" + secrets.token_hex(3), "Rita", "reception", "a long enough password"
+    )
+    console = Console(
+        Settings(
+            secret_key="k" * 40,
+            rasa_url=edge.url,
+            rasa_token=edge.assistant.token,
+            db_url=db_url,
+            profile_path=str(edge.assistant.profile_path),
+        ),
+        store=store,
+    )
 
     async def change() -> tuple[Any, Any]:
         try:
-            moved = await console.move_booking(member, booking.reference,
-                                               {"date": day.isoformat(), "time": "17:00", "therapist_id": "tom"})
+            moved = await console.move_booking(
+                member,
+                booking.reference,
+                {"date": day.isoformat(), "time": "17:00", "therapist_id": "tom"},
+            )
             cancelled = await console.cancel_booking(member, booking.reference)
             return moved, cancelled
         finally:
@@ -192,7 +245,9 @@ def test_a_booking_moved_and_cancelled_by_the_clinic_is_told_in_the_clients_chat
     assert moved.warning is None and cancelled.warning is None
     edge.fake.wait_for(ch.sent_to, count=count + 2, timeout=20)
     told = texts_of(edge.fake.take(ch.sent_to))[count:]
-    assert any(f"moved your appointment {booking.reference}" in t and "5pm" in t for t in told), told
+    assert any(f"moved your appointment {booking.reference}" in t and "5pm" in t for t in told), (
+        told
+    )
     assert any(f"cancelled your appointment {booking.reference}" in t for t in told), told
     store.close()
 
@@ -215,7 +270,9 @@ def short_wait(edge: Edge) -> Any:
     data["holidays"] = []
     data["handover"] = {**(data.get("handover") or {}), "live_chat": True, "wait_minutes": 0.05}
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    store = BookingStore(f"sqlite:///{edge.assistant.workdir / 'clinic.db'}", profile=load_profile(path))
+    store = BookingStore(
+        f"sqlite:///{edge.assistant.workdir / 'clinic.db'}", profile=load_profile(path)
+    )
     staff = StaffDirectory(store)
     username = "wait" + secrets.token_hex(3)
     staff.create_user(username, "Rita Waits", "reception", "a long enough password")
@@ -228,7 +285,9 @@ def short_wait(edge: Edge) -> Any:
         path.write_text(original)
 
 
-def test_nobody_took_the_chat_so_the_next_request_offers_a_call_back(edge: Edge, short_wait: float) -> None:
+def test_nobody_took_the_chat_so_the_next_request_offers_a_call_back(
+    edge: Edge, short_wait: float
+) -> None:
     """The client's next "talk to a person" after the profile's wait, with nobody
     having taken the first request: the call-back offer with its promised time
     (the same line the console's sweep sends), and its button starts the

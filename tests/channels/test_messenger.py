@@ -1,12 +1,20 @@
 """Facebook Messenger: recorded webhook events, signed with the app secret
 (X-Hub-Signature-256); the Send API calls are captured by the fake."""
+
 from __future__ import annotations
 
 import json
 import random
 import urllib.parse
 
-from tests.channels.harness import FB_PAGE_TOKEN, FB_VERIFY, PAYLOADS, Call, Edge, messenger_signature
+from tests.channels.harness import (
+    FB_PAGE_TOKEN,
+    FB_VERIFY,
+    PAYLOADS,
+    Call,
+    Edge,
+    messenger_signature,
+)
 
 HOOK = "/webhooks/facebook/webhook"
 
@@ -33,14 +41,19 @@ def to(psid: str, kind: str = "message"):
     def match(call: Call) -> bool:
         body = call.json if call.path.endswith("/me/messages") else None
         return bool(body) and body["recipient"]["id"] == psid and kind in body
+
     return match
 
 
 def test_webhook_verification(edge: Edge) -> None:
-    query = urllib.parse.urlencode({"hub.mode": "subscribe", "hub.verify_token": FB_VERIFY, "hub.challenge": "1158201444"})
+    query = urllib.parse.urlencode(
+        {"hub.mode": "subscribe", "hub.verify_token": FB_VERIFY, "hub.challenge": "1158201444"}
+    )
     status, body, _ = edge.get(f"{HOOK}?{query}")
     assert status == 200 and body == b"1158201444"
-    query = urllib.parse.urlencode({"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
+    query = urllib.parse.urlencode(
+        {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    )
     assert edge.get(f"{HOOK}?{query}")[0] == 403
 
 
@@ -61,7 +74,11 @@ def test_text_is_answered_with_quick_replies(edge: Edge) -> None:
     assert calls
     message = calls[-1].json["message"]
     assert "soft tissues" in message["text"]
-    assert [q["title"] for q in message["quick_replies"]] == ["How it differs", "Benefits", "Book a session"]
+    assert [q["title"] for q in message["quick_replies"]] == [
+        "How it differs",
+        "Benefits",
+        "Book a session",
+    ]
     assert calls[-1].query["access_token"] == [FB_PAGE_TOKEN]
     actions = [c.json["sender_action"] for c in edge.fake.take(to(psid, "sender_action"))]
     assert actions == ["typing_on", "typing_off"]

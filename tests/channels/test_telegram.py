@@ -1,5 +1,6 @@
 """Telegram: recorded updates posted to the webhook on localhost; the Bot
 API calls they cause are captured by the fake (TELEGRAM_API_URL)."""
+
 from __future__ import annotations
 
 import json
@@ -30,7 +31,10 @@ def post(edge: Edge, body: dict[str, Any], secret: str | None = TELEGRAM_SECRET)
 
 def sent_to(chat_id: int):
     def match(call: Call) -> bool:
-        return call.path == f"/bot{TELEGRAM_TOKEN}/sendMessage" and call.form.get("chat_id") == str(chat_id)
+        return call.path == f"/bot{TELEGRAM_TOKEN}/sendMessage" and call.form.get("chat_id") == str(
+            chat_id
+        )
+
     return match
 
 
@@ -61,7 +65,9 @@ def test_text_question_is_answered_with_inline_buttons(edge: Edge) -> None:
     assert [row[0]["text"] for row in keyboard] == ["How it differs", "Benefits", "Book a session"]
     assert keyboard[1][0]["callback_data"] == '/faq{"faq_topic": "benefits"}'
     time.sleep(0.5)  # an apology would follow the answer at once
-    assert not any("went wrong" in c.form.get("text", "") for c in edge.fake.calls if sent_to(chat)(c))
+    assert not any(
+        "went wrong" in c.form.get("text", "") for c in edge.fake.calls if sent_to(chat)(c)
+    )
 
 
 def test_button_press_is_answered_and_acknowledged(edge: Edge) -> None:
@@ -70,8 +76,12 @@ def test_button_press_is_answered_and_acknowledged(edge: Edge) -> None:
     assert post(edge, body) == 200
     calls = edge.fake.wait_for(sent_to(chat))
     assert calls and "endorphins" in calls[-1].form["text"], [c.form.get("text") for c in calls]
-    acks = edge.fake.take(lambda c: c.path.endswith("/answerCallbackQuery")
-                          and c.form.get("callback_query_id") == body["callback_query"]["id"])
+    acks = edge.fake.take(
+        lambda c: (
+            c.path.endswith("/answerCallbackQuery")
+            and c.form.get("callback_query_id") == body["callback_query"]["id"]
+        )
+    )
     assert acks, "the button press was not acknowledged (the client's button keeps spinning)"
 
 
@@ -90,7 +100,9 @@ def test_a_comparison_is_one_bold_block_per_type(edge: Edge) -> None:
     never "firm | light-medium" columns."""
     chat = random.randrange(10**9, 10**10)
     assert post(edge, update("telegram_compare.json", chat)) == 200
-    calls = edge.fake.wait_for(lambda c: sent_to(chat)(c) and "Sessions:" in c.form.get("text", ""), count=2)
+    calls = edge.fake.wait_for(
+        lambda c: sent_to(chat)(c) and "Sessions:" in c.form.get("text", ""), count=2
+    )
     texts = [c.form["text"] for c in calls]
     assert all(c.form["parse_mode"] == "HTML" for c in calls)
     assert texts[0].startswith("<b>Deep tissue massage</b>\n") and "Pressure: firm" in texts[0]

@@ -1,5 +1,6 @@
 """WhatsApp through Twilio: recorded form posts, signed like Twilio signs
 them; a forged request is refused and sends nothing (each send is paid)."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,7 @@ import json
 import random
 import urllib.parse
 
-from tests.channels.harness import (PAYLOADS, TWILIO_NUMBER, TWILIO_SID, Call, Edge, twilio_signature)
+from tests.channels.harness import PAYLOADS, TWILIO_NUMBER, TWILIO_SID, Call, Edge, twilio_signature
 
 HOOK = "/webhooks/twilio/webhook"
 
@@ -31,7 +32,11 @@ def signed(edge: Edge, fields: dict[str, str]) -> tuple[int, bytes]:
 
 def sends_to(phone: str):
     def match(call: Call) -> bool:
-        return call.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json" and call.form.get("To") == f"whatsapp:{phone}"
+        return (
+            call.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+            and call.form.get("To") == f"whatsapp:{phone}"
+        )
+
     return match
 
 
@@ -82,7 +87,9 @@ def test_a_comparison_is_one_bold_block_per_type(edge: Edge) -> None:
     phone = new_phone()
     status, _ = signed(edge, form("twilio_whatsapp_compare.json", phone))
     assert status == 200
-    calls = edge.fake.wait_for(lambda c: sends_to(phone)(c) and "Pressure" in c.form.get("Body", ""))
+    calls = edge.fake.wait_for(
+        lambda c: sends_to(phone)(c) and "Pressure" in c.form.get("Body", "")
+    )
     assert calls
     body = calls[-1].form["Body"]
     deep, swedish = body.split("\n\n")[:2]

@@ -1,4 +1,5 @@
 """The channels' pure parts, without a running assistant."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,12 +7,12 @@ import json
 
 from channels.common import OptionMemory, RateLimiter, cap, markdown_to_plain, numbered_options
 from channels.facebook import signature_ok
-from clinic_core.logs import JsonFormatter
 from channels.rest import MAX_MESSAGE_CHARS
 from channels.telegram import set_webhook, to_telegram_html
 from channels.twilio import chunks
 from channels.website import SESSION_ID
-from tests.channels.harness import FakeApi, TELEGRAM_TOKEN, messenger_signature
+from clinic_core.logs import JsonFormatter
+from tests.channels.harness import TELEGRAM_TOKEN, FakeApi, messenger_signature
 
 
 def test_rate_limiter_burst_then_refill() -> None:
@@ -49,8 +50,10 @@ def test_text_is_capped() -> None:
 
 
 def test_markdown_for_plain_channels_and_telegram_html() -> None:
-    assert markdown_to_plain("**Prices** at [our site](https://a.example/p)", bold="*") == \
-        "*Prices* at our site (https://a.example/p)"
+    assert (
+        markdown_to_plain("**Prices** at [our site](https://a.example/p)", bold="*")
+        == "*Prices* at our site (https://a.example/p)"
+    )
     html = to_telegram_html('<b>x</b> & **bold** [link](https://a.example/?a=1&b="2")')
     assert html.startswith("&lt;b&gt;x&lt;/b&gt; &amp; <b>bold</b>")
     assert '<a href="https://a.example/?a=1&amp;b=&quot;2&quot;">link</a>' in html
@@ -87,13 +90,19 @@ def test_json_logs_drop_exception_text_rasa_locals_and_url_tokens() -> None:
                 raise ValueError("I have a heart condition")
             except ValueError:
                 import sys
+
                 record.exc_info = sys.exc_info()
         return json.loads(formatter.format(record))
 
     entry = render("turn failed", exc=True)
     assert entry["exc_type"] == "ValueError" and "heart" not in json.dumps(entry)
-    structlog = json.dumps({"event": "interpolator.interpolate.text", "event_info": "slot missing",
-                            "exception": [{"exc_type": "KeyError", "frames": [{"locals": {"values": "pregnant"}}]}]})
+    structlog = json.dumps(
+        {
+            "event": "interpolator.interpolate.text",
+            "event_info": "slot missing",
+            "exception": [{"exc_type": "KeyError", "frames": [{"locals": {"values": "pregnant"}}]}],
+        }
+    )
     entry = render(structlog)
     assert entry["event"] == "interpolator.interpolate.text" and "pregnant" not in json.dumps(entry)
     assert "s3cret" not in render("GET /conversations/x/tracker?token=s3cret&a=1")["msg"]
@@ -102,11 +111,21 @@ def test_json_logs_drop_exception_text_rasa_locals_and_url_tokens() -> None:
 def test_set_webhook_sends_the_secret_token() -> None:
     fake = FakeApi()
     try:
-        asyncio.run(set_webhook(TELEGRAM_TOKEN, "https://chat.example/webhooks/telegram/webhook",
-                                "the-secret", api_url=fake.url))
+        asyncio.run(
+            set_webhook(
+                TELEGRAM_TOKEN,
+                "https://chat.example/webhooks/telegram/webhook",
+                "the-secret",
+                api_url=fake.url,
+            )
+        )
         [call] = fake.take(lambda c: c.path.endswith("/setWebhook"))
         assert call.form["secret_token"] == "the-secret"
         assert call.form["url"] == "https://chat.example/webhooks/telegram/webhook"
-        assert json.loads(call.form["allowed_updates"]) == ["message", "edited_message", "callback_query"]
+        assert json.loads(call.form["allowed_updates"]) == [
+            "message",
+            "edited_message",
+            "callback_query",
+        ]
     finally:
         fake.stop()

@@ -3,6 +3,7 @@ free port with its own clinic database, and staff accounts to sign in with.
 
 Used by tests/console (HTTP: security, roles, audit) and tests/browser
 (Chromium: the pages as staff use them)."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,11 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
@@ -29,10 +31,10 @@ from tests.assistant import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORDS = {
-    "sam": "admin-password-0001",      # admin
-    "rita": "reception-password-01",   # reception
-    "anna": "therapist-password-01",   # therapist (anna)
-    "tom": "therapist-password-02",    # therapist (tom)
+    "sam": "admin-password-0001",  # admin
+    "rita": "reception-password-01",  # reception
+    "anna": "therapist-password-01",  # therapist (anna)
+    "tom": "therapist-password-02",  # therapist (tom)
 }
 
 
@@ -47,7 +49,7 @@ class Console:
     def store(self) -> BookingStore:
         return BookingStore(self.db_url, profile=load_profile(os.environ.get("CLINIC_PROFILE")))
 
-    def session(self, username: Optional[str] = None) -> "Staff":
+    def session(self, username: str | None = None) -> Staff:
         staff = Staff(self.url)
         if username:
             staff.login(username, PASSWORDS[username])
@@ -77,8 +79,9 @@ class Staff:
     def login(self, username: str, password: str) -> requests.Response:
         page = self.http.get(self.url + "/login")
         nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)
-        answer = self.http.post(self.url + "/login", data={"nonce": nonce, "username": username,
-                                                          "password": password})
+        answer = self.http.post(
+            self.url + "/login", data={"nonce": nonce, "username": username, "password": password}
+        )
         found = re.search(r'name="csrf-token" content="([^"]*)"', answer.text)
         self.csrf = found.group(1) if found else ""
         return answer
@@ -86,13 +89,17 @@ class Staff:
     def get(self, path: str, **kw: Any) -> requests.Response:
         return self.http.get(self.url + path, **kw)
 
-    def post(self, path: str, data: Optional[dict[str, str]] = None, csrf: bool = True, **kw: Any) -> requests.Response:
+    def post(
+        self, path: str, data: dict[str, str] | None = None, csrf: bool = True, **kw: Any
+    ) -> requests.Response:
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.csrf)
         return self.http.post(self.url + path, data=data, **kw)
 
-    def api(self, method: str, path: str, json: Any = None, csrf: bool = True, **kw: Any) -> requests.Response:
+    def api(
+        self, method: str, path: str, json: Any = None, csrf: bool = True, **kw: Any
+    ) -> requests.Response:
         headers = kw.pop("headers", {})
         if csrf:
             headers.setdefault("X-CSRF-Token", self.csrf)
@@ -131,8 +138,13 @@ class FakeRasa:
                 if fake.down or not match:
                     self._answer(503, {"error": "down"})
                     return
-                fake.calls.append({"sender": unquote(match.group(1)), "events": json.loads(raw or b"[]"),
-                                   "query": parse_qs(url.query)})
+                fake.calls.append(
+                    {
+                        "sender": unquote(match.group(1)),
+                        "events": json.loads(raw or b"[]"),
+                        "query": parse_qs(url.query),
+                    }
+                )
                 self._answer(200, {"events": []})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -141,7 +153,13 @@ class FakeRasa:
 
     def lines_to(self, sender: str) -> list[dict[str, Any]]:
         """The bot lines sent to one conversation, oldest first."""
-        return [e for c in self.calls if c["sender"] == sender for e in c["events"] if e.get("event") == "bot"]
+        return [
+            e
+            for c in self.calls
+            if c["sender"] == sender
+            for e in c["events"]
+            if e.get("event") == "bot"
+        ]
 
     def wait_for(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
         deadline = time.monotonic() + timeout
@@ -169,22 +187,37 @@ def seed_accounts(db_url: str) -> None:
         store.close()
 
 
-def start_console(workdir: Path, *, rasa_url: str = "http://127.0.0.1:9", rasa_token: str = "",
-                  db_url: Optional[str] = None, tracker_url: Optional[str] = None,
-                  extra_env: Optional[dict[str, str]] = None) -> Console:
+def start_console(
+    workdir: Path,
+    *,
+    rasa_url: str = "http://127.0.0.1:9",
+    rasa_token: str = "",
+    db_url: str | None = None,
+    tracker_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> Console:
     workdir.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{workdir / 'clinic.db'}"
     seed_accounts(db_url)
     port = free_port()
     env = {
-        **os.environ, "STAFF_SECRET_KEY": secrets.token_urlsafe(48), "STAFF_PORT": str(port),
-        "CLINIC_DB_URL": db_url, "RASA_URL": rasa_url, "RASA_API_TOKEN": rasa_token,
+        **os.environ,
+        "STAFF_SECRET_KEY": secrets.token_urlsafe(48),
+        "STAFF_PORT": str(port),
+        "CLINIC_DB_URL": db_url,
+        "RASA_URL": rasa_url,
+        "RASA_API_TOKEN": rasa_token,
         "RASA_TRACKER_DB_URL": tracker_url or f"sqlite:///{workdir / 'tracker.db'}",
         **(extra_env or {}),
     }
     log = workdir / "console.log"
-    proc = subprocess.Popen([sys.executable, "-m", "staff_console"], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "staff_console"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

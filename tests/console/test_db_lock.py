@@ -13,12 +13,13 @@ console:
 Before: the console's store waited SQLite's default 60 s for the lock, in
 the default executor, so every page needing the database hung for a minute.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -37,18 +38,22 @@ FAST = 0.5
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    running = start_console(tmp_path_factory.mktemp("console_lock"), extra_env={"CLINIC_DB_TIMEOUT": "1"})
+    running = start_console(
+        tmp_path_factory.mktemp("console_lock"), extra_env={"CLINIC_DB_TIMEOUT": "1"}
+    )
     yield running
     running.stop()
 
 
-def timed(get: "requests.Session.get", url: str) -> tuple[float, requests.Response]:
+def timed(get: requests.Session.get, url: str) -> tuple[float, requests.Response]:
     start = time.monotonic()
     answer = get(url, timeout=LOCK_SECONDS + 60, allow_redirects=False)
     return time.monotonic() - start, answer
 
 
-def test_a_locked_database_gives_a_clear_page_and_never_freezes_the_console(console: Console) -> None:
+def test_a_locked_database_gives_a_clear_page_and_never_freezes_the_console(
+    console: Console,
+) -> None:
     anna = console.session("anna")
     assert anna.get("/reviews").status_code == 200  # signed in, before the lock
     public = requests.Session()
@@ -56,8 +61,10 @@ def test_a_locked_database_gives_a_clear_page_and_never_freezes_the_console(cons
     try:
         with ThreadPoolExecutor(max_workers=12) as pool:
             # many staff pages at once: more than the console's database threads
-            pages = [pool.submit(timed, anna.http.get, console.url + path)
-                     for path in ["/reviews", "/api/reviews", "/callbacks", "/bookings"] * 2]
+            pages = [
+                pool.submit(timed, anna.http.get, console.url + path)
+                for path in ["/reviews", "/api/reviews", "/callbacks", "/bookings"] * 2
+            ]
             quick = []
             while time.monotonic() < lock.until - 1.0:
                 for path in ("/login", "/static/console.css", "/healthz"):
@@ -67,7 +74,11 @@ def test_a_locked_database_gives_a_clear_page_and_never_freezes_the_console(cons
     finally:
         lock.wait()
 
-    slow = [(path, round(seconds, 2)) for path, seconds, answer in quick if seconds > FAST or answer.status_code != 200]
+    slow = [
+        (path, round(seconds, 2))
+        for path, seconds, answer in quick
+        if seconds > FAST or answer.status_code != 200
+    ]
     assert len(quick) >= 15 and not slow, slow
     assert len(results) == 8
     for seconds, answer in results:  # the session check itself needs the database: each says so

@@ -6,11 +6,11 @@ the inbox no longer lists it. A request someone took is never expired, and
 when the client's chat cannot be reached the request waits for the next sweep.
 The client's own next request for a person does the same inside the assistant
 (tests/channels/test_handover.py)."""
+
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -35,12 +35,16 @@ def console(tmp_path_factory: pytest.TempPathFactory, fake: FakeRasa) -> Iterato
     data.setdefault("handover", {})["wait_minutes"] = WAIT_SECONDS / 60
     profile = workdir / "profile.yml"
     profile.write_text(yaml.safe_dump(data, sort_keys=False))
-    running = start_console(workdir, rasa_url=fake.url, rasa_token="t0ken", extra_env={"CLINIC_PROFILE": str(profile)})
+    running = start_console(
+        workdir, rasa_url=fake.url, rasa_token="t0ken", extra_env={"CLINIC_PROFILE": str(profile)}
+    )
     yield running
     running.stop()
 
 
-def test_a_request_nobody_takes_gets_the_call_back_offer_once(console: Console, fake: FakeRasa) -> None:
+def test_a_request_nobody_takes_gets_the_call_back_offer_once(
+    console: Console, fake: FakeRasa
+) -> None:
     desk = HandoverDesk(console.store())
     opened = time.monotonic()
     request = desk.request("wait-chat-1", "socketio")
@@ -53,7 +57,10 @@ def test_a_request_nobody_takes_gets_the_call_back_offer_once(console: Console, 
     line = told[0]
     assert "nobody from the team could join" in line["text"] and "We'll call you by" in line["text"]
     assert "{" not in line["text"]
-    assert [b["payload"] for b in line["data"]["buttons"]] == ['/human_handoff{"callback": "yes"}', "/deny"]
+    assert [b["payload"] for b in line["data"]["buttons"]] == [
+        '/human_handoff{"callback": "yes"}',
+        "/deny",
+    ]
     assert line["metadata"] == {"clinic": True}
     assert desk.get(request.id).status == "expired"
     assert all(h["id"] != request.id for h in rita.api("GET", "/api/handovers").json()["items"])
@@ -70,8 +77,9 @@ def test_a_request_someone_took_is_never_expired(console: Console, fake: FakeRas
     assert fake.lines_to("wait-chat-2") == []
 
 
-def test_when_the_chat_cannot_be_reached_the_request_waits_for_the_next_sweep(console: Console,
-                                                                              fake: FakeRasa) -> None:
+def test_when_the_chat_cannot_be_reached_the_request_waits_for_the_next_sweep(
+    console: Console, fake: FakeRasa
+) -> None:
     desk = HandoverDesk(console.store())
     fake.down = True
     try:

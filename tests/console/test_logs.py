@@ -8,11 +8,12 @@ line, as the assistant's servers log (clinic_core/logs.py), and none of it.
 
 Before: the console logged plain text lines through its own handler, and
 Sanic's own lines in Sanic's format, outside the project's log privacy."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -22,7 +23,16 @@ from tests.console.test_held import HEALTH, NAME, held_booking, next_open_day
 from tests.http.test_db_locks import Locked
 
 #: what must not appear in the log, in any spelling
-SECRETS = ("Philippa", "Quartermaine", "123456", "123 456", "7911", "warfarin", "sciatica", "regnan")
+SECRETS = (
+    "Philippa",
+    "Quartermaine",
+    "123456",
+    "123 456",
+    "7911",
+    "warfarin",
+    "sciatica",
+    "regnan",
+)
 SAID = f"{NAME} 07911 123456 takes warfarin for sciatica, {HEALTH}"
 
 
@@ -35,13 +45,19 @@ def fake() -> Iterator[FakeRasa]:
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory, fake: FakeRasa) -> Iterator[Console]:
-    running = start_console(tmp_path_factory.mktemp("console_logs"), rasa_url=fake.url, rasa_token="t0ken",
-                            extra_env={"CLINIC_DB_TIMEOUT": "1"})
+    running = start_console(
+        tmp_path_factory.mktemp("console_logs"),
+        rasa_url=fake.url,
+        rasa_token="t0ken",
+        extra_env={"CLINIC_DB_TIMEOUT": "1"},
+    )
     yield running
     running.stop()
 
 
-def test_no_client_words_in_the_consoles_log_after_its_workflows(console: Console, fake: FakeRasa) -> None:
+def test_no_client_words_in_the_consoles_log_after_its_workflows(
+    console: Console, fake: FakeRasa
+) -> None:
     store = console.store()
     anna, rita, sam = console.session("anna"), console.session("rita"), console.session("sam")
 
@@ -62,20 +78,36 @@ def test_no_client_words_in_the_consoles_log_after_its_workflows(console: Consol
 
     # reception: a phone booking with the words everywhere, a refused one, a call-back note
     day = next_open_day(3).isoformat()
-    form = {"service": "body_massage:60", "therapist_id": "tom", "date": day, "time": "10:00", "name": SAID,
-            "phone": phone, "email": "philippa.quartermaine@example.com", "screening_outcome": "ok",
-            "screened": "yes"}
+    form = {
+        "service": "body_massage:60",
+        "therapist_id": "tom",
+        "date": day,
+        "time": "10:00",
+        "name": SAID,
+        "phone": phone,
+        "email": "philippa.quartermaine@example.com",
+        "screening_outcome": "ok",
+        "screened": "yes",
+    }
     assert rita.post("/bookings", form).status_code == 200
     assert rita.post("/bookings", {**form, "phone": SAID}).status_code == 400
     assert rita.post("/bookings", {**form, "date": SAID}).status_code == 400
-    callback = store.request_callback(NAME, "07911 123456", SAID, reason=f"pre-screen: clearance ({HEALTH})")
+    callback = store.request_callback(
+        NAME, "07911 123456", SAID, reason=f"pre-screen: clearance ({HEALTH})"
+    )
     assert rita.get("/callbacks").status_code == 200
-    assert rita.api("POST", f"/api/callbacks/{callback.id}/note", json={"text": SAID}).status_code == 201
+    assert (
+        rita.api("POST", f"/api/callbacks/{callback.id}/note", json={"text": SAID}).status_code
+        == 201
+    )
 
     # the inbox: a staff member writes the words to a client
     request = HandoverDesk(store).request("logs-chat", "socketio")
     assert rita.api("POST", f"/api/handovers/{request.id}/take").status_code == 200
-    assert rita.api("POST", f"/api/handovers/{request.id}/messages", json={"text": SAID}).status_code == 201
+    assert (
+        rita.api("POST", f"/api/handovers/{request.id}/messages", json={"text": SAID}).status_code
+        == 201
+    )
     assert rita.api("POST", f"/api/handovers/{request.id}/hand-back").status_code == 200
 
     # where a library could echo them: sign-in names, queries, paths, malformed bodies
@@ -83,8 +115,11 @@ def test_no_client_words_in_the_consoles_log_after_its_workflows(console: Consol
     assert stranger.login(SAID, SAID).status_code == 401
     assert rita.get(f"/bookings?date={SAID}&therapist={NAME}").status_code in (200, 403)
     assert rita.get(f"/bookings/{NAME}/nothing").status_code == 404
-    broken = rita.http.post(console.url + "/api/bookings", data=b'{"name": "' + SAID.encode() + b'"',
-                            headers={"X-CSRF-Token": rita.csrf, "Content-Type": "application/json"})
+    broken = rita.http.post(
+        console.url + "/api/bookings",
+        data=b'{"name": "' + SAID.encode() + b'"',
+        headers={"X-CSRF-Token": rita.csrf, "Content-Type": "application/json"},
+    )
     assert broken.status_code == 400
     assert sam.get(f"/audit?user={NAME}").status_code == 200
 

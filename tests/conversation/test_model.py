@@ -1,5 +1,6 @@
 """The trained model against data it never saw: the held-out questions and
 the conversation test stories."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,9 +51,23 @@ def test_conversation_stories(tmp_path: Path) -> None:
     out = tmp_path / "results"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "rasa"), "test", "core", "--model", str(MODEL),
-         "--stories", str(ROOT / "tests" / "stories"), "--out", str(out), "--fail-on-prediction-errors"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [
+            str(Path(sys.executable).parent / "rasa"),
+            "test",
+            "core",
+            "--model",
+            str(MODEL),
+            "--stories",
+            str(ROOT / "tests" / "stories"),
+            "--out",
+            str(out),
+            "--fail-on-prediction-errors",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     failed = out / "failed_test_stories.yml"
     detail = failed.read_text() if failed.exists() else proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -7,10 +7,11 @@ suits me" then "change an answer", a new chat with the same phone), says
 it is stored held for a therapist's review, with the client's history, and
 the client is told so. The rules themselves: tests/unit/test_binding.py.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -27,26 +28,31 @@ SURGERY = {"have you had an operation": "yes I had a knee operation 3 weeks ago"
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     """Its own assistant: these conversations are longer than the per-chat
     rate limit's burst (30 messages), which is not what they test."""
-    running = start_assistant(Path(tmp_path_factory.mktemp("binding")), {"CLINIC_RATE_LIMIT_SENDER": "0"})
+    running = start_assistant(
+        Path(tmp_path_factory.mktemp("binding")), {"CLINIC_RATE_LIMIT_SENDER": "0"}
+    )
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="module")
 def clinic(assistant: Assistant) -> Iterator[BookingStore]:
-    db = BookingStore(f"sqlite:///{assistant.workdir / 'clinic.db'}",
-                      profile=load_profile(assistant.profile_path))
+    db = BookingStore(
+        f"sqlite:///{assistant.workdir / 'clinic.db'}", profile=load_profile(assistant.profile_path)
+    )
     yield db
     db.close()
 
 
 def clearance(assistant: Assistant, sender: str) -> None:
-    outcome = screen(assistant, sender, "can you check if a massage is ok for me?", answers=dict(SURGERY))
+    outcome = screen(
+        assistant, sender, "can you check if a massage is ok for me?", answers=dict(SURGERY)
+    )
     assert assistant.slot(sender, "screening_outcome") == "clearance", texts(outcome)
 
 
 def screened_again_ok(assistant: Assistant, sender: str) -> None:
-    """"I'd like to book": the pre-screen comes first again; "no" to everything."""
+    """ "I'd like to book": the pre-screen comes first again; "no" to everything."""
     reply = texts(assistant.send(sender, "/book_appointment"))
     assert "few quick questions" in reply and "permission" in reply, reply
     outcome = screen(assistant, sender, None)
@@ -68,20 +74,33 @@ def book(assistant: Assistant, sender: str, phone: str) -> str:
 
 def assert_held(clinic: BookingStore, sender: str, told: str, phone_end: str) -> None:
     assert "NOT confirmed" in told and "You're booked in" not in told, told
-    assert "therapist" in told and f"ending {phone_end}" in told and "will contact you" in told, told
+    assert "therapist" in told and f"ending {phone_end}" in told and "will contact you" in told, (
+        told
+    )
     held = [b for b in clinic.held_bookings() if b["sender_id"] == sender]
     assert len(held) == 1, held
     earlier = held[0]["history"][0]  # what the therapist reviews: outcome, reasons, date
-    assert (earlier["outcome"], earlier["reasons"]) == ("clearance", ["recent_surgery"]) and earlier["date"]
-    events = [e.payload for e in clinic.outbox() if e.event_type == "booking.held"
-              and e.payload.get("reference") == held[0]["reference"]]
+    assert (earlier["outcome"], earlier["reasons"]) == (
+        "clearance",
+        ["recent_surgery"],
+    ) and earlier["date"]
+    events = [
+        e.payload
+        for e in clinic.outbox()
+        if e.event_type == "booking.held" and e.payload.get("reference") == held[0]["reference"]
+    ]
     assert events and events[0]["history"][0]["outcome"] == "clearance"
-    assert not [e for e in clinic.outbox() if e.event_type == "booking.created"
-                and e.payload.get("reference") == held[0]["reference"]]
+    assert not [
+        e
+        for e in clinic.outbox()
+        if e.event_type == "booking.created" and e.payload.get("reference") == held[0]["reference"]
+    ]
 
 
 @pytest.mark.parametrize("start_over", ["/restart", "/session_start"])
-def test_starting_over_in_the_same_chat(assistant: Assistant, clinic: BookingStore, start_over: str) -> None:
+def test_starting_over_in_the_same_chat(
+    assistant: Assistant, clinic: BookingStore, start_over: str
+) -> None:
     sender = new_sender()
     clearance(assistant, sender)
     assistant.send(sender, start_over)
@@ -128,8 +147,12 @@ def test_someone_else_is_booked_as_usual(assistant: Assistant, clinic: BookingSt
     assert not [b for b in clinic.held_bookings() if b["sender_id"] == sender]
 
 
-@pytest.mark.parametrize("red_flag", ["/affirm", "I have crushing chest pain and my left arm is numb"])
-def test_an_emergency_in_the_pre_screen_binds_too(assistant: Assistant, clinic: BookingStore, red_flag: str) -> None:
+@pytest.mark.parametrize(
+    "red_flag", ["/affirm", "I have crushing chest pain and my left arm is numb"]
+)
+def test_an_emergency_in_the_pre_screen_binds_too(
+    assistant: Assistant, clinic: BookingStore, red_flag: str
+) -> None:
     """A "yes" to the red-flag question (the form) or a red flag typed in the
     form (the emergency rule, action_emergency): either is kept after consent."""
     sender = new_sender()
@@ -142,4 +165,7 @@ def test_an_emergency_in_the_pre_screen_binds_too(assistant: Assistant, clinic: 
     told = book(assistant, sender, "07955 123123")
     assert "NOT confirmed" in told, told
     held = [b for b in clinic.held_bookings() if b["sender_id"] == sender]
-    assert [(h["outcome"], h["reasons"]) for h in held[0]["history"]][0] == ("emergency", ["red_flag"])
+    assert [(h["outcome"], h["reasons"]) for h in held[0]["history"]][0] == (
+        "emergency",
+        ["red_flag"],
+    )

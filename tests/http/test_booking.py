@@ -9,11 +9,13 @@ Times come from the real clock (what is free depends on today's date), so
 the tests always pick among the slots the assistant offers rather than
 expecting a particular time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -33,6 +35,7 @@ REFERENCE = re.compile(r"Your reference is ([A-Z0-9]{6})")
 # helpers
 # --------------------------------------------------------------------------- #
 
+
 def say(assistant: Assistant, sender: str, text: str) -> list[dict[str, Any]]:
     return assistant.send(sender, text)
 
@@ -45,8 +48,14 @@ def button_with(replies: list[dict[str, Any]], prefix: str) -> str:
     raise AssertionError(f"no button with {prefix!r} in {buttons(replies)}\n{texts(replies)}")
 
 
-def screen(assistant: Assistant, sender: str, first: Optional[str], service: str = "body massage",
-           answers: Optional[dict[str, str]] = None, typed: bool = False) -> list[dict[str, Any]]:
+def screen(
+    assistant: Assistant,
+    sender: str,
+    first: str | None,
+    service: str = "body massage",
+    answers: dict[str, str] | None = None,
+    typed: bool = False,
+) -> list[dict[str, Any]]:
     """Runs the pre-screen from `first` (None: consent was just asked) to the
     outcome: consent, then "no" to every question except the service question
     and those in `answers` (a phrase of the question -> the answer). Returns
@@ -70,7 +79,7 @@ def screen(assistant: Assistant, sender: str, first: Optional[str], service: str
     raise AssertionError(f"the pre-screen did not end: {reply}")
 
 
-def active_loop(assistant: Assistant, sender: str) -> Optional[str]:
+def active_loop(assistant: Assistant, sender: str) -> str | None:
     return (assistant.tracker(sender).get("active_loop") or {}).get("name")
 
 
@@ -87,11 +96,20 @@ def ambiguous_date(assistant: Assistant) -> str:
 
 
 def screened_ok(assistant: Assistant, sender: str, service: str = "body") -> None:
-    set_slots(assistant, sender, {"screening_outcome": "ok", "screening_reasons": [],
-                                  "screening_state": {"service": service}})
+    set_slots(
+        assistant,
+        sender,
+        {
+            "screening_outcome": "ok",
+            "screening_reasons": [],
+            "screening_state": {"service": service},
+        },
+    )
 
 
-def pick_time(assistant: Assistant, sender: str, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def pick_time(
+    assistant: Assistant, sender: str, replies: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Answers a clarifying date question with its first reading, if asked;
     returns the replies that offer free times."""
     if "slot " not in " ".join(buttons(replies)):
@@ -102,8 +120,9 @@ def pick_time(assistant: Assistant, sender: str, replies: list[dict[str, Any]]) 
     return replies
 
 
-def book_by_buttons(assistant: Assistant, sender: str, name: str = "Jane Smith",
-                    phone: str = PHONE) -> str:
+def book_by_buttons(
+    assistant: Assistant, sender: str, name: str = "Jane Smith", phone: str = PHONE
+) -> str:
     """From an ok pre-screen (body) to a booking; returns the reference."""
     replies = say(assistant, sender, "/book_appointment")
     assert "How long" in texts(replies), texts(replies)
@@ -123,20 +142,25 @@ def book_by_buttons(assistant: Assistant, sender: str, name: str = "Jane Smith",
 @pytest.fixture(scope="module")
 def clinic(assistant: Assistant) -> Iterator[BookingStore]:
     """The clinic database the assistant's action server writes."""
-    db = BookingStore(f"sqlite:///{assistant.workdir / 'clinic.db'}",
-                      profile=load_profile(assistant.profile_path))
+    db = BookingStore(
+        f"sqlite:///{assistant.workdir / 'clinic.db'}", profile=load_profile(assistant.profile_path)
+    )
     yield db
     db.close()
 
 
-def events_of(clinic: BookingStore, kind: str, reference: Optional[str] = None) -> list[Any]:
-    return [e for e in clinic.outbox()
-            if e.event_type == kind and (reference is None or e.payload.get("reference") == reference)]
+def events_of(clinic: BookingStore, kind: str, reference: str | None = None) -> list[Any]:
+    return [
+        e
+        for e in clinic.outbox()
+        if e.event_type == kind and (reference is None or e.payload.get("reference") == reference)
+    ]
 
 
 # --------------------------------------------------------------------------- #
 # booking
 # --------------------------------------------------------------------------- #
+
 
 def test_full_booking_by_typing(assistant: Assistant, clinic: BookingStore) -> None:
     sender = new_sender()
@@ -148,14 +172,18 @@ def test_full_booking_by_typing(assistant: Assistant, clinic: BookingStore) -> N
 
     # the service is known from the pre-screen, the day from the first message
     replies = say(assistant, sender, "can you book me in please")
-    assert "How long would you like your therapeutic facial massage" in texts(replies), texts(replies)
+    assert "How long would you like your therapeutic facial massage" in texts(replies), texts(
+        replies
+    )
     replies = say(assistant, sender, "60 minutes please")
     if "Just to check" in texts(replies):  # "next Tuesday" said early in the week: which one?
         first_reading = next(b["title"] for r in replies for b in r.get("buttons") or [])
         replies = say(assistant, sender, first_reading)  # typed, as a client would
     offered = texts(replies)
     assert "Tue" in offered and "afternoon" in offered, offered
-    first_title = next(b["title"] for r in replies for b in r.get("buttons") or [] if "slot " in b["payload"])
+    first_title = next(
+        b["title"] for r in replies for b in r.get("buttons") or [] if "slot " in b["payload"]
+    )
     assert "with Anna" in first_title  # only Anna gives facials
 
     replies = say(assistant, sender, "the first one")
@@ -226,9 +254,14 @@ def test_invalid_phone_and_unclear_date_get_questions_not_guesses(assistant: Ass
     past = texts(say(assistant, sender, "yesterday"))
     assert "passed" in past
     ambiguous = say(assistant, sender, ambiguous_date(assistant))
-    assert "Just to check" in texts(ambiguous) and len([p for p in buttons(ambiguous) if "booking_choice" in p]) == 2
+    assert (
+        "Just to check" in texts(ambiguous)
+        and len([p for p in buttons(ambiguous) if "booking_choice" in p]) == 2
+    )
     replies = say(assistant, sender, buttons(ambiguous)[0])
-    assert "slot " in " ".join(buttons(replies))  # a reading chosen: its free times (or the nearest)
+    assert "slot " in " ".join(
+        buttons(replies)
+    )  # a reading chosen: its free times (or the nearest)
     say(assistant, sender, button_with(replies, "slot "))
     say(assistant, sender, "Alex Morgan")
     wrong = texts(say(assistant, sender, "12345"))
@@ -265,7 +298,9 @@ def test_faq_in_the_middle_of_booking(assistant: Assistant) -> None:
     assert "phone number" in texts(say(assistant, sender, "Robin Lee"))
 
 
-def test_a_slot_taken_meanwhile_gets_the_next_ones(assistant: Assistant, clinic: BookingStore) -> None:
+def test_a_slot_taken_meanwhile_gets_the_next_ones(
+    assistant: Assistant, clinic: BookingStore
+) -> None:
     first, second = new_sender(), new_sender()
     offers = {}
     for sender in (first, second):
@@ -295,6 +330,7 @@ def test_a_slot_taken_meanwhile_gets_the_next_ones(assistant: Assistant, clinic:
 # only after an ok / modify pre-screen
 # --------------------------------------------------------------------------- #
 
+
 def test_booking_needs_a_pre_screen_first(assistant: Assistant) -> None:
     sender = new_sender()
     reply = texts(say(assistant, sender, "can you book me in for Friday at 3pm?"))
@@ -302,10 +338,16 @@ def test_booking_needs_a_pre_screen_first(assistant: Assistant) -> None:
     assert active_loop(assistant, sender) == "screening_form"
 
 
-def test_clearance_never_books_and_offers_a_call_back(assistant: Assistant, clinic: BookingStore) -> None:
+def test_clearance_never_books_and_offers_a_call_back(
+    assistant: Assistant, clinic: BookingStore
+) -> None:
     sender = new_sender()
-    outcome = screen(assistant, sender, "can you check if a massage is ok for me?",
-                     answers={"have you had an operation": "yes I had a knee operation 3 weeks ago"})
+    outcome = screen(
+        assistant,
+        sender,
+        "can you check if a massage is ok for me?",
+        answers={"have you had an operation": "yes I had a knee operation 3 weeks ago"},
+    )
     assert assistant.slot(sender, "screening_outcome") == "clearance", texts(outcome)
     assert "/book_appointment" not in buttons(outcome) and "/human_handoff" in buttons(outcome)
     refused = say(assistant, sender, "/book_appointment")
@@ -318,7 +360,9 @@ def test_clearance_never_books_and_offers_a_call_back(assistant: Assistant, clin
     say(assistant, sender, "07987 654321")
     done = texts(say(assistant, sender, "weekday mornings"))
     assert "Thank you, Pat Jones" in done and "4321" in done
-    request = [e for e in events_of(clinic, "callback.requested") if e.payload.get("sender_id") == sender]
+    request = [
+        e for e in events_of(clinic, "callback.requested") if e.payload.get("sender_id") == sender
+    ]
     assert request and request[0].payload["phone"] == "+447987654321"
     assert request[0].payload["best_time"] == "weekday mornings"
     assert "clearance" in request[0].payload["reason"]
@@ -326,8 +370,15 @@ def test_clearance_never_books_and_offers_a_call_back(assistant: Assistant, clin
 
 def test_modify_outcome_books_with_its_reasons(assistant: Assistant, clinic: BookingStore) -> None:
     sender = new_sender()
-    outcome = screen(assistant, sender, "hi, I'm 20 weeks pregnant, can I book a massage?",
-                     answers={"complication": "no complications", "how many weeks": "20 weeks, no complications"})
+    outcome = screen(
+        assistant,
+        sender,
+        "hi, I'm 20 weeks pregnant, can I book a massage?",
+        answers={
+            "complication": "no complications",
+            "how many weeks": "20 weeks, no complications",
+        },
+    )
     assert assistant.slot(sender, "screening_outcome") == "modify", texts(outcome)
     # her own phone: a modify outcome binds the phone it books with (tests/http/test_binding.py)
     reference = book_by_buttons(assistant, sender, name="Maria Lopez", phone="07911 222333")
@@ -353,6 +404,7 @@ def test_an_emergency_in_the_middle_of_booking_ends_it(assistant: Assistant) -> 
 # cancel and move
 # --------------------------------------------------------------------------- #
 
+
 def _booking_in_days(clinic: BookingStore, days: int, service: str = "body_massage") -> Any:
     profile = clinic.profile
     now = utcnow()
@@ -361,12 +413,20 @@ def _booking_in_days(clinic: BookingStore, days: int, service: str = "body_massa
         request = parse_date_request(f"{day.day} {day:%B} {day.year}", now, profile)
         slots = free_slots(profile, clinic, service, 60, request, now)
         if slots and slots.in_window:
-            return clinic.book(slots[-1], name="Chris Doe", phone=PHONE, email="chris@example.com",
-                               screening_outcome="ok", now=now)
+            return clinic.book(
+                slots[-1],
+                name="Chris Doe",
+                phone=PHONE,
+                email="chris@example.com",
+                screening_outcome="ok",
+                now=now,
+            )
     raise AssertionError("no free slot found to set up the test")
 
 
-def test_cancel_by_reference_and_email_quotes_the_policy(assistant: Assistant, clinic: BookingStore) -> None:
+def test_cancel_by_reference_and_email_quotes_the_policy(
+    assistant: Assistant, clinic: BookingStore
+) -> None:
     booking = _booking_in_days(clinic, 5)
     sender = new_sender()
     asked = texts(say(assistant, sender, "I need to cancel my appointment"))
@@ -387,7 +447,9 @@ def test_cancel_by_reference_and_email_quotes_the_policy(assistant: Assistant, c
 def test_move_by_reference_and_phone(assistant: Assistant, clinic: BookingStore) -> None:
     booking = _booking_in_days(clinic, 4)
     sender = new_sender()
-    asked = texts(say(assistant, sender, f"can I move my appointment {booking.reference} to another day?"))
+    asked = texts(
+        say(assistant, sender, f"can I move my appointment {booking.reference} to another day?")
+    )
     assert "phone number or email" in asked  # the reference was in the message
     replies = say(assistant, sender, PHONE)
     assert "When would you like to move it" in texts(replies) and "free of charge" in texts(replies)
@@ -417,12 +479,16 @@ def test_keeping_the_booking_changes_nothing(assistant: Assistant, clinic: Booki
 # call-backs
 # --------------------------------------------------------------------------- #
 
+
 def test_a_person_is_offered_a_call_back(assistant: Assistant, clinic: BookingStore) -> None:
     sender = new_sender()
     offer = say(assistant, sender, "can I speak to a real person please")
     assert "+44 20 7946 0321" in texts(offer) and "call you back" in texts(offer)
     # nobody is signed in to the staff console: a call-back by a time from the opening hours (issue 14)
-    assert re.search(r"We'll call you by \d{1,2}(:\d\d)?[ap]m (today|tomorrow|on \w{3} \d{1,2} \w{3})", texts(offer))
+    assert re.search(
+        r"We'll call you by \d{1,2}(:\d\d)?[ap]m (today|tomorrow|on \w{3} \d{1,2} \w{3})",
+        texts(offer),
+    )
     assert "What's your name?" in texts(say(assistant, sender, YES))
     say(assistant, sender, "Jo Bloggs")
     wrong = texts(say(assistant, sender, "123"))
@@ -430,7 +496,9 @@ def test_a_person_is_offered_a_call_back(assistant: Assistant, clinic: BookingSt
     replies = say(assistant, sender, "020 7946 0999")
     done = texts(say(assistant, sender, button_with(replies, "afternoons")))
     assert "Thank you, Jo Bloggs" in done
-    stored = [e for e in events_of(clinic, "callback.requested") if e.payload.get("sender_id") == sender]
+    stored = [
+        e for e in events_of(clinic, "callback.requested") if e.payload.get("sender_id") == sender
+    ]
     assert stored and stored[0].payload["phone"] == "+442079460999"
     assert stored[0].payload["best_time"] == "afternoons"
 
@@ -446,6 +514,7 @@ def test_asking_to_be_called_goes_straight_to_the_call_back(assistant: Assistant
 # --------------------------------------------------------------------------- #
 # personal data and outages
 # --------------------------------------------------------------------------- #
+
 
 def test_personal_data_is_not_logged(assistant: Assistant) -> None:
     logs = "".join(p.read_text(errors="replace") for p in assistant.workdir.glob("*.log"))

@@ -3,11 +3,13 @@ as a client sees it: etiquette and insurance from the profile, massage types
 the clinic does not offer, comparisons as blocks, "can I have a massage
 if ...?" from the rules file (storing nothing), and a symptom with a
 condition that rules a type out."""
+
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -30,12 +32,16 @@ def file_edited(path, change) -> Iterator[None]:
         path.write_text(original, encoding="utf-8")
 
 
-@pytest.mark.parametrize("question,field,shipped", [
-    ("Should I tip my massage therapist?", "tipping", "Tipping isn't expected"),
-    ("does my health insurance cover a massage with you?", "insurance", "receipt"),
-])
-def test_practical_answers_come_from_the_profile(assistant: Assistant, question: str, field: str,
-                                                 shipped: str) -> None:
+@pytest.mark.parametrize(
+    "question,field,shipped",
+    [
+        ("Should I tip my massage therapist?", "tipping", "Tipping isn't expected"),
+        ("does my health insurance cover a massage with you?", "insurance", "receipt"),
+    ],
+)
+def test_practical_answers_come_from_the_profile(
+    assistant: Assistant, question: str, field: str, shipped: str
+) -> None:
     sender = new_sender()
     reply = assistant.send(sender, question)
     assert shipped in texts(reply)
@@ -73,7 +79,9 @@ def test_lymphatic_drainage_is_general_information_with_its_source(assistant: As
 
 
 def test_a_comparison_is_one_block_per_type(assistant: Assistant) -> None:
-    text = texts(assistant.send(new_sender(), "what's the difference between deep tissue and swedish?"))
+    text = texts(
+        assistant.send(new_sender(), "what's the difference between deep tissue and swedish?")
+    )
     deep, swedish = text.split("\n\n")[:2]
     assert deep.startswith("**Deep tissue massage**\n") and "Pressure: firm" in deep
     assert swedish.startswith("**Swedish massage**\n") and "Pressure: light-medium" in swedish
@@ -85,17 +93,28 @@ def _screenings(assistant: Assistant, sender: str) -> int:
     if not db.exists():
         return 0
     with sqlite3.connect(db) as conn:
-        tables = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
+        tables = {
+            row[0] for row in conn.execute("select name from sqlite_master where type='table'")
+        }
         if "screenings" not in tables:
             return 0
-        return conn.execute("select count(*) from screenings where sender_id = ?", (sender,)).fetchone()[0]
+        return conn.execute(
+            "select count(*) from screenings where sender_id = ?", (sender,)
+        ).fetchone()[0]
 
 
-HEALTH_SLOTS = ("screening_state", "screening_outcome", "screening_reasons", "screening_answer",
-                "screening_consent")
+HEALTH_SLOTS = (
+    "screening_state",
+    "screening_outcome",
+    "screening_reasons",
+    "screening_answer",
+    "screening_consent",
+)
 
 
-def test_a_condition_is_answered_from_the_rules_file_and_nothing_is_stored(assistant: Assistant) -> None:
+def test_a_condition_is_answered_from_the_rules_file_and_nothing_is_stored(
+    assistant: Assistant,
+) -> None:
     question = "I take blood thinners, can I have a massage?"
     sender = new_sender()
     reply = assistant.send(sender, question)
@@ -104,7 +123,7 @@ def test_a_condition_is_answered_from_the_rules_file_and_nothing_is_stored(assis
     assert "Shall we do it now?" in text and CHECK in buttons(reply)
     slots = assistant.tracker(sender)["slots"]
     assert all(slots.get(name) is None for name in HEALTH_SLOTS), slots
-    assert slots.get("health_question_answered") is True   # a branch for the rules, no health data
+    assert slots.get("health_question_answered") is True  # a branch for the rules, no health data
     assert _screenings(assistant, sender) == 0
 
     def change(rules: dict[str, Any]) -> None:
@@ -122,7 +141,7 @@ def test_a_yes_to_the_offer_starts_the_pre_screen_with_consent(assistant: Assist
     assistant.send(sender, "I'm 20 weeks pregnant, can I have a massage?")
     consent = texts(assistant.send(sender, "yes please"))
     assert "permission" in consent
-    assert assistant.slot(sender, "screening_state") is None   # nothing before consent
+    assert assistant.slot(sender, "screening_state") is None  # nothing before consent
 
 
 def test_a_question_naming_nothing_opens_the_pre_screen(assistant: Assistant) -> None:
@@ -131,14 +150,17 @@ def test_a_question_naming_nothing_opens_the_pre_screen(assistant: Assistant) ->
 
 def test_a_stiff_neck_on_warfarin_is_not_sent_to_deep_work(assistant: Assistant) -> None:
     sender = new_sender()
-    reply = assistant.send(sender, "I have a stiff neck from my desk job and I take warfarin, "
-                                   "what massage would you recommend?")
+    reply = assistant.send(
+        sender,
+        "I have a stiff neck from my desk job and I take warfarin, "
+        "what massage would you recommend?",
+    )
     text = texts(reply)
     suggestion = text.split("Here is what our clinic's guidelines say")[0]
     assert "My suggestion:" in suggestion
     for ruled_out in ("Deep tissue", "Trigger point", "Sports massage"):
         assert ruled_out not in suggestion, suggestion
-    assert "no deep tissue, trigger point or vigorous work" in text   # the rules file's note
+    assert "no deep tissue, trigger point or vigorous work" in text  # the rules file's note
     assert CHECK in buttons(reply)
-    assert "Deep tissue" not in str(reply)    # not even as a button
+    assert "Deep tissue" not in str(reply)  # not even as a button
     assert _screenings(assistant, sender) == 0

@@ -15,6 +15,7 @@ the whole Rasa server froze (/healthz 8 s). Here another process holds
   /healthz still answers within 100 ms, and once the lock is gone each
   conversation goes on from where it was.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -22,9 +23,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -51,17 +53,22 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
 class Locked:
     """`BEGIN EXCLUSIVE` on an SQLite file, held by another process."""
 
-    CODE = ("import sqlite3, sys, time\n"
-            "db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
-            "db.execute('BEGIN EXCLUSIVE')\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(float(sys.argv[2]))\n"
-            "db.execute('COMMIT')\n")
+    CODE = (
+        "import sqlite3, sys, time\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n"
+        "db.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+        "db.execute('COMMIT')\n"
+    )
 
     def __init__(self, path: Path, seconds: float) -> None:
         assert path.exists(), path
-        self.proc = subprocess.Popen([sys.executable, "-c", self.CODE, str(path), str(seconds)],
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", self.CODE, str(path), str(seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout.readline().strip() == "locked"
         self.until = time.monotonic() + seconds
 
@@ -110,10 +117,16 @@ def test_a_locked_clinic_database_delays_only_the_booking_step(assistant: Assist
     lock = Locked(assistant.workdir / "clinic.db", LOCK_SECONDS)
     watch = HealthWatch(assistant.url)
     with ThreadPoolExecutor(3) as pool:
-        booking = pool.submit(timed, lambda: texts(assistant.send(booker, "I'd like to book a massage")))
+        booking = pool.submit(
+            timed, lambda: texts(assistant.send(booker, "I'd like to book a massage"))
+        )
         time.sleep(0.3)  # the booking step is waiting for the database now
-        massage = pool.submit(timed, lambda: texts(assistant.send(new_sender(), "what is deep tissue massage?")))
-        faq = pool.submit(timed, lambda: texts(assistant.send(new_sender(), "what are your opening hours?")))
+        massage = pool.submit(
+            timed, lambda: texts(assistant.send(new_sender(), "what is deep tissue massage?"))
+        )
+        faq = pool.submit(
+            timed, lambda: texts(assistant.send(new_sender(), "what are your opening hours?"))
+        )
         (massage_s, massage_reply), (faq_s, faq_reply) = massage.result(), faq.result()
         booking_s, booking_reply = booking.result()
     health = watch.stop()
@@ -124,7 +137,10 @@ def test_a_locked_clinic_database_delays_only_the_booking_step(assistant: Assist
     assert "open" in faq_reply.lower() and faq_s < FAST, (faq_s, faq_reply)
     assert booking_s < BOUND + SLACK, (booking_s, booking_reply)
     assert "booking system" in booking_reply and phone in booking_reply, booking_reply
-    assert health and not watch.failures and max(health) < 0.1, (max(health, default=None), watch.failures)
+    assert health and not watch.failures and max(health) < 0.1, (
+        max(health, default=None),
+        watch.failures,
+    )
     assert not ended_after, "the lock ended before the turns did: the test proved nothing"
 
     # the lock is gone: the same client books on
@@ -132,7 +148,9 @@ def test_a_locked_clinic_database_delays_only_the_booking_step(assistant: Assist
     assert "booking system" not in reply and reply, reply
 
 
-def test_a_locked_tracker_database_gets_every_client_the_apology_and_nothing_hangs(assistant: Assistant) -> None:
+def test_a_locked_tracker_database_gets_every_client_the_apology_and_nothing_hangs(
+    assistant: Assistant,
+) -> None:
     first, second = new_sender(), new_sender()
     assert "deep tissue" in texts(assistant.send(first, "what is deep tissue massage?")).lower()
     assert "open" in texts(assistant.send(second, "what are your opening hours?")).lower()
@@ -141,15 +159,23 @@ def test_a_locked_tracker_database_gets_every_client_the_apology_and_nothing_han
     lock = Locked(assistant.workdir / "tracker.db", LOCK_SECONDS)
     watch = HealthWatch(assistant.url)
     with ThreadPoolExecutor(3) as pool:
-        turns = [pool.submit(timed, lambda s=s, t=t: texts(assistant.send(s, t)))
-                 for s, t in ((first, "and what is sports massage?"), (second, "how much is a facial?"),
-                              (new_sender(), "hello"))]
+        turns = [
+            pool.submit(timed, lambda s=s, t=t: texts(assistant.send(s, t)))
+            for s, t in (
+                (first, "and what is sports massage?"),
+                (second, "how much is a facial?"),
+                (new_sender(), "hello"),
+            )
+        ]
         results = [turn.result() for turn in turns]
     health = watch.stop()
     ended_after = time.monotonic() >= lock.until
     lock.wait()
 
-    assert health and not watch.failures and max(health) < 0.1, (max(health, default=None), watch.failures)
+    assert health and not watch.failures and max(health) < 0.1, (
+        max(health, default=None),
+        watch.failures,
+    )
     for seconds, reply in results:
         assert seconds < BOUND + SLACK, (seconds, reply)
         assert TURN_APOLOGY in reply, reply

@@ -1,5 +1,6 @@
 """The FAQ, massage types and conversation hygiene, through the running
 assistant's REST channel: what a client would read."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,9 @@ FAQ_CASES = [
 
 
 @pytest.mark.parametrize("question,expected", FAQ_CASES)
-def test_faq_answers_come_from_the_clinic_texts(assistant: Assistant, question: str, expected: str) -> None:
+def test_faq_answers_come_from_the_clinic_texts(
+    assistant: Assistant, question: str, expected: str
+) -> None:
     replies = assistant.send(new_sender(), question)
     assert expected.lower() in texts(replies).lower()
     assert buttons(replies), "every FAQ answer offers a next step"
@@ -63,7 +66,7 @@ def test_quick_replies_carry_well_formed_payloads(assistant: Assistant) -> None:
     payloads = [p for p in buttons(replies) if "{" in p]
     assert payloads
     for payload in payloads:
-        assert isinstance(json.loads(payload[payload.index("{"):]), dict), payload
+        assert isinstance(json.loads(payload[payload.index("{") :]), dict), payload
 
 
 def test_faq_button_payload_answers_that_topic(assistant: Assistant) -> None:
@@ -72,7 +75,9 @@ def test_faq_button_payload_answers_that_topic(assistant: Assistant) -> None:
 
 
 def test_compare_any_pair_with_misspellings(assistant: Assistant) -> None:
-    answer = texts(assistant.send(new_sender(), "what's the difference between deep-tissue and sweedish?"))
+    answer = texts(
+        assistant.send(new_sender(), "what's the difference between deep-tissue and sweedish?")
+    )
     assert "Deep tissue" in answer and "Swedish" in answer and "Pressure" in answer
 
 

@@ -8,6 +8,7 @@ on free ports, with a temporary clinic database): issue 12, items 2 and 4.
 * A 1 MB request is refused (413) before anything reads it, and metadata
   over the cap never reaches the tracker store.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -39,9 +41,15 @@ class MakeRun:
     tracker_db: Path
     proc: subprocess.Popen
 
-    def post(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        req = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 return r.status, r.read()
@@ -55,13 +63,30 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
     rasa_port, actions_port, staff_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("CLINIC_ACTION_TOKEN", "SANIC_HOST")}
     # the staff console starts too: on a free port, not the default 5080 another checkout may hold
-    env.update({"RASA_PORT": str(rasa_port), "ACTIONS_PORT": str(actions_port), "STAFF_PORT": str(staff_port),
-                "CLINIC_DB_URL": f"sqlite:///{work / 'clinic.db'}"})
+    env.update(
+        {
+            "RASA_PORT": str(rasa_port),
+            "ACTIONS_PORT": str(actions_port),
+            "STAFF_PORT": str(staff_port),
+            "CLINIC_DB_URL": f"sqlite:///{work / 'clinic.db'}",
+        }
+    )
     log = work / "run.log"
-    proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    running = MakeRun(f"http://127.0.0.1:{rasa_port}", actions_port, work / "clinic.db",
-                      ROOT / "var" / "rasa_tracker.db", proc)
+    proc = subprocess.Popen(
+        ["bash", str(ROOT / "scripts" / "run.sh")],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    running = MakeRun(
+        f"http://127.0.0.1:{rasa_port}",
+        actions_port,
+        work / "clinic.db",
+        ROOT / "var" / "rasa_tracker.db",
+        proc,
+    )
     try:
         deadline = time.monotonic() + 300
         while True:
@@ -97,7 +122,7 @@ def listening_addresses(port: int) -> set[str]:
             address, hex_port = local.split(":")
             if state == "0A" and int(hex_port, 16) == port:
                 if width == 8:
-                    found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+                    found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
                 else:
                     found.add("::1" if address == "0" * 24 + "01000000" else address)
     return found
@@ -113,16 +138,34 @@ def forged_action_call() -> dict[str, Any]:
     now = dt.datetime.now(dt.timezone.utc)
     service = profile.services[0]
     minutes = int(service.options[0].minutes)
-    slot = free_slots(profile, None, service.id, minutes, parse_date_request("next week", now, profile), now)[0]
-    slots = {"screening_outcome": "ok", "screening_reasons": [], "booking_slot": slot.to_dict(),
-             "booking_confirmed": True, "booking_name": "Mallory Forger", "booking_phone": PHONE,
-             "booking_service": service.id, "booking_minutes": minutes}
+    slot = free_slots(
+        profile, None, service.id, minutes, parse_date_request("next week", now, profile), now
+    )[0]
+    slots = {
+        "screening_outcome": "ok",
+        "screening_reasons": [],
+        "booking_slot": slot.to_dict(),
+        "booking_confirmed": True,
+        "booking_name": "Mallory Forger",
+        "booking_phone": PHONE,
+        "booking_service": service.id,
+        "booking_minutes": minutes,
+    }
     sender = new_sender()
     return {
-        "next_action": "action_booking_submit", "sender_id": sender, "version": "3.6.21",
-        "tracker": {"sender_id": sender, "slots": slots, "latest_message": {"text": "yes", "intent": {}},
-                    "events": [], "paused": False, "followup_action": None, "active_loop": {},
-                    "latest_action_name": "booking_form"},
+        "next_action": "action_booking_submit",
+        "sender_id": sender,
+        "version": "3.6.21",
+        "tracker": {
+            "sender_id": sender,
+            "slots": slots,
+            "latest_message": {"text": "yes", "intent": {}},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "booking_form",
+        },
     }
 
 
@@ -130,7 +173,9 @@ def rows(db: Path, table: str) -> int:
     if not db.exists():
         return 0
     with sqlite3.connect(db) as conn:
-        exists = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+        exists = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()[0]
         return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if exists else 0
 
 
@@ -152,15 +197,19 @@ def test_a_forged_action_call_is_refused_and_writes_nothing(make_run: MakeRun) -
 
 
 def test_rasa_still_reaches_the_action_server_with_the_generated_token(make_run: MakeRun) -> None:
-    status, answer = make_run.post(make_run.url + "/webhooks/rest/webhook",
-                                   json.dumps({"sender": new_sender(), "message": "what is deep tissue massage?"}).encode())
+    status, answer = make_run.post(
+        make_run.url + "/webhooks/rest/webhook",
+        json.dumps({"sender": new_sender(), "message": "what is deep tissue massage?"}).encode(),
+    )
     assert status == 200
     said = texts(json.loads(answer))
     assert "deep" in said.lower() and "something went wrong" not in said.lower(), said
 
 
 def test_a_one_megabyte_request_gets_413(make_run: MakeRun) -> None:
-    body = json.dumps({"sender": new_sender(), "message": "hi", "metadata": {"pad": "x" * 1_000_000}}).encode()
+    body = json.dumps(
+        {"sender": new_sender(), "message": "hi", "metadata": {"pad": "x" * 1_000_000}}
+    ).encode()
     status, _ = make_run.post(make_run.url + "/webhooks/rest/webhook", body)
     assert status == 413
 
@@ -168,14 +217,24 @@ def test_a_one_megabyte_request_gets_413(make_run: MakeRun) -> None:
 def test_large_metadata_is_answered_and_not_stored(make_run: MakeRun) -> None:
     sender = new_sender()
     marker = "padding-that-must-not-be-stored-"
-    body = json.dumps({"sender": sender, "message": "what are your opening hours?",
-                       "metadata": {"pad": marker * (100_000 // len(marker))}}).encode()
+    body = json.dumps(
+        {
+            "sender": sender,
+            "message": "what are your opening hours?",
+            "metadata": {"pad": marker * (100_000 // len(marker))},
+        }
+    ).encode()
     assert len(body) > 100_000
     status, answer = make_run.post(make_run.url + "/webhooks/rest/webhook", body)
     assert status == 200 and texts(json.loads(answer)), answer[:300]
     with sqlite3.connect(make_run.tracker_db) as conn:
-        stored = [json.loads(d) for (d,) in conn.execute("SELECT data FROM events WHERE sender_id = ?", (sender,))]
+        stored = [
+            json.loads(d)
+            for (d,) in conn.execute("SELECT data FROM events WHERE sender_id = ?", (sender,))
+        ]
     assert stored, "the turn was not stored"
     assert not any(marker in json.dumps(event) for event in stored)
     for event in stored:
-        assert len(json.dumps(event.get("metadata") or {})) <= MAX_METADATA_CHARS + 200  # + Rasa's own keys
+        assert (
+            len(json.dumps(event.get("metadata") or {})) <= MAX_METADATA_CHARS + 200
+        )  # + Rasa's own keys

@@ -5,10 +5,11 @@ The erasure runs in the middle of a turn, and Rasa saves the tracker after
 it: the tests read the tracker database's raw rows after that turn, so a
 store that wrote the conversation back would fail them.
 """
+
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,7 +25,9 @@ HEALTH = "yes, I had a knee operation 19 days ago"
 
 @pytest.fixture(scope="module")
 def clinic(assistant: Assistant) -> Iterator[BookingStore]:
-    db = BookingStore(f"sqlite:///{assistant.workdir / 'clinic.db'}", profile=load_profile(assistant.profile_path))
+    db = BookingStore(
+        f"sqlite:///{assistant.workdir / 'clinic.db'}", profile=load_profile(assistant.profile_path)
+    )
     yield db
     db.close()
 
@@ -39,12 +42,21 @@ def tracker_rows(assistant: Assistant, sender: str | None = None) -> list[tuple[
         conn.close()
 
 
-def clearance_and_call_back(assistant: Assistant, sender: str, name: str = "Pat Lee",
-                            phone: str = "07933 111222",
-                            health: str = "yes I had a knee operation 3 weeks ago") -> None:
+def clearance_and_call_back(
+    assistant: Assistant,
+    sender: str,
+    name: str = "Pat Lee",
+    phone: str = "07933 111222",
+    health: str = "yes I had a knee operation 3 weeks ago",
+) -> None:
     """A pre-screen that ends in clearance, then a call-back request: what a
     client who was told to see their doctor first typically leaves."""
-    screen(assistant, sender, "can you check if a massage is ok for me?", answers={"have you had an operation": health})
+    screen(
+        assistant,
+        sender,
+        "can you check if a massage is ok for me?",
+        answers={"have you had an operation": health},
+    )
     assert assistant.slot(sender, "screening_outcome") == "clearance"
     assert "What's your name?" in texts(assistant.send(sender, "/human_handoff"))
     assistant.send(sender, name)
@@ -56,8 +68,14 @@ def test_what_do_you_know_lists_what_the_clinic_holds(assistant: Assistant) -> N
     sender = new_sender()
     clearance_and_call_back(assistant, sender)
     told = texts(assistant.send(sender, "what do you know about me?"))
-    assert "health check of" in told and "check with your doctor" in told and "Recent operation" in told, told
-    assert "call-back request" in told and "weekday mornings" in told and "ending 1222" in told, told
+    assert (
+        "health check of" in told
+        and "check with your doctor" in told
+        and "Recent operation" in told
+    ), told
+    assert "call-back request" in told and "weekday mornings" in told and "ending 1222" in told, (
+        told
+    )
     assert "messages of this chat" in told and "30 days" in told
     assert "+447933111222" not in told and "07933 111222" not in told  # read back masked
 
@@ -65,18 +83,27 @@ def test_what_do_you_know_lists_what_the_clinic_holds(assistant: Assistant) -> N
 def test_never_more_than_the_store_holds(assistant: Assistant) -> None:
     """An outcome that is only in the conversation's slots (never saved) is not claimed."""
     sender = new_sender()
-    set_slots(assistant, sender, {"screening_outcome": "clearance", "screening_reasons": ["recent_surgery"]})
+    set_slots(
+        assistant,
+        sender,
+        {"screening_outcome": "clearance", "screening_reasons": ["recent_surgery"]},
+    )
     told = texts(assistant.send(sender, "what data have you got about me"))
     assert "messages of this chat" in told, told
     assert "health check" not in told and "Booking" not in told and "call-back" not in told, told
 
 
 def test_forget_me_asks_then_erases_the_records_and_the_conversation(
-        assistant: Assistant, clinic: BookingStore) -> None:
+    assistant: Assistant, clinic: BookingStore
+) -> None:
     sender = new_sender()
     clearance_and_call_back(assistant, sender, NAME, PHONE, HEALTH)  # words no other test types
     asked = texts(assistant.send(sender, "forget me"))
-    assert "Shall I erase it all?" in asked and "health check of" in asked and "call-back request" in asked, asked
+    assert (
+        "Shall I erase it all?" in asked
+        and "health check of" in asked
+        and "call-back request" in asked
+    ), asked
     assert "haven't erased anything" in texts(assistant.send(sender, "no"))
     assert [q for q in clinic.review_queue() if q["sender_id"] == sender]  # still there
     assert any(NAME in data for _, data in tracker_rows(assistant, sender))
@@ -99,7 +126,9 @@ def test_forget_me_asks_then_erases_the_records_and_the_conversation(
             assert NAME.encode() not in path.read_bytes(), name
     # the clinic's records of it are gone, as `privacy erase --sender-id` does
     assert not [q for q in clinic.review_queue(include_reviewed=True) if q["sender_id"] == sender]
-    assert not [e for e in clinic.outbox() if NAME in str(e.payload) or PHONE_E164 in str(e.payload)]
+    assert not [
+        e for e in clinic.outbox() if NAME in str(e.payload) or PHONE_E164 in str(e.payload)
+    ]
 
     # and the assistant still talks to them, as a new conversation
     assert "automated assistant" in texts(assistant.send(sender, "hello"))
@@ -107,10 +136,19 @@ def test_forget_me_asks_then_erases_the_records_and_the_conversation(
     assert not any(NAME in data for _, data in tracker_rows(assistant, sender))
 
 
-def test_forget_me_warns_about_an_upcoming_booking(assistant: Assistant, clinic: BookingStore) -> None:
+def test_forget_me_warns_about_an_upcoming_booking(
+    assistant: Assistant, clinic: BookingStore
+) -> None:
     sender = new_sender()
-    set_slots(assistant, sender, {"screening_outcome": "ok", "screening_reasons": [],
-                                  "screening_state": {"service": "body"}})
+    set_slots(
+        assistant,
+        sender,
+        {
+            "screening_outcome": "ok",
+            "screening_reasons": [],
+            "screening_state": {"service": "body"},
+        },
+    )
     reference = book_by_buttons(assistant, sender, name="Robin Marsh", phone="07933 555666")
     asked = texts(assistant.send(sender, "can you delete my information"))
     assert f"Booking {reference}" in asked and "would stay in the diary" in asked, asked
@@ -122,7 +160,9 @@ def test_forget_me_warns_about_an_upcoming_booking(assistant: Assistant, clinic:
 
 def test_with_the_database_down_nothing_is_claimed_or_erased(no_database: Assistant) -> None:
     sender = new_sender()
-    assert "can't reach our records" in texts(no_database.send(sender, "what do you know about me?"))
+    assert "can't reach our records" in texts(
+        no_database.send(sender, "what do you know about me?")
+    )
     told = texts(no_database.send(sender, "forget me"))
     assert "nothing has been erased" in told, told
     assert tracker_rows(no_database, sender)  # nothing erased: the chat is kept too
@@ -141,8 +181,15 @@ def test_in_the_middle_of_a_form(assistant: Assistant) -> None:
     assert (assistant.tracker(sender).get("active_loop") or {}).get("name") is None
 
     sender = new_sender()
-    set_slots(assistant, sender, {"screening_outcome": "ok", "screening_reasons": [],
-                                  "screening_state": {"service": "body"}})
+    set_slots(
+        assistant,
+        sender,
+        {
+            "screening_outcome": "ok",
+            "screening_reasons": [],
+            "screening_state": {"service": "body"},
+        },
+    )
     assert "How long" in texts(assistant.send(sender, "/book_appointment"))
     told = texts(assistant.send(sender, "what do you know about me?"))
     assert "messages of this chat" in told and "How long" in told, told

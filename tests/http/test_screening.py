@@ -2,6 +2,7 @@
 both services, consent, red flags mid-form, FAQ mid-form, pause and resume,
 corrections. Each test asserts what the client reads and the outcome slot
 the booking relies on."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,7 +19,9 @@ def converse(assistant: Assistant, sender: str, messages: list[str]) -> list[str
     return [texts(assistant.send(sender, m)) for m in messages]
 
 
-def start(assistant: Assistant, sender: str, first: str = "can you check if a massage is ok for me?") -> None:
+def start(
+    assistant: Assistant, sender: str, first: str = "can you check if a massage is ok for me?"
+) -> None:
     consent = texts(assistant.send(sender, first))
     if "Shall we do it now?" in consent:  # it named a condition: the rules file's answer first
         consent = texts(assistant.send(sender, YES))
@@ -48,9 +51,19 @@ def test_body_by_buttons_nothing_found_is_ok_and_offers_booking(assistant: Assis
 def test_typed_answers_with_negations(assistant: Assistant) -> None:
     sender = new_sender()
     start(assistant, sender)
-    typed = ["nope", "not that I know of", "the body one please", "no clots, never had one",
-             "I'm not pregnant", "no", "no never", "nah", "no, none of those", "no",
-             "no, nothing else"]
+    typed = [
+        "nope",
+        "not that I know of",
+        "the body one please",
+        "no clots, never had one",
+        "I'm not pregnant",
+        "no",
+        "no never",
+        "nah",
+        "no, none of those",
+        "no",
+        "no, nothing else",
+    ]
     converse(assistant, sender, typed)
     final = texts(assistant.send(sender, "yes that's right"))
     assert "stops us booking" in final
@@ -92,7 +105,11 @@ def test_facial_botox_last_week_is_postponed_without_booking(assistant: Assistan
     while "Is that right?" not in reply:
         reply = texts(assistant.send(sender, NO))
     final = assistant.send(sender, YES)
-    assert "wait until you have been well" in texts(final) or "postpone" in texts(final).lower() or "book you then" in texts(final)
+    assert (
+        "wait until you have been well" in texts(final)
+        or "postpone" in texts(final).lower()
+        or "book you then" in texts(final)
+    )
     assert "/book_appointment" not in buttons(final)
     result, reasons = outcome(assistant, sender)
     assert result == "postpone" and "facial_injectables" in reasons
@@ -117,10 +134,14 @@ def test_red_flag_mid_form_ends_with_the_emergency_message(assistant: Assistant)
     sender = new_sender()
     start(assistant, sender)
     converse(assistant, sender, [NO, NO, "body"])
-    reply = texts(assistant.send(sender, "actually my chest feels tight and pain is going down my left arm"))
+    reply = texts(
+        assistant.send(sender, "actually my chest feels tight and pain is going down my left arm")
+    )
     assert "999" in reply and "112" in reply and "911" in reply
     assert outcome(assistant, sender)[0] == "emergency"
-    assert assistant.tracker(sender)["active_loop"] in ({}, None) or not assistant.tracker(sender)["active_loop"].get("name")
+    assert assistant.tracker(sender)["active_loop"] in ({}, None) or not assistant.tracker(sender)[
+        "active_loop"
+    ].get("name")
 
 
 def test_red_flag_answered_yes_to_the_first_question(assistant: Assistant) -> None:
@@ -193,7 +214,11 @@ def test_no_health_data_or_names_in_the_logs(assistant: Assistant) -> None:
     """Health answers are special-category data: they must not reach the logs."""
     sender = new_sender()
     start(assistant, sender, "hi, I take Xarelto and I'm 31 weeks pregnant, can I have a massage?")
-    converse(assistant, sender, [NO, NO, "body", "yes Xarelto for my heart rhythm", "31 weeks, pre-eclampsia"])
+    converse(
+        assistant,
+        sender,
+        [NO, NO, "body", "yes Xarelto for my heart rhythm", "31 weeks, pre-eclampsia"],
+    )
     logs = "\n".join(p.read_text(errors="replace") for p in assistant.workdir.glob("*.log"))
     for secret in ("Xarelto", "xarelto", "pre-eclampsia", "31 weeks", "heart rhythm"):
         assert secret not in logs, f"{secret!r} found in the logs"
@@ -201,7 +226,8 @@ def test_no_health_data_or_names_in_the_logs(assistant: Assistant) -> None:
 
 @pytest.mark.parametrize("stops_booking", [True, False])
 def test_when_the_outcome_cannot_be_saved_the_client_is_told_the_truth(
-        no_database: Assistant, stops_booking: bool) -> None:
+    no_database: Assistant, stops_booking: bool
+) -> None:
     """Database down: the client must not read that a therapist will look over
     answers that were never saved (issue 12, item 8)."""
     sender = new_sender()

@@ -1,11 +1,13 @@
 """Databases on the real PostgreSQL server of tests/conftest.py (`pg_server`)."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+
 
 def _admin(url: str, sql: str) -> None:
     import psycopg2

@@ -1,11 +1,14 @@
 """One client racing for a slot (run in a thread or a spawned process)."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Dict, Tuple
+from typing import Any
 
 
-def book_one(url: str, slot_data: Dict[str, Any], index: int, now_iso: str, barrier: Any) -> Tuple[str, str]:
+def book_one(
+    url: str, slot_data: dict[str, Any], index: int, now_iso: str, barrier: Any
+) -> tuple[str, str]:
     from clinic_core.availability import Slot
     from clinic_core.booking_store import BookingStore, SlotTaken
     from clinic_core.profile import load_profile
@@ -18,8 +21,13 @@ def book_one(url: str, slot_data: Dict[str, Any], index: int, now_iso: str, barr
         store.busy(slot.start, slot.end)
         barrier.wait(timeout=120)
         try:
-            record = store.book(slot, name=f"Client {index}", phone=f"07911 {100000 + index}",
-                                sender_id=f"race-{index}", now=now)
+            record = store.book(
+                slot,
+                name=f"Client {index}",
+                phone=f"07911 {100000 + index}",
+                sender_id=f"race-{index}",
+                now=now,
+            )
             return "won", record.reference
         except SlotTaken:
             return "taken", ""
@@ -29,8 +37,9 @@ def book_one(url: str, slot_data: Dict[str, Any], index: int, now_iso: str, barr
         store.close()
 
 
-def move_one(url: str, reference: str, phone: str, slot_data: Dict[str, Any], now_iso: str,
-             barrier: Any) -> Tuple[str, str]:
+def move_one(
+    url: str, reference: str, phone: str, slot_data: dict[str, Any], now_iso: str, barrier: Any
+) -> tuple[str, str]:
     from clinic_core.availability import Slot
     from clinic_core.booking_store import BookingStore, SlotTaken
     from clinic_core.profile import load_profile
@@ -40,7 +49,9 @@ def move_one(url: str, reference: str, phone: str, slot_data: Dict[str, Any], no
         store.busy(dt.datetime.now(dt.timezone.utc), dt.datetime.now(dt.timezone.utc))
         barrier.wait(timeout=120)
         try:
-            store.move(reference, phone, Slot.from_dict(slot_data), now=dt.datetime.fromisoformat(now_iso))
+            store.move(
+                reference, phone, Slot.from_dict(slot_data), now=dt.datetime.fromisoformat(now_iso)
+            )
             return "won", reference
         except SlotTaken:
             return "taken", ""

@@ -5,6 +5,7 @@ double booking, never another error). The guard is the database's
 UNIQUE(therapist_id, slot_start) on slot_claims, so this holds across
 threads and separate processes alike.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,13 @@ import pytest
 from sqlalchemy import func, select
 
 from clinic_core.availability import Slot
-from clinic_core.booking_store import Booking, BookingStore, OutboxEvent, SlotClaim, CLAIM_GRID_MINUTES
+from clinic_core.booking_store import (
+    CLAIM_GRID_MINUTES,
+    Booking,
+    BookingStore,
+    OutboxEvent,
+    SlotClaim,
+)
 from clinic_core.profile import load_profile
 from tests.integration import race_worker
 
@@ -52,8 +59,10 @@ def run_race(mode, func_name, arg_lists):
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(n)
     queue = ctx.Queue()
-    procs = [ctx.Process(target=race_worker.process_entry, args=(func_name, (*args, barrier), queue))
-             for args in arg_lists]
+    procs = [
+        ctx.Process(target=race_worker.process_entry, args=(func_name, (*args, barrier), queue))
+        for args in arg_lists
+    ]
     for p in procs:
         p.start()
     results = [queue.get(timeout=300) for _ in procs]
@@ -65,7 +74,9 @@ def run_race(mode, func_name, arg_lists):
 
 def counts(store):
     with store.session() as s:
-        booked = s.execute(select(func.count()).select_from(Booking).where(Booking.status == "booked")).scalar_one()
+        booked = s.execute(
+            select(func.count()).select_from(Booking).where(Booking.status == "booked")
+        ).scalar_one()
         claims = s.execute(select(func.count()).select_from(SlotClaim)).scalar_one()
         outbox = s.execute(select(func.count()).select_from(OutboxEvent)).scalar_one()
     return booked, claims, outbox
@@ -84,11 +95,17 @@ def test_same_slot_race(db_url, mode):
     store = BookingStore(db_url, profile=PROFILE)  # migrates the empty database
     try:
         target = slot(10).to_dict()
-        results = run_race(mode, "book_one", [(db_url, target, i, NOW.isoformat()) for i in range(WORKERS)])
+        results = run_race(
+            mode, "book_one", [(db_url, target, i, NOW.isoformat()) for i in range(WORKERS)]
+        )
         assert_one_winner(results, WORKERS)
         winner = next(r[1] for r in results if r[0] == "won")
         assert store.get(winner).start == slot(10).start
-        assert counts(store) == (1, 60 // CLAIM_GRID_MINUTES, 1)  # one booking, its claims, one outbox row
+        assert counts(store) == (
+            1,
+            60 // CLAIM_GRID_MINUTES,
+            1,
+        )  # one booking, its claims, one outbox row
     finally:
         store.close()
 
@@ -99,10 +116,17 @@ def test_overlapping_slots_race(db_url, mode):
     store = BookingStore(db_url, profile=PROFILE)
     try:
         options = [
-            slot(9, 30, minutes=90), slot(10), slot(10, 30, minutes=45, service="facial_massage"),
-            slot(10, minutes=90), slot(10, 30), slot(9, 30, minutes=90),
+            slot(9, 30, minutes=90),
+            slot(10),
+            slot(10, 30, minutes=45, service="facial_massage"),
+            slot(10, minutes=90),
+            slot(10, 30),
+            slot(9, 30, minutes=90),
         ]
-        args = [(db_url, options[i % len(options)].to_dict(), i, NOW.isoformat()) for i in range(WORKERS)]
+        args = [
+            (db_url, options[i % len(options)].to_dict(), i, NOW.isoformat())
+            for i in range(WORKERS)
+        ]
         results = run_race(mode, "book_one", args)
         assert_one_winner(results, WORKERS)
         booked, claims, outbox = counts(store)
@@ -120,14 +144,19 @@ def test_racing_moves(db_url):
         a = store.book(slot(9), name="A", phone="07911 123456", now=NOW)
         b = store.book(slot(11), name="B", phone="07912 345678", now=NOW)
         target = slot(14).to_dict()
-        results = run_race("threads", "move_one", [
-            (db_url, a.reference, "07911 123456", target, NOW.isoformat()),
-            (db_url, b.reference, "07912 345678", target, NOW.isoformat()),
-        ])
+        results = run_race(
+            "threads",
+            "move_one",
+            [
+                (db_url, a.reference, "07911 123456", target, NOW.isoformat()),
+                (db_url, b.reference, "07912 345678", target, NOW.isoformat()),
+            ],
+        )
         assert_one_winner(results, 2)
         loser = a if results[1][0] == "won" else b
         assert store.get(loser.reference).start == loser.start
         assert sorted(s.hour for _t, s, _e in store.busy(slot(0).start, slot(23).start)) == sorted(
-            [14, loser.start.hour])
+            [14, loser.start.hour]
+        )
     finally:
         store.close()

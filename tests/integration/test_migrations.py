@@ -1,4 +1,5 @@
 """Alembic: upgrade head on an empty database, models match, downgrade base."""
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,10 @@ REPO = Path(__file__).resolve().parents[2]
 CHAIN = (
     ("0001_initial", {"bookings", "slot_claims", "callbacks", "outbox", "screenings"}),
     ("0002_screening_links", {"screening_links"}),
-    ("0003_staff_console", {"staff_users", "staff_sessions", "audit_log", "staff_notes", "handovers"}),
+    (
+        "0003_staff_console",
+        {"staff_users", "staff_sessions", "audit_log", "staff_notes", "handovers"},
+    ),
 )
 TABLES = set().union(*(added for _, added in CHAIN))
 
@@ -38,7 +42,9 @@ def test_upgrade_then_downgrade(db_url):
         assert TABLES | {VERSION_TABLE} <= tables
 
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "version_table": VERSION_TABLE})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+            )
             diff = compare_metadata(context, Base.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
 
@@ -56,7 +62,9 @@ def test_alembic_command_line(tmp_path):
     env = dict(os.environ, CLINIC_DB_URL=url)
     alembic = [sys.executable, "-m", "alembic", "-c", str(REPO / "alembic.ini")]
     for args in (["upgrade", "head"], ["current"], ["downgrade", "base"]):
-        out = subprocess.run(alembic + args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            alembic + args, cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
         assert out.returncode == 0, out.stderr
     assert (tmp_path / "cli.db").exists()
 
@@ -80,18 +88,27 @@ def test_0002_keeps_every_booking_and_its_claims(db_url):
     try:
         migrate(command.upgrade, "0001_initial")
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO bookings (id, reference, service_id, therapist_id, minutes, start_at, end_at, "
-                "status, created_at) VALUES (1, 'AB2CD3', 'body_massage', 'anna', 60, '2026-12-10 10:00:00', "
-                "'2026-12-10 11:00:00', 'booked', '2026-12-01 10:00:00')"))
-            connection.execute(text("INSERT INTO slot_claims (booking_id, therapist_id, slot_start) "
-                                    "VALUES (1, 'anna', '2026-12-10 10:00:00'), (1, 'anna', '2026-12-10 10:05:00')"))
+            connection.execute(
+                text(
+                    "INSERT INTO bookings (id, reference, service_id, therapist_id, minutes, start_at, end_at, "
+                    "status, created_at) VALUES (1, 'AB2CD3', 'body_massage', 'anna', 60, '2026-12-10 10:00:00', "
+                    "'2026-12-10 11:00:00', 'booked', '2026-12-01 10:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO slot_claims (booking_id, therapist_id, slot_start) "
+                    "VALUES (1, 'anna', '2026-12-10 10:00:00'), (1, 'anna', '2026-12-10 10:05:00')"
+                )
+            )
         migrate(command.upgrade, "head")
         assert rows("SELECT count(*) FROM slot_claims") == [(2,)]
         with engine.begin() as connection:
             connection.execute(text("UPDATE bookings SET status = 'held'"))  # allowed now
         migrate(command.downgrade, "0001_initial")
-        assert rows("SELECT status FROM bookings") == [("cancelled",)]  # never confirmed: not booked
+        assert rows("SELECT status FROM bookings") == [
+            ("cancelled",)
+        ]  # never confirmed: not booked
         assert rows("SELECT count(*) FROM slot_claims") == [(2,)]
     finally:
         engine.dispose()
@@ -107,7 +124,9 @@ def test_the_chain_steps_up_and_down_one_revision_at_a_time(db_url):
     config = alembic_config()
     script = ScriptDirectory.from_config(config)
     assert script.get_heads() == [CHAIN[-1][0]]
-    assert [r.revision for r in script.walk_revisions("base", "heads")][::-1] == [rev for rev, _ in CHAIN]
+    assert [r.revision for r in script.walk_revisions("base", "heads")][::-1] == [
+        rev for rev, _ in CHAIN
+    ]
 
     engine = make_engine(db_url)
 
@@ -132,24 +151,39 @@ def test_the_chain_steps_up_and_down_one_revision_at_a_time(db_url):
             assert tables() == expected, revision
             if revision == "0002_screening_links":
                 with engine.begin() as connection:
-                    connection.execute(text(
-                        "INSERT INTO bookings (id, reference, service_id, therapist_id, minutes, start_at, end_at, "
-                        "status, created_at) VALUES (1, 'AB2CD3', 'body_massage', 'anna', 60, "
-                        "'2026-12-10 10:00:00', '2026-12-10 11:00:00', 'held', '2026-12-01 10:00:00')"))
-                    connection.execute(text("INSERT INTO slot_claims (booking_id, therapist_id, slot_start) "
-                                            "VALUES (1, 'anna', '2026-12-10 10:00:00')"))
-                    connection.execute(text("INSERT INTO callbacks (id, phone, best_time, created_at) "
-                                            "VALUES (7, '+447700900123', 'mornings', '2026-12-01 10:00:00')"))
+                    connection.execute(
+                        text(
+                            "INSERT INTO bookings (id, reference, service_id, therapist_id, minutes, start_at, end_at, "
+                            "status, created_at) VALUES (1, 'AB2CD3', 'body_massage', 'anna', 60, "
+                            "'2026-12-10 10:00:00', '2026-12-10 11:00:00', 'held', '2026-12-01 10:00:00')"
+                        )
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO slot_claims (booking_id, therapist_id, slot_start) "
+                            "VALUES (1, 'anna', '2026-12-10 10:00:00')"
+                        )
+                    )
+                    connection.execute(
+                        text(
+                            "INSERT INTO callbacks (id, phone, best_time, created_at) "
+                            "VALUES (7, '+447700900123', 'mornings', '2026-12-01 10:00:00')"
+                        )
+                    )
         assert rows("SELECT id, called_at, called_by FROM callbacks") == [(7, None, None)]
         assert rows("SELECT status FROM bookings") == [("held",)]
         assert rows("SELECT count(*) FROM slot_claims") == [(1,)]
 
-        for (revision, added), (previous, _) in zip(CHAIN[::-1], CHAIN[-2::-1] + (("base", set()),)):
+        for (revision, added), (previous, _) in zip(
+            CHAIN[::-1], CHAIN[-2::-1] + (("base", set()),)
+        ):
             migrate(command.downgrade, previous)
             expected -= added
             assert tables() == expected, f"after downgrading {revision}"
             if previous == "0002_screening_links":
-                assert rows("SELECT id, phone, best_time FROM callbacks") == [(7, "+447700900123", "mornings")]
+                assert rows("SELECT id, phone, best_time FROM callbacks") == [
+                    (7, "+447700900123", "mornings")
+                ]
                 assert rows("SELECT status FROM bookings") == [("held",)]
                 assert rows("SELECT count(*) FROM slot_claims") == [(1,)]
         assert tables() == set()

@@ -4,13 +4,15 @@ One home for how the data set is read and what a valid entry is, so that the
 split script, the data test and an evaluation all agree. Plain Python and
 PyYAML only: nothing here needs Rasa.
 """
+
 from __future__ import annotations
 
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -75,8 +77,11 @@ def normalise(text: str) -> str:
 def near_tokens(text: str) -> list[str]:
     """The words compared for near-exact duplicates: `normalise`d, without
     articles, a plural "s" folded ("the massages" ~ "massage")."""
-    return [w[:-1] if w.endswith("s") and len(w) > 3 else w
-            for w in normalise(text).split() if w not in ARTICLES]
+    return [
+        w[:-1] if w.endswith("s") and len(w) > 3 else w
+        for w in normalise(text).split()
+        if w not in ARTICLES
+    ]
 
 
 def near_duplicate(a: str, b: str) -> bool:
@@ -112,8 +117,11 @@ def page_key(url: str) -> str:
 def faq_topics(vocabulary: dict[str, Any]) -> set[str]:
     """Contract topics, the new ones the assistant answers, and round two's
     new ones (labels the assistant's engineer has still to add as topics)."""
-    return (set(vocabulary["contract_topics"]) | set(vocabulary["new_topics"])
-            | set(vocabulary.get("new_topics_round2") or {}))
+    return (
+        set(vocabulary["contract_topics"])
+        | set(vocabulary["new_topics"])
+        | set(vocabulary.get("new_topics_round2") or {})
+    )
 
 
 def massage_types(vocabulary: dict[str, Any]) -> set[str]:

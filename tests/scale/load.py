@@ -6,14 +6,16 @@ connection) is sent again, as a client would, up to RETRIES times. Afterwards
 the trackers are read back (through nginx, so with the same routing) and each
 sender's numbers must come back in order, with none missing.
 """
+
 from __future__ import annotations
 
 import asyncio
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 import aiohttp
 
@@ -29,8 +31,22 @@ NUMBER = re.compile(r"#(\d+)\s*$")
 
 YES, NO = "/affirm", "/deny"
 # The pre-screen by buttons with nothing found (tests/http/test_screening.py).
-SCREENING = ["can you check if a massage is ok for me?", YES,
-             NO, NO, "body massage", NO, NO, NO, NO, NO, NO, NO, NO, YES]
+SCREENING = [
+    "can you check if a massage is ok for me?",
+    YES,
+    NO,
+    NO,
+    "body massage",
+    NO,
+    NO,
+    NO,
+    NO,
+    NO,
+    NO,
+    NO,
+    NO,
+    YES,
+]
 
 
 @dataclass
@@ -69,9 +85,15 @@ class Run:
         return values[min(len(values) - 1, max(0, int(q * len(values) + 0.999) - 1))]
 
 
-async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str,
-               timeout: float, retries: int = RETRIES, resend_on_apology: bool = False
-               ) -> tuple[int, str, int, float, int]:
+async def send(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    text: str,
+    timeout: float,
+    retries: int = RETRIES,
+    resend_on_apology: bool = False,
+) -> tuple[int, str, int, float, int]:
     """(status, reply text, attempts, seconds of the last attempt, apologies
     received). With resend_on_apology the client sends the message again
     after the assistant's apology, as a person would."""
@@ -79,8 +101,11 @@ async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str,
     for attempt in range(1, retries + 1):
         started = time.perf_counter()
         try:
-            async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                                    timeout=aiohttp.ClientTimeout(total=timeout)) as r:
+            async with session.post(
+                f"{url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": text},
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as r:
                 status = r.status
                 data = await r.json(content_type=None) if r.status == 200 else None
                 if r.status == 200:
@@ -96,10 +121,18 @@ async def send(session: aiohttp.ClientSession, url: str, sender: str, text: str,
     return status, body, retries, time.perf_counter() - started, apologies
 
 
-async def numbered(url: str, senders: list[str], messages: int, concurrency: int,
-                   on_progress: Optional[Callable[[int], Any]] = None, timeout: float = 45.0,
-                   screenings: Optional[list[str]] = None, first: int = 1, retries: int = RETRIES,
-                   resend_on_apology: bool = False) -> tuple[Run, dict[str, list[str]]]:
+async def numbered(
+    url: str,
+    senders: list[str],
+    messages: int,
+    concurrency: int,
+    on_progress: Callable[[int], Any] | None = None,
+    timeout: float = 45.0,
+    screenings: list[str] | None = None,
+    first: int = 1,
+    retries: int = RETRIES,
+    resend_on_apology: bool = False,
+) -> tuple[Run, dict[str, list[str]]]:
     """Each sender sends `messages` numbered FAQ questions; `screenings` (other
     senders) go through the whole pre-screen. Returns the run and, for each
     screening sender, what the client read at each step."""
@@ -114,7 +147,8 @@ async def numbered(url: str, senders: list[str], messages: int, concurrency: int
                 text = f"{QUESTIONS[k % len(QUESTIONS)]} #{k}"
                 t0 = time.monotonic()
                 status, reply, attempts, seconds, sorry = await send(
-                    session, url, sender, text, timeout, retries, resend_on_apology)
+                    session, url, sender, text, timeout, retries, resend_on_apology
+                )
                 run.turns.append(Turn(sender, k, t0, seconds, status, reply, attempts, sorry))
                 if status != 200:
                     run.failures.append(f"{sender} #{k}: {status} {reply}")
@@ -128,7 +162,8 @@ async def numbered(url: str, senders: list[str], messages: int, concurrency: int
             for k, text in enumerate(SCREENING, 1):
                 t0 = time.monotonic()
                 status, reply, attempts, seconds, sorry = await send(
-                    session, url, sender, text, timeout, retries, resend_on_apology)
+                    session, url, sender, text, timeout, retries, resend_on_apology
+                )
                 run.turns.append(Turn(sender, k, t0, seconds, status, reply, attempts, sorry))
                 screen_replies[sender].append(reply)
                 if status != 200:
@@ -140,8 +175,9 @@ async def numbered(url: str, senders: list[str], messages: int, concurrency: int
     started = time.perf_counter()
     connector = aiohttp.TCPConnector(limit=concurrency + 8)
     async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(one(session, s) for s in senders),
-                             *(screen(session, s) for s in screenings or []))
+        await asyncio.gather(
+            *(one(session, s) for s in senders), *(screen(session, s) for s in screenings or [])
+        )
     run.wall_seconds = time.perf_counter() - started
     return run, screen_replies
 
@@ -152,8 +188,11 @@ def new_senders(n: int, prefix: str) -> list[str]:
 
 async def tracker(url: str, token: str, sender: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session:
-        async with session.get(f"{url}/conversations/{sender}/tracker", params={"token": token},
-                               timeout=aiohttp.ClientTimeout(total=30)) as r:
+        async with session.get(
+            f"{url}/conversations/{sender}/tracker",
+            params={"token": token},
+            timeout=aiohttp.ClientTimeout(total=30),
+        ) as r:
             r.raise_for_status()
             return await r.json()
 
@@ -168,7 +207,7 @@ def numbers_in(tracker_json: dict[str, Any]) -> list[int]:
     return out
 
 
-def order_problems(numbers: list[int], expected: list[int]) -> tuple[Optional[str], int]:
+def order_problems(numbers: list[int], expected: list[int]) -> tuple[str | None, int]:
     """(problem or None, duplicates). A message a replica stored just before it
     died, then sent again by the client, appears twice in a row: allowed and
     counted; anything missing or out of order is a problem."""

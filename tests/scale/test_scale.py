@@ -13,6 +13,7 @@ One cluster (tests/scale/cluster.py) for the module; the tests run in order:
   4. the analytics consumer received the turns through RabbitMQ.
 Figures go to results/scale.json and the test output.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,9 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -39,7 +41,10 @@ RESULTS: dict[str, Any] = {}
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     model = Path(os.environ.get("CLINIC_MODEL") or ROOT / "models" / "clinic.tar.gz")
     if not model.exists():
-        pytest.fail("no trained model: run scripts/setup.sh (make test does) or set CLINIC_MODEL", pytrace=False)
+        pytest.fail(
+            "no trained model: run scripts/setup.sh (make test does) or set CLINIC_MODEL",
+            pytrace=False,
+        )
     work = tmp_path_factory.mktemp("scale")
     stable = work / "clinic.tar.gz"
     shutil.copy(model, stable)  # models/ may be retrained while we run
@@ -73,8 +78,15 @@ def upstreams_by_sender(c: Cluster) -> dict[str, set[str]]:
     return seen
 
 
-def run_numbered(c: Cluster, senders: int, messages: int, concurrency: int, prefix: str,
-                 names: Any = None, **kw: Any):
+def run_numbered(
+    c: Cluster,
+    senders: int,
+    messages: int,
+    concurrency: int,
+    prefix: str,
+    names: Any = None,
+    **kw: Any,
+):
     names = names or load.new_senders(senders, prefix)
     run, screens = asyncio.run(load.numbered(c.url, names, messages, concurrency, **kw))
     return names, run, screens
@@ -95,9 +107,11 @@ def assert_in_order(c: Cluster, names: list[str], messages: int) -> int:
 
 def figures(run: load.Run) -> dict[str, Any]:
     return {
-        "turns": len(run.answered), "seconds": round(run.wall_seconds, 1),
+        "turns": len(run.answered),
+        "seconds": round(run.wall_seconds, 1),
         "turns_per_second": round(run.per_second(), 1),
-        "p50_ms": round(run.latency(0.5) * 1000), "p95_ms": round(run.latency(0.95) * 1000),
+        "p50_ms": round(run.latency(0.5) * 1000),
+        "p95_ms": round(run.latency(0.95) * 1000),
         "max_ms": round(run.latency(1.0) * 1000),
         "retried": sum(1 for t in run.turns if t.attempts > 1),
         "apologies": sum(1 for t in run.turns if t.apology),
@@ -115,8 +129,13 @@ def test_sticky_routing_and_throughput_one_and_two_replicas(cluster: Cluster) ->
     run_numbered(cluster, senders=8, messages=2, concurrency=8, prefix="warm")
     for replicas in (1, 2):
         cluster.set_replicas(replicas)
-        names, run, _ = run_numbered(cluster, senders=16, messages=THROUGHPUT_MESSAGES, concurrency=16,
-                                     prefix=f"tp{replicas}")
+        names, run, _ = run_numbered(
+            cluster,
+            senders=16,
+            messages=THROUGHPUT_MESSAGES,
+            concurrency=16,
+            prefix=f"tp{replicas}",
+        )
         assert not run.failures, run.failures[:5]
         assert not any(t.apology for t in run.turns)
         RESULTS[f"throughput_{replicas}_replica{'s' if replicas > 1 else ''}"] = figures(run)
@@ -124,13 +143,17 @@ def test_sticky_routing_and_throughput_one_and_two_replicas(cluster: Cluster) ->
         assert_in_order(cluster, names, THROUGHPUT_MESSAGES)
     sticky = upstreams_by_sender(cluster)
     tp2 = [s for s in sticky if s.startswith("scale-tp2-")]
-    assert tp2 and all(len(sticky[s]) == 1 for s in tp2), {s: sticky[s] for s in tp2 if len(sticky[s]) > 1}
+    assert tp2 and all(len(sticky[s]) == 1 for s in tp2), {
+        s: sticky[s] for s in tp2 if len(sticky[s]) > 1
+    }
     used = set().union(*(sticky[s] for s in tp2))
     assert len(used) == 2, f"with 2 replicas both should get senders: {used}"
     RESULTS["sticky_senders_checked"] = len(tp2)
     if cluster.rabbitmq:  # checked in test_analytics_consumer_received_the_turns
         RESULTS["analytics_before_faults"] = analytics_turns(cluster, 2 * 16 * THROUGHPUT_MESSAGES)
-        log(f"analytics: {RESULTS['analytics_before_faults']} (turns, senders) of the throughput phase")
+        log(
+            f"analytics: {RESULTS['analytics_before_faults']} (turns, senders) of the throughput phase"
+        )
 
 
 def test_killing_a_replica_mid_run_loses_no_turn_and_no_screening_result(cluster: Cluster) -> None:
@@ -145,8 +168,15 @@ def test_killing_a_replica_mid_run_loses_no_turn_and_no_screening_result(cluster
             os.killpg(cluster.procs["rasa_2"].popen.pid, signal.SIGKILL)
 
     screen_names = load.new_senders(screenings, "screen")
-    names, run, screens = run_numbered(cluster, senders, messages, concurrency=16, prefix="kill",
-                                       on_progress=on_progress, screenings=screen_names)
+    names, run, screens = run_numbered(
+        cluster,
+        senders,
+        messages,
+        concurrency=16,
+        prefix="kill",
+        on_progress=on_progress,
+        screenings=screen_names,
+    )
     assert killed.is_set()
     RESULTS["replica_killed"] = figures(run)
     log(f"replica killed mid-run: {figures(run)}")
@@ -154,7 +184,10 @@ def test_killing_a_replica_mid_run_loses_no_turn_and_no_screening_result(cluster
     RESULTS["replica_killed"]["duplicates_after_resend"] = assert_in_order(cluster, names, messages)
     for sender in screen_names:
         final = screens[sender][-1]
-        assert "nothing you've told me stops us booking you" in final, (sender, screens[sender][-4:])
+        assert "nothing you've told me stops us booking you" in final, (
+            sender,
+            screens[sender][-4:],
+        )
         slots = asyncio.run(load.tracker(cluster.url, cluster.token, sender))["slots"]
         assert slots.get("screening_outcome") == "ok", (sender, slots.get("screening_outcome"))
 
@@ -179,31 +212,50 @@ def test_postgres_restart_gives_apologies_not_hangs_and_loses_nothing(cluster: C
 
     # a person who reads the apology sends the message again a moment later
     screen_names = load.new_senders(screenings, "pgscreen")
-    names, run, screens = run_numbered(cluster, senders, messages, concurrency=14, prefix="pg",
-                                       on_progress=on_progress, screenings=screen_names,
-                                       retries=30, resend_on_apology=True)
+    names, run, screens = run_numbered(
+        cluster,
+        senders,
+        messages,
+        concurrency=14,
+        prefix="pg",
+        on_progress=on_progress,
+        screenings=screen_names,
+        retries=30,
+        resend_on_apology=True,
+    )
     worker.join(timeout=180)
     assert restarted.is_set() and "seconds" in away
     # the same conversations go on once the database is back
-    _, after, _ = run_numbered(cluster, senders, 4, concurrency=12, prefix="pg", names=names, first=messages + 1)
+    _, after, _ = run_numbered(
+        cluster, senders, 4, concurrency=12, prefix="pg", names=names, first=messages + 1
+    )
     for r in (run, after):
         slow = [t for t in r.turns if t.seconds > 31]
-        assert not slow, f"requests that hung: {[(t.sender, t.number, round(t.seconds)) for t in slow][:5]}"
+        assert not slow, (
+            f"requests that hung: {[(t.sender, t.number, round(t.seconds)) for t in slow][:5]}"
+        )
         assert not r.failures, "messages never answered:\n" + "\n".join(r.failures[:10])
         assert all(t.text.strip() for t in r.answered), "an empty answer"
         assert not any(t.apology for t in r.turns), "an apology left unanswered after the re-sends"
     apologies = sum(t.apologies_before for t in run.turns)
-    assert apologies > 0, "no turn met the database away: the restart came too late to test anything"
+    assert apologies > 0, (
+        "no turn met the database away: the restart came too late to test anything"
+    )
     # every message stored once the database was back, in order, none lost
     duplicates = assert_in_order(cluster, names, messages + 4)
     # the pre-screens that ran through the restart reached their result, stored
     for sender in screen_names:
-        assert "nothing you've told me stops us booking you" in screens[sender][-1], (sender, screens[sender][-3:])
+        assert "nothing you've told me stops us booking you" in screens[sender][-1], (
+            sender,
+            screens[sender][-3:],
+        )
         slots = asyncio.run(load.tracker(cluster.url, cluster.token, sender))["slots"]
         assert slots.get("screening_outcome") == "ok", (sender, slots.get("screening_outcome"))
     RESULTS["postgres_restart"] = {
-        **figures(run), "database_away_seconds": round(away["seconds"], 1),
-        "apologies_then_resent": apologies, "duplicates_after_resend": duplicates,
+        **figures(run),
+        "database_away_seconds": round(away["seconds"], 1),
+        "apologies_then_resent": apologies,
+        "duplicates_after_resend": duplicates,
     }
     log(f"PostgreSQL restart: {RESULTS['postgres_restart']}")
 
@@ -219,7 +271,9 @@ def analytics_turns(cluster: Cluster, expected: int, seconds: float = 30) -> tup
         conn = psycopg2.connect(f"{cluster.pg_url}/analytics")
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT count(*), count(DISTINCT sender_id) FROM turns WHERE sender_id LIKE 'scale-tp%%'")
+                cur.execute(
+                    "SELECT count(*), count(DISTINCT sender_id) FROM turns WHERE sender_id LIKE 'scale-tp%%'"
+                )
                 count, senders = cur.fetchone()
         except psycopg2.Error:
             count, senders = 0, 0
@@ -241,6 +295,8 @@ def test_analytics_consumer_received_the_turns(cluster: Cluster) -> None:
     expected = 2 * 16 * THROUGHPUT_MESSAGES
     count, senders = RESULTS["analytics_before_faults"]
     RESULTS["analytics_rows_for_throughput_senders"] = count
-    assert count >= expected, f"analytics has {count} user turns of the throughput phase, expected {expected}"
+    assert count >= expected, (
+        f"analytics has {count} user turns of the throughput phase, expected {expected}"
+    )
     assert senders == 32
     RESULTS["analytics_rows_after_faults"] = analytics_turns(cluster, expected, seconds=5)[0]

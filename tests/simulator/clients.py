@@ -7,13 +7,14 @@ plus optional detours (`interruptions`), a correction at the summary
 is pure: given what the client has seen so far, `Client.reply` says what it
 types or which button it presses. The HTTP driver is simulator.py.
 """
+
 from __future__ import annotations
 
 import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -37,12 +38,51 @@ BOOKING_STEPS: dict[str, str] = {
     "booking_confirmed": "confirm",
 }
 STEP_NAMES = tuple(BOOKING_STEPS.values())
-CLIENT_KEYS = {"id", "service", "style", "taps", "first_message", "answers", "says_no", "interruptions",
-               "at_summary", "forgot", "takes_back", "expect", "booking"}
-EXPECT_KEYS = {"outcome", "reasons", "why", "booked", "service", "minutes", "weekdays", "time", "within_days",
-               "first_free", "reasons_include", "name", "phone", "mentions"}
-BOOKING_KEYS = {"when", "name", "phone", "minutes", "length", "treatment", "book_yes", "pick", "no_fit",
-                "confirm", "change", "health_news"}
+CLIENT_KEYS = {
+    "id",
+    "service",
+    "style",
+    "taps",
+    "first_message",
+    "answers",
+    "says_no",
+    "interruptions",
+    "at_summary",
+    "forgot",
+    "takes_back",
+    "expect",
+    "booking",
+}
+EXPECT_KEYS = {
+    "outcome",
+    "reasons",
+    "why",
+    "booked",
+    "service",
+    "minutes",
+    "weekdays",
+    "time",
+    "within_days",
+    "first_free",
+    "reasons_include",
+    "name",
+    "phone",
+    "mentions",
+}
+BOOKING_KEYS = {
+    "when",
+    "name",
+    "phone",
+    "minutes",
+    "length",
+    "treatment",
+    "book_yes",
+    "pick",
+    "no_fit",
+    "confirm",
+    "change",
+    "health_news",
+}
 BOOKABLE_SERVICES = ("body_massage", "facial_massage")
 
 
@@ -67,14 +107,16 @@ class Answer:
     means_no: bool = False  # "no, my dad had a stroke but not me": a no with words
 
     @classmethod
-    def parse(cls, value: Any, where: str) -> "Answer":
+    def parse(cls, value: Any, where: str) -> Answer:
         if isinstance(value, str):
             return cls((value,))
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             return cls(tuple(value))
         if isinstance(value, dict) and "say" in value:
             unknown = sorted(set(value) - {"say", "details", "means"})
-            means = {True: "yes", False: "no"}.get(value.get("means"), value.get("means", "yes"))  # YAML: no is False
+            means = {True: "yes", False: "no"}.get(
+                value.get("means"), value.get("means", "yes")
+            )  # YAML: no is False
             if unknown or means not in ("yes", "no"):
                 raise ClientError(f"{where}: an answer has say, details and means (yes | no)")
             say, details = value["say"], value.get("details", ())
@@ -103,13 +145,13 @@ class Seen:
 
     texts: list[str] = field(default_factory=list)
     buttons: list[dict[str, str]] = field(default_factory=list)
-    form: Optional[str] = None            # active form
-    requested: Optional[str] = None       # the form's requested slot
-    question: Optional[str] = None        # the screening question id pending
-    outcome: Optional[str] = None         # the screening outcome, once known
+    form: str | None = None  # active form
+    requested: str | None = None  # the form's requested slot
+    question: str | None = None  # the screening question id pending
+    outcome: str | None = None  # the screening outcome, once known
     emergency_seen: bool = False
-    reference: Optional[str] = None
-    today: Any = None                     # the clinic's date (for slot titles)
+    reference: str | None = None
+    today: Any = None  # the clinic's date (for slot titles)
 
     @property
     def text(self) -> str:
@@ -121,33 +163,33 @@ class BookingPlan:
     when: tuple[str, ...]
     name: tuple[str, ...]
     phone: tuple[str, ...]
-    minutes: Optional[int] = None
-    length: Optional[str] = None
-    treatment: Optional[str] = None
-    book_yes: Optional[str] = None
+    minutes: int | None = None
+    length: str | None = None
+    treatment: str | None = None
+    book_yes: str | None = None
     pick: str = "first"
-    no_fit: Optional[str] = None
-    confirm: Optional[str] = None
-    change: Optional[dict[str, str]] = None       # {at: step, say: text, service: facial}
-    health_news: Optional[dict[str, Any]] = None  # {at: step, say: text, forgot: [topics]}
+    no_fit: str | None = None
+    confirm: str | None = None
+    change: dict[str, str] | None = None  # {at: step, say: text, service: facial}
+    health_news: dict[str, Any] | None = None  # {at: step, say: text, forgot: [topics]}
 
 
 @dataclass
 class Expect:
-    outcome: Optional[str] = None
+    outcome: str | None = None
     reasons: tuple[str, ...] = ()
     why: str = ""
-    booked: Optional[bool] = None
-    service: Optional[str] = None                  # body_massage / facial_massage
-    minutes: Optional[int] = None
-    wish: Optional[Wish] = None
+    booked: bool | None = None
+    service: str | None = None  # body_massage / facial_massage
+    minutes: int | None = None
+    wish: Wish | None = None
     reasons_include: tuple[str, ...] = ()
-    name: Optional[str] = None
-    phone: Optional[str] = None                    # E.164
-    mentions: tuple[str, ...] = ()                 # words the client must have been told
+    name: str | None = None
+    phone: str | None = None  # E.164
+    mentions: tuple[str, ...] = ()  # words the client must have been told
 
 
-def question_key(seen: "Seen") -> Optional[str]:
+def question_key(seen: Seen) -> str | None:
     """What the assistant is asking now, as a key: the pre-screen question
     id, consent, or the form's requested slot; None outside a form."""
     if seen.form == "screening_form":
@@ -165,7 +207,7 @@ def _ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
-def _noted(seen: "Seen") -> tuple[str, ...]:
+def _noted(seen: Seen) -> tuple[str, ...]:
     """The list a summary shows (its bullet lines), to tell whether a
     correction changed it."""
     lines = [line.strip() for text in seen.texts for line in text.splitlines()]
@@ -183,8 +225,9 @@ def _is_yes_no(buttons: list[dict[str, str]]) -> bool:
     return "/affirm" in payloads or "/deny" in payloads
 
 
-def _button(buttons: list[dict[str, str]], *, payload: Optional[str] = None,
-            title_has: Optional[str] = None) -> Optional[str]:
+def _button(
+    buttons: list[dict[str, str]], *, payload: str | None = None, title_has: str | None = None
+) -> str | None:
     for b in buttons:
         if payload is not None and b.get("payload") == payload:
             return b["payload"]
@@ -212,7 +255,7 @@ class Client:
         self.taps: str = data.get("taps", self.phrases.get("taps", "re-ask"))
         if self.taps not in TAPS:
             raise ClientError(f"{where}: taps must be one of {TAPS}")
-        self.first_message: Optional[str] = data.get("first_message")
+        self.first_message: str | None = data.get("first_message")
         self.answers: dict[str, Answer] = {}
         for topic, value in (data.get("answers") or {}).items():
             if topic not in T.TOPICS:
@@ -224,7 +267,9 @@ class Client:
             if key not in T.TOPICS + STEP_NAMES + ("summary", "consent"):
                 raise ClientError(f"{where}: interruption at unknown topic or step {key!r}")
         summary = data.get("at_summary")
-        self.at_summary: tuple[str, ...] = (summary,) if isinstance(summary, str) else tuple(summary or ())
+        self.at_summary: tuple[str, ...] = (
+            (summary,) if isinstance(summary, str) else tuple(summary or ())
+        )
         self.expect = self._expect(data.get("expect") or {}, where)
         self.plan = self._plan(data.get("booking"), where) if kind == "booking" else None
         if kind == "screening" and self.expect.outcome is None:
@@ -232,7 +277,7 @@ class Client:
         if kind == "booking" and self.expect.booked is None:
             raise ClientError(f"{where}: a booking client needs expect: booked")
         # memory
-        self.used: set[str] = set()       # detours / corrections / news already said
+        self.used: set[str] = set()  # detours / corrections / news already said
         self.answered: dict[str, int] = {}  # question key -> times answered
         self.started = False
         self.forgot: set[str] = set(data.get("forgot") or ())
@@ -245,7 +290,7 @@ class Client:
         self.no_fit_count = 0
         self.offered: list[Any] = []  # the times offered last
         self.booking_asked = 0
-        self.last_key: Optional[str] = None  # what was asked the turn before
+        self.last_key: str | None = None  # what was asked the turn before
         self.noted_before: tuple[str, ...] = ()  # the summary's list when the correction was said
 
     # ------------------------------------------------------------ loading
@@ -255,37 +300,63 @@ class Client:
         outcome = raw.get("outcome")
         if outcome is not None and outcome not in OUTCOMES:
             raise ClientError(f"{where}: outcome must be one of {OUTCOMES}")
-        unknown = [r for r in list(raw.get("reasons") or ()) + list(raw.get("reasons_include") or ())
-                   if r not in T.CONDITION_TOPICS]
+        unknown = [
+            r
+            for r in list(raw.get("reasons") or ()) + list(raw.get("reasons_include") or ())
+            if r not in T.CONDITION_TOPICS
+        ]
         if unknown:
             raise ClientError(f"{where}: unknown condition ids {unknown}")
         if raw.get("service") is not None and raw["service"] not in BOOKABLE_SERVICES:
             raise ClientError(f"{where}: service must be one of {BOOKABLE_SERVICES}")
         wish = Wish.parse(raw, where) if any(k in raw for k in Wish.KEYS) else None
         return Expect(
-            outcome=outcome, reasons=tuple(raw.get("reasons") or ()), why=str(raw.get("why") or ""),
-            booked=raw.get("booked"), service=raw.get("service"), minutes=raw.get("minutes"), wish=wish,
-            reasons_include=tuple(raw.get("reasons_include") or ()), name=raw.get("name"),
-            phone=raw.get("phone"), mentions=tuple(raw.get("mentions") or ()),
+            outcome=outcome,
+            reasons=tuple(raw.get("reasons") or ()),
+            why=str(raw.get("why") or ""),
+            booked=raw.get("booked"),
+            service=raw.get("service"),
+            minutes=raw.get("minutes"),
+            wish=wish,
+            reasons_include=tuple(raw.get("reasons_include") or ()),
+            name=raw.get("name"),
+            phone=raw.get("phone"),
+            mentions=tuple(raw.get("mentions") or ()),
         )
 
     @staticmethod
     def _plan(raw: Any, where: str) -> BookingPlan:
-        if not isinstance(raw, dict) or "when" not in raw or "name" not in raw or "phone" not in raw:
+        if (
+            not isinstance(raw, dict)
+            or "when" not in raw
+            or "name" not in raw
+            or "phone" not in raw
+        ):
             raise ClientError(f"{where}: a booking client needs booking: when, name, phone")
         _unknown(raw, BOOKING_KEYS, f"{where}, booking")
+
         def phrasings(value: Any) -> tuple[str, ...]:
             return (str(value),) if isinstance(value, (str, int)) else tuple(str(v) for v in value)
 
         plan = BookingPlan(
-            when=phrasings(raw["when"]), name=phrasings(raw["name"]), phone=phrasings(raw["phone"]),
-            minutes=raw.get("minutes"), length=raw.get("length"), treatment=raw.get("treatment"),
-            book_yes=raw.get("book_yes"), pick=raw.get("pick", "first"), no_fit=raw.get("no_fit"),
-            confirm=raw.get("confirm"), change=raw.get("change"), health_news=raw.get("health_news"),
+            when=phrasings(raw["when"]),
+            name=phrasings(raw["name"]),
+            phone=phrasings(raw["phone"]),
+            minutes=raw.get("minutes"),
+            length=raw.get("length"),
+            treatment=raw.get("treatment"),
+            book_yes=raw.get("book_yes"),
+            pick=raw.get("pick", "first"),
+            no_fit=raw.get("no_fit"),
+            confirm=raw.get("confirm"),
+            change=raw.get("change"),
+            health_news=raw.get("health_news"),
         )
         for extra in (plan.change, plan.health_news):
             if extra is not None and (extra.get("at") not in STEP_NAMES or not extra.get("say")):
-                raise ClientError(f"{where}: change/health_news need at (one of {STEP_NAMES}) and say")
+                raise ClientError(
+                    f"{where}: change/health_news need at (one of {STEP_NAMES}) and say"
+                )
         if plan.pick not in ("first", "latest"):
             raise ClientError(f"{where}: pick is first or latest")
         return plan
@@ -298,9 +369,18 @@ class Client:
             return Message(self.first_message, note="first message")
         if self.kind == "booking":
             return Message("I'd like to book a massage", note="first message")
-        return Message(_pick(("can I have a massage?", "hi, could you check if a massage is ok for me?",
-                              "I'd like to check whether I can have a massage", "is massage safe for me?"),
-                             self.id), note="first message")
+        return Message(
+            _pick(
+                (
+                    "can I have a massage?",
+                    "hi, could you check if a massage is ok for me?",
+                    "I'd like to check whether I can have a massage",
+                    "is massage safe for me?",
+                ),
+                self.id,
+            ),
+            note="first message",
+        )
 
     def reply(self, seen: Seen) -> Message:
         """What the client says next, given what it has just seen."""
@@ -326,7 +406,7 @@ class Client:
     def _answered(self, key: str) -> None:
         self.answered[key] = self.answered.get(key, 0) + 1
 
-    def _detour(self, key: str) -> Optional[Message]:
+    def _detour(self, key: str) -> Message | None:
         """The client's message about something else, said once instead of
         the answer the first time `key` is asked."""
         said = f"detour:{key}"
@@ -341,7 +421,9 @@ class Client:
             return detour
         nth = self._times("consent")
         self._answered("consent")
-        if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(seen.buttons, payload="/affirm"):
+        if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(
+            seen.buttons, payload="/affirm"
+        ):
             return Message("/affirm", button=True, note="consent")
         if nth > 0:
             return Message(self.again["yes"], note="consent again")
@@ -380,7 +462,9 @@ class Client:
         return topic not in self.forgot or corrected
 
     def _plain_no(self, seen: Seen, key: str, nth: int) -> Message:
-        if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(seen.buttons, payload="/deny"):
+        if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(
+            seen.buttons, payload="/deny"
+        ):
             return Message("/deny", button=True, note=f"no at {key}")
         if nth > 0:
             return Message(self.again["no"], note=f"no again at {key}")
@@ -415,9 +499,13 @@ class Client:
             return Message(". ".join(self._nth(t, nth) for t in mine), note=f"answer at {key}")
         if kind == "follow_up":
             if not mine:
-                return Message(_pick(("no, I said no", "no, nothing", "none of those"), self.id, key),
-                               note=f"no at {key}")
-            return Message(". ".join(self._nth(t, nth, "question") for t in mine), note=f"details at {key}")
+                return Message(
+                    _pick(("no, I said no", "no, nothing", "none of those"), self.id, key),
+                    note=f"no at {key}",
+                )
+            return Message(
+                ". ".join(self._nth(t, nth, "question") for t in mine), note=f"details at {key}"
+            )
         # a follow-up about one condition
         condition = T.condition_of(qid)
         if condition in T.WHOLE_ANSWER_CONDITIONS:
@@ -425,13 +513,19 @@ class Client:
             if whole:
                 return Message(", ".join(self._nth(t, nth) for t in whole), note=f"answer at {key}")
         if not mine:
-            return Message(_pick(("no, I don't have that", "no, not me", "no, I never said that"),
-                                 self.id, key), note=f"denies {condition}")
+            return Message(
+                _pick(
+                    ("no, I don't have that", "no, not me", "no, I never said that"), self.id, key
+                ),
+                note=f"denies {condition}",
+            )
         return Message(self._nth(mine[0], nth, "condition"), note=f"details at {key}")
 
     def _service_answer(self, seen: Seen, nth: int) -> Message:
         if self.taps == "always" or (self.taps == "re-ask" and nth > 0):
-            pressed = _button(seen.buttons, title_has="body" if self.service == "body" else "facial")
+            pressed = _button(
+                seen.buttons, title_has="body" if self.service == "body" else "facial"
+            )
             if pressed:
                 return Message(pressed, button=True, note="service")
         if "service" in self.answers:
@@ -447,8 +541,11 @@ class Client:
         self._answered("screening:confirm")
         if self.at_summary:
             said = sum(1 for u in self.used if u.startswith("summary"))
-            tries = self.at_summary + (". ".join(self.answers[t].say[0] for t in sorted(self.forgot)),) \
-                if self.forgot else self.at_summary
+            tries = (
+                self.at_summary + (". ".join(self.answers[t].say[0] for t in sorted(self.forgot)),)
+                if self.forgot
+                else self.at_summary
+            )
             noted = _noted(seen)
             unchanged = self.last_key == "screening:confirm" and noted == self.noted_before
             if said < len(tries) and (said == 0 or unchanged):
@@ -458,8 +555,12 @@ class Client:
         detour = self._detour("summary")
         if detour:
             return detour
-        nth -= sum(1 for u in self.used if u.startswith("summary"))  # a new summary after a correction
-        if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(seen.buttons, payload="/affirm"):
+        nth -= sum(
+            1 for u in self.used if u.startswith("summary")
+        )  # a new summary after a correction
+        if (self.taps == "always" or (self.taps == "re-ask" and nth > 0)) and _button(
+            seen.buttons, payload="/affirm"
+        ):
             return Message("/affirm", button=True, note="summary yes")
         if nth > 0:
             return Message(self.again["yes"], note="summary yes again")
@@ -472,7 +573,7 @@ class Client:
         if plan is None:  # a screening client offered a booking form: it only wanted the check
             return Message("stop", note="not booking")
         nth = self._times(key)
-        reached = STEP_NAMES[:STEP_NAMES.index(step) + 1]
+        reached = STEP_NAMES[: STEP_NAMES.index(step) + 1]
         for extra, flag in ((plan.health_news, "news"), (plan.change, "change")):
             # said at its step, or at the next step asked when that one was skipped
             if extra and extra["at"] in reached and flag not in self.used:
@@ -500,8 +601,11 @@ class Client:
         # confirm
         if self.taps == "always" and _button(seen.buttons, payload="/affirm"):
             return Message("/affirm", button=True, note="confirm")
-        return Message(plan.confirm or _pick(("yes", "yes please", "yes, book it", "perfect, yes"), self.id, "confirm"),
-                       note="confirm")
+        return Message(
+            plan.confirm
+            or _pick(("yes", "yes please", "yes, book it", "perfect, yes"), self.id, "confirm"),
+            note="confirm",
+        )
 
     def _minutes_phrase(self) -> str:
         plan = self.plan
@@ -509,7 +613,11 @@ class Client:
         if plan.length:
             return plan.length
         minutes = plan.minutes or (60 if self.service == "body" else 45)
-        return _pick((f"{minutes} minutes", f"{minutes} mins please", f"the {minutes} minute one"), self.id, "length")
+        return _pick(
+            (f"{minutes} minutes", f"{minutes} mins please", f"the {minutes} minute one"),
+            self.id,
+            "length",
+        )
 
     def _treatment(self, seen: Seen, nth: int) -> Message:
         plan = self.plan
@@ -568,13 +676,25 @@ class Client:
         offered_before, self.offered = self.offered, titles
         if not fitting and offers and self.no_fit_count == 0:
             self.no_fit_count += 1
-            return Message(plan.no_fit or f"have you got anything {plan.when[-1]}?", note="none fits")
+            return Message(
+                plan.no_fit or f"have you got anything {plan.when[-1]}?", note="none fits"
+            )
         if not fitting and offers:
-            right_days = titles == offered_before and wish is not None \
+            right_days = (
+                titles == offered_before
+                and wish is not None
                 and all(wish.fits_day(start.date(), seen.today) for start, _ in offers)
+            )
             if not UNAVAILABLE.search(seen.text) and not right_days:
-                return Message(_pick(("never mind, I'll call the clinic instead", "forget it, I'll ring you"),
-                                     self.id, "give up"), note="gives up: no offered time fits", end=True)
+                return Message(
+                    _pick(
+                        ("never mind, I'll call the clinic instead", "forget it, I'll ring you"),
+                        self.id,
+                        "give up",
+                    ),
+                    note="gives up: no offered time fits",
+                    end=True,
+                )
             fitting = offers[:1]
         if not fitting:
             return Message(plan.when[-1], note="when again")
@@ -597,16 +717,39 @@ class Client:
             if self.booking_asked == 1:
                 if self.taps == "always" and _button(seen.buttons, payload="/book_appointment"):
                     return Message("/book_appointment", button=True, note="book")
-                return Message(self.plan.book_yes or _pick(self.phrases["book_yes"], self.id, "book"),
-                               note="yes to the booking offered")
-            return Message(_pick(("I'd like to book please", "can I book now?", "book me in please"),
-                                 self.id, str(self.booking_asked)), note="book again")
+                return Message(
+                    self.plan.book_yes or _pick(self.phrases["book_yes"], self.id, "book"),
+                    note="yes to the booking offered",
+                )
+            return Message(
+                _pick(
+                    ("I'd like to book please", "can I book now?", "book me in please"),
+                    self.id,
+                    str(self.booking_asked),
+                ),
+                note="book again",
+            )
         if self.plan is not None:
-            return Message(_pick(("I'd like to book a massage", "can I make a booking?"), self.id,
-                                 str(self.booking_asked)), note="asks to book again")
-        return Message(_pick(("can you check if I can have a massage?", "I'd like to do the health check",
-                              "can we do the questions so I can book?"), self.id, str(self.booking_asked)),
-                       note="asks for the check again")
+            return Message(
+                _pick(
+                    ("I'd like to book a massage", "can I make a booking?"),
+                    self.id,
+                    str(self.booking_asked),
+                ),
+                note="asks to book again",
+            )
+        return Message(
+            _pick(
+                (
+                    "can you check if I can have a massage?",
+                    "I'd like to do the health check",
+                    "can we do the questions so I can book?",
+                ),
+                self.id,
+                str(self.booking_asked),
+            ),
+            note="asks for the check again",
+        )
 
 
 def load_styles(path: Path = STYLES_FILE) -> dict[str, Any]:
@@ -615,7 +758,7 @@ def load_styles(path: Path = STYLES_FILE) -> dict[str, Any]:
     return {**raw["styles"], "_again": raw["again"]}
 
 
-def load_clients(path: Path, kind: str, styles: Optional[dict[str, Any]] = None) -> list[Client]:
+def load_clients(path: Path, kind: str, styles: dict[str, Any] | None = None) -> list[Client]:
     """Every client of one file, checked; ids must be unique."""
     styles = styles or load_styles()
     raw = yaml.safe_load(Path(path).read_text())
@@ -631,5 +774,7 @@ def load_clients(path: Path, kind: str, styles: Optional[dict[str, Any]] = None)
 
 
 #: the assistant saying that nothing fitting the wish is free (closed, full)
-UNAVAILABLE = re.compile(r"nothing is free|clos|fully booked|no free|nearest|only book up to|can'?t book", re.I)
+UNAVAILABLE = re.compile(
+    r"nothing is free|clos|fully booked|no free|nearest|only book up to|can'?t book", re.I
+)
 REFERENCE = re.compile(r"reference is \**([A-Z0-9]{6})\**")

@@ -27,6 +27,7 @@ Per client it records the outcome (slot and wording), the client turns to
 reach it, every question asked and how often, dead ends, whether booking
 ended with a reference and the booking as stored; then the report.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,14 +44,23 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import yaml
 
-from tests.simulator.clients import REFERENCE, Client, Message, Seen, load_clients, load_styles, question_key
+from tests.simulator.clients import (
+    REFERENCE,
+    Client,
+    Message,
+    Seen,
+    load_clients,
+    load_styles,
+    question_key,
+)
 from tests.simulator.topics import topics_of
 from tests.simulator.wishes import judge_booking
 
@@ -61,10 +71,10 @@ BOOKING_FILE = HERE / "clients_booking.yml"
 RESULTS = ROOT / "results"
 
 #: the issue's limits
-SCREENING_TURN_LIMIT = 40     # no outcome after this many client turns: a dead end
-BOOKING_TURN_LIMIT = 30       # after the outcome, to a reference (or a clear "not booked")
-SAME_QUESTION_LIMIT = 3       # the same question asked this many times: a dead end
-REPHRASE_LIMIT = 2            # "say it another way" this many turns in a row: a dead end
+SCREENING_TURN_LIMIT = 40  # no outcome after this many client turns: a dead end
+BOOKING_TURN_LIMIT = 30  # after the outcome, to a reference (or a clear "not booked")
+SAME_QUESTION_LIMIT = 3  # the same question asked this many times: a dead end
+REPHRASE_LIMIT = 2  # "say it another way" this many turns in a row: a dead end
 
 #: the issue's targets (tests/simulator/test_simulator.py asserts them)
 TARGETS = {
@@ -83,6 +93,7 @@ BOOKABLE = ("ok", "modify")
 # --------------------------------------------------------------------------- #
 # what the client sees: wording read from the project's own data files
 # --------------------------------------------------------------------------- #
+
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip().lower()
@@ -104,21 +115,31 @@ def _responses(root: Path) -> dict[str, list[dict[str, Any]]]:
 class Wording:
     """The assistant's fixed sentences the driver recognises in replies."""
 
-    outcomes: dict[str, str]          # outcome -> its message (rules file)
-    rephrase: tuple[str, ...]         # generic "say it another way" responses (domain)
+    outcomes: dict[str, str]  # outcome -> its message (rules file)
+    rephrase: tuple[str, ...]  # generic "say it another way" responses (domain)
 
     @classmethod
-    def load(cls, root: Path = ROOT) -> "Wording":
+    def load(cls, root: Path = ROOT) -> Wording:
         rules = yaml.safe_load((root / "clinic" / "screening_rules.yml").read_text())
         messages = rules.get("messages") or {}
         responses = _responses(root)
-        outcomes = {o: _norm(messages[o]) for o in ("clearance", "postpone", "modify", "ok") if o in messages}
-        outcomes.update({"emergency": _norm(v["text"]) for v in responses.get("utter_emergency", [])[:1]})
-        rephrase = [_norm(v["text"]) for name in ("utter_ask_rephrase", "utter_default")
-                    for v in responses.get(name) or [] if v.get("text")]
+        outcomes = {
+            o: _norm(messages[o])
+            for o in ("clearance", "postpone", "modify", "ok")
+            if o in messages
+        }
+        outcomes.update(
+            {"emergency": _norm(v["text"]) for v in responses.get("utter_emergency", [])[:1]}
+        )
+        rephrase = [
+            _norm(v["text"])
+            for name in ("utter_ask_rephrase", "utter_default")
+            for v in responses.get(name) or []
+            if v.get("text")
+        ]
         return cls(outcomes, tuple(rephrase))
 
-    def outcome_said(self, text: str) -> Optional[str]:
+    def outcome_said(self, text: str) -> str | None:
         """The outcome a reply words (the strictest if several)."""
         seen = _norm(text)
         for outcome in ("emergency", "clearance", "postpone", "modify", "ok"):
@@ -136,6 +157,7 @@ class Wording:
 # the transport
 # --------------------------------------------------------------------------- #
 
+
 class Transport:
     """REST channel and tracker of one running assistant."""
 
@@ -145,8 +167,11 @@ class Transport:
     def send(self, sender: str, text: str) -> list[dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": text}).encode()
         for attempt in range(20):
-            req = urllib.request.Request(self.url + "/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                self.url + "/webhooks/rest/webhook",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout) as r:
                     return json.loads(r.read() or b"[]") or []
@@ -167,6 +192,7 @@ class Transport:
 # one conversation
 # --------------------------------------------------------------------------- #
 
+
 @dataclass
 class Turn:
     n: int
@@ -175,7 +201,7 @@ class Turn:
     note: str
     replies: list[str]
     buttons: list[str]
-    pending: Optional[str]      # what the assistant asks now (question key)
+    pending: str | None  # what the assistant asks now (question key)
 
 
 @dataclass
@@ -184,26 +210,26 @@ class Record:
     kind: str
     service: str
     style: str
-    expected: Optional[str]
+    expected: str | None
     expected_reasons: list[str]
     why: str = ""
     sender: str = ""
-    outcome: Optional[str] = None            # screening_outcome slot (emergency when its message showed)
-    outcome_said: Optional[str] = None       # the outcome as the reply worded it
+    outcome: str | None = None  # screening_outcome slot (emergency when its message showed)
+    outcome_said: str | None = None  # the outcome as the reply worded it
     reasons: list[str] = field(default_factory=list)
-    turns_to_outcome: Optional[int] = None
+    turns_to_outcome: int | None = None
     turns: int = 0
     asked: dict[str, int] = field(default_factory=dict)
     question_texts: dict[str, str] = field(default_factory=dict)
     rephrases: int = 0
-    dead_end: Optional[str] = None
-    reference: Optional[str] = None
-    turns_to_reference: Optional[int] = None
-    booking: Optional[dict[str, Any]] = None
-    booking_problems: list[str] = field(default_factory=list)   # the booking as stored
-    told_problems: list[str] = field(default_factory=list)      # what the client was (not) told
-    error: Optional[str] = None
-    gave_up: Optional[str] = None
+    dead_end: str | None = None
+    reference: str | None = None
+    turns_to_reference: int | None = None
+    booking: dict[str, Any] | None = None
+    booking_problems: list[str] = field(default_factory=list)  # the booking as stored
+    told_problems: list[str] = field(default_factory=list)  # what the client was (not) told
+    error: str | None = None
+    gave_up: str | None = None
     seconds: float = 0.0
     transcript: list[Turn] = field(default_factory=list)
 
@@ -223,11 +249,11 @@ class DeadEnds:
 
     def __init__(self) -> None:
         self.asked: Counter[str] = Counter()
-        self.run_key: Optional[tuple[str, str]] = None
+        self.run_key: tuple[str, str] | None = None
         self.run_length = 0
         self.rephrase_run = 0
 
-    def observe(self, key: Optional[str], rephrase: bool, shown: str = "") -> Optional[str]:
+    def observe(self, key: str | None, rephrase: bool, shown: str = "") -> str | None:
         """Records one turn (the pending question key, whether the reply
         asked to rephrase, what it showed); returns why it is a dead end."""
         self.rephrase_run = self.rephrase_run + 1 if rephrase else 0
@@ -251,8 +277,9 @@ def shown(seen: Seen) -> str:
     return _norm(seen.text) + "|" + "|".join(b.get("title", "") for b in seen.buttons)
 
 
-def observe(replies: list[dict[str, Any]], tracker: dict[str, Any], wording: Wording,
-            today: dt.date) -> Seen:
+def observe(
+    replies: list[dict[str, Any]], tracker: dict[str, Any], wording: Wording, today: dt.date
+) -> Seen:
     """One turn as the client knows it: the replies it sees, and from the
     tracker the active form, its requested slot, the pending pre-screen
     question id and the outcome slot."""
@@ -260,28 +287,43 @@ def observe(replies: list[dict[str, Any]], tracker: dict[str, Any], wording: Wor
     form = (tracker.get("active_loop") or {}).get("name")
     requested = slots.get("requested_slot")
     state = slots.get("screening_state") if isinstance(slots.get("screening_state"), dict) else {}
-    question = (state.get("ui") or {}).get("asked") if form == "screening_form" \
-        and requested == "screening_answer" else None
+    question = (
+        (state.get("ui") or {}).get("asked")
+        if form == "screening_form" and requested == "screening_answer"
+        else None
+    )
     texts = [r.get("text") or "" for r in replies]
     joined = "\n".join(texts)
     ref = REFERENCE.search(joined)
     return Seen(
-        texts=texts, buttons=[b for r in replies for b in r.get("buttons") or []], form=form,
-        requested=requested, question=question, outcome=slots.get("screening_outcome"),
+        texts=texts,
+        buttons=[b for r in replies for b in r.get("buttons") or []],
+        form=form,
+        requested=requested,
+        question=question,
+        outcome=slots.get("screening_outcome"),
         emergency_seen=wording.outcome_said(joined) == "emergency",
-        reference=ref.group(1) if ref else None, today=today,
+        reference=ref.group(1) if ref else None,
+        today=today,
     )
 
 
 def run_client(client: Client, transport: Transport, wording: Wording, today: dt.date) -> Record:
     """Drives one client to its end (outcome, reference, or a dead end)."""
-    record = Record(client.id, client.kind, client.service, client.style, client.expect.outcome,
-                    list(client.expect.reasons), client.expect.why)
+    record = Record(
+        client.id,
+        client.kind,
+        client.service,
+        client.style,
+        client.expect.outcome,
+        list(client.expect.reasons),
+        client.expect.why,
+    )
     record.sender = f"sim-{client.id}-{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     dead = DeadEnds()
     seen = Seen(today=today)
-    outcome_at: Optional[int] = None
+    outcome_at: int | None = None
     try:
         for n in range(1, SCREENING_TURN_LIMIT + BOOKING_TURN_LIMIT + 1):
             message: Message = client.reply(seen)
@@ -291,8 +333,17 @@ def run_client(client: Client, transport: Transport, wording: Wording, today: dt
             rephrase = wording.is_rephrase(seen.text)
             record.rephrases += int(rephrase)
             record.turns = n
-            record.transcript.append(Turn(n, message.text, message.button, message.note, seen.texts,
-                                          [b.get("title", "") for b in seen.buttons], key))
+            record.transcript.append(
+                Turn(
+                    n,
+                    message.text,
+                    message.button,
+                    message.note,
+                    seen.texts,
+                    [b.get("title", "") for b in seen.buttons],
+                    key,
+                )
+            )
             if key:
                 record.asked[key] = record.asked.get(key, 0) + 1
                 if key.startswith("screening:") and key not in record.question_texts and seen.texts:
@@ -321,8 +372,13 @@ def run_client(client: Client, transport: Transport, wording: Wording, today: dt
                 return record
             if record.outcome == "emergency":
                 return record
-            if client.kind == "booking" and record.outcome and record.outcome not in BOOKABLE \
-                    and seen.form is None and _news_told(client):
+            if (
+                client.kind == "booking"
+                and record.outcome
+                and record.outcome not in BOOKABLE
+                and seen.form is None
+                and _news_told(client)
+            ):
                 return record  # not bookable: the client stops here
             if outcome_at is None and n >= SCREENING_TURN_LIMIT:
                 record.dead_end = f"no outcome after {n} turns"
@@ -348,6 +404,7 @@ def _news_told(client: Client) -> bool:
 # the clinic database of the run
 # --------------------------------------------------------------------------- #
 
+
 def stored_bookings(db_url: str, profile: Any) -> list[dict[str, Any]]:
     """Every booking of the run, as stored (local start and end times)."""
     from clinic_core.booking_store import Booking, BookingStore
@@ -355,14 +412,25 @@ def stored_bookings(db_url: str, profile: Any) -> list[dict[str, Any]]:
     store = BookingStore(db_url, profile=profile, migrate=False)
     try:
         with store.session() as s:
-            return [{
-                "reference": b.reference, "sender_id": b.sender_id, "service_id": b.service_id,
-                "therapist_id": b.therapist_id, "minutes": b.minutes,
-                "start": b.start_at.astimezone(profile.tz), "end": b.end_at.astimezone(profile.tz),
-                "created_at": b.created_at, "name": b.name, "phone": b.phone, "email": b.email,
-                "screening_outcome": b.screening_outcome, "screening_reasons": list(b.screening_reasons or []),
-                "status": b.status,
-            } for b in s.query(Booking).all()]
+            return [
+                {
+                    "reference": b.reference,
+                    "sender_id": b.sender_id,
+                    "service_id": b.service_id,
+                    "therapist_id": b.therapist_id,
+                    "minutes": b.minutes,
+                    "start": b.start_at.astimezone(profile.tz),
+                    "end": b.end_at.astimezone(profile.tz),
+                    "created_at": b.created_at,
+                    "name": b.name,
+                    "phone": b.phone,
+                    "email": b.email,
+                    "screening_outcome": b.screening_outcome,
+                    "screening_reasons": list(b.screening_reasons or []),
+                    "status": b.status,
+                }
+                for b in s.query(Booking).all()
+            ]
     finally:
         store.close()
 
@@ -372,15 +440,25 @@ class BookedBefore:
     clinic_core.availability): what was taken when a client booked."""
 
     def __init__(self, bookings: list[dict[str, Any]], moment: dt.datetime, reference: str) -> None:
-        self.rows = [b for b in bookings if b["status"] == "booked" and b["reference"] != reference
-                     and b["created_at"] < moment]
+        self.rows = [
+            b
+            for b in bookings
+            if b["status"] == "booked" and b["reference"] != reference and b["created_at"] < moment
+        ]
 
-    def busy(self, start: dt.datetime, end: dt.datetime) -> list[tuple[str, dt.datetime, dt.datetime]]:
-        return [(b["therapist_id"], b["start"], b["end"]) for b in self.rows if b["start"] < end and b["end"] > start]
+    def busy(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[str, dt.datetime, dt.datetime]]:
+        return [
+            (b["therapist_id"], b["start"], b["end"])
+            for b in self.rows
+            if b["start"] < end and b["end"] > start
+        ]
 
 
-def free_fitting(profile: Any, bookings: list[dict[str, Any]], booking: dict[str, Any], wish: Any,
-                 today: dt.date) -> list[dt.datetime]:
+def free_fitting(
+    profile: Any, bookings: list[dict[str, Any]], booking: dict[str, Any], wish: Any, today: dt.date
+) -> list[dt.datetime]:
     """The local starts that fitted the client's wish and were free when it
     booked (same service and length). What is free follows the clinic's
     own rules (clinic_core.availability: hours, breaks, notice); what fits
@@ -397,10 +475,21 @@ def free_fitting(profile: Any, bookings: list[dict[str, Any]], booking: dict[str
             continue
         start = dt.datetime.combine(day, dt.time(0), tzinfo=profile.tz)
         request = DateRequest(earliest=start, latest=start + dt.timedelta(days=1))
-        slots = free_slots(profile, busy, booking["service_id"], booking["minutes"], request,
-                           booking["created_at"], limit=100)
+        slots = free_slots(
+            profile,
+            busy,
+            booking["service_id"],
+            booking["minutes"],
+            request,
+            booking["created_at"],
+            limit=100,
+        )
         if slots.in_window:
-            found += [s.start.replace(tzinfo=None) for s in slots if wish.fits(s.start.replace(tzinfo=None), today)]
+            found += [
+                s.start.replace(tzinfo=None)
+                for s in slots
+                if wish.fits(s.start.replace(tzinfo=None), today)
+            ]
     return sorted(set(found))
 
 
@@ -408,22 +497,23 @@ def free_fitting(profile: Any, bookings: list[dict[str, Any]], booking: dict[str
 # the report
 # --------------------------------------------------------------------------- #
 
+
 def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def _p90(values: list[int]) -> Optional[float]:
+def _p90(values: list[int]) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
     return float(ordered[max(0, -(-len(ordered) * 9 // 10) - 1)])
 
 
-def _median(values: list[int]) -> Optional[float]:
+def _median(values: list[int]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def is_unsafe(expected: Optional[str], got: Optional[str]) -> bool:
+def is_unsafe(expected: str | None, got: str | None) -> bool:
     """A client who should not be booked got ok or modify, or an emergency
     was not given where one was expected."""
     if expected == "emergency":
@@ -434,7 +524,7 @@ def is_unsafe(expected: Optional[str], got: Optional[str]) -> bool:
 _ORDER = ("ok", "modify", "postpone", "clearance", "emergency")
 
 
-def outcome_kind(expected: Optional[str], got: Optional[str], dead_end: Optional[str]) -> str:
+def outcome_kind(expected: str | None, got: str | None, dead_end: str | None) -> str:
     if got == expected:
         return "exact"
     if got is None:
@@ -489,7 +579,11 @@ def summarise(records: list[Record]) -> dict[str, Any]:
     body = [r.turns_to_outcome for r in screening if r.turns_to_outcome and r.service == "body"]
     facial = [r.turns_to_outcome for r in screening if r.turns_to_outcome and r.service == "facial"]
     kinds = Counter(outcome_kind(r.expected, r.outcome, r.dead_end) for r in screening)
-    reasons_ok = sum(1 for r in screening if r.outcome == r.expected and set(r.expected_reasons) <= set(r.reasons))
+    reasons_ok = sum(
+        1
+        for r in screening
+        if r.outcome == r.expected and set(r.expected_reasons) <= set(r.reasons)
+    )
     asked = Counter()
     asked_again = Counter()
     for r in screening + booking:
@@ -497,28 +591,44 @@ def summarise(records: list[Record]) -> dict[str, Any]:
             asked[key] += count
             if count > 1:
                 asked_again[key] += 1
-    wished = [r for r in booking if not r.booking_problems and not r.told_problems and not r.dead_end
-              and not r.error]
+    wished = [
+        r
+        for r in booking
+        if not r.booking_problems and not r.told_problems and not r.dead_end and not r.error
+    ]
     wrong = [r for r in booking if r.booking is not None and r.booking_problems]
     to_ref = [r.turns_to_reference for r in booking if r.turns_to_reference]
     yes_turns = [t for r in booking for t in r.transcript if t.note == "yes to the booking offered"]
     firsts = [r.transcript[0] for r in booking if r.transcript]
-    unknown_questions = sorted({k for k in asked if k.startswith("screening:")
-                                and topics_of(k.split(":", 1)[1])[1] == "unknown"
-                                and k != "screening:consent"})
+    unknown_questions = sorted(
+        {
+            k
+            for k in asked
+            if k.startswith("screening:")
+            and topics_of(k.split(":", 1)[1])[1] == "unknown"
+            and k != "screening:consent"
+        }
+    )
     figures = {
         "screening_clients": len(screening),
         "exact_outcomes_pct": _pct(kinds["exact"], len(screening)),
         "outcome_kinds": dict(kinds),
         "unsafe_passes": sum(1 for r in screening if is_unsafe(r.expected, r.outcome)),
-        "emergencies_missed": sum(1 for r in screening if r.expected == "emergency" and r.outcome != "emergency"),
+        "emergencies_missed": sum(
+            1 for r in screening if r.expected == "emergency" and r.outcome != "emergency"
+        ),
         "screening_dead_ends": sum(1 for r in screening if r.dead_end),
         "screening_errors": sum(1 for r in screening if r.error),
         "reasons_as_expected_pct": _pct(reasons_ok, len(screening)),
-        "worded_differently": sum(1 for r in screening if r.outcome and r.outcome_said and r.outcome != r.outcome_said),
-        "median_turns": _median(turns), "p90_turns": _p90(turns),
-        "median_turns_body": _median(body), "p90_turns_body": _p90(body),
-        "median_turns_facial": _median(facial), "p90_turns_facial": _p90(facial),
+        "worded_differently": sum(
+            1 for r in screening if r.outcome and r.outcome_said and r.outcome != r.outcome_said
+        ),
+        "median_turns": _median(turns),
+        "p90_turns": _p90(turns),
+        "median_turns_body": _median(body),
+        "p90_turns_body": _p90(body),
+        "median_turns_facial": _median(facial),
+        "p90_turns_facial": _p90(facial),
         "questions_asked": dict(sorted(asked.items())),
         "clients_asked_twice_or_more": dict(sorted(asked_again.items())),
         "questions_without_topic": unknown_questions,
@@ -528,10 +638,13 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         "booking_dead_ends": sum(1 for r in booking if r.dead_end),
         "booking_errors": sum(1 for r in booking if r.error),
         "references": sum(1 for r in booking if r.reference),
-        "median_turns_to_reference": _median(to_ref), "p90_turns_to_reference": _p90(to_ref),
+        "median_turns_to_reference": _median(to_ref),
+        "p90_turns_to_reference": _p90(to_ref),
         # issue 11, item 7: a "yes" answers the offer just made; a booking wish in any message starts booking
         "yes_to_offer": len(yes_turns),
-        "yes_to_offer_opened_booking": sum(1 for t in yes_turns if (t.pending or "").startswith("booking_form")),
+        "yes_to_offer_opened_booking": sum(
+            1 for t in yes_turns if (t.pending or "").startswith("booking_form")
+        ),
         "first_messages": len(firsts),
         "first_message_started_a_form": sum(1 for t in firsts if t.pending),
     }
@@ -540,7 +653,9 @@ def summarise(records: list[Record]) -> dict[str, Any]:
         for kind in failure_kinds(r):
             failures.setdefault(f"{r.kind}: {kind}", []).append(r.id)
     figures["failures_by_kind"] = dict(sorted(failures.items(), key=lambda kv: -len(kv[1])))
-    figures["targets"] = {name: _meets(figures.get(name), op, limit) for name, (op, limit) in TARGETS.items()}
+    figures["targets"] = {
+        name: _meets(figures.get(name), op, limit) for name, (op, limit) in TARGETS.items()
+    }
     return figures
 
 
@@ -559,10 +674,15 @@ def _excerpt(record: Record, last: int = 4) -> str:
     return "\n".join(lines)
 
 
-def write_report(records: list[Record], figures: dict[str, Any], meta: dict[str, Any], out: Path) -> None:
+def write_report(
+    records: list[Record], figures: dict[str, Any], meta: dict[str, Any], out: Path
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    payload = {"meta": meta, "figures": figures,
-               "clients": [asdict(r) for r in sorted(records, key=lambda r: (r.kind, r.id))]}
+    payload = {
+        "meta": meta,
+        "figures": figures,
+        "clients": [asdict(r) for r in sorted(records, key=lambda r: (r.kind, r.id))],
+    }
     (out / "simulator.json").write_text(json.dumps(payload, indent=1, default=str))
     (out / "simulator.md").write_text(render_markdown(records, figures, meta))
 
@@ -572,11 +692,13 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
     ok = {True: "met", False: "**NOT met**"}
     t = f["targets"]
     lines = [
-        "# Conversation simulator", "",
+        "# Conversation simulator",
+        "",
         f"Run {meta['started']} against {meta['assistant']}, {meta['threads']} threads, "
         f"{meta['seconds']:.0f} s; {f['screening_clients']} pre-screen and {f['booking_clients']} booking clients.",
         "",
-        "| target (issue 11) | value | |", "| --- | ---: | --- |",
+        "| target (issue 11) | value | |",
+        "| --- | ---: | --- |",
         f"| unsafe passes = 0 | {f['unsafe_passes']} | {ok[t['unsafe_passes']]} |",
         f"| pre-screen dead ends = 0 | {f['screening_dead_ends']} | {ok[t['screening_dead_ends']]} |",
         f"| exact outcomes >= 98% | {f['exact_outcomes_pct']}% | {ok[t['exact_outcomes_pct']]} |",
@@ -587,7 +709,8 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
         f"| median turns to reference <= 20 | {f['median_turns_to_reference']} | "
         f"{ok[t['median_turns_to_reference']]} |",
         "",
-        "## Pre-screen", "",
+        "## Pre-screen",
+        "",
         f"- outcomes: {', '.join(f'{k} {v}' for k, v in sorted(f['outcome_kinds'].items()))}",
         f"- emergencies missed: {f['emergencies_missed']}; errors: {f['screening_errors']}",
         f"- reasons as expected (with the exact outcome): {f['reasons_as_expected_pct']}%",
@@ -596,27 +719,37 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
         f"{f['p90_turns_body']}; facial {f['median_turns_facial']} / {f['p90_turns_facial']}",
         f"- questions the topic tables do not know: {f['questions_without_topic'] or 'none'}",
         "",
-        "| question | times asked | clients asked it twice or more |", "| --- | ---: | ---: |",
+        "| question | times asked | clients asked it twice or more |",
+        "| --- | ---: | ---: |",
     ]
     for key, count in f["questions_asked"].items():
         lines.append(f"| {key} | {count} | {f['clients_asked_twice_or_more'].get(key, 0)} |")
-    lines += ["", "## Booking", "",
-              f"- references: {f['references']} of {f['booking_clients']}; errors: {f['booking_errors']}",
-              f"- turns to the reference: median {f['median_turns_to_reference']}, "
-              f"p90 {f['p90_turns_to_reference']}",
-              f"- a yes to the booking the pre-screen offered opened the booking: {f['yes_to_offer_opened_booking']} "
-              f"of {f['yes_to_offer']}",
-              f"- the first message started the pre-screen or the booking: "
-              f"{f['first_message_started_a_form']} of {f['first_messages']}", ""]
+    lines += [
+        "",
+        "## Booking",
+        "",
+        f"- references: {f['references']} of {f['booking_clients']}; errors: {f['booking_errors']}",
+        f"- turns to the reference: median {f['median_turns_to_reference']}, "
+        f"p90 {f['p90_turns_to_reference']}",
+        f"- a yes to the booking the pre-screen offered opened the booking: {f['yes_to_offer_opened_booking']} "
+        f"of {f['yes_to_offer']}",
+        f"- the first message started the pre-screen or the booking: "
+        f"{f['first_message_started_a_form']} of {f['first_messages']}",
+        "",
+    ]
     lines += ["## Failures by kind", "", "| kind | clients | examples |", "| --- | ---: | --- |"]
     for kind, ids in f["failures_by_kind"].items():
-        lines.append(f"| {kind} | {len(ids)} | {', '.join(ids[:6])}{' ...' if len(ids) > 6 else ''} |")
+        lines.append(
+            f"| {kind} | {len(ids)} | {', '.join(ids[:6])}{' ...' if len(ids) > 6 else ''} |"
+        )
     lines += ["", "## Failures, client by client (last turns)", ""]
     for r in sorted(records, key=lambda r: (r.kind, r.id)):
         problems = []
         if r.kind == "screening" and r.outcome != r.expected:
-            problems.append(f"{outcome_kind(r.expected, r.outcome, r.dead_end)}: expected {r.expected} "
-                            f"{r.expected_reasons}, got {r.outcome} {r.reasons}")
+            problems.append(
+                f"{outcome_kind(r.expected, r.outcome, r.dead_end)}: expected {r.expected} "
+                f"{r.expected_reasons}, got {r.outcome} {r.reasons}"
+            )
         if r.dead_end:
             problems.append(f"dead end: {r.dead_end}")
         if r.error:
@@ -624,11 +757,15 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
         if r.gave_up:
             problems.append(f"client {r.gave_up}")
         if r.kind == "booking" and r.booking_problems:
-            problems.append(("wrong booking: " if r.booking else "booking: ") + "; ".join(r.booking_problems))
+            problems.append(
+                ("wrong booking: " if r.booking else "booking: ") + "; ".join(r.booking_problems)
+            )
         if r.told_problems:
             problems.append("; ".join(r.told_problems))
         if problems:
-            lines.append(f"- **{r.id}** ({r.kind}, {r.service}, {r.style}): " + " | ".join(problems))
+            lines.append(
+                f"- **{r.id}** ({r.kind}, {r.service}, {r.style}): " + " | ".join(problems)
+            )
             lines.append(_excerpt(r))
     return "\n".join(lines) + "\n"
 
@@ -637,8 +774,14 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
 # the run
 # --------------------------------------------------------------------------- #
 
-def judge(records: list[Record], clients: dict[str, Client], db_url: Optional[str], profile: Any,
-          today: dt.date) -> None:
+
+def judge(
+    records: list[Record],
+    clients: dict[str, Client],
+    db_url: str | None,
+    profile: Any,
+    today: dt.date,
+) -> None:
     """Fills each booking client's booking as stored and what is wrong with it."""
     bookings = stored_bookings(db_url, profile) if db_url else []
     by_sender = {b["sender_id"]: b for b in bookings}
@@ -657,8 +800,11 @@ def judge(records: list[Record], clients: dict[str, Client], db_url: Optional[st
         if record is None and client.expect.booked and r.reference:
             r.booking_problems.append("a reference was shown but no booking is stored")
         seen_text = _norm(" ".join(" ".join(t.replies) for t in r.transcript))
-        r.told_problems = [f"never told about {word!r}" for word in client.expect.mentions
-                           if word.lower() not in seen_text]
+        r.told_problems = [
+            f"never told about {word!r}"
+            for word in client.expect.mentions
+            if word.lower() not in seen_text
+        ]
 
 
 def reasons_of(transport: Transport, records: list[Record]) -> None:
@@ -671,10 +817,15 @@ def reasons_of(transport: Transport, records: list[Record]) -> None:
                 pass
 
 
-def simulate(transport: Transport, clients: list[Client], threads: int = 4,
-             progress: Optional[Callable[[Record], None]] = None) -> list[Record]:
+def simulate(
+    transport: Transport,
+    clients: list[Client],
+    threads: int = 4,
+    progress: Callable[[Record], None] | None = None,
+) -> list[Record]:
     wording = Wording.load()
     from clinic_core.profile import load_profile
+
     today = dt.datetime.now(load_profile().tz).date()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(run_client, c, transport, wording, today) for c in clients]
@@ -688,8 +839,12 @@ def simulate(transport: Transport, clients: list[Client], threads: int = 4,
     return records
 
 
-def load_all(kind: str = "all", only: Optional[list[str]] = None, screening_file: Path = SCREENING_FILE,
-             booking_file: Path = BOOKING_FILE) -> list[Client]:
+def load_all(
+    kind: str = "all",
+    only: list[str] | None = None,
+    screening_file: Path = SCREENING_FILE,
+    booking_file: Path = BOOKING_FILE,
+) -> list[Client]:
     styles = load_styles()
     clients: list[Client] = []
     if kind in ("all", "screening"):
@@ -701,10 +856,19 @@ def load_all(kind: str = "all", only: Optional[list[str]] = None, screening_file
     return clients
 
 
-def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional[str] = None,
-        threads: int = 4, kind: str = "all", only: Optional[list[str]] = None,
-        out: Path = RESULTS, quiet: bool = False, screening_file: Path = SCREENING_FILE,
-        booking_file: Path = BOOKING_FILE, keep: bool = False) -> tuple[list[Record], dict[str, Any]]:
+def run(
+    url: str | None = None,
+    token: str | None = None,
+    db_url: str | None = None,
+    threads: int = 4,
+    kind: str = "all",
+    only: list[str] | None = None,
+    out: Path = RESULTS,
+    quiet: bool = False,
+    screening_file: Path = SCREENING_FILE,
+    booking_file: Path = BOOKING_FILE,
+    keep: bool = False,
+) -> tuple[list[Record], dict[str, Any]]:
     """Runs every client (starting the assistant unless a URL is given),
     writes the report, returns the records and the figures. The started
     assistant's directory (databases, logs) is deleted unless `keep`."""
@@ -716,9 +880,12 @@ def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional
     workdir = None
     if url is None:
         from tests.assistant import start_assistant
+
         workdir = Path(tempfile.mkdtemp(prefix="simulator-"))
         # one load generator on one address: the per-client rate limits off
-        assistant = start_assistant(workdir, {"CLINIC_RATE_LIMIT_SENDER": "0", "CLINIC_RATE_LIMIT_IP": "0"})
+        assistant = start_assistant(
+            workdir, {"CLINIC_RATE_LIMIT_SENDER": "0", "CLINIC_RATE_LIMIT_IP": "0"}
+        )
         url, token = assistant.url, assistant.token
         db_url = f"sqlite:///{workdir / 'clinic.db'}"
     try:
@@ -727,10 +894,18 @@ def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional
 
         def progress(record: Record) -> None:
             if not quiet:
-                mark = "ok " if (record.outcome == record.expected or record.kind == "booking") \
-                    and not record.dead_end and not record.error else "XX "
-                print(f"{mark}{record.kind[:4]} {record.id:<6} {record.outcome or '-':<9} "
-                      f"turns {record.turns:>2} {record.dead_end or ''} {record.error or ''}", flush=True)
+                mark = (
+                    "ok "
+                    if (record.outcome == record.expected or record.kind == "booking")
+                    and not record.dead_end
+                    and not record.error
+                    else "XX "
+                )
+                print(
+                    f"{mark}{record.kind[:4]} {record.id:<6} {record.outcome or '-':<9} "
+                    f"turns {record.turns:>2} {record.dead_end or ''} {record.error or ''}",
+                    flush=True,
+                )
 
         records = simulate(transport, clients, threads, progress)
         seconds = time.monotonic() - t0
@@ -739,9 +914,14 @@ def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional
         by_id = {c.id: c for c in clients}
         judge(records, by_id, db_url, profile, today)
         figures = summarise(records)
-        meta = {"started": started_at.isoformat(timespec="seconds"), "seconds": round(seconds, 1),
-                "threads": threads, "assistant": "its own (tests.assistant)" if assistant else url,
-                "clients": len(clients), "today": today.isoformat()}
+        meta = {
+            "started": started_at.isoformat(timespec="seconds"),
+            "seconds": round(seconds, 1),
+            "threads": threads,
+            "assistant": "its own (tests.assistant)" if assistant else url,
+            "clients": len(clients),
+            "today": today.isoformat(),
+        }
         write_report(records, figures, meta, out)
         return records, figures
     finally:
@@ -753,7 +933,7 @@ def run(url: Optional[str] = None, token: Optional[str] = None, db_url: Optional
             print(f"the assistant's databases and logs: {workdir}")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running assistant (default: start one)")
     parser.add_argument("--token", help="its HTTP API token (default $RASA_API_TOKEN)")
@@ -765,17 +945,36 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--screening-file", type=Path, default=SCREENING_FILE)
     parser.add_argument("--booking-file", type=Path, default=BOOKING_FILE)
-    parser.add_argument("--keep", action="store_true", help="keep the started assistant's databases and logs")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the started assistant's databases and logs"
+    )
     args = parser.parse_args(argv)
-    _, f = run(args.url, args.token, args.db_url, args.threads, args.kind, args.only, args.out, args.quiet,
-               args.screening_file, args.booking_file, args.keep)
-    print(f"\n{f['screening_clients']} pre-screen clients: exact {f['exact_outcomes_pct']}%, "
-          f"unsafe {f['unsafe_passes']}, dead ends {f['screening_dead_ends']}, "
-          f"median turns {f['median_turns']} (body {f['median_turns_body']}, p90 {f['p90_turns_body']})")
-    print(f"{f['booking_clients']} booking clients: as wished {f['booked_as_wished_pct']}%, "
-          f"wrong {f['wrong_bookings']}, dead ends {f['booking_dead_ends']}, "
-          f"median turns to reference {f['median_turns_to_reference']}")
-    print("targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in f["targets"].items()))
+    _, f = run(
+        args.url,
+        args.token,
+        args.db_url,
+        args.threads,
+        args.kind,
+        args.only,
+        args.out,
+        args.quiet,
+        args.screening_file,
+        args.booking_file,
+        args.keep,
+    )
+    print(
+        f"\n{f['screening_clients']} pre-screen clients: exact {f['exact_outcomes_pct']}%, "
+        f"unsafe {f['unsafe_passes']}, dead ends {f['screening_dead_ends']}, "
+        f"median turns {f['median_turns']} (body {f['median_turns_body']}, p90 {f['p90_turns_body']})"
+    )
+    print(
+        f"{f['booking_clients']} booking clients: as wished {f['booked_as_wished_pct']}%, "
+        f"wrong {f['wrong_bookings']}, dead ends {f['booking_dead_ends']}, "
+        f"median turns to reference {f['median_turns_to_reference']}"
+    )
+    print(
+        "targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in f["targets"].items())
+    )
     print(f"report: {args.out / 'simulator.md'}")
     return 0
 

@@ -11,13 +11,15 @@ Everything else here runs without a server, in every `make test`: the
 client files say what the issue asks of them, clients answer by topic,
 dead ends are detected, bookings are judged, the report adds up.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any
 
 import phonenumbers
 import pytest
@@ -32,8 +34,8 @@ from tests.simulator.simulator import (
     TARGETS,
     DeadEnds,
     Record,
-    Turn,
     Transport,
+    Turn,
     Wording,
     failure_kinds,
     is_unsafe,
@@ -66,10 +68,15 @@ def client(**data: Any) -> Client:
     return Client({**base, **data}, STYLES, kind)
 
 
-def asked(question: str, buttons: Optional[list[dict[str, str]]] = None, text: str = "?") -> Seen:
+def asked(question: str, buttons: list[dict[str, str]] | None = None, text: str = "?") -> Seen:
     """What a client sees when the pre-screen asks `question` (an id)."""
-    return Seen(texts=[text], buttons=buttons if buttons is not None else YES_NO, form="screening_form",
-                requested="screening_answer", question=question)
+    return Seen(
+        texts=[text],
+        buttons=buttons if buttons is not None else YES_NO,
+        form="screening_form",
+        requested="screening_answer",
+        question=question,
+    )
 
 
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
@@ -79,11 +86,14 @@ YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/d
 # the issue's targets, on the running assistant (CLINIC_SIMULATOR=1)
 # --------------------------------------------------------------------------- #
 
+
 @pytest.fixture(scope="module")
 def simulated() -> Iterator[dict[str, Any]]:
     if os.environ.get("CLINIC_SIMULATOR") != "1":
-        pytest.skip("the simulator's targets fail on today's assistant (issue 11); "
-                    "set CLINIC_SIMULATOR=1 to run them (about 3-5 minutes)")
+        pytest.skip(
+            "the simulator's targets fail on today's assistant (issue 11); "
+            "set CLINIC_SIMULATOR=1 to run them (about 3-5 minutes)"
+        )
     _, figures = run(quiet=True)
     yield figures
 
@@ -92,14 +102,18 @@ def simulated() -> Iterator[dict[str, Any]]:
 def test_target(simulated: dict[str, Any], name: str) -> None:
     op, limit = TARGETS[name]
     assert simulated["targets"][name], (
-        f"{name} = {simulated.get(name)} (target {op} {limit}); see results/simulator.md")
+        f"{name} = {simulated.get(name)} (target {op} {limit}); see results/simulator.md"
+    )
 
 
 # --------------------------------------------------------------------------- #
 # the client files
 # --------------------------------------------------------------------------- #
 
-def test_enough_clients_of_both_services(screening_clients: list[Client], booking_clients: list[Client]) -> None:
+
+def test_enough_clients_of_both_services(
+    screening_clients: list[Client], booking_clients: list[Client]
+) -> None:
     assert len(screening_clients) >= 140
     assert len(booking_clients) >= 70
     for clients in (screening_clients, booking_clients):
@@ -117,7 +131,13 @@ def test_every_condition_at_least_twice(screening_clients: list[Client]) -> None
 def test_about_a_quarter_healthy_and_every_outcome(screening_clients: list[Client]) -> None:
     healthy = sum(1 for c in screening_clients if c.expect.outcome == "ok" and not c.expect.reasons)
     assert 0.2 <= healthy / len(screening_clients) <= 0.3
-    assert {c.expect.outcome for c in screening_clients} == {"ok", "modify", "clearance", "postpone", "emergency"}
+    assert {c.expect.outcome for c in screening_clients} == {
+        "ok",
+        "modify",
+        "clearance",
+        "postpone",
+        "emergency",
+    }
 
 
 def test_the_emergencies_the_brief_names(screening_clients: list[Client]) -> None:
@@ -159,15 +179,24 @@ def test_every_question_of_the_rules_file_has_topics() -> None:
 
 
 def test_booking_clients_cover_the_briefs_cases(booking_clients: list[Client]) -> None:
-    day_and_time = re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)\w*\b.*\b(morning|afternoon|evening|lunchtime|\d)", re.I)
+    day_and_time = re.compile(
+        r"\b(mon|tue|wed|thu|fri|sat|sun)\w*\b.*\b(morning|afternoon|evening|lunchtime|\d)", re.I
+    )
     plans = [c.plan for c in booking_clients if c.plan]
     assert sum(1 for c in booking_clients if day_and_time.search(c.first_message or "")) >= 10
     assert sum(1 for c in booking_clients if c.plan and c.plan.book_yes) >= 10
-    assert sum(1 for c in booking_clients if c.expect.mentions) >= 5          # after closing
+    assert sum(1 for c in booking_clients if c.expect.mentions) >= 5  # after closing
     assert sum(1 for p in plans if p.change) >= 5
     assert sum(1 for p in plans if p.health_news) >= 5
     assert sum(1 for c in booking_clients if c.expect.booked is False) >= 5
-    assert sum(1 for c in booking_clients if any(k in ("when", "time", "name", "length") for k in c.interruptions)) >= 5
+    assert (
+        sum(
+            1
+            for c in booking_clients
+            if any(k in ("when", "time", "name", "length") for k in c.interruptions)
+        )
+        >= 5
+    )
     assert sum(1 for c in booking_clients if c.expect.wish and c.expect.wish.first_free) >= 2
 
 
@@ -180,18 +209,27 @@ def test_booking_phones_are_real_numbers(booking_clients: list[Client]) -> None:
         number = phonenumbers.parse(typed.group(0), "GB")
         assert phonenumbers.is_valid_number(number), c.id
         if c.expect.phone:
-            assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == c.expect.phone, c.id
+            assert (
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                == c.expect.phone
+            ), c.id
 
 
 def test_a_bad_client_file_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
-    bad.write_text("clients:\n- {id: x, service: body, style: terse, expect: {outcome: ok}, answer: {}}\n")
+    bad.write_text(
+        "clients:\n- {id: x, service: body, style: terse, expect: {outcome: ok}, answer: {}}\n"
+    )
     with pytest.raises(ValueError, match="unknown keys"):
         load_clients(bad, "screening", STYLES)
-    bad.write_text("clients:\n- {id: x, service: body, style: terse, expect: {outcome: ok, reasons: [flu]}}\n")
+    bad.write_text(
+        "clients:\n- {id: x, service: body, style: terse, expect: {outcome: ok, reasons: [flu]}}\n"
+    )
     with pytest.raises(ValueError, match="unknown condition"):
         load_clients(bad, "screening", STYLES)
-    bad.write_text("clients:\n- {id: x, service: body, style: terse, expect: {outcome: ok}, answers: {flu: yes}}\n")
+    bad.write_text(
+        "clients:\n- {id: x, service: body, style: terse, expect: {outcome: ok}, answers: {flu: yes}}\n"
+    )
     with pytest.raises(ValueError, match="unknown topic"):
         load_clients(bad, "screening", STYLES)
 
@@ -200,10 +238,19 @@ def test_a_bad_client_file_is_refused(tmp_path: Path) -> None:
 # answering by topic
 # --------------------------------------------------------------------------- #
 
+
 def test_topics_of_today_s_question_ids() -> None:
     assert T.topics_of("pregnancy") == (("pregnancy",), "main")
-    assert T.topics_of("clots_bleeding")[0] == ("clots", "blood_thinners", "bleeding", "swollen_calf")
-    assert T.topics_of("surgery_injury:follow_up") == (("surgery", "fracture", "injury"), "follow_up")
+    assert T.topics_of("clots_bleeding")[0] == (
+        "clots",
+        "blood_thinners",
+        "bleeding",
+        "swollen_calf",
+    )
+    assert T.topics_of("surgery_injury:follow_up") == (
+        ("surgery", "fracture", "injury"),
+        "follow_up",
+    )
     topics, kind = T.topics_of("pregnancy:follow_up:pregnancy")
     assert kind == "condition" and topics[:2] == ("pregnancy_weeks", "pregnancy_complications")
     assert T.topics_of("confirm") == ((), "summary")
@@ -211,8 +258,13 @@ def test_topics_of_today_s_question_ids() -> None:
 
 
 def test_a_client_answers_the_topic_asked() -> None:
-    c = client(answers={"pregnancy": "yes, 24 weeks", "pregnancy_weeks": "24 weeks",
-                        "pregnancy_complications": "no problems so far"})
+    c = client(
+        answers={
+            "pregnancy": "yes, 24 weeks",
+            "pregnancy_weeks": "24 weeks",
+            "pregnancy_complications": "no problems so far",
+        }
+    )
     c.started = True
     assert c.reply(asked("pregnancy")).text == "yes, 24 weeks"
     follow = c.reply(asked("pregnancy:follow_up:pregnancy"))
@@ -228,16 +280,23 @@ def test_topics_not_listed_get_the_style_s_no() -> None:
 
 
 def test_a_two_part_question_gets_every_answer_the_client_has() -> None:
-    c = client(answers={"blood_thinners": "I take apixaban", "swollen_calf": "and my left calf is hot"})
+    c = client(
+        answers={"blood_thinners": "I take apixaban", "swollen_calf": "and my left calf is hot"}
+    )
     c.started = True
     assert c.reply(asked("clots_bleeding")).text == "I take apixaban. and my left calf is hot"
 
 
 def test_follow_ups_get_details() -> None:
-    c = client(answers={"surgery": {"say": "had my gallbladder out", "details": "3 weeks ago, keyhole"}})
+    c = client(
+        answers={"surgery": {"say": "had my gallbladder out", "details": "3 weeks ago, keyhole"}}
+    )
     c.started = True
     # the question's own follow-up ("what, where, how long ago?") gets both
-    assert c.reply(asked("surgery_injury:follow_up")).text == "had my gallbladder out, 3 weeks ago, keyhole"
+    assert (
+        c.reply(asked("surgery_injury:follow_up")).text
+        == "had my gallbladder out, 3 weeks ago, keyhole"
+    )
     # a follow-up about the condition it already knows gets the details
     assert c.reply(asked("surgery_injury:follow_up:recent_surgery")).text == "3 weeks ago, keyhole"
     # a follow-up about a condition the client never had
@@ -249,7 +308,7 @@ def test_asked_again_a_client_says_it_plainly_or_presses_the_button() -> None:
     typer.started = True
     first = typer.reply(asked("cancer")).text
     assert first != "no" and typer.reply(asked("cancer")).text == "no"
-    tapper = client(style="rambling")   # taps when asked again
+    tapper = client(style="rambling")  # taps when asked again
     tapper.started = True
     assert not tapper.reply(asked("cancer")).button
     again = tapper.reply(asked("cancer"))
@@ -263,8 +322,10 @@ def test_asked_again_a_client_says_it_plainly_or_presses_the_button() -> None:
 def test_terse_clients_tap_the_service_and_plain_no() -> None:
     c = client(style="terse", service="facial")
     c.started = True
-    services = [{"title": "Body massage", "payload": "body massage"},
-                {"title": "Facial massage", "payload": "facial massage"}]
+    services = [
+        {"title": "Body massage", "payload": "body massage"},
+        {"title": "Facial massage", "payload": "facial massage"},
+    ]
     assert c.reply(asked("service", services)).text == "facial massage"
     assert c.reply(asked("heart")).text == "/deny"
 
@@ -277,10 +338,14 @@ def test_a_detour_is_said_once_instead_of_the_answer() -> None:
 
 
 def test_a_correction_at_the_summary_then_yes() -> None:
-    c = client(style="changes_mind", forgot=["cancer"], answers={"cancer": "bowel cancer, in remission"},
-               at_summary="oh, I forgot: I had bowel cancer")
+    c = client(
+        style="changes_mind",
+        forgot=["cancer"],
+        answers={"cancer": "bowel cancer, in remission"},
+        at_summary="oh, I forgot: I had bowel cancer",
+    )
     c.started = True
-    assert c.reply(asked("cancer")).text in STYLES["changes_mind"]["no"]   # forgotten
+    assert c.reply(asked("cancer")).text in STYLES["changes_mind"]["no"]  # forgotten
     summary = asked("confirm", [{"title": "Yes, that's right", "payload": "/affirm"}])
     assert c.reply(summary).text == "oh, I forgot: I had bowel cancer"
     assert c.reply(asked("cancer:follow_up:cancer")).text == "bowel cancer, in remission"
@@ -288,24 +353,45 @@ def test_a_correction_at_the_summary_then_yes() -> None:
 
 
 def test_a_correction_not_taken_is_said_again_in_other_words() -> None:
-    c = client(style="changes_mind", forgot=["cancer"], answers={"cancer": "bowel cancer, in remission"},
-               at_summary="oh, I forgot: I had bowel cancer")
+    c = client(
+        style="changes_mind",
+        forgot=["cancer"],
+        answers={"cancer": "bowel cancer, in remission"},
+        at_summary="oh, I forgot: I had bowel cancer",
+    )
     c.started = True
-    summary = asked("confirm", [{"title": "Yes, that's right", "payload": "/affirm"}], "Noted:\n• Nothing")
+    summary = asked(
+        "confirm", [{"title": "Yes, that's right", "payload": "/affirm"}], "Noted:\n• Nothing"
+    )
     c.reply(summary)
-    assert c.reply(summary).text == "bowel cancer, in remission", "the summary did not change: said again"
-    changed = client(style="changes_mind", forgot=["cancer"], answers={"cancer": "bowel cancer"},
-                     at_summary="oh, I forgot: I had bowel cancer")
+    assert c.reply(summary).text == "bowel cancer, in remission", (
+        "the summary did not change: said again"
+    )
+    changed = client(
+        style="changes_mind",
+        forgot=["cancer"],
+        answers={"cancer": "bowel cancer"},
+        at_summary="oh, I forgot: I had bowel cancer",
+    )
     changed.started = True
     changed.reply(summary)
-    now = asked("confirm", [{"title": "Yes, that's right", "payload": "/affirm"}], "Noted:\n• Cancer")
+    now = asked(
+        "confirm", [{"title": "Yes, that's right", "payload": "/affirm"}], "Noted:\n• Cancer"
+    )
     assert changed.reply(now).text in STYLES["changes_mind"]["summary_yes"]
 
 
 def test_booking_steps_and_health_news() -> None:
-    c = client(booking={"when": "thursday evening", "name": "Sarah Jones", "phone": "07911 123456", "minutes": 60,
-                        "health_news": {"at": "name", "say": "I'm 30 weeks pregnant", "forgot": ["pregnancy"]}},
-               answers={"pregnancy": "yes, 30 weeks"})
+    c = client(
+        booking={
+            "when": "thursday evening",
+            "name": "Sarah Jones",
+            "phone": "07911 123456",
+            "minutes": 60,
+            "health_news": {"at": "name", "say": "I'm 30 weeks pregnant", "forgot": ["pregnancy"]},
+        },
+        answers={"pregnancy": "yes, 30 weeks"},
+    )
     c.started = True
     form = dict(form="booking_form")
     assert c.reply(Seen(requested="booking_when", **form)).text == "thursday evening"
@@ -318,26 +404,52 @@ def test_booking_steps_and_health_news() -> None:
 
 def test_picking_an_offered_time() -> None:
     today = dt.date(2026, 12, 1)  # a Tuesday
-    offers = [{"title": t, "payload": p} for t, p in (
-        ("Thu 3 Dec at 3pm with Anna", "a"), ("Thu 3 Dec at 5:30pm with Tom", "b"),
-        ("Thu 3 Dec at 7pm with Anna", "c"), ("Another day", "x"))]
-    seen = Seen(form="booking_form", requested="booking_slot", buttons=offers, today=today, texts=["Here are"])
-    first = client(booking={"when": "thursday evening", "name": "n", "phone": "1"},
-                   expect={"booked": True, "weekdays": ["thu"], "time": ["17:00", "20:00"]})
+    offers = [
+        {"title": t, "payload": p}
+        for t, p in (
+            ("Thu 3 Dec at 3pm with Anna", "a"),
+            ("Thu 3 Dec at 5:30pm with Tom", "b"),
+            ("Thu 3 Dec at 7pm with Anna", "c"),
+            ("Another day", "x"),
+        )
+    ]
+    seen = Seen(
+        form="booking_form",
+        requested="booking_slot",
+        buttons=offers,
+        today=today,
+        texts=["Here are"],
+    )
+    first = client(
+        booking={"when": "thursday evening", "name": "n", "phone": "1"},
+        expect={"booked": True, "weekdays": ["thu"], "time": ["17:00", "20:00"]},
+    )
     first.started = True
     assert first.reply(seen).text == "b"
-    latest = client(booking={"when": "thursday evening", "name": "n", "phone": "1", "pick": "latest"},
-                    expect={"booked": True, "weekdays": ["thu"], "time": ["17:00", "20:00"]})
+    latest = client(
+        booking={"when": "thursday evening", "name": "n", "phone": "1", "pick": "latest"},
+        expect={"booked": True, "weekdays": ["thu"], "time": ["17:00", "20:00"]},
+    )
     latest.started = True
     assert latest.reply(seen).text == "c"
-    never = client(style="oversharing", booking={"when": "friday", "name": "n", "phone": "1"},
-                   expect={"booked": True, "weekdays": ["fri"]})
+    never = client(
+        style="oversharing",
+        booking={"when": "friday", "name": "n", "phone": "1"},
+        expect={"booked": True, "weekdays": ["fri"]},
+    )
     never.started = True
     assert never.reply(seen).note == "none fits"
     gives_up = never.reply(seen)
-    assert gives_up.end, "offered only other days, not told nothing is free: the client does not book"
-    closed = Seen(form="booking_form", requested="booking_slot", buttons=offers, today=today,
-                  texts=["We're closed then. The nearest free times are:"])
+    assert gives_up.end, (
+        "offered only other days, not told nothing is free: the client does not book"
+    )
+    closed = Seen(
+        form="booking_form",
+        requested="booking_slot",
+        buttons=offers,
+        today=today,
+        texts=["We're closed then. The nearest free times are:"],
+    )
     never.no_fit_count = 1
     assert never.reply(closed).text == "Thursday 3rd at 3pm please"
 
@@ -345,6 +457,7 @@ def test_picking_an_offered_time() -> None:
 # --------------------------------------------------------------------------- #
 # dead ends, judging and the report
 # --------------------------------------------------------------------------- #
+
 
 def test_the_same_question_a_third_time_is_a_dead_end() -> None:
     dead = DeadEnds()
@@ -376,49 +489,92 @@ def test_wording_is_read_from_the_project_s_files() -> None:
     wording = Wording.load()
     emergency = "What you describe may need urgent medical help. Please call 112 (EU), 999 (UK) or 911 (US) now"
     assert wording.outcome_said("Some text.\n" + emergency) == "emergency"
-    clearance = yaml.safe_load((ROOT / "clinic" / "screening_rules.yml").read_text())["messages"]["clearance"]
+    clearance = yaml.safe_load((ROOT / "clinic" / "screening_rules.yml").read_text())["messages"][
+        "clearance"
+    ]
     assert wording.outcome_said(clearance) == "clearance"
     assert wording.outcome_said("Is that right?") is None
-    assert wording.is_rephrase("Sorry, I didn't quite understand that. Could you say it another way? "
-                               "(I can only chat in English for now.)")
+    assert wording.is_rephrase(
+        "Sorry, I didn't quite understand that. Could you say it another way? "
+        "(I can only chat in English for now.)"
+    )
 
 
 def test_slot_titles_are_read_as_the_client_reads_them() -> None:
     today = dt.date(2026, 12, 30)
-    assert parse_slot_title("Thu 31 Dec at 5:30pm with Anna", today) == dt.datetime(2026, 12, 31, 17, 30)
+    assert parse_slot_title("Thu 31 Dec at 5:30pm with Anna", today) == dt.datetime(
+        2026, 12, 31, 17, 30
+    )
     assert parse_slot_title("Mon 4 Jan at 9am", today) == dt.datetime(2027, 1, 4, 9, 0)
     assert parse_slot_title("Another day", today) is None
-    assert parse_slot_title("Tue 5 Jan afternoon", today, need_time=False) == dt.datetime(2027, 1, 5)
+    assert parse_slot_title("Tue 5 Jan afternoon", today, need_time=False) == dt.datetime(
+        2027, 1, 5
+    )
 
 
 def _expect(**kw: Any) -> Any:
-    return client(booking={"when": "x", "name": "n", "phone": "1"}, expect={"booked": True, **kw}).expect
+    return client(
+        booking={"when": "x", "name": "n", "phone": "1"}, expect={"booked": True, **kw}
+    ).expect
 
 
 def test_judging_a_stored_booking() -> None:
     today = dt.date(2026, 12, 1)
-    thu_6pm = {"service_id": "body_massage", "minutes": 60, "start": dt.datetime(2026, 12, 3, 18, 0),
-               "screening_outcome": "ok", "screening_reasons": [], "phone": "+447911123456", "name": "Sarah Jones"}
-    wish = dict(service="body_massage", minutes=60, weekdays=["thu"], time=["17:00", "20:00"], within_days=7,
-                outcome="ok", phone="+447911123456", name="sarah jones")
+    thu_6pm = {
+        "service_id": "body_massage",
+        "minutes": 60,
+        "start": dt.datetime(2026, 12, 3, 18, 0),
+        "screening_outcome": "ok",
+        "screening_reasons": [],
+        "phone": "+447911123456",
+        "name": "Sarah Jones",
+    }
+    wish = dict(
+        service="body_massage",
+        minutes=60,
+        weekdays=["thu"],
+        time=["17:00", "20:00"],
+        within_days=7,
+        outcome="ok",
+        phone="+447911123456",
+        name="sarah jones",
+    )
     assert judge_booking(thu_6pm, _expect(**wish), today) == []
     assert judge_booking(None, _expect(**wish), today) == ["not booked"]
     friday = {**thu_6pm, "start": dt.datetime(2026, 12, 4, 10, 0)}
-    assert "outside the wish" in judge_booking(friday, _expect(**wish), today, [dt.datetime(2026, 12, 3, 17)])[0]
-    assert judge_booking(friday, _expect(**wish), today, []) == [], "nothing fitting was free: a fair alternative"
-    assert "service" in judge_booking({**thu_6pm, "service_id": "facial_massage"}, _expect(**wish), today)[0]
+    assert (
+        "outside the wish"
+        in judge_booking(friday, _expect(**wish), today, [dt.datetime(2026, 12, 3, 17)])[0]
+    )
+    assert judge_booking(friday, _expect(**wish), today, []) == [], (
+        "nothing fitting was free: a fair alternative"
+    )
+    assert (
+        "service"
+        in judge_booking({**thu_6pm, "service_id": "facial_massage"}, _expect(**wish), today)[0]
+    )
     first = _expect(service="body_massage", weekdays=["thu"], first_free=True)
     assert "was free" in judge_booking(thu_6pm, first, today, [dt.datetime(2026, 12, 3, 10)])[0]
-    never = client(booking={"when": "x", "name": "n", "phone": "1"}, expect={"booked": False}).expect
+    never = client(
+        booking={"when": "x", "name": "n", "phone": "1"}, expect={"booked": False}
+    ).expect
     assert judge_booking(None, never, today) == []
     assert "should not be" in judge_booking(thu_6pm, never, today)[0]
 
 
 def test_failures_are_grouped_by_kind() -> None:
     looping = Record("s1", "screening", "body", "terse", "ok", [], dead_end="asked service 3 times")
-    wrong = Record("b1", "booking", "body", "terse", "ok", [], booking={"x": 1},
-                   booking_problems=["service facial_massage instead of body_massage"],
-                   told_problems=["never told about 'clos'"])
+    wrong = Record(
+        "b1",
+        "booking",
+        "body",
+        "terse",
+        "ok",
+        [],
+        booking={"x": 1},
+        booking_problems=["service facial_massage instead of body_massage"],
+        told_problems=["never told about 'clos'"],
+    )
     assert failure_kinds(looping) == ["dead end: asked service 3 times"]
     assert failure_kinds(wrong) == ["wrong service", "not told the clinic is closed then"]
     f = summarise([looping, wrong])
@@ -436,16 +592,49 @@ def test_unsafe_and_outcome_kinds() -> None:
 
 
 def test_the_summary_judges_the_targets() -> None:
-    def rec(i: int, expected: str, outcome: str, turns: int, service: str = "body", **kw: Any) -> Record:
-        return Record(f"s{i}", "screening", service, "terse", expected, [], outcome=outcome,
-                      turns_to_outcome=turns, **kw)
+    def rec(
+        i: int, expected: str, outcome: str, turns: int, service: str = "body", **kw: Any
+    ) -> Record:
+        return Record(
+            f"s{i}",
+            "screening",
+            service,
+            "terse",
+            expected,
+            [],
+            outcome=outcome,
+            turns_to_outcome=turns,
+            **kw,
+        )
 
     records = [rec(i, "ok", "ok", 12) for i in range(98)] + [
-        rec(98, "clearance", "modify", 14), rec(99, "ok", None, 0, dead_end="asked heart 3 times")]
-    records += [Record("b1", "booking", "body", "terse", "ok", [], reference="ABC234", turns_to_reference=18,
-                       transcript=[Turn(1, "massage on friday?", False, "first message", [], [], None),
-                                   Turn(2, "yes please", False, "yes to the booking offered", [], [],
-                                        "booking_form:booking_when")])]
+        rec(98, "clearance", "modify", 14),
+        rec(99, "ok", None, 0, dead_end="asked heart 3 times"),
+    ]
+    records += [
+        Record(
+            "b1",
+            "booking",
+            "body",
+            "terse",
+            "ok",
+            [],
+            reference="ABC234",
+            turns_to_reference=18,
+            transcript=[
+                Turn(1, "massage on friday?", False, "first message", [], [], None),
+                Turn(
+                    2,
+                    "yes please",
+                    False,
+                    "yes to the booking offered",
+                    [],
+                    [],
+                    "booking_form:booking_when",
+                ),
+            ],
+        )
+    ]
     f = summarise(records)
     assert f["exact_outcomes_pct"] == 98.0 and f["targets"]["exact_outcomes_pct"]
     assert f["unsafe_passes"] == 1 and not f["targets"]["unsafe_passes"]
@@ -460,16 +649,17 @@ def test_the_summary_judges_the_targets() -> None:
 # the driver, against a scripted stand-in for the assistant
 # --------------------------------------------------------------------------- #
 
+
 class FakeAssistant(Transport):
     """Asks consent, then the given question ids in turn (the same one
     again while `stuck` says so), then the summary and the outcome."""
 
-    def __init__(self, questions: list[str], stuck: Optional[str] = None) -> None:
+    def __init__(self, questions: list[str], stuck: str | None = None) -> None:
         super().__init__("http://fake", "token")
         self.questions, self.stuck = questions, stuck
         self.state: dict[str, Any] = {}
         self.step = -1
-        self.outcome: Optional[str] = None
+        self.outcome: str | None = None
         self.said: list[str] = []
 
     def send(self, sender: str, text: str) -> list[dict[str, Any]]:
@@ -490,19 +680,28 @@ class FakeAssistant(Transport):
         return [{"text": f"question {asked_now}?", "buttons": YES_NO}]
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        return {"active_loop": {"name": self.state.get("form")},
-                "slots": {"requested_slot": self.state.get("requested"), "screening_outcome": self.outcome,
-                          "screening_state": {"ui": {"asked": self.state.get("asked")}}}}
+        return {
+            "active_loop": {"name": self.state.get("form")},
+            "slots": {
+                "requested_slot": self.state.get("requested"),
+                "screening_outcome": self.outcome,
+                "screening_state": {"ui": {"asked": self.state.get("asked")}},
+            },
+        }
 
 
 def test_the_driver_counts_turns_to_the_outcome() -> None:
     fake = FakeAssistant(["red_flags", "unwell", "cancer"])
-    record = run_client(client(style="terse", taps="never"), fake, Wording.load(), dt.date(2026, 12, 1))
+    record = run_client(
+        client(style="terse", taps="never"), fake, Wording.load(), dt.date(2026, 12, 1)
+    )
     assert record.outcome == "ok" and record.dead_end is None and record.error is None
     # first message, consent, three answers, the summary
     assert record.turns_to_outcome == 6
     assert record.asked["screening:cancer"] == 1
-    assert fake.said[2:5] == ["no", "nope", "nah"] or all(s in STYLES["terse"]["no"] for s in fake.said[2:5])
+    assert fake.said[2:5] == ["no", "nope", "nah"] or all(
+        s in STYLES["terse"]["no"] for s in fake.said[2:5]
+    )
 
 
 def test_the_driver_stops_at_a_dead_end() -> None:

@@ -17,21 +17,35 @@ the summary (``confirm``). The id is exact; guessing the question from its
 wording would make the simulator's own guess a source of errors. What the
 client SEES decides everything else (see simulator.py).
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 #: every topic a client can answer (the keys of a client's `answers`)
 TOPICS = (
     "consent",
-    "red_flags", "unwell", "service",
-    "clots", "blood_thinners", "bleeding", "swollen_calf",
-    "pregnancy", "pregnancy_weeks", "pregnancy_complications",
-    "cancer", "heart",
-    "surgery", "fracture", "injury",
-    "diabetes", "osteoporosis", "epilepsy",
+    "red_flags",
+    "unwell",
+    "service",
+    "clots",
+    "blood_thinners",
+    "bleeding",
+    "swollen_calf",
+    "pregnancy",
+    "pregnancy_weeks",
+    "pregnancy_complications",
+    "cancer",
+    "heart",
+    "surgery",
+    "fracture",
+    "injury",
+    "diabetes",
+    "osteoporosis",
+    "epilepsy",
     "skin",
-    "facial_treatments", "facial_dental_surgery", "facial_skin", "jaw_nerve",
+    "facial_treatments",
+    "facial_dental_surgery",
+    "facial_skin",
+    "jaw_nerve",
     "anything_else",
 )
 
@@ -102,7 +116,7 @@ CONSENT = "consent"
 SUMMARY = "confirm"
 
 
-def topics_of(question_id: Optional[str]) -> tuple[tuple[str, ...], str]:
+def topics_of(question_id: str | None) -> tuple[tuple[str, ...], str]:
     """(topics, kind) for a pending question id; kind is "main", "follow_up"
     (the question's own follow-up: what / where / how long ago),
     "condition" (a follow-up about one condition), "summary" or "unknown"."""
@@ -124,6 +138,6 @@ def topics_of(question_id: Optional[str]) -> tuple[tuple[str, ...], str]:
     return (), "unknown"
 
 
-def condition_of(question_id: Optional[str]) -> Optional[str]:
+def condition_of(question_id: str | None) -> str | None:
     parts = str(question_id or "").split(":")
     return parts[2] if len(parts) == 3 else None

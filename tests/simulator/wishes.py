@@ -7,18 +7,21 @@ The same `Wish` picks among the times the assistant offers (the client
 reads the button titles, "Thu 3 Dec at 5:30pm with Anna") and judges the
 booking stored in the clinic's database after the run.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _TITLE = re.compile(
     r"\b(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s+(\d{1,2})\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
-    r"(?:\s+at\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm))?", re.I)
+    r"(?:\s+at\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm))?",
+    re.I,
+)
 
 
 def _time(value: Any, where: str) -> dt.time:
@@ -28,7 +31,7 @@ def _time(value: Any, where: str) -> dt.time:
         raise ValueError(f"{where}: {value!r} is not a HH:MM time") from None
 
 
-def parse_slot_title(title: str, today: dt.date, need_time: bool = True) -> Optional[dt.datetime]:
+def parse_slot_title(title: str, today: dt.date, need_time: bool = True) -> dt.datetime | None:
     """The local start a title shows ("Thu 3 Dec at 5:30pm with Anna"), in
     the year that puts it on or after today; None when it shows no date (or
     no time, with need_time)."""
@@ -55,16 +58,16 @@ class Wish:
     time's window (to exclusive); within_days: at most that many days after
     the run's date; first_free: the first free slot fitting the rest."""
 
-    weekdays: Optional[frozenset[int]] = None
-    time_from: Optional[dt.time] = None
-    time_to: Optional[dt.time] = None
-    within_days: Optional[int] = None
+    weekdays: frozenset[int] | None = None
+    time_from: dt.time | None = None
+    time_to: dt.time | None = None
+    within_days: int | None = None
     first_free: bool = False
 
     KEYS = ("weekdays", "time", "within_days", "first_free")
 
     @classmethod
-    def parse(cls, raw: dict[str, Any], where: str) -> "Wish":
+    def parse(cls, raw: dict[str, Any], where: str) -> Wish:
         weekdays = raw.get("weekdays")
         days = None
         if weekdays is not None:
@@ -83,7 +86,9 @@ class Wish:
     def fits_day(self, day: dt.date, today: dt.date) -> bool:
         if self.weekdays is not None and day.weekday() not in self.weekdays:
             return False
-        if self.within_days is not None and not (today <= day <= today + dt.timedelta(days=self.within_days)):
+        if self.within_days is not None and not (
+            today <= day <= today + dt.timedelta(days=self.within_days)
+        ):
             return False
         return True
 
@@ -99,8 +104,12 @@ class Wish:
         return True
 
 
-def judge_booking(record: Optional[dict[str, Any]], expect: Any, today: dt.date,
-                  free_fitting: Optional[list[dt.datetime]] = None) -> list[str]:
+def judge_booking(
+    record: dict[str, Any] | None,
+    expect: Any,
+    today: dt.date,
+    free_fitting: list[dt.datetime] | None = None,
+) -> list[str]:
     """Why a stored booking is not what the client wished ([] when it is).
 
     record: the booking as stored (local `start`, service_id, minutes, name,
@@ -112,7 +121,11 @@ def judge_booking(record: Optional[dict[str, Any]], expect: Any, today: dt.date,
     client took the nearest alternative.
     """
     if not expect.booked:
-        return [] if record is None else [f"booked ({record.get('screening_outcome')}) but should not be"]
+        return (
+            []
+            if record is None
+            else [f"booked ({record.get('screening_outcome')}) but should not be"]
+        )
     if record is None:
         return ["not booked"]
     problems = []
@@ -126,13 +139,19 @@ def judge_booking(record: Optional[dict[str, Any]], expect: Any, today: dt.date,
     if wish is not None:
         if not wish.fits(start, today):
             if free:
-                problems.append(f"{start:%a %d %b %H:%M} is outside the wish though {free[0]:%a %d %b %H:%M} was free")
+                problems.append(
+                    f"{start:%a %d %b %H:%M} is outside the wish though {free[0]:%a %d %b %H:%M} was free"
+                )
             elif start.date() > today + dt.timedelta(days=(wish.within_days or 60) + 7):
                 problems.append(f"{start:%a %d %b} is far from the wish (nothing fitting was free)")
         elif wish.first_free and free and free[0] < start:
-            problems.append(f"{start:%a %d %b %H:%M} booked though {free[0]:%a %d %b %H:%M} was free")
+            problems.append(
+                f"{start:%a %d %b %H:%M} booked though {free[0]:%a %d %b %H:%M} was free"
+            )
     if expect.outcome and record.get("screening_outcome") != expect.outcome:
-        problems.append(f"stored outcome {record.get('screening_outcome')} instead of {expect.outcome}")
+        problems.append(
+            f"stored outcome {record.get('screening_outcome')} instead of {expect.outcome}"
+        )
     missing = set(expect.reasons_include) - set(record.get("screening_reasons") or ())
     if missing:
         problems.append(f"stored reasons lack {sorted(missing)}")

@@ -1,4 +1,5 @@
 """The action server's shared token and where it may listen (issue 12, item 2)."""
+
 from __future__ import annotations
 
 import os
@@ -17,18 +18,33 @@ def _serve(args: list[str], env_extra: dict[str, str]) -> subprocess.CompletedPr
     env = {k: v for k, v in os.environ.items() if k not in ("CLINIC_ACTION_TOKEN", "SANIC_HOST")}
     env.update({"TF_CPP_MIN_LOG_LEVEL": "3", **env_extra})
     try:
-        return subprocess.run([sys.executable, "-m", "actions.serve", "--port", str(free_port()), *args],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+        return subprocess.run(
+            [sys.executable, "-m", "actions.serve", "--port", str(free_port()), *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
     except subprocess.TimeoutExpired as running:
-        pytest.fail(f"the action server started on a public address without a token: {running.stderr!r}"[:500])
+        pytest.fail(
+            f"the action server started on a public address without a token: {running.stderr!r}"[
+                :500
+            ]
+        )
 
 
-@pytest.mark.parametrize("args, env", [
-    (["--host", "0.0.0.0"], {}),
-    ([], {"SANIC_HOST": "0.0.0.0"}),  # rasa_sdk's own way to pick the address
-    (["--host", "0.0.0.0"], {"CLINIC_ACTION_TOKEN": "change-me"}),  # a placeholder is no secret
-])
-def test_the_action_server_refuses_a_public_address_without_a_real_token(args: list[str], env: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "args, env",
+    [
+        (["--host", "0.0.0.0"], {}),
+        ([], {"SANIC_HOST": "0.0.0.0"}),  # rasa_sdk's own way to pick the address
+        (["--host", "0.0.0.0"], {"CLINIC_ACTION_TOKEN": "change-me"}),  # a placeholder is no secret
+    ],
+)
+def test_the_action_server_refuses_a_public_address_without_a_real_token(
+    args: list[str], env: dict[str, str]
+) -> None:
     proc = _serve(args, env)
     assert proc.returncode == 2, proc.stderr[-500:]
     assert "action server not started" in proc.stderr and "CLINIC_ACTION_TOKEN" in proc.stderr
@@ -51,8 +67,9 @@ def test_refusal_rules() -> None:
             os.environ["CLINIC_ACTION_TOKEN"] = saved
 
 
-def test_rasa_shell_endpoints_send_the_token_without_writing_it(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rasa_shell_endpoints_send_the_token_without_writing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from rasa.core.utils import AvailableEndpoints
 
     from clinic_core.action_token import HEADER, endpoints_with_header

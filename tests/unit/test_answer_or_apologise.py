@@ -1,4 +1,5 @@
 """Every channel's turn: an answer, or the apology, never silence."""
+
 from __future__ import annotations
 
 import asyncio
@@ -74,6 +75,8 @@ def test_every_channel_turn_carries_at_most_the_metadata_cap() -> None:
         (["a", "list"], {}),
         (None, {}),
     ):
-        message = UserMessage("hello", CollectingOutputChannel(), "client-1", input_channel="test", metadata=sent)
+        message = UserMessage(
+            "hello", CollectingOutputChannel(), "client-1", input_channel="test", metadata=sent
+        )
         assert asyncio.run(answer_or_apologise(records, message)) is True
         assert seen[-1] == expected, sent if len(str(sent)) < 100 else "big"

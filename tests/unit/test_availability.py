@@ -1,4 +1,5 @@
 """Free slots from opening hours, breaks, holidays, notice, horizon, therapists and bookings."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -41,13 +42,13 @@ def test_slots_follow_hours_step_and_break(store):
     slots = free_slots(PROFILE, store, "body_massage", 60, ask("tomorrow"), NOW, limit=100)
     starts = [s.start for s in slots]
     assert slots.in_window and slots.reason_code is None
-    assert starts[0] == at(THU, 10)                       # Thursday opens at 10
-    assert starts[-1] == at(THU, 19)                      # last hour ends at 20:00 closing
-    assert at(THU, 12, 30) not in starts                  # would run into the 13:00 break
+    assert starts[0] == at(THU, 10)  # Thursday opens at 10
+    assert starts[-1] == at(THU, 19)  # last hour ends at 20:00 closing
+    assert at(THU, 12, 30) not in starts  # would run into the 13:00 break
     assert at(THU, 13) not in starts
     assert at(THU, 12) in starts and at(THU, 13, 30) in starts
     assert all((s.start.minute % 30) == 0 for s in slots)
-    assert all(s.therapist_id == "anna" for s in slots)   # first therapist in profile order
+    assert all(s.therapist_id == "anna" for s in slots)  # first therapist in profile order
     assert starts == sorted(starts)
 
 
@@ -61,8 +62,8 @@ def test_bookings_and_therapists(store):
     body = free_slots(PROFILE, store, "body_massage", 60, ask("tomorrow at 3"), NOW)
     assert body[0].start == at(THU, 15) and body[0].therapist_id == "tom"
     facial = free_slots(PROFILE, store, "facial_massage", 45, ask("tomorrow at 3"), NOW)
-    assert at(THU, 15) not in [s.start for s in facial]       # only Anna gives facials
-    assert at(THU, 14, 30) not in [s.start for s in facial]   # 14:30-15:15 overlaps
+    assert at(THU, 15) not in [s.start for s in facial]  # only Anna gives facials
+    assert at(THU, 14, 30) not in [s.start for s in facial]  # 14:30-15:15 overlaps
     assert {s.therapist_id for s in facial} == {"anna"}
     book(store, at(THU, 15), "tom", phone="07911 123457")
     body = free_slots(PROFILE, store, "body_massage", 60, ask("tomorrow at 3"), NOW)
@@ -72,12 +73,16 @@ def test_bookings_and_therapists(store):
 def test_therapist_filter(store):
     slots = free_slots(PROFILE, store, "body_massage", 60, ask("tomorrow"), NOW, therapist_id="tom")
     assert {s.therapist_id for s in slots} == {"tom"}
-    none = free_slots(PROFILE, store, "facial_massage", 45, ask("tomorrow"), NOW, therapist_id="tom")
+    none = free_slots(
+        PROFILE, store, "facial_massage", 45, ask("tomorrow"), NOW, therapist_id="tom"
+    )
     assert not none and none.reason_code == "no_therapist"
 
 
 def test_evenings_next_week(store):
-    slots = free_slots(PROFILE, store, "body_massage", 60, ask("any evening next week"), NOW, limit=50)
+    slots = free_slots(
+        PROFILE, store, "body_massage", 60, ask("any evening next week"), NOW, limit=50
+    )
     assert slots.in_window
     assert all(s.start.time() >= dt.time(17) for s in slots)
     assert all(dt.date(2026, 12, 14) <= s.start.date() <= dt.date(2026, 12, 20) for s in slots)
@@ -85,11 +90,14 @@ def test_evenings_next_week(store):
     assert dt.date(2026, 12, 18) not in {s.start.date() for s in slots}  # Friday closes at 17:00
 
 
-@pytest.mark.parametrize("text, code, words", [
-    ("Sunday", "closed", "Sundays"),
-    ("25 Dec", "closed", "holiday"),
-    ("friday evening", "outside_hours", "5pm"),
-])
+@pytest.mark.parametrize(
+    "text, code, words",
+    [
+        ("Sunday", "closed", "Sundays"),
+        ("25 Dec", "closed", "holiday"),
+        ("friday evening", "outside_hours", "5pm"),
+    ],
+)
 def test_closed_and_outside_hours_have_reasons(store, text, code, words):
     slots = free_slots(PROFILE, store, "body_massage", 60, ask(text), NOW)
     assert not slots.in_window
@@ -137,12 +145,30 @@ def test_bad_service_or_length():
 def test_slot_problem():
     good = Slot(at(THU, 10), at(THU, 11), "anna", "body_massage", 60)
     assert slot_problem(PROFILE, good, NOW) is None
-    assert slot_problem(PROFILE, Slot(at(THU, 9), at(THU, 10), "anna", "body_massage", 60), NOW) == "outside_hours"
-    assert slot_problem(PROFILE, Slot(at(THU, 12, 30), at(THU, 13, 30), "anna", "body_massage", 60), NOW) == "outside_hours"
-    assert slot_problem(PROFILE, Slot(at(NOW.date(), 12), at(NOW.date(), 13), "anna", "body_massage", 60), NOW) == "too_soon"
+    assert (
+        slot_problem(PROFILE, Slot(at(THU, 9), at(THU, 10), "anna", "body_massage", 60), NOW)
+        == "outside_hours"
+    )
+    assert (
+        slot_problem(
+            PROFILE, Slot(at(THU, 12, 30), at(THU, 13, 30), "anna", "body_massage", 60), NOW
+        )
+        == "outside_hours"
+    )
+    assert (
+        slot_problem(
+            PROFILE, Slot(at(NOW.date(), 12), at(NOW.date(), 13), "anna", "body_massage", 60), NOW
+        )
+        == "too_soon"
+    )
     far = dt.date(2027, 3, 1)
-    assert slot_problem(PROFILE, Slot(at(far, 10), at(far, 11), "anna", "body_massage", 60), NOW) == "beyond_horizon"
-    assert "does not give" in slot_problem(PROFILE, Slot(at(THU, 10), at(THU, 10, 45), "tom", "facial_massage", 45), NOW)
+    assert (
+        slot_problem(PROFILE, Slot(at(far, 10), at(far, 11), "anna", "body_massage", 60), NOW)
+        == "beyond_horizon"
+    )
+    assert "does not give" in slot_problem(
+        PROFILE, Slot(at(THU, 10), at(THU, 10, 45), "tom", "facial_massage", 45), NOW
+    )
 
 
 def test_slot_round_trip():

@@ -3,6 +3,7 @@ item 3): the rules (clinic_core/screening/binding.py) and the store that
 applies them in the booking's transaction, against a real SQLite database.
 The same routes through the running assistant are tests/http/test_binding.py.
 """
+
 import datetime as dt
 import json
 import os
@@ -47,8 +48,15 @@ def store(tmp_path):
 
 
 def book(store, hour, sender, outcome="ok", phone=PHONE, email=None, now=NOW):
-    return store.book(slot(hour), name="Pat Lee", phone=phone, email=email, screening_outcome=outcome,
-                      sender_id=sender, now=now)
+    return store.book(
+        slot(hour),
+        name="Pat Lee",
+        phone=phone,
+        email=email,
+        screening_outcome=outcome,
+        sender_id=sender,
+        now=now,
+    )
 
 
 def events(store, kind):
@@ -57,16 +65,30 @@ def events(store, kind):
 
 # --------------------------------------------------------------------- rules
 
+
 def test_every_outcome_but_ok_binds():
     assert [o for o in ("emergency", "clearance", "postpone", "modify", "ok") if binds(o)] == [
-        "emergency", "clearance", "postpone", "modify"]
+        "emergency",
+        "clearance",
+        "postpone",
+        "modify",
+    ]
 
 
-@pytest.mark.parametrize("earlier, now_outcome, held", [
-    ("clearance", "ok", True), ("clearance", "modify", True), ("postpone", "ok", True),
-    ("emergency", "ok", True), ("modify", "ok", True), ("clearance", None, True),
-    ("modify", "modify", False), ("ok", "ok", False), ("clearance", "clearance", False),
-])
+@pytest.mark.parametrize(
+    "earlier, now_outcome, held",
+    [
+        ("clearance", "ok", True),
+        ("clearance", "modify", True),
+        ("postpone", "ok", True),
+        ("emergency", "ok", True),
+        ("modify", "ok", True),
+        ("clearance", None, True),
+        ("modify", "modify", False),
+        ("ok", "ok", False),
+        ("clearance", "clearance", False),
+    ],
+)
 def test_a_stricter_earlier_outcome_holds_the_booking(earlier, now_outcome, held):
     assert bool(holding(now_outcome, [past(earlier)], NOW)) is held
 
@@ -82,18 +104,26 @@ def test_no_outcome_is_more_lenient_than_any():
 
 # --------------------------------------------------------------------- store
 
+
 def test_clearance_then_a_new_ok_in_the_same_chat_is_held(store):
-    store.save_screening("chat-1", "clearance", ["surgery_recent"], {}, now=NOW - dt.timedelta(hours=1))
+    store.save_screening(
+        "chat-1", "clearance", ["surgery_recent"], {}, now=NOW - dt.timedelta(hours=1)
+    )
     store.save_screening("chat-1", "ok", [], {}, now=NOW)  # after /restart, "no" to everything
     record = book(store, 10, "chat-1")
     assert record.status == "held"
     held = events(store, "booking.held")
     assert len(held) == 1 and not events(store, "booking.created")
     assert [(h["outcome"], h["reasons"]) for h in held[0]["history"]] == [
-        ("clearance", ["surgery_recent"]), ("ok", [])]
+        ("clearance", ["surgery_recent"]),
+        ("ok", []),
+    ]
     assert len(held[0]["held_by"]) == 1 and held[0]["status"] == "held"
     # the time is kept for the client while the therapist reviews
-    assert store.busy(slot(10).start, slot(10).end) and store.upcoming_for(PHONE, now=NOW)[0].status == "held"
+    assert (
+        store.busy(slot(10).start, slot(10).end)
+        and store.upcoming_for(PHONE, now=NOW)[0].status == "held"
+    )
 
 
 def test_a_call_back_ties_the_outcome_to_the_phone_for_a_new_chat(store):
@@ -124,7 +154,9 @@ def test_the_same_or_a_stricter_outcome_now_is_not_held(store):
 
 
 def test_past_retention_the_outcome_no_longer_binds(store):
-    store.save_screening("chat-1", "clearance", ["surgery_recent"], {}, now=NOW - dt.timedelta(days=DAYS + 1))
+    store.save_screening(
+        "chat-1", "clearance", ["surgery_recent"], {}, now=NOW - dt.timedelta(days=DAYS + 1)
+    )
     assert book(store, 10, "chat-1").status == "booked"
     assert events(store, "booking.created") and not events(store, "booking.held")
 
@@ -172,7 +204,10 @@ def test_the_diary_shows_held_bookings_beside_booked_ones(store):
     booked = book(store, 12, "chat-2", phone=OTHER_PHONE)
     day = dt.datetime.combine(THU, dt.time(0), LONDON)
     listed = store.between(day, day + dt.timedelta(days=1), "anna")
-    assert [(b.reference, b.status) for b in listed] == [(held.reference, "held"), (booked.reference, "booked")]
+    assert [(b.reference, b.status) for b in listed] == [
+        (held.reference, "held"),
+        (booked.reference, "booked"),
+    ]
 
 
 def test_a_held_booking_can_be_cancelled_by_the_client(store):
@@ -201,6 +236,7 @@ def test_the_review_shows_the_clients_history(store):
 
 # ------------------------------------------------------------ erase and purge
 
+
 def links(store):
     with store.session() as s:
         return s.execute(select(func.count()).select_from(ScreeningLink)).scalar_one()
@@ -225,7 +261,9 @@ def test_erasing_a_chat_leaves_another_chats_screening(store):
     store.request_callback("Pat", PHONE, sender_id="chat-1", now=NOW)
     book(store, 10, "chat-2")  # held; ties chat-2 to chat-1's outcome
     assert links(store) == 2
-    report = privacy.erase(store, sender_id="chat-2", tracker_url="sqlite:////nonexistent/tracker.db", now=NOW)
+    report = privacy.erase(
+        store, sender_id="chat-2", tracker_url="sqlite:////nonexistent/tracker.db", now=NOW
+    )
     assert report.screening_links_deleted == 1 and report.screenings_deleted == 0
     assert report.sender_ids == ["chat-2"]
     assert [q["sender_id"] for q in store.review_queue()] == ["chat-1"]
@@ -236,17 +274,35 @@ def test_purge_removes_the_links_with_their_screening(store):
     store.save_screening("chat-1", "clearance", [], {}, now=NOW)
     store.request_callback("Pat", PHONE, sender_id="chat-1", now=NOW)
     assert links(store) == 1
-    report = privacy.purge(store, PROFILE, NOW + dt.timedelta(days=DAYS + 1),
-                           tracker_url="sqlite:////nonexistent/tracker.db")
+    report = privacy.purge(
+        store,
+        PROFILE,
+        NOW + dt.timedelta(days=DAYS + 1),
+        tracker_url="sqlite:////nonexistent/tracker.db",
+    )
     assert report.screening_links_deleted == 1 and links(store) == 0
 
 
 def test_cli_review_lists_held_bookings_with_history(store):
     store.save_screening("chat-1", "clearance", ["surgery_recent"], {}, now=NOW)
     reference = book(store, 10, "chat-1").reference
-    out = subprocess.run([sys.executable, "-m", "clinic_core.privacy", "--db-url", store.url, "review",
-                          "--now", NOW.isoformat()],
-                         cwd=REPO, env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clinic_core.privacy",
+            "--db-url",
+            store.url,
+            "review",
+            "--now",
+            NOW.isoformat(),
+        ],
+        cwd=REPO,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     listed = json.loads(out.stdout)
     assert [s["outcome"] for s in listed["screenings"]] == ["clearance"]
@@ -259,7 +315,11 @@ def test_erase_takes_the_history_out_of_the_outbox_too(store):
     store.request_callback("Pat", PHONE, sender_id="chat-1", now=NOW)
     held = book(store, 10, "chat-2", phone=PHONE)  # held: its event quotes chat-1's outcome
     store.save_screening("chat-2", "postpone", ["fever"], {}, now=NOW)  # its review quotes it too
-    privacy.erase(store, sender_id="chat-1", tracker_url="sqlite:////nonexistent/tracker.db", now=NOW)
+    privacy.erase(
+        store, sender_id="chat-1", tracker_url="sqlite:////nonexistent/tracker.db", now=NOW
+    )
     for event in store.outbox():
         assert "surgery_recent" not in json.dumps(event.payload), event
-    assert [e for e in store.outbox() if e.event_type == "booking.held"][0].payload["reference"] == held.reference
+    assert [e for e in store.outbox() if e.event_type == "booking.held"][0].payload[
+        "reference"
+    ] == held.reference

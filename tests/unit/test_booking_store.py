@@ -1,4 +1,5 @@
 """Bookings, cancellations, moves and call-backs against a real SQLite database."""
+
 import datetime as dt
 import re
 from zoneinfo import ZoneInfo
@@ -9,7 +10,14 @@ from sqlalchemy import func, select
 from clinic_core import booking_store as bs
 from clinic_core.availability import Slot
 from clinic_core.booking_store import (
-    Booking, BookingNotFound, BookingStore, NotActive, OutboxEvent, SlotClaim, SlotTaken, SlotUnavailable,
+    Booking,
+    BookingNotFound,
+    BookingStore,
+    NotActive,
+    OutboxEvent,
+    SlotClaim,
+    SlotTaken,
+    SlotUnavailable,
 )
 from clinic_core.contact import InvalidContact
 from clinic_core.profile import load_profile
@@ -43,14 +51,27 @@ def count(store, model):
 
 
 def jane(store, the_slot, **extra):
-    return store.book(the_slot, name="  Jane   Doe ", phone="07911 123456", email="Jane@Example.com",
-                      screening_outcome="ok", screening_reasons=[], sender_id="sender-jane", now=NOW, **extra)
+    return store.book(
+        the_slot,
+        name="  Jane   Doe ",
+        phone="07911 123456",
+        email="Jane@Example.com",
+        screening_outcome="ok",
+        screening_reasons=[],
+        sender_id="sender-jane",
+        now=NOW,
+        **extra,
+    )
 
 
 def test_book_writes_booking_claims_and_outbox(store):
     record = jane(store, slot(THU, 10))
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{6}", record.reference)
-    assert record.name == "Jane Doe" and record.phone == "+447911123456" and record.email == "Jane@example.com"
+    assert (
+        record.name == "Jane Doe"
+        and record.phone == "+447911123456"
+        and record.email == "Jane@example.com"
+    )
     assert record.start == at(THU, 10) and record.start.tzinfo is not None
     assert record.status == "booked"
     assert count(store, SlotClaim) == 60 // bs.CLAIM_GRID_MINUTES
@@ -69,12 +90,19 @@ def test_references_avoid_lookalikes():
     assert bs.normalise_reference(" ab2-c3d ") == "AB2C3D"
 
 
-@pytest.mark.parametrize("first, other", [
-    (slot(THU, 10), slot(THU, 10)),                                      # same slot
-    (slot(THU, 10, minutes=90), slot(THU, 10, 30, minutes=90)),          # starts inside
-    (slot(THU, 11), slot(THU, 10, 30, minutes=90)),                      # ends inside
-    (slot(THU, 10), slot(THU, 10, 30, minutes=45, service="facial_massage")),  # other service, same therapist
-], ids=["same", "starts-inside", "ends-inside", "other-service"])
+@pytest.mark.parametrize(
+    "first, other",
+    [
+        (slot(THU, 10), slot(THU, 10)),  # same slot
+        (slot(THU, 10, minutes=90), slot(THU, 10, 30, minutes=90)),  # starts inside
+        (slot(THU, 11), slot(THU, 10, 30, minutes=90)),  # ends inside
+        (
+            slot(THU, 10),
+            slot(THU, 10, 30, minutes=45, service="facial_massage"),
+        ),  # other service, same therapist
+    ],
+    ids=["same", "starts-inside", "ends-inside", "other-service"],
+)
 def test_overlap_for_same_therapist_is_taken(store, first, other):
     jane(store, first)
     with pytest.raises(SlotTaken) as info:
@@ -100,10 +128,16 @@ def test_adjacent_and_other_therapist_are_fine(store):
 
 def test_rules_and_contact_checked(store):
     with pytest.raises(SlotUnavailable):
-        store.book(slot(THU, 9), name="Jim", phone="07912 345678", now=NOW)   # opens at 10 on Thursday
+        store.book(
+            slot(THU, 9), name="Jim", phone="07912 345678", now=NOW
+        )  # opens at 10 on Thursday
     with pytest.raises(SlotUnavailable):
-        store.book(slot(THU, 10, therapist="tom", minutes=45, service="facial_massage"),
-                   name="Jim", phone="07912 345678", now=NOW)
+        store.book(
+            slot(THU, 10, therapist="tom", minutes=45, service="facial_massage"),
+            name="Jim",
+            phone="07912 345678",
+            now=NOW,
+        )
     with pytest.raises(InvalidContact):
         store.book(slot(THU, 10), name="Jim", phone="12345", now=NOW)
     with pytest.raises(InvalidContact):
@@ -120,7 +154,11 @@ def test_booking_and_outbox_share_one_transaction(store, monkeypatch):
     monkeypatch.setattr(store, "_outbox", broken)
     with pytest.raises(RuntimeError):
         jane(store, slot(THU, 10))
-    assert count(store, Booking) == 0 and count(store, SlotClaim) == 0 and count(store, OutboxEvent) == 0
+    assert (
+        count(store, Booking) == 0
+        and count(store, SlotClaim) == 0
+        and count(store, OutboxEvent) == 0
+    )
 
 
 def test_cancel(store):
@@ -182,20 +220,37 @@ def test_move_to_taken_slot_keeps_the_old_one(store):
     with pytest.raises(BookingNotFound):
         store.move(record.reference, "07400 123456", slot(FRI, 16), now=NOW)
     with pytest.raises(SlotUnavailable):
-        store.move(record.reference, "07911 123456", slot(FRI, 16, minutes=45, service="facial_massage"), now=NOW)
+        store.move(
+            record.reference,
+            "07911 123456",
+            slot(FRI, 16, minutes=45, service="facial_massage"),
+            now=NOW,
+        )
 
 
 def test_find_and_upcoming(store):
     record = jane(store, slot(THU, 10))
     jane(store, slot(FRI, 10))
     assert store.find(record.reference, "jane@example.com").id == record.id
-    assert [b.start for b in store.upcoming_for("07911 123456", now=NOW)] == [at(THU, 10), at(FRI, 10)]
-    assert [b.start for b in store.upcoming_for("JANE@example.com", now=NOW)] == [at(THU, 10), at(FRI, 10)]
+    assert [b.start for b in store.upcoming_for("07911 123456", now=NOW)] == [
+        at(THU, 10),
+        at(FRI, 10),
+    ]
+    assert [b.start for b in store.upcoming_for("JANE@example.com", now=NOW)] == [
+        at(THU, 10),
+        at(FRI, 10),
+    ]
 
 
 def test_request_callback(store):
-    cb = store.request_callback("Sam", "07911 222333", best_time="after 5pm", reason="question about pregnancy",
-                                sender_id="s-9", now=NOW)
+    cb = store.request_callback(
+        "Sam",
+        "07911 222333",
+        best_time="after 5pm",
+        reason="question about pregnancy",
+        sender_id="s-9",
+        now=NOW,
+    )
     assert cb.phone == "+447911222333" and cb.best_time == "after 5pm"
     [event] = store.outbox()
     assert event.event_type == "callback.requested" and event.payload["callback_id"] == cb.id
@@ -216,6 +271,8 @@ def test_database_url_from_environment(monkeypatch, tmp_path):
 
 
 def test_naive_datetimes_are_refused(store):
-    naive = Slot(dt.datetime(2026, 12, 10, 10), dt.datetime(2026, 12, 10, 11), "anna", "body_massage", 60)
+    naive = Slot(
+        dt.datetime(2026, 12, 10, 10), dt.datetime(2026, 12, 10, 11), "anna", "body_massage", 60
+    )
     with pytest.raises(Exception):
         BookingStore.book(store, naive, name="Jim", phone="07912 345678", now=NOW)

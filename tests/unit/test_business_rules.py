@@ -1,6 +1,7 @@
 """Each business rule has one home in clinic_core, and the actions, the
 booking store and the staff console ask it (docs/architecture.md, "Where
 each rule lives")."""
+
 from __future__ import annotations
 
 import datetime as dt

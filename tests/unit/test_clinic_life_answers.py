@@ -1,6 +1,7 @@
 """The FAQ topics real clients ask beyond the contract's (issue 10, item 2):
 every topic answered, short, filled from the profile, and honest where the
 clinic has set nothing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,6 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.loading import load_data
 
-from rasa_ext.domain import model_domain
-from rasa_ext.nlg import ClinicNLG
 from clinic_core.profile import (
     DEFAULT_PROFILE_PATH,
     NOT_SET_TEXT,
@@ -22,6 +21,8 @@ from clinic_core.profile import (
     load_profile,
     parse_profile,
 )
+from rasa_ext.domain import model_domain
+from rasa_ext.nlg import ClinicNLG
 
 ROOT = Path(__file__).resolve().parents[2]
 VOCABULARY = yaml.safe_load((ROOT / "tests" / "real_clients" / "vocabulary.yml").read_text())
@@ -39,8 +40,12 @@ def nlu():
     return load_data(str(ROOT / "data" / "nlu"))
 
 
-def _say(domain: Domain, topic: str, profile: Path | None = None,
-         monkeypatch: pytest.MonkeyPatch | None = None) -> str:
+def _say(
+    domain: Domain,
+    topic: str,
+    profile: Path | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> str:
     if profile is not None and monkeypatch is not None:
         monkeypatch.setenv("CLINIC_PROFILE", str(profile))
     tracker = DialogueStateTracker("clinic-life", [])
@@ -77,8 +82,9 @@ def test_arousal_is_answered_plainly(domain: Domain) -> None:
     assert "normal" in text and "reflex" in text and "ends the session" in text
 
 
-def test_a_fact_the_clinic_has_not_set_says_to_ask(domain: Domain, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_fact_the_clinic_has_not_set_says_to_ask(
+    domain: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = copy.deepcopy(RAW)
     data["client_info"]["gift_vouchers"] = ""
     data["client_info"].pop("couples")
@@ -90,7 +96,9 @@ def test_a_fact_the_clinic_has_not_set_says_to_ask(domain: Domain, tmp_path: Pat
 
 
 def test_the_oils_the_clinic_has_not_named_are_not_guessed(domain: Domain) -> None:
-    assert not RAW["client_info"]["oils"], "the shipped profile names no oils: this test checks the fallback"
+    assert not RAW["client_info"]["oils"], (
+        "the shipped profile names no oils: this test checks the fallback"
+    )
     text = _say(domain, "oils_allergies")
     assert text.startswith("I don't have that detail here") and RAW["phone"] in text
     assert "allergy" in text
@@ -105,4 +113,7 @@ def test_a_misspelt_client_info_key_is_refused() -> None:
 
 def test_therapists_are_named_from_the_profile() -> None:
     text = load_profile().therapists_text()
-    assert text == "Anna (therapeutic body massage, therapeutic facial massage) and Tom (therapeutic body massage)"
+    assert (
+        text
+        == "Anna (therapeutic body massage, therapeutic facial massage) and Tom (therapeutic body massage)"
+    )

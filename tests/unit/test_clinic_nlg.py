@@ -1,4 +1,5 @@
 """The response generator fills the practical answers from the profile."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,9 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_ext.nlg import ClinicNLG
-from rasa_ext.domain import model_domain
 from clinic_core.profile import ANSWER_KEYS, current_profile
+from rasa_ext.domain import model_domain
+from rasa_ext.nlg import ClinicNLG
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,12 +44,15 @@ def test_rasa_sets_the_responses_after_creating_the_generator(domain: Domain) ->
 
 
 def test_values_an_action_passes_win(domain: Domain) -> None:
-    text = _generate(ClinicNLG(domain=domain), "utter_faq/prices", price_list="PRICE LIST", payment="")
+    text = _generate(
+        ClinicNLG(domain=domain), "utter_faq/prices", price_list="PRICE LIST", payment=""
+    )
     assert "PRICE LIST" in text
 
 
-def test_a_broken_profile_still_gives_an_answer(domain: Domain, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_profile_still_gives_an_answer(
+    domain: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "profile.yml"
     broken.write_text("name: [unclosed\n")
     monkeypatch.setenv("CLINIC_PROFILE", str(broken))
@@ -61,4 +65,6 @@ def test_every_endpoints_file_uses_the_generator() -> None:
     for path in (ROOT / "endpoints.yml", ROOT / "deploy" / "endpoints.yml"):
         endpoints = yaml.safe_load(path.read_text())
         assert endpoints["nlg"]["type"] == "rasa_ext.nlg.ClinicNLG", path
-        assert endpoints["tracker_store"]["type"] == "rasa_ext.sql_tracker_store.ClinicSQLTrackerStore", path
+        assert (
+            endpoints["tracker_store"]["type"] == "rasa_ext.sql_tracker_store.ClinicSQLTrackerStore"
+        ), path

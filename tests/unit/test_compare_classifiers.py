@@ -1,5 +1,6 @@
 """scripts/compare_classifiers.py reads both data formats and scores as the
 assistant would answer: right, honestly declined, or confidently wrong."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -32,15 +33,23 @@ def test_reads_the_real_client_format_with_several_labels(compare, tmp_path: Pat
         "  labels: []\n"
     )
     [example] = compare.load_examples(path)
-    assert example.text.startswith("Am I") and example.labels == ("faq/undressing_draping", "faq/what_to_wear")
+    assert example.text.startswith("Am I") and example.labels == (
+        "faq/undressing_draping",
+        "faq/what_to_wear",
+    )
 
 
 def test_reads_rasa_nlu_yaml_with_topics(compare, tmp_path: Path) -> None:
     path = tmp_path / "nlu.yml"
-    path.write_text('version: "3.1"\nnlu:\n- intent: faq/prices\n  examples: |\n    - how much is it\n'
-                    "- intent: greet\n  examples: |\n    - hiya\n")
+    path.write_text(
+        'version: "3.1"\nnlu:\n- intent: faq/prices\n  examples: |\n    - how much is it\n'
+        "- intent: greet\n  examples: |\n    - hiya\n"
+    )
     examples = compare.load_examples(path)
-    assert [(e.text, e.labels) for e in examples] == [("how much is it", ("faq/prices",)), ("hiya", ("greet",))]
+    assert [(e.text, e.labels) for e in examples] == [
+        ("how much is it", ("faq/prices",)),
+        ("hiya", ("greet",)),
+    ]
 
 
 def test_scores_right_declined_and_confidently_wrong(compare) -> None:
@@ -51,15 +60,21 @@ def test_scores_right_declined_and_confidently_wrong(compare) -> None:
         compare.Example("hiya", ("greet",)),
         compare.Example("weather?", ("nlu_fallback", "out_of_scope")),
     ]
-    probs = np.array([
-        [0.9, 0.05, 0.05],   # faq/prices, intent faq 0.95: answered, right
-        [0.8, 0.15, 0.05],   # faq/prices for an hours question, faq 0.95: confidently wrong
-        [0.1, 0.2, 0.7],     # greet 0.7 against faq 0.3: answered, right
-        [0.25, 0.25, 0.5],   # faq 0.5 against greet 0.5: ambiguous, declined (acceptable here)
-    ])
+    probs = np.array(
+        [
+            [0.9, 0.05, 0.05],  # faq/prices, intent faq 0.95: answered, right
+            [0.8, 0.15, 0.05],  # faq/prices for an hours question, faq 0.95: confidently wrong
+            [0.1, 0.2, 0.7],  # greet 0.7 against faq 0.3: answered, right
+            [0.25, 0.25, 0.5],  # faq 0.5 against greet 0.5: ambiguous, declined (acceptable here)
+        ]
+    )
     result = compare.score(probs, labels, examples, 0.45, 0.05)
     assert result["accuracy"] == 0.5
-    assert result["acceptable"] == 0.75 and result["fallback"] == 0.25 and result["confidently_wrong"] == 0.25
+    assert (
+        result["acceptable"] == 0.75
+        and result["fallback"] == 0.25
+        and result["confidently_wrong"] == 0.25
+    )
     assert [e["text"] for e in result["errors"]] == ["open?", "weather?"]
 
 

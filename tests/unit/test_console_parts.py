@@ -1,6 +1,7 @@
 """Pieces of the staff console that need no server: the client-facing lines
 read from the domain, the analytics aggregates, the SVG charts, and the
 Rasa-side rule for a paused conversation."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rasa_ext.handover import should_handle, turn_was_paused
 from clinic_core import analytics, responses
 from clinic_core.availability import Slot
 from clinic_core.booking_store import BookingStore
 from clinic_core.profile import load_profile
+from rasa_ext.handover import should_handle, turn_was_paused
 from staff_console.charts import bar_chart, column_chart
 from staff_console.rasa_api import transcript
 
@@ -29,12 +30,20 @@ LINES = {
     "utter_callback_offer": {"callback_by": "11am tomorrow"},
     "utter_handover_taken": {"staff_name": "Rita"},
     "utter_handover_returned": {"staff_name": "Rita"},
-    "utter_booking_moved_by_clinic": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm", "therapist": "Anna"},
+    "utter_booking_moved_by_clinic": {
+        "reference": "AB23CD",
+        "when": "Fri 11 Dec at 2pm",
+        "therapist": "Anna",
+    },
     "utter_booking_cancelled_by_clinic": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm"},
     "utter_review_callback_offer": {},
     "utter_handover_nobody": {"callback_by": "11am tomorrow"},
-    "utter_booking_approved": {"reference": "AB23CD", "service": "Body massage", "minutes": 60,
-                               "when": "Fri 11 Dec at 2pm"},
+    "utter_booking_approved": {
+        "reference": "AB23CD",
+        "service": "Body massage",
+        "minutes": 60,
+        "when": "Fri 11 Dec at 2pm",
+    },
     "utter_booking_declined": {"reference": "AB23CD", "when": "Fri 11 Dec at 2pm"},
 }
 
@@ -50,9 +59,11 @@ def test_buttons_read_escaped_braces_as_rasa_does() -> None:
     """A payload with entities is written {{...}} in the domain (Rasa formats
     it); sent as written, the widget would post '/human_handoff{{...}}' and
     Rasa would drop the entity."""
-    line = responses.render("utter_booking_declined", PROFILE, reference="AB23CD", when="Fri 11 Dec at 2pm")
+    line = responses.render(
+        "utter_booking_declined", PROFILE, reference="AB23CD", when="Fri 11 Dec at 2pm"
+    )
     assert line["buttons"][0]["payload"] == '/human_handoff{"callback": "yes"}'
-    assert json.loads(line["buttons"][0]["payload"][len("/human_handoff"):]) == {"callback": "yes"}
+    assert json.loads(line["buttons"][0]["payload"][len("/human_handoff") :]) == {"callback": "yes"}
     assert "{{" not in line["text"]
 
 
@@ -63,41 +74,67 @@ def test_a_missing_response_is_an_error() -> None:
 
 def _tracker(path, rows) -> str:
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
-                 "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)")
-    conn.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.execute(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255), type_name VARCHAR(255), "
+        "timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)"
+    )
+    conn.executemany(
+        "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     conn.commit()
     conn.close()
     return f"sqlite:///{path}"
 
 
-def _user(sender: str, when: dt.datetime, intent: str, topic: str | None = None, text: str = "secret words"):
+def _user(
+    sender: str,
+    when: dt.datetime,
+    intent: str,
+    topic: str | None = None,
+    text: str = "secret words",
+):
     parse = {"text": text, "intent": {"name": intent}}
     if topic:
         parse["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{topic}"}}}
-    return (sender, "user", when.timestamp(), intent, None, json.dumps({"text": text, "parse_data": parse}))
+    return (
+        sender,
+        "user",
+        when.timestamp(),
+        intent,
+        None,
+        json.dumps({"text": text, "parse_data": parse}),
+    )
 
 
 def test_analytics_counts_without_message_text(tmp_path) -> None:
     yesterday = NOW - dt.timedelta(days=1)
-    url = _tracker(tmp_path / "tracker.db", [
-        _user("a", NOW, "faq", "prices", "I'm pregnant, how much is it?"),
-        _user("a", NOW, "faq", "prices"),
-        _user("b", NOW, "faq", "opening_hours"),
-        _user("b", NOW, "nlu_fallback"),
-        _user("c", yesterday, "out_of_scope"),
-        _user("c", yesterday, "greet"),
-        _user("old", NOW - dt.timedelta(days=40), "faq", "parking"),
-        ("a", "action", NOW.timestamp(), None, "booking_form", "{}"),
-        ("a", "action", NOW.timestamp(), None, "booking_form", "{}"),
-    ])
+    url = _tracker(
+        tmp_path / "tracker.db",
+        [
+            _user("a", NOW, "faq", "prices", "I'm pregnant, how much is it?"),
+            _user("a", NOW, "faq", "prices"),
+            _user("b", NOW, "faq", "opening_hours"),
+            _user("b", NOW, "nlu_fallback"),
+            _user("c", yesterday, "out_of_scope"),
+            _user("c", yesterday, "greet"),
+            _user("old", NOW - dt.timedelta(days=40), "faq", "parking"),
+            ("a", "action", NOW.timestamp(), None, "booking_form", "{}"),
+            ("a", "action", NOW.timestamp(), None, "booking_form", "{}"),
+        ],
+    )
     store = BookingStore(f"sqlite:///{tmp_path / 'clinic.db'}", profile=PROFILE)
     store.save_screening("a", "ok", now=NOW)
     store.save_screening("b", "clearance", ["pregnancy"], now=NOW)
     start = dt.datetime(2026, 12, 10, 10, 0, tzinfo=LONDON)
-    store.book(Slot(start, start + dt.timedelta(hours=1), "anna", "body_massage", 60), name="A", phone="07911 123456",
-               sender_id="a", now=NOW)
+    store.book(
+        Slot(start, start + dt.timedelta(hours=1), "anna", "body_massage", 60),
+        name="A",
+        phone="07911 123456",
+        sender_id="a",
+        now=NOW,
+    )
     s = analytics.summary(store, PROFILE, days=14, tracker_url=url, now=NOW)
     assert s.conversations[-1] == 2 and s.conversations[-2] == 1 and sum(s.conversations) == 3
     assert s.faq_topics == [("prices", 2), ("opening_hours", 1)]
@@ -123,17 +160,25 @@ def test_charts_escape_labels_and_carry_a_text_alternative() -> None:
 
 
 def test_transcript_marks_who_said_what() -> None:
-    tracker = {"paused": True, "latest_input_channel": "socketio", "events": [
-        {"event": "user", "text": "hi", "timestamp": 1, "input_channel": "socketio"},
-        {"event": "bot", "text": "Hello!", "timestamp": 2, "metadata": {}},
-        {"event": "bot", "text": "Rita here", "timestamp": 3, "metadata": {"staff": "Rita"}},
-        {"event": "user", "text": "/affirm", "timestamp": 4},
-        {"event": "slot", "name": "x", "value": 1, "timestamp": 5},
-    ]}
+    tracker = {
+        "paused": True,
+        "latest_input_channel": "socketio",
+        "events": [
+            {"event": "user", "text": "hi", "timestamp": 1, "input_channel": "socketio"},
+            {"event": "bot", "text": "Hello!", "timestamp": 2, "metadata": {}},
+            {"event": "bot", "text": "Rita here", "timestamp": 3, "metadata": {"staff": "Rita"}},
+            {"event": "user", "text": "/affirm", "timestamp": 4},
+            {"event": "slot", "name": "x", "value": 1, "timestamp": 5},
+        ],
+    }
     view = transcript(tracker)
     assert view["paused"] and view["channel"] == "socketio"
     assert [(m["from"], m["text"]) for m in view["messages"]] == [
-        ("client", "hi"), ("assistant", "Hello!"), ("staff", "Rita here"), ("client", "(pressed a button)")]
+        ("client", "hi"),
+        ("assistant", "Hello!"),
+        ("staff", "Rita here"),
+        ("client", "(pressed a button)"),
+    ]
 
 
 def _tracker_state(paused: bool, intent: str | None):

@@ -1,5 +1,6 @@
 """The clinic's files as the action server loads them: validated at start,
 re-read when edited, and a broken rules file stops the server."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_edited_rules_file_is_used_without_a_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edited_rules_file_is_used_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from actions import content
 
     rules_copy = tmp_path / "rules.yml"
@@ -38,7 +41,11 @@ def test_a_broken_rules_file_stops_the_action_server(tmp_path: Path) -> None:
     env = {**os.environ, "CLINIC_SCREENING_RULES": str(broken), "TF_CPP_MIN_LOG_LEVEL": "3"}
     proc = subprocess.run(
         [sys.executable, "-m", "actions.serve", "--port", "0"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "action server not started" in proc.stderr and "probably_fine" in proc.stderr

@@ -1,4 +1,5 @@
 """Reading dates as clients write them, at a fixed 'now' (Wed 9 Dec 2026 11:00, London)."""
+
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -54,17 +55,41 @@ CASES = [
     ("14 Dec", None, D(2026, 12, 14), D(2026, 12, 14), None, None, None),
     ("14th of December at 10:30am", None, D(2026, 12, 14), D(2026, 12, 14), T(10, 30), None, None),
     ("Dec 14th 2pm", None, D(2026, 12, 14), D(2026, 12, 14), T(14), None, None),
-    ("December 14, 2026 at 2:30 p.m.", None, D(2026, 12, 14), D(2026, 12, 14), T(14, 30), None, None),
+    (
+        "December 14, 2026 at 2:30 p.m.",
+        None,
+        D(2026, 12, 14),
+        D(2026, 12, 14),
+        T(14, 30),
+        None,
+        None,
+    ),
     ("twelfth of december", None, D(2026, 12, 12), D(2026, 12, 12), None, None, None),
     ("Jan 2nd", None, D(2027, 1, 2), D(2027, 1, 2), None, None, None),
-    ("14/12", None, D(2026, 12, 14), D(2026, 12, 14), None, None, None),        # British
-    ("12/14", None, D(2026, 12, 14), D(2026, 12, 14), None, None, None),        # American
+    ("14/12", None, D(2026, 12, 14), D(2026, 12, 14), None, None, None),  # British
+    ("12/14", None, D(2026, 12, 14), D(2026, 12, 14), None, None, None),  # American
     ("12/14 at 2:30pm", None, D(2026, 12, 14), D(2026, 12, 14), T(14, 30), None, None),
     ("14.12.", None, D(2026, 12, 14), D(2026, 12, 14), None, None, None),
-    ("10/12", None, D(2026, 12, 10), D(2026, 12, 10), None, None, None),        # not 12 Oct next year
-    ("12/11", None, D(2026, 12, 11), D(2026, 12, 11), None, None, None),        # 11 Dec (12 Nov has passed)
+    ("10/12", None, D(2026, 12, 10), D(2026, 12, 10), None, None, None),  # not 12 Oct next year
+    (
+        "12/11",
+        None,
+        D(2026, 12, 11),
+        D(2026, 12, 11),
+        None,
+        None,
+        None,
+    ),  # 11 Dec (12 Nov has passed)
     ("2026-12-14 15:00", None, D(2026, 12, 14), D(2026, 12, 14), T(15), None, None),
-    ("Can I come in on Saturday around 12?", None, D(2026, 12, 12), D(2026, 12, 12), T(12), None, None),
+    (
+        "Can I come in on Saturday around 12?",
+        None,
+        D(2026, 12, 12),
+        D(2026, 12, 12),
+        T(12),
+        None,
+        None,
+    ),
     # closed days are read faithfully; availability explains that we're closed
     ("Sunday afternoon", None, D(2026, 12, 13), D(2026, 12, 13), None, T(12), T(17)),
     ("25 Dec", None, D(2026, 12, 25), D(2026, 12, 25), None, None, None),
@@ -88,7 +113,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("text, problem, first, last, clock, time_from, time_to", CASES, ids=[c[0] or "<empty>" for c in CASES])
+@pytest.mark.parametrize(
+    "text, problem, first, last, clock, time_from, time_to",
+    CASES,
+    ids=[c[0] or "<empty>" for c in CASES],
+)
 def test_phrasings(text, problem, first, last, clock, time_from, time_to):
     request = parse_date_request(text, NOW, PROFILE)
     assert request.problem == problem, (request.problem, request.question, request.describe())

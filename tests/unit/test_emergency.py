@@ -6,10 +6,12 @@ the three numbers, every emergency rule sends it before any custom action,
 the apology carries the numbers too, and inside a form the emergency rules
 run before the form's validation (which needs the action server).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -19,8 +21,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_ext import rasa_patches
 from channels.rest import APOLOGY
+from rasa_ext import rasa_patches
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBERS = ("112", "999", "911")
@@ -36,7 +38,9 @@ def test_the_emergency_message_is_a_response_with_the_three_numbers() -> None:
     for variation in variations:
         for number in NUMBERS:
             assert number in variation["text"]
-        assert "{" not in variation["text"]  # nothing left to fill: no NLG can leave it half-written
+        assert (
+            "{" not in variation["text"]
+        )  # nothing left to fill: no NLG can leave it half-written
 
 
 def test_the_apology_carries_the_emergency_numbers() -> None:
@@ -85,7 +89,9 @@ def test_any_other_answer_still_goes_to_the_form(intent: str) -> None:
 
 def test_the_two_stage_fallback_is_left_to_end_itself() -> None:
     tracker = _tracker("emergency", loop=ACTION_TWO_STAGE_FALLBACK_NAME)
-    assert RulePolicy._find_action_from_loop_happy_path(tracker)[0] == ACTION_TWO_STAGE_FALLBACK_NAME
+    assert (
+        RulePolicy._find_action_from_loop_happy_path(tracker)[0] == ACTION_TWO_STAGE_FALLBACK_NAME
+    )
 
 
 def test_after_the_form_ran_it_is_not_asked_again() -> None:

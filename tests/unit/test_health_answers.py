@@ -1,6 +1,7 @@
-""""Can I have a massage if ...?" from the rules file, and what a condition
+""" "Can I have a massage if ...?" from the rules file, and what a condition
 rules out for a recommendation (issue 10, items 4 and 5). The real files are
 tested, not only the code: a clinic edit that breaks an answer is a bug too."""
+
 from __future__ import annotations
 
 import copy
@@ -84,17 +85,20 @@ def test_blood_thinners_rule_out_deep_work_in_machine_readable_form(rules):
 # ---------------------------------------------------------------- the answer
 
 
-@pytest.mark.parametrize("text,condition,words", [
-    ("I take blood thinners, can I have a massage?", "anticoagulants", "lighter pressure"),
-    ("I had a blood clot last year, can I get a massage", "dvt_history", "doctor's OK"),
-    ("I have high blood pressure, is a massage safe", "heart_bp", "well controlled"),
-    ("Can I Get a Massage 24 Hours After Botox?", "facial_injectables", "wait 2 weeks"),
-    ("Can You Get a Massage After Surgery?", "recent_surgery", "6 weeks"),
-    ("Diabetes and Massage: Can Massage Help?", "diabetes", "unstable"),
-    ("I had a tooth extraction, can I have a facial", "dental_surgery", "wait a week"),
-    ("I'm 20 weeks pregnant, can I have a massage?", "pregnancy", "on your side"),
-    ("Is massage contraindicated for osteoporosis?", "osteoporosis", "gentle pressure"),
-])
+@pytest.mark.parametrize(
+    "text,condition,words",
+    [
+        ("I take blood thinners, can I have a massage?", "anticoagulants", "lighter pressure"),
+        ("I had a blood clot last year, can I get a massage", "dvt_history", "doctor's OK"),
+        ("I have high blood pressure, is a massage safe", "heart_bp", "well controlled"),
+        ("Can I Get a Massage 24 Hours After Botox?", "facial_injectables", "wait 2 weeks"),
+        ("Can You Get a Massage After Surgery?", "recent_surgery", "6 weeks"),
+        ("Diabetes and Massage: Can Massage Help?", "diabetes", "unstable"),
+        ("I had a tooth extraction, can I have a facial", "dental_surgery", "wait a week"),
+        ("I'm 20 weeks pregnant, can I have a massage?", "pregnancy", "on your side"),
+        ("Is massage contraindicated for osteoporosis?", "osteoporosis", "gentle pressure"),
+    ],
+)
 def test_a_named_condition_gets_the_rules_file_answer(nlp, rules, text, condition, words):
     answer = _answer(nlp, rules, text)
     assert answer is not None and condition in answer.conditions, (text, answer)
@@ -106,12 +110,15 @@ def test_a_named_condition_gets_the_rules_file_answer(nlp, rules, text, conditio
     assert not answer.emergency
 
 
-@pytest.mark.parametrize("text", [
-    "can I have a massage?",
-    "no clots, never had one",
-    "my mum had cancer years ago, is massage good for stress?",
-    "/start_screening",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can I have a massage?",
+        "no clots, never had one",
+        "my mum had cancer years ago, is massage good for stress?",
+        "/start_screening",
+    ],
+)
 def test_nothing_of_the_clients_own_gets_no_answer(nlp, rules, text):
     assert _answer(nlp, rules, text) is None
 
@@ -126,14 +133,20 @@ def test_an_emergency_is_flagged_not_answered(nlp, rules):
 
 
 def test_long_lists_are_cut_for_a_phone(nlp, rules):
-    answer = _answer(nlp, rules, "I have diabetes, osteoporosis, epilepsy, varicose veins and "
-                                 "high blood pressure, can I have a massage?")
+    answer = _answer(
+        nlp,
+        rules,
+        "I have diabetes, osteoporosis, epilepsy, varicose veins and "
+        "high blood pressure, can I have a massage?",
+    )
     assert len(answer.conditions) > MAX_ANSWERS and len(answer.answers) == MAX_ANSWERS
 
 
 def test_the_answer_follows_the_file(nlp, tmp_path):
     data = copy.deepcopy(RAW)
-    next(c for c in data["conditions"] if c["id"] == "anticoagulants")["client_answer"] = "EDITED ANSWER"
+    next(c for c in data["conditions"] if c["id"] == "anticoagulants")["client_answer"] = (
+        "EDITED ANSWER"
+    )
     edited = load_rules(_write(tmp_path, data))
     answer = _answer(nlp, edited, "I take blood thinners, can I have a massage?")
     assert answer.answers == ("EDITED ANSWER",)
@@ -160,17 +173,20 @@ def test_firm_pressure_on_blood_thinners_is_not_recommended(nlp, rules, types):
     assert recommend(text, types).type_id == "deep_tissue"  # without the condition it would be
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("I have whiplash, which massage would help?", {"therapeutic"}),
-    ("Can Massage Help My Plantar Fasciitis", {"therapeutic"}),
-    ("I have knots in my shoulders", {"trigger_point"}),
-    ("I have fibromyalgia, what massage", {"therapeutic"}),
-    ("Does Massage Help Shin Splints?", {"sports"}),
-    ("I think I have a pinched nerve in my neck", {"therapeutic"}),
-    ("I have a stiff neck from my desk job", {"therapeutic", "trigger_point"}),
-    ("I'm so stressed, what should I get", {"swedish"}),
-    ("I like firm pressure", {"deep_tissue"}),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("I have whiplash, which massage would help?", {"therapeutic"}),
+        ("Can Massage Help My Plantar Fasciitis", {"therapeutic"}),
+        ("I have knots in my shoulders", {"trigger_point"}),
+        ("I have fibromyalgia, what massage", {"therapeutic"}),
+        ("Does Massage Help Shin Splints?", {"sports"}),
+        ("I think I have a pinched nerve in my neck", {"therapeutic"}),
+        ("I have a stiff neck from my desk job", {"therapeutic", "trigger_point"}),
+        ("I'm so stressed, what should I get", {"swedish"}),
+        ("I like firm pressure", {"deep_tissue"}),
+    ],
+)
 def test_symptoms_clients_name_lead_to_a_type(types, text, expected):
     rec = recommend(text, types)
     assert rec.type_id in expected, (text, rec)

@@ -1,5 +1,6 @@
 """The intent/FAQ-topic classifier: the fast path computes what the sklearn
 pipeline computes, and its output has the shape Rasa's components gave."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,10 +14,25 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa_ext.nlu.linear_classifier import LinearIntentClassifier
 
 EXAMPLES = {
-    "faq/prices": ["how much is a massage", "what are your prices", "price of a facial", "cost of a session"],
-    "faq/opening_hours": ["when are you open", "opening hours please", "are you open on sunday", "what time do you close"],
+    "faq/prices": [
+        "how much is a massage",
+        "what are your prices",
+        "price of a facial",
+        "cost of a session",
+    ],
+    "faq/opening_hours": [
+        "when are you open",
+        "opening hours please",
+        "are you open on sunday",
+        "what time do you close",
+    ],
     "greet": ["hello", "hi there", "good morning", "hey"],
-    "book_appointment": ["i want to book", "can i make an appointment", "book me in", "reserve a slot"],
+    "book_appointment": [
+        "i want to book",
+        "can i make an appointment",
+        "book me in",
+        "reserve a slot",
+    ],
 }
 
 
@@ -34,7 +50,9 @@ def classifier(tmp_path_factory: pytest.TempPathFactory) -> LinearIntentClassifi
     resource = Resource("linear")
     context = ExecutionContext(graph_schema=None, model_id="m")  # type: ignore[arg-type]
     component = LinearIntentClassifier.create({"C": 50.0}, storage, resource, context)
-    component.train(TrainingData([_message(t, label) for label, texts in EXAMPLES.items() for t in texts]))
+    component.train(
+        TrainingData([_message(t, label) for label, texts in EXAMPLES.items() for t in texts])
+    )
     return LinearIntentClassifier.load({"C": 50.0}, storage, resource, context)
 
 
@@ -57,10 +75,12 @@ def test_an_faq_gets_intent_faq_and_its_topic(classifier: LinearIntentClassifier
 
 
 def test_other_intents_and_payloads_get_an_intent(classifier: LinearIntentClassifier) -> None:
-    greet, payload = classifier.process([
-        Message(data={"text": "hello there"}),
-        Message(data={"text": '/faq{"faq_topic": "prices"}'}),
-    ])
+    greet, payload = classifier.process(
+        [
+            Message(data={"text": "hello there"}),
+            Message(data={"text": '/faq{"faq_topic": "prices"}'}),
+        ]
+    )
     assert greet.get("intent")["name"] == "greet"
     # the FallbackClassifier after it needs an intent on every message; Rasa's
     # RegexMessageHandler replaces it for payloads

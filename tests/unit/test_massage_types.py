@@ -3,6 +3,7 @@
 The real clinic file is tested as well as the code, because a clinic edit
 that breaks an answer is as much a bug as a code change.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -47,8 +48,14 @@ def test_default_path_points_at_clinic_file():
 def test_real_file_covers_every_contract_value(types):
     assert set(CONTRACT_TYPES) <= set(types)
     assert set(CONTRACT_TYPES) == {
-        "therapeutic", "swedish", "deep_tissue", "trigger_point",
-        "myofascial_release", "sports", "facial_therapeutic", "cosmetic_facial",
+        "therapeutic",
+        "swedish",
+        "deep_tissue",
+        "trigger_point",
+        "myofascial_release",
+        "sports",
+        "facial_therapeutic",
+        "cosmetic_facial",
     }
     for type_id, mt in types.items():
         assert mt.id == type_id
@@ -66,8 +73,14 @@ def test_bookable_services_follow_the_clinic(types):
     assert types["cosmetic_facial"].bookable_service is None
     assert not types["cosmetic_facial"].bookable
     assert "don't offer" in types["cosmetic_facial"].note
-    for type_id in ("therapeutic", "swedish", "deep_tissue", "trigger_point",
-                    "myofascial_release", "sports"):
+    for type_id in (
+        "therapeutic",
+        "swedish",
+        "deep_tissue",
+        "trigger_point",
+        "myofascial_release",
+        "sports",
+    ):
         assert types[type_id].bookable_service == "body_massage", type_id
 
 
@@ -135,7 +148,9 @@ def test_unknown_pressure_is_named(tmp_path):
     data = _valid_data()
     data["massage_types"]["deep_tissue"]["pressure"]["level"] = "very hard"
     path = _write(tmp_path, data)
-    with pytest.raises(ValueError, match=r"'deep_tissue'.*pressure.*'very hard'.*light, light-medium"):
+    with pytest.raises(
+        ValueError, match=r"'deep_tissue'.*pressure.*'very hard'.*light, light-medium"
+    ):
         load_massage_types(path)
 
 
@@ -195,7 +210,9 @@ def test_blank_string_is_rejected(tmp_path):
 def test_unoffered_type_needs_a_note(tmp_path):
     data = _valid_data()
     del data["massage_types"]["cosmetic_facial"]["note"]
-    with pytest.raises(ValueError, match=r"'cosmetic_facial'.*'note' and 'closest'.*does not offer"):
+    with pytest.raises(
+        ValueError, match=r"'cosmetic_facial'.*'note' and 'closest'.*does not offer"
+    ):
         load_massage_types(_write(tmp_path, data))
 
 
@@ -205,7 +222,7 @@ def test_unoffered_type_names_an_offered_closest_type(tmp_path):
     with pytest.raises(ValueError, match=r"'hot_stone'.*'closest'.*offers.*'reflexology'"):
         load_massage_types(_write(tmp_path, data))
     data = _valid_data()
-    data["massage_types"]["hot_stone"]["closest"] = "deep_tissue"   # the note names Swedish
+    data["massage_types"]["hot_stone"]["closest"] = "deep_tissue"  # the note names Swedish
     with pytest.raises(ValueError, match=r"'hot_stone'.*'note' must name.*Deep tissue massage"):
         load_massage_types(_write(tmp_path, data))
 
@@ -230,9 +247,14 @@ def test_the_profile_decides_what_is_offered(tmp_path):
     hot = data["massage_types"]["hot_stone"]
     for key in ("note", "closest"):
         hot.pop(key)
-    hot.update(focus="warmth and relaxation", pressure={"level": "medium", "note": "warm stones"},
-               techniques=["heated stones"], good_for=["relaxing"], not_for=["diabetes: no heat"],
-               duration_minutes=[60])
+    hot.update(
+        focus="warmth and relaxation",
+        pressure={"level": "medium", "note": "warm stones"},
+        techniques=["heated stones"],
+        good_for=["relaxing"],
+        not_for=["diabetes: no heat"],
+        duration_minutes=[60],
+    )
     types = load_massage_types(_write(tmp_path, data), profile=profile)
     assert types["hot_stone"].bookable_service == "body_massage"
     assert types["hot_stone"].bookable
@@ -331,7 +353,9 @@ def test_compare_every_pair(types, a, b):
     assert blocks[1].splitlines()[0] == f"**{tb.name}**"
     assert f"Pressure: {ta.pressure_level}" in blocks[0].splitlines()
     assert f"Focus: {tb.focus}" in blocks[1].splitlines()
-    assert any(line.startswith("Techniques: " + ta.techniques[0]) for line in blocks[0].splitlines())
+    assert any(
+        line.startswith("Techniques: " + ta.techniques[0]) for line in blocks[0].splitlines()
+    )
     assert any(line.startswith("Good for: " + tb.good_for[0]) for line in blocks[1].splitlines())
     assert " | " not in text
     lines = text.splitlines()
@@ -342,7 +366,9 @@ def test_compare_every_pair(types, a, b):
     assert compare(tb, ta).startswith(f"**{tb.name}**")
 
 
-@pytest.mark.parametrize("a,b", [("hot_stone", "swedish"), ("thai", "sports"), ("kobido", "buccal")])
+@pytest.mark.parametrize(
+    "a,b", [("hot_stone", "swedish"), ("thai", "sports"), ("kobido", "buccal")]
+)
 def test_compare_a_type_the_clinic_does_not_offer(types, a, b):
     text = compare(types[a], types[b])
     first = text.split("\n\n")[0]
@@ -389,7 +415,10 @@ CLIENT_SENTENCES = [
     ("Feeling knackered and stressed out, I need to relax", {"swedish"}),
     ("Something gentle and relaxing as a birthday treat for my mum", {"swedish"}),
     ("I'm so burnt out and overwhelmed, just want some me time", {"swedish"}),
-    ("Sat at a computer all day, there's a painful knot under my shoulder blade", {"trigger_point"}),
+    (
+        "Sat at a computer all day, there's a painful knot under my shoulder blade",
+        {"trigger_point"},
+    ),
     ("my sholders are full of knots from typing", {"trigger_point"}),
     ("I've been told I have adhesions in my calf muscle", {"deep_tissue"}),
     ("My physio thinks massage could be part of my treatment plan", {"therapeutic"}),
@@ -449,12 +478,15 @@ def test_run_down_is_not_running(types):
     assert "sports" not in rec.alternatives
 
 
-@pytest.mark.parametrize("text", [
-    "hello there",
-    "what time do you open on saturday?",
-    "I'd like to book for next Tuesday",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hello there",
+        "what time do you open on saturday?",
+        "I'd like to book for next Tuesday",
+        "",
+    ],
+)
 def test_unknown_need_gives_none(types, text):
     rec = recommend(text, types)
     assert rec.type_id is None
@@ -509,10 +541,19 @@ def test_recommend_is_deterministic_and_has_alternatives(types):
 def test_recommend_on_custom_types_uses_file_order():
     def mt(type_id: str, keywords: tuple[str, ...], service="body_massage") -> MassageType:
         return MassageType(
-            id=type_id, name=type_id.title(), summary="s.", focus="f",
-            pressure_level="medium", pressure_note="n", techniques=("t",),
-            good_for=("g",), not_for=("x",), duration_minutes=(60,),
-            keywords=keywords, bookable_service=service, source="test",
+            id=type_id,
+            name=type_id.title(),
+            summary="s.",
+            focus="f",
+            pressure_level="medium",
+            pressure_note="n",
+            techniques=("t",),
+            good_for=("g",),
+            not_for=("x",),
+            duration_minutes=(60,),
+            keywords=keywords,
+            bookable_service=service,
+            source="test",
             note=None if service else "not offered",
         )
 
@@ -565,25 +606,62 @@ def test_lookup_terms_are_unambiguous(lookup):
 
 def test_lookup_avoids_generic_terms(lookup):
     all_terms = {t for terms in lookup["terms"].values() for t in terms}
-    for generic in ("massage", "face", "deep", "sport", "sports", "beauty", "relaxing", "skin",
-                    "stones", "cups", "head massage", "oil", "pregnancy", "pregnant"):
+    for generic in (
+        "massage",
+        "face",
+        "deep",
+        "sport",
+        "sports",
+        "beauty",
+        "relaxing",
+        "skin",
+        "stones",
+        "cups",
+        "head massage",
+        "oil",
+        "pregnancy",
+        "pregnant",
+    ):
         assert generic not in all_terms, generic
 
 
-@pytest.mark.parametrize("term,key", [
-    ("swedish", "swedish"), ("sweedish", "swedish"), ("relaxation", "swedish"),
-    ("classic massage", "swedish"), ("deep tissue", "deep_tissue"), ("deep-tissue", "deep_tissue"),
-    ("deeptissue", "deep_tissue"), ("trigger point", "trigger_point"), ("triggerpoint", "trigger_point"),
-    ("myofascial release", "myofascial_release"), ("myofacial release", "myofascial_release"),
-    ("sports massage", "sports"), ("facial", "facial_therapeutic"),
-    ("therapeutic facial", "facial_therapeutic"), ("cosmetic facial", "cosmetic_facial"),
-    ("beauty facial", "cosmetic_facial"), ("spa facial", "cosmetic_facial"),
-    ("therapeutic", "therapeutic"), ("remedial massage", "therapeutic"),
-    ("hot stone", "hot_stone"), ("lymphatic drainage", "lymphatic_drainage"), ("mld", "lymphatic_drainage"),
-    ("thai massage", "thai"), ("reflexology", "reflexology"), ("pregnancy massage", "prenatal"),
-    ("prenatal massage", "prenatal"), ("aromatherapy", "aromatherapy"), ("cupping", "cupping"),
-    ("kobido", "kobido"), ("buccal massage", "buccal"), ("intraoral massage", "intraoral"),
-    ("shiatsu", "shiatsu"), ("indian head massage", "indian_head"),
-])
+@pytest.mark.parametrize(
+    "term,key",
+    [
+        ("swedish", "swedish"),
+        ("sweedish", "swedish"),
+        ("relaxation", "swedish"),
+        ("classic massage", "swedish"),
+        ("deep tissue", "deep_tissue"),
+        ("deep-tissue", "deep_tissue"),
+        ("deeptissue", "deep_tissue"),
+        ("trigger point", "trigger_point"),
+        ("triggerpoint", "trigger_point"),
+        ("myofascial release", "myofascial_release"),
+        ("myofacial release", "myofascial_release"),
+        ("sports massage", "sports"),
+        ("facial", "facial_therapeutic"),
+        ("therapeutic facial", "facial_therapeutic"),
+        ("cosmetic facial", "cosmetic_facial"),
+        ("beauty facial", "cosmetic_facial"),
+        ("spa facial", "cosmetic_facial"),
+        ("therapeutic", "therapeutic"),
+        ("remedial massage", "therapeutic"),
+        ("hot stone", "hot_stone"),
+        ("lymphatic drainage", "lymphatic_drainage"),
+        ("mld", "lymphatic_drainage"),
+        ("thai massage", "thai"),
+        ("reflexology", "reflexology"),
+        ("pregnancy massage", "prenatal"),
+        ("prenatal massage", "prenatal"),
+        ("aromatherapy", "aromatherapy"),
+        ("cupping", "cupping"),
+        ("kobido", "kobido"),
+        ("buccal massage", "buccal"),
+        ("intraoral massage", "intraoral"),
+        ("shiatsu", "shiatsu"),
+        ("indian head massage", "indian_head"),
+    ],
+)
 def test_lookup_has_expected_terms(lookup, term, key):
     assert term in lookup["terms"][key]

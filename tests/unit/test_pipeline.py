@@ -1,4 +1,5 @@
 """The project's spaCy pipeline: build, save, reload in a clean process."""
+
 from __future__ import annotations
 
 import json
@@ -50,7 +51,11 @@ def test_saved_pipeline_loads_in_a_clean_process(built, tmp_path):
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
     proc = subprocess.run(
         [sys.executable, "-I", "-c", LOAD_SCRIPT, str(built)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -94,11 +99,23 @@ def test_up_to_date_and_rebuild_on_change(tmp_path):
 def test_cli_rebuilds_only_on_change(tmp_path):
     out = tmp_path / "cli_out"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    cmd = [sys.executable, "-m", "clinic_core.nlp.pipeline", "--out", str(out), "--rules", str(FIXTURE_RULES)]
-    first = subprocess.run(cmd, cwd=pl.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    cmd = [
+        sys.executable,
+        "-m",
+        "clinic_core.nlp.pipeline",
+        "--out",
+        str(out),
+        "--rules",
+        str(FIXTURE_RULES),
+    ]
+    first = subprocess.run(
+        cmd, cwd=pl.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     assert first.stdout.strip().splitlines()[-1] == f"built {out}"
-    second = subprocess.run(cmd, cwd=pl.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    second = subprocess.run(
+        cmd, cwd=pl.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.strip().splitlines()[-1] == "up to date"
 
@@ -146,10 +163,19 @@ def test_time_spans(built):
 
     nlp = spacy.load(built)
     cases = {
-        "3 days ago": "ago", "two weeks ago": "ago", "24 weeks": "span", "20 wks": "span",
-        "since March": "since", "last week": "point", "yesterday": "point", "a month ago": "ago",
-        "6 months": "span", "20 weeks pregnant": "pregnancy_weeks", "second trimester": "trimester",
-        "in the last 48 hours": "within", "since 2019": "since",
+        "3 days ago": "ago",
+        "two weeks ago": "ago",
+        "24 weeks": "span",
+        "20 wks": "span",
+        "since March": "since",
+        "last week": "point",
+        "yesterday": "point",
+        "a month ago": "ago",
+        "6 months": "span",
+        "20 weeks pregnant": "pregnancy_weeks",
+        "second trimester": "trimester",
+        "in the last 48 hours": "within",
+        "since 2019": "since",
     }
     for text, kind in cases.items():
         doc = nlp(text)
@@ -182,9 +208,20 @@ def test_body_area_and_qualifier_ids():
     areas = yaml.safe_load((pl.DEFAULT_LOOKUPS_DIR / "body_areas.yml").read_text())
     quals = yaml.safe_load((pl.DEFAULT_LOOKUPS_DIR / "qualifiers.yml").read_text())
     assert areas["label"] == "BODY_AREA" and quals["label"] == "QUALIFIER"
-    assert {"face", "jaw", "neck", "knee", "calf", "leg", "lower_back", "abdomen"} <= set(areas["terms"])
-    assert {"controlled", "uncontrolled", "severe", "recent", "widespread", "face", "healed",
-            "unhealed", "high_risk"} <= set(quals["terms"])
+    assert {"face", "jaw", "neck", "knee", "calf", "leg", "lower_back", "abdomen"} <= set(
+        areas["terms"]
+    )
+    assert {
+        "controlled",
+        "uncontrolled",
+        "severe",
+        "recent",
+        "widespread",
+        "face",
+        "healed",
+        "unhealed",
+        "high_risk",
+    } <= set(quals["terms"])
 
 
 def test_fixture_covers_screening_ids():
@@ -197,14 +234,19 @@ def test_fixture_covers_screening_ids():
     assert len(ids) == len(set(ids))
 
 
-@pytest.mark.skipif(not pl.DEFAULT_RULES_PATH.is_file(), reason="clinic/screening_rules.yml not written yet")
+@pytest.mark.skipif(
+    not pl.DEFAULT_RULES_PATH.is_file(), reason="clinic/screening_rules.yml not written yet"
+)
 def test_real_rules_build(tmp_path):
     nlp = pl.build_pipeline(pl.DEFAULT_LOOKUPS_DIR, pl.DEFAULT_RULES_PATH)
     meta = nlp.meta["clinic"]
     assert meta["condition_ids"]
     assert meta["medications"]["warfarin"] == ["anticoagulants"]
     doc = nlp("I take Eliquis and had a blood clot")
-    assert {(e.label_, e.ent_id_) for e in doc.ents} >= {("MEDICATION", "eliquis"), ("CONDITION", "dvt_history")}
+    assert {(e.label_, e.ent_id_) for e in doc.ents} >= {
+        ("MEDICATION", "eliquis"),
+        ("CONDITION", "dvt_history"),
+    }
 
 
 def test_a_pretrained_base_keeps_its_components_and_gets_the_ruler(tmp_path):
@@ -221,4 +263,7 @@ def test_a_pretrained_base_keeps_its_components_and_gets_the_ruler(tmp_path):
     nlp = build_pipeline(base=str(tmp_path / "base"))
     assert nlp.pipe_names[0] == "sentencizer" and "entity_ruler" in nlp.pipe_names
     doc = nlp("what's the difference between sweedish and deep-tissue?")
-    assert [(e.label_, e.ent_id_) for e in doc.ents] == [("MASSAGE_TYPE", "swedish"), ("MASSAGE_TYPE", "deep_tissue")]
+    assert [(e.label_, e.ent_id_) for e in doc.ents] == [
+        ("MASSAGE_TYPE", "swedish"),
+        ("MASSAGE_TYPE", "deep_tissue"),
+    ]

@@ -1,8 +1,9 @@
 """The fixes to Rasa 3.6 applied by rasa_ext/rasa_patches.py keep Rasa's
 behaviour: same validation errors, same graph results, same events."""
+
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
@@ -15,8 +16,9 @@ rasa_patches.apply()
 
 class AddOne(GraphComponent):
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: Any, resource: Any,
-               execution_context: Any) -> "AddOne":
+    def create(
+        cls, config: dict[str, Any], model_storage: Any, resource: Any, execution_context: Any
+    ) -> AddOne:
         return cls()
 
     def run(self, value: int) -> int:
@@ -29,17 +31,33 @@ class Boom(AddOne):
 
 
 def _schema(second: type = AddOne) -> GraphSchema:
-    return GraphSchema({
-        "first": SchemaNode(needs={"value": "__input__"}, uses=AddOne, fn="run", constructor_name="create", config={}),
-        "second": SchemaNode(needs={"value": "first"}, uses=second, fn="run", constructor_name="create",
-                             config={}, is_target=True),
-    })
+    return GraphSchema(
+        {
+            "first": SchemaNode(
+                needs={"value": "__input__"},
+                uses=AddOne,
+                fn="run",
+                constructor_name="create",
+                config={},
+            ),
+            "second": SchemaNode(
+                needs={"value": "first"},
+                uses=second,
+                fn="run",
+                constructor_name="create",
+                config={},
+                is_target=True,
+            ),
+        }
+    )
 
 
 def test_graphs_run_in_dependency_order(tmp_path: Any) -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    runner = DaskGraphRunner(_schema(), LocalModelStorage(tmp_path), ExecutionContext(_schema(), "m"))
+    runner = DaskGraphRunner(
+        _schema(), LocalModelStorage(tmp_path), ExecutionContext(_schema(), "m")
+    )
     assert runner.run(inputs={"__input__": 1}) == {"second": 3}
     assert runner.run(inputs={"__input__": 5}, targets=["first"]) == {"first": 6}
 
@@ -48,7 +66,9 @@ def test_a_failing_node_raises_rasas_error(tmp_path: Any) -> None:
     from rasa.engine.exceptions import GraphComponentException
     from rasa.engine.runner.dask import DaskGraphRunner
 
-    runner = DaskGraphRunner(_schema(Boom), LocalModelStorage(tmp_path), ExecutionContext(_schema(Boom), "m"))
+    runner = DaskGraphRunner(
+        _schema(Boom), LocalModelStorage(tmp_path), ExecutionContext(_schema(Boom), "m")
+    )
     with pytest.raises(GraphComponentException):
         runner.run(inputs={"__input__": 1})
 
@@ -70,8 +90,11 @@ def test_events_and_slots_rebuild_as_before() -> None:
     from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
     from rasa.shared.core.slots import TextSlot
 
-    for event in (UserUttered("hi", {"name": "greet", "confidence": 1.0}), ActionExecuted("action_listen"),
-                  SlotSet("a", 1)):
+    for event in (
+        UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("action_listen"),
+        SlotSet("a", 1),
+    ):
         assert Event.from_parameters(event.as_dict()) == event
     with pytest.raises(ValueError):
         Event.resolve_by_type("no_such_event")

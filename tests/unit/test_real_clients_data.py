@@ -5,6 +5,7 @@ round two (questions_round2.yml) is fresh train2/dev2 data from other pages.
 
 No assertion message here prints a question of round one's test part: a
 failure names the round-two entry or a count, never the test question."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -44,13 +45,22 @@ def test_both_parts_exist_and_are_big_enough() -> None:
 
 @pytest.mark.parametrize("part", ["test", "train_dev"])
 def test_every_entry_has_a_source_url_a_kind_and_known_labels(part: str) -> None:
-    problems = [f"{q.get('text')!r}: {p}" for q in PARTS[part] for p in dataset.entry_problems(q, VOCABULARY)]
+    problems = [
+        f"{q.get('text')!r}: {p}"
+        for q in PARTS[part]
+        for p in dataset.entry_problems(q, VOCABULARY)
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_the_checker_catches_bad_entries() -> None:
     """The entry check above is only worth something if it can fail."""
-    good = {"text": "Do I have to tip?", "labels": ["faq/tipping"], "source": "https://example.org/faq", "kind": "faq_page"}
+    good = {
+        "text": "Do I have to tip?",
+        "labels": ["faq/tipping"],
+        "source": "https://example.org/faq",
+        "kind": "faq_page",
+    }
     assert dataset.entry_problems(good, VOCABULARY) == []
     bad_cases = [
         {**good, "source": "example.org/faq"},
@@ -105,7 +115,9 @@ def test_the_split_is_the_one_the_fixed_seed_gives() -> None:
     """Files, headers and README counts are what scripts/real_clients_split.py
     derives from the questions with its fixed seed: nobody redrew the split
     or moved a question by hand."""
-    out = subprocess.run([sys.executable, str(SPLIT_SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, str(SPLIT_SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -114,8 +126,11 @@ def test_every_first_label_with_two_questions_is_in_both_parts() -> None:
     in_one_group = set(split.unsplittable_labels(ALL))
     counts = dataset.label_counts(ALL, first_only=True)
     test_counts = dataset.label_counts(PARTS["test"], first_only=True)
-    missing = [label for label, n in counts.items()
-               if n >= 2 and label not in in_one_group and test_counts.get(label, 0) in (0, n)]
+    missing = [
+        label
+        for label, n in counts.items()
+        if n >= 2 and label not in in_one_group and test_counts.get(label, 0) in (0, n)
+    ]
     assert not missing, missing
     assert len(in_one_group) <= 3  # a label whose questions are all one paraphrase group
 
@@ -124,7 +139,9 @@ def test_paraphrases_from_one_page_share_a_part() -> None:
     where = {dataset.normalise(q["text"]): part for part, qs in PARTS.items() for q in qs}
     split = split_module()
     for group in split.groups(ALL):
-        assert len({where[dataset.normalise(q["text"])] for q in group}) == 1, [q["text"] for q in group]
+        assert len({where[dataset.normalise(q["text"])] for q in group}) == 1, [
+            q["text"] for q in group
+        ]
 
 
 def test_new_topics_and_types_are_defined_and_used() -> None:
@@ -132,7 +149,9 @@ def test_new_topics_and_types_are_defined_and_used() -> None:
     for topic, definition in VOCABULARY["new_topics"].items():
         assert definition.strip(), topic
         assert counts.get(f"faq/{topic}", 0) >= 3, f"new topic {topic} needs 3+ questions"
-    used_types = {label.split(":", 1)[1] for label in counts if label.startswith("ask_massage_type:")}
+    used_types = {
+        label.split(":", 1)[1] for label in counts if label.startswith("ask_massage_type:")
+    }
     for kind in VOCABULARY["massage_types"]["new"]:
         assert kind in used_types, f"new type {kind} is used by no question"
 
@@ -146,14 +165,18 @@ def test_round_two_topics_are_defined_needed_and_not_yet_answered() -> None:
     for topic, definition in (VOCABULARY.get("new_topics_round2") or {}).items():
         assert definition.strip(), topic
         assert counts.get(f"faq/{topic}", 0) >= 5, f"round-two topic {topic} needs 5+ questions"
-        assert topic not in VOCABULARY["new_topics"] and topic not in VOCABULARY["contract_topics"], topic
+        assert (
+            topic not in VOCABULARY["new_topics"] and topic not in VOCABULARY["contract_topics"]
+        ), topic
 
 
 def test_contract_topics_are_the_assistants_faq_topics() -> None:
     domain_topics = set()
     for path in (ROOT / "data" / "responses").glob("*.yml"):
         responses = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("responses") or {}
-        domain_topics |= {name.split("/", 1)[1] for name in responses if name.startswith("utter_faq/")}
+        domain_topics |= {
+            name.split("/", 1)[1] for name in responses if name.startswith("utter_faq/")
+        }
     contract = set(VOCABULARY["contract_topics"])
     assert len(contract) == 33
     assert contract <= domain_topics
@@ -170,15 +193,27 @@ def test_round_two_exists_and_is_big_enough() -> None:
 
 
 def test_every_round_two_entry_has_a_source_a_kind_known_labels_and_a_side() -> None:
-    problems = [f"{q.get('text')!r}: {p}" for q in ROUND2 for p in dataset.entry_problems(q, VOCABULARY)]
-    problems += [f"{q.get('text')!r}: no split" for q in ROUND2 if q.get("split") not in dataset.ROUND2_SPLITS]
+    problems = [
+        f"{q.get('text')!r}: {p}" for q in ROUND2 for p in dataset.entry_problems(q, VOCABULARY)
+    ]
+    problems += [
+        f"{q.get('text')!r}: no split"
+        for q in ROUND2
+        if q.get("split") not in dataset.ROUND2_SPLITS
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_round_two_comes_from_pages_round_one_did_not_use() -> None:
     used = {dataset.page_key(url) for q in ALL for url in [q["source"], *q.get("also_at", [])]}
-    reused = sorted({url for q in ROUND2 for url in [q["source"], *q.get("also_at", [])]
-                     if dataset.page_key(url) in used})
+    reused = sorted(
+        {
+            url
+            for q in ROUND2
+            for url in [q["source"], *q.get("also_at", [])]
+            if dataset.page_key(url) in used
+        }
+    )
     assert not reused, reused
 
 
@@ -186,16 +221,39 @@ def test_no_page_is_an_adult_services_site() -> None:
     """Pages advertising sexual services were left out (README): a cheap guard
     on the page's host."""
     adult = re.compile(r"escort|erotic|sexservice|adult", re.I)
-    hosts = sorted({dataset.page_key(url).split("/", 1)[0] for q in EVERY for url in [q["source"], *q.get("also_at", [])]})
+    hosts = sorted(
+        {
+            dataset.page_key(url).split("/", 1)[0]
+            for q in EVERY
+            for url in [q["source"], *q.get("also_at", [])]
+        }
+    )
     assert not [host for host in hosts if adult.search(host)]
 
 
 def test_near_duplicate_catches_trivial_variants_and_keeps_paraphrases() -> None:
-    assert dataset.near_duplicate("Am I supposed to take of my underwear?", "AM I SUPPOSED TO TAKE OFF MY UNDERWEAR?")
+    assert dataset.near_duplicate(
+        "Am I supposed to take of my underwear?", "AM I SUPPOSED TO TAKE OFF MY UNDERWEAR?"
+    )
     assert dataset.near_duplicate("Can I talk during a massage?", "Can I talk during the massage?")
-    assert dataset.near_duplicate("Can I get a massage after Botox?", "Can I get a facial after Botox?") is False
-    assert dataset.near_duplicate("What should you not do before a facial?", "What should you not do after a facial?") is False
-    assert dataset.near_duplicate("How often should I get a Thai massage?", "How often should I get a facial massage?") is False
+    assert (
+        dataset.near_duplicate(
+            "Can I get a massage after Botox?", "Can I get a facial after Botox?"
+        )
+        is False
+    )
+    assert (
+        dataset.near_duplicate(
+            "What should you not do before a facial?", "What should you not do after a facial?"
+        )
+        is False
+    )
+    assert (
+        dataset.near_duplicate(
+            "How often should I get a Thai massage?", "How often should I get a facial massage?"
+        )
+        is False
+    )
     assert dataset.near_duplicate("Is Pregnancy Massage safe?", "Is pregnancy massages safe")
 
 
@@ -203,6 +261,7 @@ def test_no_round_two_question_is_a_near_exact_duplicate_of_any_other() -> None:
     """Round two against round one (test part included, compared in code only)
     and against itself, with dataset.near_duplicate. Failures name the
     round-two entry, or only count the clashes with the test part."""
+
     def by_length(questions: list[dict]) -> dict[int, list[tuple[list[str], str]]]:
         buckets: dict[int, list[tuple[list[str], str]]] = {}
         for q in questions:
@@ -210,12 +269,17 @@ def test_no_round_two_question_is_a_near_exact_duplicate_of_any_other() -> None:
             buckets.setdefault(len(tokens), []).append((tokens, q["text"]))
         return buckets
 
-    def clashes(mine: list[dict], others: dict[int, list[tuple[list[str], str]]]) -> list[tuple[str, str]]:
+    def clashes(
+        mine: list[dict], others: dict[int, list[tuple[list[str], str]]]
+    ) -> list[tuple[str, str]]:
         found = []
         for q in mine:
             tokens = dataset.near_tokens(q["text"])
-            found += [(q["text"], text) for other, text in others.get(len(tokens), [])
-                      if text != q["text"] and dataset.near_duplicate_tokens(tokens, other)]
+            found += [
+                (q["text"], text)
+                for other, text in others.get(len(tokens), [])
+                if text != q["text"] and dataset.near_duplicate_tokens(tokens, other)
+            ]
         return found
 
     with_train_dev = clashes(ROUND2, by_length(PARTS["train_dev"]))
@@ -231,7 +295,9 @@ def test_round_two_split_is_the_one_the_fixed_seed_gives() -> None:
     """Every entry's `split`, the file's order and header and the README's
     round-two counts are what scripts/real_clients_round2_split.py derives with
     its fixed seed: nobody redrew the split or moved a question by hand."""
-    out = subprocess.run([sys.executable, str(ROUND2_SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, str(ROUND2_SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
 
 
@@ -240,8 +306,11 @@ def test_round_two_first_labels_with_two_groups_are_on_both_sides() -> None:
     in_one_group = set(split.unsplittable_labels(ROUND2))
     counts = dataset.label_counts(ROUND2, first_only=True)
     dev2 = dataset.label_counts(dataset.load_round2("dev2"), first_only=True)
-    missing = [label for label, n in counts.items()
-               if n >= 2 and label not in in_one_group and dev2.get(label, 0) in (0, n)]
+    missing = [
+        label
+        for label, n in counts.items()
+        if n >= 2 and label not in in_one_group and dev2.get(label, 0) in (0, n)
+    ]
     assert not missing, missing
 
 

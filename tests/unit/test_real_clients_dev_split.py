@@ -1,5 +1,6 @@
 """The train/dev part's one-time division into train and dev (issue 10):
 re-derivable from its fixed seed, disjoint, complete, stratified."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_division_is_the_one_the_fixed_seed_gives() -> None:
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "real_clients_dev_split.py"), "--check"],
-                         capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "real_clients_dev_split.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
 
 

@@ -5,6 +5,7 @@ figure: a question of either in data/nlu would make its own figure
 optimistic. Compared as dataset.normalise (case, punctuation, spacing).
 The final model may add dev on purpose (scripts/real_clients_training.py
 --with-dev, said in the README); then only the test check applies."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,13 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Team-written examples that predate the real client set (data/nlu/faq.yml,
 #: issue 2; data/nlu/massage_types.yml, 2026-11-22) and happen to have the
 #: same words as a real question ("what is myofascial release" is a dev2 one).
-PREDATING = {"how often should i get a massage", "does massage hurt", "can i get a massage while pregnant",
-             "what is therapeutic massage", "what is myofascial release"}
+PREDATING = {
+    "how often should i get a massage",
+    "does massage hurt",
+    "can i get a massage while pregnant",
+    "what is therapeutic massage",
+    "what is myofascial release",
+}
 
 
 @pytest.fixture(scope="module")
 def trained_texts() -> set[str]:
-    return {dataset.normalise(m.get("text")) for m in load_data(str(ROOT / "data" / "nlu")).intent_examples}
+    return {
+        dataset.normalise(m.get("text"))
+        for m in load_data(str(ROOT / "data" / "nlu")).intent_examples
+    }
 
 
 def _dev_is_trained_on() -> bool:
@@ -35,14 +44,20 @@ def _dev_is_trained_on() -> bool:
 def test_no_dev_question_is_trained_on(trained_texts: set[str]) -> None:
     if _dev_is_trained_on():
         pytest.skip("the final model trains on dev on purpose (README, Measured)")
-    leaked = [q["text"] for q in dataset.load_train_dev("dev")
-              if dataset.normalise(q["text"]) in trained_texts - PREDATING]
+    leaked = [
+        q["text"]
+        for q in dataset.load_train_dev("dev")
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
     assert not leaked, f"{len(leaked)} dev questions in data/nlu, e.g. {leaked[:3]}"
 
 
 def test_no_test_question_is_trained_on(trained_texts: set[str]) -> None:
-    leaked = [q["text"] for q in dataset.load_part(dataset.PARTS["test"])
-              if dataset.normalise(q["text"]) in trained_texts - PREDATING]
+    leaked = [
+        q["text"]
+        for q in dataset.load_part(dataset.PARTS["test"])
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
     assert not leaked, f"{len(leaked)} test questions in data/nlu"
 
 
@@ -51,8 +66,12 @@ def test_the_generated_training_file_is_up_to_date() -> None:
     import subprocess
     import sys
 
-    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "real_clients_training.py"), "--check"],
-                         capture_output=True, text=True, cwd=ROOT)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "real_clients_training.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -60,6 +79,9 @@ def test_no_round_two_dev2_question_is_trained_on(trained_texts: set[str]) -> No
     """Round two's dev2 side (questions_round2.yml) is where the next choices
     are made: none of it may be in data/nlu, whatever the final model does
     with round one's dev."""
-    leaked = [q["text"] for q in dataset.load_round2("dev2")
-              if dataset.normalise(q["text"]) in trained_texts - PREDATING]
+    leaked = [
+        q["text"]
+        for q in dataset.load_round2("dev2")
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
     assert not leaked, f"{len(leaked)} dev2 questions in data/nlu, e.g. {leaked[:3]}"

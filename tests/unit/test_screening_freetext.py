@@ -25,6 +25,7 @@ Assertions:
 
 Run with ``-s`` to see the per-case report and the measured rates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,12 +51,34 @@ REASONS_THRESHOLD = 0.95
 
 #: The ``id`` column of screening.md's conditions table.
 SPEC_IDS = (
-    "red_flag", "suspected_dvt", "dvt_history", "anticoagulants", "bleeding_disorder",
-    "fever_infection", "contagious_skin", "skin_local", "acute_injury", "recent_surgery",
-    "fracture", "pregnancy", "pregnancy_complication", "cancer", "osteoporosis", "heart_bp",
-    "diabetes", "varicose_veins", "epilepsy", "facial_injectables", "facial_resurfacing",
-    "facial_surgery", "dental_surgery", "tmj_acute", "trigeminal_neuralgia", "acne_rosacea",
-    "unexplained_lump", "intoxicated",
+    "red_flag",
+    "suspected_dvt",
+    "dvt_history",
+    "anticoagulants",
+    "bleeding_disorder",
+    "fever_infection",
+    "contagious_skin",
+    "skin_local",
+    "acute_injury",
+    "recent_surgery",
+    "fracture",
+    "pregnancy",
+    "pregnancy_complication",
+    "cancer",
+    "osteoporosis",
+    "heart_bp",
+    "diabetes",
+    "varicose_veins",
+    "epilepsy",
+    "facial_injectables",
+    "facial_resurfacing",
+    "facial_surgery",
+    "dental_surgery",
+    "tmj_acute",
+    "trigeminal_neuralgia",
+    "acne_rosacea",
+    "unexplained_lump",
+    "intoxicated",
 )
 MUST_STOP = {"emergency", "clearance", "postpone"}
 BOOKABLE = {"ok", "modify"}
@@ -167,7 +190,8 @@ def test_no_unsafe_results(results):
     unsafe = [r for r in results if r.unsafe]
     assert not unsafe, (
         f"{len(unsafe)} UNSAFE result(s) (a case that must stop the booking came out "
-        "bookable, or an emergency that is not an emergency):\n  " + "\n  ".join(_describe(r) for r in unsafe)
+        "bookable, or an emergency that is not an emergency):\n  "
+        + "\n  ".join(_describe(r) for r in unsafe)
     )
 
 

@@ -8,18 +8,19 @@ Runs every test on SQLite (a file under tmp_path) and on PostgreSQL: the
 suite's server (`pg_server`, scripts/pg_test_server.sh), or the server at
 CLINIC_TRACKER_PG_URL (an admin URL) when set.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from rasa.core.tracker_store import (
     FailSafeTrackerStore,
     SQLTrackerStore,
@@ -77,7 +78,7 @@ def _quiet_sqlalchemy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(deprecations, "SILENCE_UBER_WARNING", True)
 
 
-def _pg_database(admin_url: str) -> Iterator[Dict[str, Any]]:
+def _pg_database(admin_url: str) -> Iterator[dict[str, Any]]:
     """A fresh PostgreSQL database for one test (dropped afterwards)."""
     name = f"tracker_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -92,7 +93,7 @@ def _pg_database(admin_url: str) -> Iterator[Dict[str, Any]]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dict[str, Any]]:
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Constructor keywords for both stores, pointing at one empty database."""
     if request.param == "sqlite":
         yield {"dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
@@ -101,20 +102,21 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dict[str, Any
 
 
 @pytest.fixture
-def ours(db: Dict[str, Any]) -> Iterator[ClinicSQLTrackerStore]:
+def ours(db: dict[str, Any]) -> Iterator[ClinicSQLTrackerStore]:
     store = ClinicSQLTrackerStore(domain=DOMAIN, **db)
     yield store
     store.engine.dispose()
 
 
 @pytest.fixture
-def rasa(db: Dict[str, Any], ours: ClinicSQLTrackerStore) -> Iterator[SQLTrackerStore]:
+def rasa(db: dict[str, Any], ours: ClinicSQLTrackerStore) -> Iterator[SQLTrackerStore]:
     store = SQLTrackerStore(domain=DOMAIN, **db)
     yield store
     store.engine.dispose()
 
 
 # --- trackers -----------------------------------------------------------------
+
 
 class Clock:
     """Strictly increasing timestamps, as a real conversation has."""
@@ -127,7 +129,7 @@ class Clock:
         return self.now
 
 
-def session_start(clock: Clock) -> List[Event]:
+def session_start(clock: Clock) -> list[Event]:
     return [
         ActionExecuted("action_session_start", timestamp=clock()),
         SessionStarted(timestamp=clock()),
@@ -135,7 +137,7 @@ def session_start(clock: Clock) -> List[Event]:
     ]
 
 
-def greet_turn(clock: Clock, text: str = "hi") -> List[Event]:
+def greet_turn(clock: Clock, text: str = "hi") -> list[Event]:
     return [
         UserUttered(
             text,
@@ -151,12 +153,17 @@ def greet_turn(clock: Clock, text: str = "hi") -> List[Event]:
             message_id=uuid.uuid4().hex,
         ),
         ActionExecuted("utter_greet", policy="RulePolicy", confidence=1.0, timestamp=clock()),
-        BotUttered("Hello!", {"elements": None, "buttons": None}, {"utter_action": "utter_greet"}, timestamp=clock()),
+        BotUttered(
+            "Hello!",
+            {"elements": None, "buttons": None},
+            {"utter_action": "utter_greet"},
+            timestamp=clock(),
+        ),
         ActionExecuted("action_listen", timestamp=clock()),
     ]
 
 
-def booking_turn(clock: Clock, massage: str = "sports") -> List[Event]:
+def booking_turn(clock: Clock, massage: str = "sports") -> list[Event]:
     entity = {"entity": "massage_type", "value": massage, "start": 5, "end": 5 + len(massage)}
     text = f"book {massage} massage"
     return [
@@ -179,21 +186,21 @@ def booking_turn(clock: Clock, massage: str = "sports") -> List[Event]:
     ]
 
 
-def tracker_of(sender_id: str, events: List[Event]) -> DialogueStateTracker:
+def tracker_of(sender_id: str, events: list[Event]) -> DialogueStateTracker:
     return DialogueStateTracker.from_events(sender_id, events, DOMAIN.slots)
 
 
-def extended(tracker: DialogueStateTracker, events: List[Event]) -> DialogueStateTracker:
+def extended(tracker: DialogueStateTracker, events: list[Event]) -> DialogueStateTracker:
     for event in events:
         tracker.update(event)
     return tracker
 
 
-def as_dicts(tracker: Optional[DialogueStateTracker]) -> Optional[List[Dict[str, Any]]]:
+def as_dicts(tracker: DialogueStateTracker | None) -> list[dict[str, Any]] | None:
     return None if tracker is None else [event.as_dict() for event in tracker.events]
 
 
-def state(tracker: DialogueStateTracker) -> Dict[str, Any]:
+def state(tracker: DialogueStateTracker) -> dict[str, Any]:
     return tracker.current_state(EventVerbosity.ALL)
 
 
@@ -201,12 +208,20 @@ def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-def rows(store: SQLTrackerStore, sender_id: str) -> List[tuple]:
+def rows(store: SQLTrackerStore, sender_id: str) -> list[tuple]:
     """The stored rows of a sender, in id order, without id and sender_id."""
     events = store.SQLEvent.__table__
-    columns = [events.c.type_name, events.c.timestamp, events.c.intent_name, events.c.action_name, events.c.data]
+    columns = [
+        events.c.type_name,
+        events.c.timestamp,
+        events.c.intent_name,
+        events.c.action_name,
+        events.c.data,
+    ]
     with store.engine.connect() as conn:
-        result = conn.execute(sa.select(*columns).where(events.c.sender_id == sender_id).order_by(events.c.id))
+        result = conn.execute(
+            sa.select(*columns).where(events.c.sender_id == sender_id).order_by(events.c.id)
+        )
         return [tuple(row) for row in result]
 
 
@@ -216,11 +231,12 @@ def row_count(store: SQLTrackerStore, sender_id: str) -> int:
 
 # --- (1) written and read identically ------------------------------------------
 
-def conversation(clock: Clock) -> List[Event]:
+
+def conversation(clock: Clock) -> list[Event]:
     return session_start(clock) + greet_turn(clock) + booking_turn(clock)
 
 
-def from_session_started(events: List[Event]) -> List[Dict[str, Any]]:
+def from_session_started(events: list[Event]) -> list[dict[str, Any]]:
     """What Rasa's ``retrieve`` returns of a conversation that starts with a session.
 
     The ``action_session_start`` event comes before ``session_started`` and has
@@ -238,8 +254,13 @@ def test_ours_writes_what_rasa_reads(ours: ClinicSQLTrackerStore, rasa: SQLTrack
     read_by_rasa = run(rasa.retrieve("written-by-ours"))
     assert as_dicts(read_by_rasa) == from_session_started(events)
     assert state(read_by_rasa) == state(tracker_of("written-by-ours", events[1:]))
-    assert as_dicts(run(rasa.retrieve_full_tracker("written-by-ours"))) == [e.as_dict() for e in events]
-    assert read_by_rasa.get_slot("massage_type") == "sports" and read_by_rasa.get_slot("confirmed") is True
+    assert as_dicts(run(rasa.retrieve_full_tracker("written-by-ours"))) == [
+        e.as_dict() for e in events
+    ]
+    assert (
+        read_by_rasa.get_slot("massage_type") == "sports"
+        and read_by_rasa.get_slot("confirmed") is True
+    )
     assert as_dicts(run(ours.retrieve("written-by-ours"))) == as_dicts(read_by_rasa)
 
 
@@ -251,7 +272,9 @@ def test_rasa_writes_what_ours_reads(ours: ClinicSQLTrackerStore, rasa: SQLTrack
     assert as_dicts(read_by_ours) == from_session_started(events)
     assert state(read_by_ours) == state(tracker_of("written-by-rasa", events[1:]))
     assert state(read_by_ours) == state(run(rasa.retrieve("written-by-rasa")))
-    assert as_dicts(run(ours.retrieve_full_tracker("written-by-rasa"))) == [e.as_dict() for e in events]
+    assert as_dicts(run(ours.retrieve_full_tracker("written-by-rasa"))) == [
+        e.as_dict() for e in events
+    ]
 
 
 def test_rows_are_written_column_for_column_as_rasa_writes_them(
@@ -270,7 +293,10 @@ def test_rows_are_written_column_for_column_as_rasa_writes_them(
 
 # --- (2) saving only appends ----------------------------------------------------
 
-def test_saving_again_appends_only_new_events(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+
+def test_saving_again_appends_only_new_events(
+    ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
+) -> None:
     clock = Clock()
     first = session_start(clock) + greet_turn(clock)
     run(ours.save(tracker_of("s", first)))
@@ -295,11 +321,14 @@ def test_saving_again_appends_only_new_events(ours: ClinicSQLTrackerStore, rasa:
 
 # --- (3) the latest session -----------------------------------------------------
 
+
 def test_retrieve_returns_the_latest_session_and_full_tracker_everything(
     ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
 ) -> None:
     clock = Clock()
-    old_session = session_start(clock) + greet_turn(clock, "first visit") + booking_turn(clock, "sports")
+    old_session = (
+        session_start(clock) + greet_turn(clock, "first visit") + booking_turn(clock, "sports")
+    )
     run(ours.save(tracker_of("s", old_session)))
 
     # the next turn starts a new session, as Rasa's processor does it
@@ -331,13 +360,19 @@ def test_without_session_started_every_event_is_the_session(
     ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
 ) -> None:
     clock = Clock()
-    events = [ActionExecuted("action_listen", timestamp=clock())] + greet_turn(clock) + booking_turn(clock)
+    events = (
+        [ActionExecuted("action_listen", timestamp=clock())]
+        + greet_turn(clock)
+        + booking_turn(clock)
+    )
     run(ours.save(tracker_of("no-session", events)))
     assert as_dicts(run(ours.retrieve("no-session"))) == [e.as_dict() for e in events]
     assert as_dicts(run(rasa.retrieve("no-session"))) == [e.as_dict() for e in events]
 
 
-def test_timestamp_edge_cases_agree_with_rasa(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
+def test_timestamp_edge_cases_agree_with_rasa(
+    ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore
+) -> None:
     # ties with the session start and clocks going backwards: both stores go by
     # the timestamp column (>=), not by insertion order
     t = time.time()
@@ -365,6 +400,7 @@ def test_timestamp_edge_cases_agree_with_rasa(ours: ClinicSQLTrackerStore, rasa:
 
 # --- (4) unknown senders ----------------------------------------------------------
 
+
 def test_unknown_sender_is_none(ours: ClinicSQLTrackerStore, rasa: SQLTrackerStore) -> None:
     run(ours.save(tracker_of("known", session_start(Clock()))))
     assert run(ours.retrieve("unknown")) is None
@@ -380,17 +416,18 @@ def test_saving_an_empty_tracker_writes_nothing(ours: ClinicSQLTrackerStore) -> 
 
 # --- event broker -----------------------------------------------------------------
 
+
 class ListBroker:
     """Collects what the tracker store publishes."""
 
     def __init__(self) -> None:
-        self.published: List[Dict[str, Any]] = []
+        self.published: list[dict[str, Any]] = []
 
-    def publish(self, event: Dict[str, Any]) -> None:
+    def publish(self, event: dict[str, Any]) -> None:
         self.published.append(event)
 
 
-def test_new_events_are_streamed_like_rasa_does(db: Dict[str, Any]) -> None:
+def test_new_events_are_streamed_like_rasa_does(db: dict[str, Any]) -> None:
     clock = Clock()
     first, second = session_start(clock) + greet_turn(clock), booking_turn(clock)
     published = []
@@ -400,16 +437,21 @@ def test_new_events_are_streamed_like_rasa_does(db: Dict[str, Any]) -> None:
         run(store.save(tracker_of(name, first)))
         run(store.save(extended(run(store.retrieve(name)), second)))
         store.engine.dispose()
-        published.append([{k: v for k, v in e.items() if k != "sender_id"} for e in broker.published])
+        published.append(
+            [{k: v for k, v in e.items() if k != "sender_id"} for e in broker.published]
+        )
     assert published[0] == published[1]
     assert len(published[0]) == len(first) + len(second)
 
 
 # --- (5) loaded by Rasa's factory from endpoints.yml ----------------------------------
 
+
 def test_rasa_factory_builds_ours_from_an_endpoint_config(tmp_path: Path) -> None:
     path = tmp_path / "factory.db"
-    config = EndpointConfig(type="rasa_ext.sql_tracker_store.ClinicSQLTrackerStore", dialect="sqlite", db=str(path))
+    config = EndpointConfig(
+        type="rasa_ext.sql_tracker_store.ClinicSQLTrackerStore", dialect="sqlite", db=str(path)
+    )
     store = create_tracker_store(config, DOMAIN)
     if isinstance(store, FailSafeTrackerStore):
         store = store._tracker_store
@@ -427,7 +469,9 @@ def test_rasa_factory_builds_ours_from_endpoints_yml(tmp_path: Path) -> None:
         f'  db: "{path}"\n'
     )
     broker = ListBroker()
-    store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), DOMAIN, broker)
+    store = TrackerStore.create(
+        read_endpoint_config(str(endpoints), "tracker_store"), DOMAIN, broker
+    )
     if isinstance(store, FailSafeTrackerStore):
         store = store._tracker_store
     assert type(store) is ClinicSQLTrackerStore
@@ -443,8 +487,10 @@ def test_rasa_factory_builds_ours_from_endpoints_yml(tmp_path: Path) -> None:
 
 # --- the engine it runs on ------------------------------------------------------------
 
-def test_sqlite_file_runs_in_wal_mode_and_postgresql_pre_pings(ours: ClinicSQLTrackerStore,
-                                                                db: Dict[str, Any]) -> None:
+
+def test_sqlite_file_runs_in_wal_mode_and_postgresql_pre_pings(
+    ours: ClinicSQLTrackerStore, db: dict[str, Any]
+) -> None:
     """SQLite: no fsync wait per commit (WAL, synchronous=NORMAL); PostgreSQL:
     a connection the server closed is replaced before use."""
     if db.get("dialect") == "sqlite":
@@ -457,8 +503,10 @@ def test_sqlite_file_runs_in_wal_mode_and_postgresql_pre_pings(ours: ClinicSQLTr
 
 # --- "forget me" ------------------------------------------------------------------
 
+
 def test_a_turn_that_erased_the_client_leaves_no_row_of_the_conversation(
-        ours: ClinicSQLTrackerStore) -> None:
+    ours: ClinicSQLTrackerStore,
+) -> None:
     """The erasure runs in an action in the middle of the turn and Rasa saves
     the tracker afterwards: that save must not write the conversation back."""
     from rasa_ext.sql_tracker_store import ERASED_SLOT
@@ -468,12 +516,16 @@ def test_a_turn_that_erased_the_client_leaves_no_row_of_the_conversation(
     run(ours.save(tracker))
     run(ours.save(tracker_of("someone-else", conversation(Clock()))))
     tracker = run(ours.retrieve("forget-me"))
-    extended(tracker, greet_turn(clock, text="forget me")[:1] + [
-        ActionExecuted("action_erase_my_data", timestamp=clock()),
-        BotUttered("Done: I've erased ...", timestamp=clock()),
-        SlotSet(ERASED_SLOT, True, timestamp=clock()),
-        ActionExecuted("action_listen", timestamp=clock()),
-    ])
+    extended(
+        tracker,
+        greet_turn(clock, text="forget me")[:1]
+        + [
+            ActionExecuted("action_erase_my_data", timestamp=clock()),
+            BotUttered("Done: I've erased ...", timestamp=clock()),
+            SlotSet(ERASED_SLOT, True, timestamp=clock()),
+            ActionExecuted("action_listen", timestamp=clock()),
+        ],
+    )
     run(ours.save(tracker))
     assert rows(ours, "forget-me") == [] and run(ours.retrieve_full_tracker("forget-me")) is None
     assert row_count(ours, "someone-else") == len(conversation(Clock()))
@@ -492,20 +544,25 @@ def test_the_erased_slot_is_the_one_the_action_sets_and_the_domain_declares() ->
     assert ERASED_SLOT in [slot.name for slot in domain.slots]
 
 
-def test_waits_for_a_lock_at_most_the_clinic_db_timeout(ours: ClinicSQLTrackerStore, db: Dict[str, Any]) -> None:
+def test_waits_for_a_lock_at_most_the_clinic_db_timeout(
+    ours: ClinicSQLTrackerStore, db: dict[str, Any]
+) -> None:
     """Another process's lock is waited for CLINIC_DB_TIMEOUT (default 3 s),
     not SQLite's 5 s or PostgreSQL's for ever (issue 12, item 5)."""
     from clinic_core.db_threads import busy_timeout
 
     with ours.engine.connect() as conn:
         if db.get("dialect") == "sqlite":
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == int(busy_timeout() * 1000)
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == int(
+                busy_timeout() * 1000
+            )
         else:
             assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{int(busy_timeout())}s"
 
 
 def test_a_locked_database_fails_the_save_within_the_bound_without_blocking_the_loop(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The save waits in a database thread: the event loop keeps running
     (a ticker advances meanwhile), and the save fails after the bound."""
     import sqlite3
@@ -514,7 +571,9 @@ def test_a_locked_database_fails_the_save_within_the_bound_without_blocking_the_
     monkeypatch.setenv("CLINIC_DB_TIMEOUT", "0.5")
     path = tmp_path / "tracker.db"
     store = ClinicSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path))
-    tracker = DialogueStateTracker.from_events("locked", [ActionExecuted("action_listen"), UserUttered("hi")])
+    tracker = DialogueStateTracker.from_events(
+        "locked", [ActionExecuted("action_listen"), UserUttered("hi")]
+    )
     run(store.save(tracker))
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
@@ -547,11 +606,14 @@ def test_a_locked_database_fails_the_save_within_the_bound_without_blocking_the_
         store.engine.dispose()
     assert error is not None and seconds < 0.5 + 1.0 + 0.5, (error, seconds)
     assert ticks >= 20, ticks  # the loop ran ~every 10 ms while the save waited
-    assert [e.get("text") for e in as_dicts(run(store.retrieve("locked"))) if e["event"] == "user"] == ["hi"]
+    assert [
+        e.get("text") for e in as_dicts(run(store.retrieve("locked"))) if e["event"] == "user"
+    ] == ["hi"]
 
 
-def test_an_unlocked_sqlite_file_is_read_and_written_without_a_thread(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unlocked_sqlite_file_is_read_and_written_without_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The normal case stays as fast as it was measured: no thread hop (the
     threads are only for a file another process has locked)."""
     from clinic_core.db_threads import DatabaseThreads
@@ -562,7 +624,9 @@ def test_an_unlocked_sqlite_file_is_read_and_written_without_a_thread(tmp_path: 
     store = ClinicSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
     monkeypatch.setattr(DatabaseThreads, "run", no_thread)
     try:
-        tracker = DialogueStateTracker.from_events("fast", [ActionExecuted("action_listen"), UserUttered("hi")])
+        tracker = DialogueStateTracker.from_events(
+            "fast", [ActionExecuted("action_listen"), UserUttered("hi")]
+        )
         run(store.save(tracker))
         assert [e["event"] for e in as_dicts(run(store.retrieve("fast")))] == ["action", "user"]
     finally:

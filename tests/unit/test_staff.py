@@ -1,6 +1,7 @@
 """The staff console's clinic_core parts: accounts, sessions, lock-out, audit,
 notes, hand-over requests, the call-back promise, and erase/purge of the
 console's records."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,12 +14,25 @@ from clinic_core import privacy
 from clinic_core.availability import Slot
 from clinic_core.booking_store import BookingStore
 from clinic_core.handover import (
-    HandoverDesk, HandoverTaken, describe_promise, is_open, live_possible, promised_callback,
+    HandoverDesk,
+    HandoverTaken,
+    describe_promise,
+    is_open,
+    live_possible,
+    promised_callback,
 )
 from clinic_core.profile import load_profile
 from clinic_core.staff import (
-    LOCKOUT_MINUTES, MAX_FAILED_LOGINS, AuditEntry, LoginFailed, StaffDirectory, StaffError, StaffNote,
-    StaffUser, allowed, count_rows,
+    LOCKOUT_MINUTES,
+    MAX_FAILED_LOGINS,
+    AuditEntry,
+    LoginFailed,
+    StaffDirectory,
+    StaffError,
+    StaffNote,
+    StaffUser,
+    allowed,
+    count_rows,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -69,7 +83,9 @@ def test_login_session_idle_timeout_and_logout(staff):
     assert staff.session_for(token, now=NOW + dt.timedelta(minutes=29)) is not None
     # used at 29 minutes: the idle clock restarted, so 50 minutes is fine too
     assert staff.session_for(token, now=NOW + dt.timedelta(minutes=50)) is not None
-    assert staff.session_for(token, now=NOW + dt.timedelta(minutes=81)) is None  # idle for 31 minutes
+    assert (
+        staff.session_for(token, now=NOW + dt.timedelta(minutes=81)) is None
+    )  # idle for 31 minutes
     token, signed_in = staff.login("rita", PASSWORD, now=NOW)
     staff.logout(signed_in.session_id)
     assert staff.session_for(token, now=NOW) is None
@@ -115,7 +131,11 @@ def test_roles():
     assert allowed("reception", "callbacks") and not allowed("therapist", "callbacks")
     assert allowed("reception", "bookings.change") and not allowed("therapist", "bookings.change")
     assert not allowed("therapist", "bookings.all")
-    assert allowed("admin", "audit") and not allowed("reception", "audit") and not allowed("therapist", "accounts")
+    assert (
+        allowed("admin", "audit")
+        and not allowed("reception", "audit")
+        and not allowed("therapist", "accounts")
+    )
     assert all(allowed("admin", p) for p in ("reviews", "callbacks", "bookings.change", "inbox"))
 
 
@@ -124,7 +144,9 @@ def test_audit_rows_hold_ids_only(store, staff):
     assert staff.audit(member, "view", "screening", [3, 4], now=NOW) == 2
     log = staff.audit_log()
     assert [(a.username, a.action, a.record_type, a.record_id) for a in log] == [
-        ("anna", "view", "screening", "4"), ("anna", "view", "screening", "3")]
+        ("anna", "view", "screening", "4"),
+        ("anna", "view", "screening", "3"),
+    ]
 
 
 def test_notes(staff):
@@ -138,6 +160,7 @@ def test_notes(staff):
 
 # ----------------------------------------------------------------- hand-over
 
+
 def test_handover_request_is_one_per_conversation_and_taken_once(store):
     desk = HandoverDesk(store)
     first = desk.request("abc", "socketio", now=NOW)
@@ -150,7 +173,9 @@ def test_handover_request_is_one_per_conversation_and_taken_once(store):
         desk.take(first.id, "anna", "Anna")
     desk.close(first.id, now=NOW)
     assert desk.open_requests() == [] and not desk.is_open("abc")
-    assert desk.request("abc", "socketio", now=NOW).id != first.id  # asking again later is a new request
+    assert (
+        desk.request("abc", "socketio", now=NOW).id != first.id
+    )  # asking again later is a new request
 
 
 def test_a_request_nobody_took_expires_once_and_only_after_the_wait(store):
@@ -181,18 +206,21 @@ def test_the_wait_is_the_profiles_and_must_be_positive():
         type(PROFILE)(**data)
 
 
-@pytest.mark.parametrize("now, expected", [
-    # Wednesday 11:00 (open 09-19): two opening hours later
-    (dt.datetime(2026, 12, 9, 11, 0), dt.datetime(2026, 12, 9, 13, 0)),
-    # Wednesday 18:30: half an hour today, 1.5 h on Thursday (opens 10:00)
-    (dt.datetime(2026, 12, 9, 18, 30), dt.datetime(2026, 12, 10, 11, 30)),
-    # Wednesday 22:00: Thursday 10:00 + 2 h
-    (dt.datetime(2026, 12, 9, 22, 0), dt.datetime(2026, 12, 10, 12, 0)),
-    # Saturday 16:00 (closed 15:00), Sunday closed: Monday 09:00 + 2 h
-    (dt.datetime(2026, 12, 12, 16, 0), dt.datetime(2026, 12, 14, 11, 0)),
-    # Wednesday 23 December evening: 24-26 are holidays, 27 a Sunday: Monday 28th
-    (dt.datetime(2026, 12, 23, 20, 0), dt.datetime(2026, 12, 28, 11, 0)),
-])
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        # Wednesday 11:00 (open 09-19): two opening hours later
+        (dt.datetime(2026, 12, 9, 11, 0), dt.datetime(2026, 12, 9, 13, 0)),
+        # Wednesday 18:30: half an hour today, 1.5 h on Thursday (opens 10:00)
+        (dt.datetime(2026, 12, 9, 18, 30), dt.datetime(2026, 12, 10, 11, 30)),
+        # Wednesday 22:00: Thursday 10:00 + 2 h
+        (dt.datetime(2026, 12, 9, 22, 0), dt.datetime(2026, 12, 10, 12, 0)),
+        # Saturday 16:00 (closed 15:00), Sunday closed: Monday 09:00 + 2 h
+        (dt.datetime(2026, 12, 12, 16, 0), dt.datetime(2026, 12, 14, 11, 0)),
+        # Wednesday 23 December evening: 24-26 are holidays, 27 a Sunday: Monday 28th
+        (dt.datetime(2026, 12, 23, 20, 0), dt.datetime(2026, 12, 28, 11, 0)),
+    ],
+)
 def test_promised_callback_counts_opening_hours_only(now, expected):
     assert promised_callback(PROFILE, now.replace(tzinfo=LONDON)) == expected.replace(tzinfo=LONDON)
 
@@ -200,7 +228,10 @@ def test_promised_callback_counts_opening_hours_only(now, expected):
 def test_describe_promise():
     wed = dt.datetime(2026, 12, 9, 22, 0, tzinfo=LONDON)
     assert describe_promise(PROFILE, promised_callback(PROFILE, wed), wed) == "12pm tomorrow"
-    assert describe_promise(PROFILE, dt.datetime(2026, 12, 9, 13, 30, tzinfo=LONDON), wed) == "1:30pm today"
+    assert (
+        describe_promise(PROFILE, dt.datetime(2026, 12, 9, 13, 30, tzinfo=LONDON), wed)
+        == "1:30pm today"
+    )
     sat = dt.datetime(2026, 12, 12, 16, 0, tzinfo=LONDON)
     assert describe_promise(PROFILE, promised_callback(PROFILE, sat), sat) == "11am on Mon 14 Dec"
 
@@ -216,6 +247,7 @@ def test_live_hand_over_needs_open_hours_and_someone_signed_in():
 
 # ----------------------------------------------------------- erase and purge
 
+
 def _slot(hour: int) -> Slot:
     start = dt.datetime.combine(dt.date(2026, 12, 10), dt.time(hour), LONDON)
     return Slot(start, start + dt.timedelta(hours=1), "anna", "body_massage", 60)
@@ -223,11 +255,19 @@ def _slot(hour: int) -> Slot:
 
 def test_erase_removes_the_consoles_notes_and_handovers_but_keeps_the_audit(store, staff, tmp_path):
     member = staff.create_user("anna", "Anna", "therapist", PASSWORD, therapist_id="anna", now=NOW)
-    screening_id = store.save_screening("client-1", "clearance", ["pregnancy"], {"pregnancy": "yes"}, now=NOW)
-    booking = store.book(_slot(14), name="Jane Doe", phone="07911 123456", sender_id="client-1", now=NOW)
-    callback = store.request_callback("Jane Doe", "07911 123456", "mornings", sender_id="client-1", now=NOW)
+    screening_id = store.save_screening(
+        "client-1", "clearance", ["pregnancy"], {"pregnancy": "yes"}, now=NOW
+    )
+    booking = store.book(
+        _slot(14), name="Jane Doe", phone="07911 123456", sender_id="client-1", now=NOW
+    )
+    callback = store.request_callback(
+        "Jane Doe", "07911 123456", "mornings", sender_id="client-1", now=NOW
+    )
     handover = HandoverDesk(store).request("client-1", "socketio", now=NOW)
-    staff.add_note(member, "screening", screening_id, "needs GP letter", sender_id="client-1", now=NOW)
+    staff.add_note(
+        member, "screening", screening_id, "needs GP letter", sender_id="client-1", now=NOW
+    )
     staff.add_note(member, "callback", callback.id, "no answer, try again", now=NOW)
     staff.add_note(member, "booking", booking.reference, "prefers Anna", now=NOW)
     staff.add_note(member, "handover", handover.id, "asked about parking", now=NOW)
@@ -235,7 +275,9 @@ def test_erase_removes_the_consoles_notes_and_handovers_but_keeps_the_audit(stor
     staff.add_note(member, "screening", other, "someone else", sender_id="client-2", now=NOW)
     staff.audit(member, "view", "screening", [screening_id, other], now=NOW)
 
-    report = privacy.erase(store, phone="07911 123456", tracker_url=f"sqlite:///{tmp_path / 'none.db'}")
+    report = privacy.erase(
+        store, phone="07911 123456", tracker_url=f"sqlite:///{tmp_path / 'none.db'}"
+    )
     assert report.notes_deleted == 4 and report.handovers_deleted == 1
     assert [n.text for n in staff.notes("screening", [other])[str(other)]] == ["someone else"]
     assert count_rows(store, AuditEntry) == 2  # kept: ids only, see clinic_core.privacy

@@ -2,10 +2,12 @@
 give: the top-label confidence, several FAQ questions in one message as
 `asked_topic` entities, and the embedding's second opinion, which runs only
 where the fast classifier is unsure and whose absence changes nothing else."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,12 +21,27 @@ from rasa_ext.nlu import linear_classifier
 from rasa_ext.nlu.linear_classifier import EMBEDDER, LinearIntentClassifier
 
 EXAMPLES = {
-    "faq/prices": ["how much is a massage", "what are your prices", "price of a facial", "cost of a session",
-                   "how much does it cost"],
-    "faq/opening_hours": ["when are you open", "opening hours please", "are you open on sunday",
-                          "what time do you close", "are you open on saturday"],
+    "faq/prices": [
+        "how much is a massage",
+        "what are your prices",
+        "price of a facial",
+        "cost of a session",
+        "how much does it cost",
+    ],
+    "faq/opening_hours": [
+        "when are you open",
+        "opening hours please",
+        "are you open on sunday",
+        "what time do you close",
+        "are you open on saturday",
+    ],
     "greet": ["hello", "hi there", "good morning", "hey"],
-    "book_appointment": ["i want to book", "can i make an appointment", "book me in", "reserve a slot"],
+    "book_appointment": [
+        "i want to book",
+        "can i make an appointment",
+        "book me in",
+        "reserve a slot",
+    ],
 }
 
 
@@ -32,9 +49,9 @@ class StubEmbedder:
     """Deterministic vectors (word hashes), counting the texts it is asked for."""
 
     def __init__(self) -> None:
-        self.calls: List[str] = []
+        self.calls: list[str] = []
 
-    def embed(self, texts: List[str]) -> np.ndarray:
+    def embed(self, texts: list[str]) -> np.ndarray:
         self.calls += list(texts)
         out = np.zeros((len(texts), 16), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -57,7 +74,9 @@ def _train(tmp_path_factory: pytest.TempPathFactory, config: dict) -> LinearInte
     resource = Resource("linear")
     context = ExecutionContext(graph_schema=None, model_id="m")  # type: ignore[arg-type]
     component = LinearIntentClassifier.create(config, storage, resource, context)
-    component.train(TrainingData([_message(t, label) for label, texts in EXAMPLES.items() for t in texts]))
+    component.train(
+        TrainingData([_message(t, label) for label, texts in EXAMPLES.items() for t in texts])
+    )
     return LinearIntentClassifier.load(config, storage, resource, context)
 
 
@@ -69,7 +88,9 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[StubEmbedder]:
 
 
 # ------------------------------------------------------------------ confidence
-def test_top_label_confidence_is_the_best_labels_probability(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_top_label_confidence_is_the_best_labels_probability(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     summed = _train(tmp_path_factory, {"C": 50.0})
     top = _train(tmp_path_factory, {"C": 50.0, "intent_confidence": "top_label"})
     text = "what is it"  # vague: FAQ probability spread over both topics
@@ -86,7 +107,9 @@ def test_top_label_confidence_is_the_best_labels_probability(tmp_path_factory: p
 # ------------------------------------------------------------------ several questions
 @pytest.fixture(scope="module")
 def splitter(tmp_path_factory: pytest.TempPathFactory) -> LinearIntentClassifier:
-    return _train(tmp_path_factory, {"C": 50.0, "split_questions": True, "question_part_threshold": 0.4})
+    return _train(
+        tmp_path_factory, {"C": 50.0, "split_questions": True, "question_part_threshold": 0.4}
+    )
 
 
 def test_two_faq_questions_become_asked_topic_entities(splitter: LinearIntentClassifier) -> None:
@@ -94,33 +117,46 @@ def test_two_faq_questions_become_asked_topic_entities(splitter: LinearIntentCla
     [message] = splitter.process([Message(data={"text": text})])
     entities = [e for e in message.get("entities") if e["entity"] == "asked_topic"]
     assert [e["value"] for e in entities] == ["prices", "opening_hours"]
-    assert [text[e["start"]:e["end"]] for e in entities] == ["how much does it cost", "are you open on saturday?"]
+    assert [text[e["start"] : e["end"]] for e in entities] == [
+        "how much does it cost",
+        "are you open on saturday?",
+    ]
     assert all(e["extractor"] == "LinearIntentClassifier" for e in entities)
     assert message.get("intent")["name"] == "faq"
-    assert message.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/prices"
+    assert (
+        message.get("response_selector")["faq"]["response"]["intent_response_key"] == "faq/prices"
+    )
     assert "entities" in message.as_dict(only_output_properties=True)
 
 
-@pytest.mark.parametrize("text", [
-    "how much does a massage cost",                        # one question
-    "what are your prices? how much does it cost?",        # two questions, one topic
-    "i want to book an appointment and what are your prices",  # one part is not an FAQ
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much does a massage cost",  # one question
+        "what are your prices? how much does it cost?",  # two questions, one topic
+        "i want to book an appointment and what are your prices",  # one part is not an FAQ
+    ],
+)
 def test_otherwise_no_asked_topic(splitter: LinearIntentClassifier, text: str) -> None:
     [message] = splitter.process([Message(data={"text": text})])
     assert not [e for e in message.get("entities") or [] if e["entity"] == "asked_topic"]
 
 
 # ------------------------------------------------------------------ the embedding
-def test_the_embedding_runs_only_below_the_threshold(tmp_path_factory: pytest.TempPathFactory,
-                                                      stub: StubEmbedder) -> None:
-    classifier = _train(tmp_path_factory, {"C": 50.0, "embedding_below": 0.7, "embedding_min_words": 2})
+def test_the_embedding_runs_only_below_the_threshold(
+    tmp_path_factory: pytest.TempPathFactory, stub: StubEmbedder
+) -> None:
+    classifier = _train(
+        tmp_path_factory, {"C": 50.0, "embedding_below": 0.7, "embedding_min_words": 2}
+    )
     assert classifier._embedding_columns is not None
     stub.calls.clear()
     sure, unsure = "what are your prices", "is it good then"
     fast = classifier.probabilities([sure, unsure])
     assert fast[0].max() >= 0.7 > fast[1].max()
-    slow = classifier._embedding_model.predict_proba(StubEmbedder().embed([unsure]))[:, classifier._embedding_columns]
+    slow = classifier._embedding_model.predict_proba(StubEmbedder().embed([unsure]))[
+        :, classifier._embedding_columns
+    ]
     messages = [Message(data={"text": sure}), Message(data={"text": unsure})]
     out = classifier._second_opinion(messages, fast)
     assert stub.calls == [unsure]
@@ -129,13 +165,19 @@ def test_the_embedding_runs_only_below_the_threshold(tmp_path_factory: pytest.Te
 
 
 def test_without_the_embedding_it_answers_from_the_fast_classifier(
-        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture, stub: StubEmbedder) -> None:
-    classifier = _train(tmp_path_factory, {"C": 50.0, "embedding_below": 0.7, "embedding_min_words": 2})
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    stub: StubEmbedder,
+) -> None:
+    classifier = _train(
+        tmp_path_factory, {"C": 50.0, "embedding_below": 0.7, "embedding_min_words": 2}
+    )
     monkeypatch.undo()  # the stub trained it; now the real loader, pointed at nothing
 
     def refuse(*_: Any, **__: Any) -> None:
         from clinic_core.nlp.embedding import EmbeddingIntegrityError
+
         raise EmbeddingIntegrityError("model.safetensors is not the pinned file")
 
     monkeypatch.setattr("clinic_core.nlp.embedding.SentenceEmbedder.load", refuse)
@@ -148,8 +190,10 @@ def test_without_the_embedding_it_answers_from_the_fast_classifier(
             [second] = classifier.process([Message(data={"text": text})])
         warnings = [r for r in caplog.records if "sentence embedding unavailable" in r.getMessage()]
         assert len(warnings) == 1 and "not the pinned file" in warnings[0].getMessage()
-        expected = max(fast[0][[i for i, l in enumerate(classifier._labels) if l.startswith("faq/")]].sum(),
-                       *(fast[0][i] for i, l in enumerate(classifier._labels) if not l.startswith("faq/")))
+        expected = max(
+            fast[0][[i for i, l in enumerate(classifier._labels) if l.startswith("faq/")]].sum(),
+            *(fast[0][i] for i, l in enumerate(classifier._labels) if not l.startswith("faq/")),
+        )
         assert first.get("intent")["confidence"] == pytest.approx(expected)
         assert second.get("intent") == first.get("intent")
     finally:

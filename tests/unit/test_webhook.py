@@ -1,4 +1,5 @@
 """Outbox delivery to a local receiver that fails at first and then recovers."""
+
 import datetime as dt
 import json
 import os
@@ -16,7 +17,13 @@ from clinic_core.availability import Slot
 from clinic_core.booking_store import BookingStore
 from clinic_core.profile import load_profile
 from clinic_core.webhook import (
-    DELIVERY_HEADER, SIGNATURE_HEADER, WebhookConfig, backoff, dispatch_once, sign, verify_signature,
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    WebhookConfig,
+    backoff,
+    dispatch_once,
+    sign,
+    verify_signature,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -32,7 +39,7 @@ class Receiver:
     def __init__(self, fail_first=0, status_after=200):
         self.fail_first = fail_first
         self.status_after = status_after
-        self.requests = []       # (headers, body, status)
+        self.requests = []  # (headers, body, status)
         self.lock = threading.Lock()
         receiver = self
 
@@ -40,7 +47,11 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.lock:
-                    status = 500 if len(receiver.requests) < receiver.fail_first else receiver.status_after
+                    status = (
+                        500
+                        if len(receiver.requests) < receiver.fail_first
+                        else receiver.status_after
+                    )
                     receiver.requests.append((dict(self.headers), body, status))
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
@@ -91,7 +102,9 @@ def test_fails_then_recovers_exactly_once_with_valid_signatures(store):
     try:
         first = dispatch_once(store, NOW, config=config)
         assert first.failed == [1, 2] and first.delivered == [3]
-        assert dispatch_once(store, NOW + dt.timedelta(seconds=10), config=config).delivered == []  # backing off
+        assert (
+            dispatch_once(store, NOW + dt.timedelta(seconds=10), config=config).delivered == []
+        )  # backing off
         assert len(receiver.requests) == 3
         second = dispatch_once(store, NOW + dt.timedelta(seconds=31), config=config)
         assert second.delivered == [1, 2] and second.failed == []
@@ -130,7 +143,9 @@ def test_exponential_backoff_and_giving_up(store):
         assert delays == [30, 60, 120]
         assert dispatch_once(store, now, config=config).given_up == [1]
         [event] = store.outbox()
-        assert event.failed_at is not None and "HTTP 500" in event.last_error and event.attempts == 4
+        assert (
+            event.failed_at is not None and "HTTP 500" in event.last_error and event.attempts == 4
+        )
         assert dispatch_once(store, now + dt.timedelta(days=1), config=config).failed == []
     finally:
         receiver.close()
@@ -187,10 +202,18 @@ def test_cli_delivers_with_environment(tmp_path):
     make_events(store, 2, now=dt.datetime.now(dt.timezone.utc), bookings=False)
     store.close()
     receiver = Receiver()
-    env = dict(os.environ, CLINIC_DB_URL=url, CLINIC_WEBHOOK_URL=receiver.url, CLINIC_WEBHOOK_SECRET=SECRET)
+    env = dict(
+        os.environ, CLINIC_DB_URL=url, CLINIC_WEBHOOK_URL=receiver.url, CLINIC_WEBHOOK_SECRET=SECRET
+    )
     try:
-        out = subprocess.run([sys.executable, "-m", "clinic_core.webhook"], cwd=REPO, env=env,
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "clinic_core.webhook"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         receiver.close()
     assert out.returncode == 0, out.stderr

@@ -3,6 +3,7 @@ wrote a line (issue 14: staff messages no longer look like the assistant's):
 live, through the output channel Rasa's HTTP API sends the console's lines
 with, and in the history a reloaded page shows. The browser test
 (tests/browser/test_console.py) checks the widget shows it above the bubble."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,15 +41,27 @@ def as_rasa_sends(event: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_staff_line_reaches_the_widget_with_the_first_name() -> None:
     line = as_rasa_sends(bot_event({"text": "Hello, this is Rita.\n\nHow can I help?"}, "Rita"))
-    assert send(line) == [{"text": "Hello, this is Rita.", "staff": "Rita"}, {"text": "How can I help?", "staff": "Rita"}]
+    assert send(line) == [
+        {"text": "Hello, this is Rita.", "staff": "Rita"},
+        {"text": "How can I help?", "staff": "Rita"},
+    ]
 
 
 def test_a_staff_line_with_buttons_keeps_them_and_the_name() -> None:
-    line = as_rasa_sends(bot_event({"text": "Shall I call you?", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
-                                   "Rita"))
+    line = as_rasa_sends(
+        bot_event(
+            {"text": "Shall I call you?", "buttons": [{"title": "Yes", "payload": "/affirm"}]},
+            "Rita",
+        )
+    )
     sent = send(line)
-    assert sent == [{"text": "Shall I call you?", "staff": "Rita",
-                     "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}]}]
+    assert sent == [
+        {
+            "text": "Shall I call you?",
+            "staff": "Rita",
+            "quick_replies": [{"content_type": "text", "title": "Yes", "payload": "/affirm"}],
+        }
+    ]
 
 
 def test_the_assistants_and_the_clinics_own_lines_carry_no_name() -> None:
@@ -65,12 +78,15 @@ def test_a_name_is_plain_short_text_or_nothing() -> None:
 
 
 def test_the_history_keeps_who_wrote_each_line() -> None:
-    tracker = DialogueStateTracker.from_events("s", [
-        SessionStarted(),
-        UserUttered("can I talk to a person?"),
-        BotUttered("I've asked the team to join this chat."),
-        BotUttered("Hello, this is Rita.", metadata={"staff": "Rita"}),
-    ])
+    tracker = DialogueStateTracker.from_events(
+        "s",
+        [
+            SessionStarted(),
+            UserUttered("can I talk to a person?"),
+            BotUttered("I've asked the team to join this chat."),
+            BotUttered("Hello, this is Rita.", metadata={"staff": "Rita"}),
+        ],
+    )
     assert history_messages(tracker)[-2:] == [
         {"sender": "bot", "text": "I've asked the team to join this chat."},
         {"sender": "bot", "text": "Hello, this is Rita.", "staff": "Rita"},
