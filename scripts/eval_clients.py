@@ -175,18 +175,29 @@ def _entity_values(parse: dict[str, Any], name: str) -> list[str]:
 
 def reply_labels(events: list[dict[str, Any]]) -> list[str]:
     """What the assistant answered to the LAST user message of `events`, as
-    labels of the vocabulary (CANT_ANSWER for the honest replies)."""
+    labels of the vocabulary (CANT_ANSWER for the honest replies).
+
+    An action's own messages are domain responses chosen by name (the
+    "type not offered" text of action_massage_type_info, the rules-file
+    answer of action_health_question, the "Did you mean ...?" of the
+    two-stage fallback): they belong to the action that sent them, which is
+    judged by its own name, so a response that follows an action of
+    ACTION_LABELS or HONEST and has no label of its own is part of that
+    reply, not a second one."""
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
     if last_user is None:
         return []
     parse = events[last_user].get("parse_data") or {}
     labels: list[str] = []
+    speaker: str | None = None  # the last action that speaks for itself
     for event in events[last_user + 1 :]:
         name = None
         if event.get("event") == "bot":
             name = (event.get("metadata") or {}).get("utter_action")
         elif event.get("event") == "action" and not str(event.get("name")).startswith("utter_"):
             name = event.get("name")  # a response's own action: judged by its bot event
+            if name not in SILENT:
+                speaker = name
         if not name or name in SILENT:
             continue
         if name.startswith("utter_faq/"):
@@ -201,8 +212,10 @@ def reply_labels(events: list[dict[str, Any]]) -> list[str]:
             elif label == "compare_massage_types":
                 values = sorted(set(_entity_values(parse, "massage_type")))
                 label += ":" + ",".join(values[:2])
-        elif event.get("event") == "action" and not name.startswith("utter_"):
+        elif event.get("event") == "action":
             continue  # a custom action: its responses are judged as bot events
+        elif speaker in ACTION_LABELS or speaker in HONEST:
+            continue  # a response the labelled action sent: part of its reply
         else:
             label = "other:" + name
         if label not in labels:
