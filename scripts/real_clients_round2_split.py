@@ -104,12 +104,14 @@ def header(questions: list[Question], vocabulary: dict[str, Any]) -> list[str]:
         "#",
         "# labels: every acceptable answer, in vocabulary.yml's names (contract topics and",
         "# intents, round one's new topics, ask_massage_type:<type>,",
-        "# compare_massage_types:<a>,<b>), and these topics round two added, which the",
-        "# assistant does not answer yet (its engineer adds them):",
+        "# compare_massage_types:<a>,<b>), and these topics round two added:",
     ]
+    waiting = vocabulary.get("new_topics_round2") or {}
+    definitions = {**vocabulary["new_topics"], **waiting}
     lines += [
-        f"#   {name}: {definition}"
-        for name, definition in (vocabulary.get("new_topics_round2") or {}).items()
+        f"#   {name}: {definitions[name]}"
+        + (" (not answered yet)" if name in waiting else " (answered since round three)")
+        for name in vocabulary.get("round2_added") or []
     ]
     return lines
 

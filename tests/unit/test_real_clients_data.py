@@ -156,18 +156,23 @@ def test_new_topics_and_types_are_defined_and_used() -> None:
         assert kind in used_types, f"new type {kind} is used by no question"
 
 
-def test_round_two_topics_are_defined_needed_and_not_yet_answered() -> None:
+def test_round_two_topics_are_defined_needed_and_listed_once() -> None:
     """A topic round two added needs a definition and 5+ round-two questions
-    (its brief's rule); it is listed apart from `new_topics` because the
-    assistant does not answer it yet (tests/unit/test_clinic_life_answers.py
-    checks every `new_topics` entry has an answer)."""
+    (its brief's rule). It sits in `new_topics_round2` while the assistant
+    does not answer it and in `new_topics` once it does
+    (tests/unit/test_clinic_life_answers.py checks every `new_topics` entry
+    has an answer), never in both."""
     counts = dataset.label_counts(ROUND2)
-    for topic, definition in (VOCABULARY.get("new_topics_round2") or {}).items():
+    waiting = VOCABULARY.get("new_topics_round2") or {}
+    added = VOCABULARY.get("round2_added") or []
+    assert set(waiting) <= set(added), "a round-two topic missing from round2_added"
+    for topic in added:
+        in_new, in_waiting = topic in VOCABULARY["new_topics"], topic in waiting
+        assert in_new != in_waiting, f"{topic}: in exactly one of new_topics, new_topics_round2"
+        definition = VOCABULARY["new_topics"].get(topic) or waiting.get(topic) or ""
         assert definition.strip(), topic
         assert counts.get(f"faq/{topic}", 0) >= 5, f"round-two topic {topic} needs 5+ questions"
-        assert (
-            topic not in VOCABULARY["new_topics"] and topic not in VOCABULARY["contract_topics"]
-        ), topic
+        assert topic not in VOCABULARY["contract_topics"], topic
 
 
 def test_contract_topics_are_the_assistants_faq_topics() -> None:

@@ -3,8 +3,9 @@
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
 optimistic. Compared as dataset.normalise (case, punctuation, spacing).
-The final model may add dev on purpose (scripts/real_clients_training.py
---with-dev, said in the README); then only the test check applies."""
+A final model may add dev on purpose (scripts/real_clients_training.py
+--with-dev for round one, --with-dev2 for round three, said in the README);
+then that side's check is skipped. The test check always applies."""
 
 from __future__ import annotations
 
@@ -36,9 +37,21 @@ def trained_texts() -> set[str]:
     }
 
 
-def _dev_is_trained_on() -> bool:
+def _generated_header() -> str:
     generated = ROOT / "data" / "nlu" / "real_clients_train.yml"
-    return generated.exists() and "# WITH DEV" in generated.read_text(encoding="utf-8")
+    return (
+        generated.read_text(encoding="utf-8").split("\nversion:", 1)[0]
+        if generated.exists()
+        else ""
+    )
+
+
+def _dev_is_trained_on() -> bool:
+    return "# WITH DEV" in _generated_header()
+
+
+def _dev2_is_trained_on() -> bool:
+    return "# WITH DEV2" in _generated_header()
 
 
 def test_no_dev_question_is_trained_on(trained_texts: set[str]) -> None:
@@ -78,7 +91,9 @@ def test_the_generated_training_file_is_up_to_date() -> None:
 def test_no_round_two_dev2_question_is_trained_on(trained_texts: set[str]) -> None:
     """Round two's dev2 side (questions_round2.yml) is where the next choices
     are made: none of it may be in data/nlu, whatever the final model does
-    with round one's dev."""
+    with round one's dev, until round three's final model adds dev2 on purpose."""
+    if _dev2_is_trained_on():
+        pytest.skip("round three's final model trains on dev2 on purpose (README, Measured)")
     leaked = [
         q["text"]
         for q in dataset.load_round2("dev2")
