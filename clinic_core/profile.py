@@ -76,13 +76,20 @@ ANSWER_KEYS = frozenset(
         "children",
         "qualifications",
         "oils",
+        "home_visits",
     )
 )
 
 #: What an answer says in place of a fact the clinic has not set in its
-#: profile: never a guess, always a way to ask. The only answer wording in
-#: this module, because it stands in for any missing field.
+#: profile: never a guess, always a way to ask. One of the two answer
+#: wordings in this module, because it stands in for any missing field.
 NOT_SET_TEXT = "I don't have that detail here, sorry - please ask us on {phone} or at {email}."
+
+#: The other: home visits are the one fact where the clinic's silence has a
+#: known meaning (issue 10, round three): a clinic works at its address
+#: unless its profile says it visits clients, so an unset `home_visits` says
+#: so instead of "ask us".
+NO_HOME_VISITS_TEXT = "We don't do home, hotel or office visits: every session is at the clinic."
 
 
 class ProfileError(ValueError):
@@ -253,6 +260,9 @@ class ClientInfo(_Model):
     qualifications: str = ""
     therapist_choice: str = ""
     oils: str = ""
+    #: visits away from the clinic (home, hotel, office): where, how far,
+    #: any travel fee. Empty: none (NO_HOME_VISITS_TEXT).
+    home_visits: str = ""
 
 
 class Retention(_Model):
@@ -577,6 +587,7 @@ class ClinicProfile(_Model):
             "email": self.email,
             "therapists": self.therapists_text(),
             **{key: self._or_ask_us(value) for key, value in self.client_facts().items()},
+            "home_visits": " ".join(self.client_info.home_visits.split()) or NO_HOME_VISITS_TEXT,
         }
 
     def client_facts(self) -> dict[str, str]:

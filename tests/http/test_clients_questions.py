@@ -62,6 +62,27 @@ def test_practical_answers_come_from_the_profile(
         assert "please ask us" in unknown and "+44 20 7946 0321" in unknown
 
 
+def test_home_visits_are_declined_with_the_address_unless_the_profile_offers_them(
+    assistant: Assistant,
+) -> None:
+    """Round two's topic: a clinic works at its address unless its profile
+    says it visits clients; what it says about visits comes from the profile."""
+    sender = new_sender()
+    question = "Can your therapist come to my house for the massage?"
+    reply = assistant.send(sender, question)
+    text = texts(reply)
+    assert "We don't do home, hotel or office visits" in text
+    assert "12 Linden Street" in text
+    assert "/book_appointment" in buttons(reply)
+
+    def offer(profile: dict[str, Any]) -> None:
+        profile["client_info"]["home_visits"] = "Tom visits clients within 3 miles; travel is £15."
+
+    with file_edited(assistant.profile_path, offer):
+        edited = texts(assistant.send(sender, question))
+        assert "Tom visits clients within 3 miles" in edited and "We don't do home" not in edited
+
+
 def test_an_unoffered_type_gets_the_closest_one_offered(assistant: Assistant) -> None:
     reply = assistant.send(new_sender(), "Do you do hot stone massage?")
     text = texts(reply)

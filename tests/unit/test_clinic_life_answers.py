@@ -95,6 +95,22 @@ def test_a_fact_the_clinic_has_not_set_says_to_ask(
     assert _say(domain, "couples", path, monkeypatch) == ask
 
 
+def test_no_home_visits_unless_the_profile_says_so(
+    domain: Domain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unlike other facts, an unset `home_visits` is not "ask us": a clinic
+    works at its address unless it says it visits clients."""
+    assert _say(domain, "home_visits").startswith("We don't do home, hotel or office visits")
+    assert "12 Linden Street" in _say(domain, "home_visits")
+    data = copy.deepcopy(RAW)
+    data["client_info"]["home_visits"] = "Anna visits clients at home in Islington."
+    path = tmp_path / "profile.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    text = _say(domain, "home_visits", path, monkeypatch)
+    assert text.startswith("Anna visits clients at home in Islington.")
+    assert "don't do home" not in text and "12 Linden Street" in text
+
+
 def test_the_oils_the_clinic_has_not_named_are_not_guessed(domain: Domain) -> None:
     assert not RAW["client_info"]["oils"], (
         "the shipped profile names no oils: this test checks the fallback"
