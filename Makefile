@@ -22,7 +22,7 @@ eval: setup
 	.venv/bin/python scripts/eval_clients.py
 
 # Candidate intent/FAQ-topic classifiers side by side (issue 10, item 6):
-# SETS=path/to/labelled.yml to score other sets than real:dev and the two held-out ones.
+# SETS=path/to/labelled.yml to score other sets than real:dev2 and the two held-out ones.
 compare: setup
 	.venv/bin/python scripts/compare_classifiers.py $(SETS)
 

@@ -29,11 +29,16 @@ the real-client format: ``questions: [{text, labels: [..]}, ..]`` where any
 listed label is acceptable (and a fallback is acceptable when the labels
 include ``nlu_fallback``).
 
-    .venv/bin/python scripts/compare_classifiers.py                      # real dev and the two held-out sets
-    .venv/bin/python scripts/compare_classifiers.py tests/real_clients/questions_train_dev.yml
+    .venv/bin/python scripts/compare_classifiers.py                      # real dev2 and the two held-out sets
+    .venv/bin/python scripts/compare_classifiers.py real:dev2 real:train2 tests/nlu_heldout
+
+A real side given as a set is taken out of the training data first (a final
+model trains on dev, and later dev2, on purpose). Also scored: TF-IDF with
+another C or balanced class weights, and the embedding blended in for every
+message (``blend@1.01``).
 
 The existing held-out sets are optimistic (written in the training data's
-style); the real-client dev set is the judge. Never pass the real TEST set to
+style); the real-client dev2 set is the judge. Never pass the real TEST set to
 choose anything. Writes results/compare_classifiers.json.
 """
 
