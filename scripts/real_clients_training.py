@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -40,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 from tests.real_clients import dataset  # noqa: E402  (after the path is set)
 
 OUT = ROOT / "data" / "nlu" / "real_clients_train.yml"
+#: Intents whose answer is about the massage type(s) the message names.
+TYPE_INTENTS = {"ask_massage_type", "compare_massage_types"}
 
 
 def domain_names() -> tuple[set[str], set[str]]:
@@ -57,15 +60,39 @@ def domain_names() -> tuple[set[str], set[str]]:
     return intents, topics
 
 
-def training_label(labels: list[str], intents: set[str], topics: set[str]) -> str | None:
+def training_label(
+    labels: list[str], intents: set[str], topics: set[str], names_a_type: bool = True
+) -> str | None:
     """The first (most likely) label as a training label, or None when the
-    assistant cannot answer it yet. Never a later label: a tipping question
-    trained as `faq/prices` would teach the classifier the wrong topic."""
-    label = labels[0]
+    assistant cannot answer it yet. Never a later label in place of an
+    unanswerable first one: a tipping question trained as `faq/prices` would
+    teach the classifier the wrong topic.
+
+    One exception, `names_a_type=False`: a question labelled with a type
+    that names no type the spaCy ruler recognises ("what is a muscle knot?"
+    as trigger point). Trained as `ask_massage_type` it would teach an
+    intent whose answer, with no type to describe, is the list of types
+    offered: wrong for such a question. Its next label that does not need a
+    type is used (every label is an acceptable answer), or it is left out."""
+    usable = [
+        label for label in labels if names_a_type or label.split(":", 1)[0] not in TYPE_INTENTS
+    ]
+    if not usable or (names_a_type and usable[0] != labels[0]):
+        return None
+    label = usable[0]
     if label.startswith("faq/"):
         return label if label[4:] in topics else None
     intent = label.split(":", 1)[0]
     return intent if intent in intents else None
+
+
+def type_reader() -> Callable[[str], bool]:
+    """Whether a text names a massage type, as the assistant's ruler reads it
+    (the project's spaCy pipeline, built by scripts/setup.sh)."""
+    import spacy
+
+    nlp = spacy.load(str(ROOT / "build" / "spacy_clinic"))
+    return lambda text: any(e.label_ == "MASSAGE_TYPE" for e in nlp(text).ents)
 
 
 def questions_for(with_dev: bool, with_dev2: bool) -> list[dict]:
@@ -101,10 +128,14 @@ def header(with_dev: bool, with_dev2: bool) -> list[str]:
 
 def render(with_dev: bool = False, with_dev2: bool = False) -> tuple[str, list[str]]:
     intents, topics = domain_names()
+    names_a_type = type_reader()
     by_label: dict[str, list[dict]] = {}
     skipped = []
     for question in questions_for(with_dev, with_dev2):
-        label = training_label(question["labels"], intents, topics)
+        typed = question["labels"][0].split(":", 1)[0] in TYPE_INTENTS
+        label = training_label(
+            question["labels"], intents, topics, not typed or names_a_type(question["text"])
+        )
         if label is None:
             skipped.append(f"{question['labels'][0]}: {question['text']}")
             continue
