@@ -328,7 +328,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # intent on every message; Rasa's RegexMessageHandler replaces it.
         probabilities = self.probabilities([text_for_features(m) for m in messages])
         probabilities = self._second_opinion(messages, probabilities)
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             topics = self._asked_topics(message) if self._config["split_questions"] else []
             if topics:
                 row = topics[0][2]  # the first question's topic answers if the rule cannot
@@ -367,7 +367,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         rows = self.probabilities(parts)
         retrieval = self._config["retrieval_intent"] + "/"
         found, seen = [], set()
-        for span, row in zip(spans, rows):
+        for span, row in zip(spans, rows, strict=True):
             label = str(self._labels[int(row.argmax())])
             if (
                 not label.startswith(retrieval)

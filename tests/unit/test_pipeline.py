@@ -200,7 +200,7 @@ def test_lookup_files_shape(path):
         assert phrases and all(isinstance(p, str) and p == p.lower().strip() for p in phrases), cid
     for members in (data.get("groups") or {}).values():
         assert set(members) <= ids
-    for a, b in (data.get("opposites") or {}).items():
+    for a in data.get("opposites") or {}:
         assert a in ids
 
 
