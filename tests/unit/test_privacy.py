@@ -245,6 +245,7 @@ def test_screenings_and_review_queue(store, clinic):
     assert sid > 0
 
 
+@pytest.mark.slow  # the privacy commands, each in a Python process of its own
 def test_cli_erase_and_purge(tmp_path, clinic, store):
     env = dict(os.environ, CLINIC_DB_URL=store.url, RASA_TRACKER_DB_URL=clinic["tracker_url"])
 
