@@ -6,7 +6,7 @@ word and character n-grams of the lemmas is as accurate (held-out sets of
 `make eval`: first 93.1% either way, blind 99.1% against DIET's 98.6%)
 and about ten times cheaper per message: no TensorFlow call, no sparse
 feature assembly per component. NLU was half of the server's CPU per turn
-(py-spy, README "Where a turn's time went"); training drops from minutes to
+(py-spy, docs/performance.md, "Where a turn's time went"); training drops from minutes to
 seconds.
 
 One flat classifier over the intents and the FAQ sub-intents
