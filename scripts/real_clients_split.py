@@ -190,7 +190,14 @@ def header(part: str, mine: list[Question], total: int, vocabulary: dict[str, An
         "# FAQ topics and intents, ask_massage_type:<type>, compare_massage_types:<a>,<b>,",
         "# and these FAQ topics the contract lacks:",
     ]
-    lines += [f"#   {name}: {definition}" for name, definition in vocabulary["new_topics"].items()]
+    # Round one's new topics only: a topic round two brought (`round2_added`)
+    # joins `new_topics` once answered, but round one's files never had it.
+    later = set(vocabulary.get("round2_added") or [])
+    lines += [
+        f"#   {name}: {definition}"
+        for name, definition in vocabulary["new_topics"].items()
+        if name not in later
+    ]
     lines += [
         "# Massage types beyond the contract's: "
         + ", ".join(vocabulary["massage_types"]["new"])
