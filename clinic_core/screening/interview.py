@@ -41,6 +41,9 @@ __all__ = [
     "next_question",
     "apply_answer",
     "reset_question",
+    "change_service",
+    "reopen",
+    "new_findings",
     "outcome",
     "summary",
     "client_notes",
@@ -630,6 +633,48 @@ def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> d
     if q.kind == "service":
         state["service"] = None
         state["service_tries"] = 0
+    return state
+
+
+def change_service(rules: RuleSet, state: dict[str, Any], service: str) -> dict[str, Any]:
+    """The client changed the service ("actually a facial instead"): the
+    answers given so far are kept, so :func:`next_question` then asks only
+    the questions of the new service that were not asked yet (issue 11,
+    item 5). Findings stay: the new service is judged on them too. An
+    emergency is never forgotten."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r} (services: {', '.join(SERVICES)})")
+    state = _copy(state)
+    state["service"] = service
+    state["service_tries"] = 0
+    _update_emergency(rules, state)
+    return state
+
+
+def new_findings(state: dict[str, Any], reading: Reading) -> list[str]:
+    """Conditions in ``reading`` the screening does not know yet (health
+    news during booking: "I'm 30 weeks pregnant"); already noted or denied
+    conditions that are said again are not news, a condition denied before
+    is."""
+    known = {d["condition"] for d in _active(state)}
+    return sorted(
+        {f.condition for f in reading.findings if not f.negated and f.condition not in known}
+    )
+
+
+def reopen(rules: RuleSet, state: dict[str, Any], reading: Reading) -> dict[str, Any]:
+    """Health news after the screening ("I had knee surgery last week"):
+    takes it as a correction (a denial of it before is overruled), so
+    :func:`next_question` asks only what the news leaves open (its
+    follow-ups) and :func:`outcome` judges again (issue 11, item 6)."""
+    state = _copy(state)
+    if state["emergency"]:
+        return state
+    _check_ids(rules, reading)
+    news = {f.condition for f in reading.findings if not f.negated}
+    state["denied"] = [c for c in state["denied"] if c not in news]
+    _absorb(state, reading, "news")
+    _update_emergency(rules, state)
     return state
 
 
