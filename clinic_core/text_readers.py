@@ -11,6 +11,7 @@ forms decide what to do with a reading; nothing here words a reply.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import phonenumbers
 
@@ -28,6 +29,8 @@ __all__ = [
     "move_or_cancel",
     "offer_index",
     "wants_another_time",
+    "service_change",
+    "booking_wish",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -271,3 +274,54 @@ def offer_index(text: str, offered: int) -> int | None:
 def wants_another_time(text: str) -> bool:
     """ "another day", "none of these", "they don't suit me"."""
     return bool(_OTHER_TIME.search(text.lower().strip()))
+
+
+_CHANGE_CUE = re.compile(
+    r"\b(?:actually|actualy|instead|switch|swap|change|changed|rather|prefer|"
+    r"(?:make|can) it|not (?:a |the )?(?:body|facial|face))\b"
+)
+_NEGATED_BEFORE = re.compile(r"\b(?:not|instead of|rather than|than)\s+(?:a |an |the )?$")
+
+
+def service_change(text: str, service_words: dict[str, Iterable[str]]) -> str | None:
+    """The service a client switches to in the middle of booking ("actually,
+    could I have a facial instead?", "body massage not facial"): the one
+    service named that is not negated ("not a facial", "instead of the
+    body one"), when the message says it is a change. ``service_words``
+    maps each screening service to the words that name it
+    (clinic/massage_types.yml). None when it is not a change of service."""
+    lowered = text.lower()
+    if not _CHANGE_CUE.search(lowered):
+        return None
+    named: set[str] = set()
+    for match in re.finditer(r"[a-z]+", lowered):
+        before = lowered[: match.start()]
+        for service, words in service_words.items():
+            if match.group(0) in words and not _NEGATED_BEFORE.search(before[-20:]):
+                named.add(service)
+    return named.pop() if len(named) == 1 else None
+
+
+_WISH_WORDS = re.compile(
+    r"\b(?:book|booking|appointment|slot|availability|available|any chance of|fit me in|"
+    r"come in|(?:can|could|may) i (?:get|have|come|do)|i'?d (?:like|love)|i want|i need|"
+    r"(?:have|got) (?:you )?(?:anything|any(?:thing)? free|space)|"
+    r"mass?s?age?s?|masage|facials?|deep tissue|sports|swedish)\b"
+)
+_ASKS_ABOUT = re.compile(
+    r"^\s*(?:hi|hello|hey)?[\s,!.]*(?:how|what|why|where|who|which|whose|is|are|does|should|"
+    r"do you (?:do|open|offer|close)|when do)\b"
+)
+
+
+def booking_wish(text: str, names_a_time: bool) -> bool:
+    """Whether a message asks to book at a time it names ("facial fri
+    afternoon?", "any chance of a sports massage on monday after 5?"): a
+    time (``names_a_time``: clinic_core.dates read one), and a wish to come
+    in or a service, in a message that is not a question about something
+    ("what time do you close on Friday?", "do you open on Sundays?").
+    The intent classifier misses many such short messages (issue 11, item 7)."""
+    lowered = text.lower().replace("\u2019", "'")
+    if not names_a_time or _ASKS_ABOUT.match(lowered):
+        return False
+    return bool(_WISH_WORDS.search(lowered))
