@@ -39,11 +39,13 @@ from actions.booking_services import (
     bookable_services,
     price_text,
     screened_service,
+    service_for,
     service_from_answer,
 )
 from actions.constants import (
     ACTION_BOOKING_SUBMIT,
     FORM_BOOKING,
+    FORM_SCREENING,
     INTENT_AFFIRM,
     INTENT_CANCEL,
     INTENT_DENY,
@@ -55,8 +57,12 @@ from actions.constants import (
     SLOT_OFFERS,
     SLOT_PHONE,
     SLOT_REFERENCE,
+    SLOT_REQUESTED,
+    SLOT_RESUME,
+    SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
+    SLOT_SCREENING_STATE,
     SLOT_SERVICE,
     SLOT_SLOT,
     SLOT_STOP,
@@ -74,6 +80,7 @@ from actions.forms import (
     intent_of,
     leave_form,
     name_answer,
+    question_answered_first,
     wants_to_stop,
 )
 from actions.slot_picking import (
@@ -92,6 +99,9 @@ from actions.store import db
 from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
 from clinic_core.contact import mask_phone
 from clinic_core.dates import parse_date_request
+from clinic_core.massage_types import current_service_words
+from clinic_core.nlp.reader import read
+from clinic_core.screening import interview
 from clinic_core.screening.model import may_book
 from clinic_core.text_readers import (
     clean_name,
@@ -100,6 +110,7 @@ from clinic_core.text_readers import (
     find_phone,
     minutes_from_text,
     phone_problem,
+    service_change,
 )
 
 logger = logging.getLogger(__name__)
@@ -136,12 +147,17 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
                 else "utter_booking_stopped"
             )
             return leave_form(reset_booking())
+        reopened = reopen_screening(dispatcher, tracker)
+        if reopened is not None:
+            return reopened
         return await super().run(dispatcher, tracker, domain)
 
     def validate_booking_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = answer_text(value, tracker)
+        if question_answered_first(dispatcher, tracker, domain, text):
+            return {SLOT_SERVICE: None}
         service = service_from_answer(text, tracker, bookable_services(tracker))
         if service is None:
             if not answer_faq_if_asked(dispatcher, tracker, domain):
@@ -173,6 +189,8 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         if isinstance(value, (int, float)) and int(value) in options:
             return {SLOT_MINUTES: int(value)}
         text = answer_text(value, tracker)
+        if question_answered_first(dispatcher, tracker, domain, text):
+            return {SLOT_MINUTES: None}
         m = re.match(r"^minutes\s+(\d+)$", text)
         minutes = int(m.group(1)) if m else minutes_from_text(text)
         if minutes is None and _LONGEST.fullmatch(text.lower()):
@@ -234,7 +252,11 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         if not re.search(r"\d", text) and answer_faq_if_asked(dispatcher, tracker, domain):
             return {SLOT_PHONE: None}
         problem = phone_problem(text, region)
-        if problem:
+        if problem and len(re.sub(r"\D", "", text)) >= 10 and not re.match(r"\s*(?:\+|00)", text):
+            # a local-looking number that fails validation: asked again in
+            # local terms, not "include the country code, e.g. +1 212"
+            dispatcher.utter_message(response="utter_ask_booking_phone_again_local")
+        elif problem:
             dispatcher.utter_message(response="utter_ask_booking_phone_again", problem=problem)
         else:
             dispatcher.utter_message(response="utter_ask_booking_phone_unusable")
@@ -317,6 +339,69 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         elif what in ("phone", "contact"):
             result.update({SLOT_PHONE: None, SLOT_EMAIL: None})
         return result
+
+
+def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A change of service ("actually a facial instead") or health news
+    ("I'm 30 weeks pregnant") typed at any booking step, read before the
+    step's own answer so it is never taken for a date or a name (issue 11,
+    items 5 and 6): the pre-screen is reopened for only what it changes
+    (clinic_core.screening.interview.change_service / reopen), the booking's
+    answers are kept, and booking resumes when the new outcome allows it
+    (actions/screening_form.py, ActionScreeningFinish). None: neither."""
+    text = tracker.latest_message.get("text") or ""
+    state = tracker.get_slot(SLOT_SCREENING_STATE)
+    if not text or text.startswith("/") or not isinstance(state, dict):
+        return None
+    asked = tracker.get_slot(SLOT_REQUESTED)
+    if asked == SLOT_NAME and clean_name(text) and len(text.split()) <= 4:
+        return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
+    rules = content.rules()
+    reading = read(content.nlp(), text)
+    news = interview.new_findings(state, reading)
+    words = {service: tuple(entry.words) for service, entry in current_service_words().items()}
+    target = service_change(text, words)
+    if target == screened_service(tracker):
+        target = None
+    if not news and target is None:
+        return None
+    events: list[EventType] = []
+    if news:
+        state = interview.reopen(rules, state, reading)
+        dispatcher.utter_message(response="utter_booking_health_news")
+    new_service = service_for(target) if target else None
+    if target and new_service:
+        state = interview.change_service(rules, state, target)
+        options = content.profile().service(new_service).minutes
+        minutes = tracker.get_slot(SLOT_MINUTES)
+        events += [
+            SlotSet(SLOT_SERVICE, new_service),
+            SlotSet(
+                SLOT_MINUTES,
+                options[0] if len(options) == 1 else (minutes if minutes in options else None),
+            ),
+            SlotSet(SLOT_SLOT, None),
+            SlotSet(SLOT_OFFERS, None),
+        ]
+        dispatcher.utter_message(
+            response="utter_booking_service_changed",
+            service=content.profile().service(new_service).name.lower(),
+        )
+    ui = state.setdefault("ui", {})
+    ui.update({"asked": None, "confirming": False})
+    if asked:
+        # the message was taken as the step's answer before this ran: it is
+        # not one, and the step is asked again when booking resumes
+        events.append(SlotSet(str(asked), None))
+    return events + [
+        SlotSet(SLOT_SCREENING_STATE, state),
+        SlotSet(SLOT_SCREENING_OUTCOME, None),
+        SlotSet(SLOT_SCREENING_ANSWER, None),
+        SlotSet(SLOT_CONFIRMED, None),
+        SlotSet(SLOT_RESUME, True),
+        SlotSet(SLOT_REQUESTED, None),
+        FollowupAction(FORM_SCREENING),
+    ]
 
 
 _CHANGE_KEYWORDS = (

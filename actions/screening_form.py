@@ -18,18 +18,22 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
+from actions.booking_gate import booking_requests, reset_booking
 from actions.constants import (
+    ACTION_BOOK,
     ENTITY_SCREENING_REDO,
+    FORM_BOOKING,
     INTENT_AFFIRM,
     INTENT_DENY,
     INTENT_FAQ,
     INTENT_INFORM_HEALTH,
     RESPONSE_EMERGENCY,
+    SLOT_RESUME,
     SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_CONSENT,
     SLOT_SCREENING_OUTCOME,
@@ -278,7 +282,7 @@ class ActionScreeningFinish(Action):
         saved = await self._save(tracker.sender_id, rules, state)
         if result.outcome == "emergency":
             dispatcher.utter_message(response=RESPONSE_EMERGENCY)
-            return events
+            return events + continue_booking(tracker, result.outcome)
         message = rules.message(result.outcome)
         notes = interview.client_notes(rules, state)
         if notes:
@@ -294,7 +298,7 @@ class ActionScreeningFinish(Action):
             else "utter_screening_outcome_call"
         )
         dispatcher.utter_message(response=response, message=message)
-        return events
+        return events + continue_booking(tracker, result.outcome)
 
     @staticmethod
     async def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
@@ -318,6 +322,25 @@ class ActionScreeningFinish(Action):
         except Exception as error:  # noqa: BLE001 - any storage failure
             logger.error("screening record not saved: %s", type(error).__name__)
             return False
+
+
+def continue_booking(tracker: Tracker, outcome: str) -> list[EventType]:
+    """After the outcome, booking goes on by itself when the client asked to
+    book (issue 11, item 7: a booking wish in any message starts booking,
+    with the wish kept): a pre-screen reopened from booking resumes the
+    booking form with its answers; a pre-screen the booking request started
+    opens it (action_book, with what the client said when asking). A
+    pre-screen asked for on its own offers the booking instead (a "yes"
+    then books: data/rules/booking.yml). An outcome that does not allow
+    booking drops what the booking had."""
+    resume = bool(tracker.get_slot(SLOT_RESUME))
+    if not may_book(outcome):
+        return (reset_booking() + [SlotSet(SLOT_RESUME, None)]) if resume else []
+    if resume:
+        return [SlotSet(SLOT_RESUME, None), FollowupAction(FORM_BOOKING)]
+    if booking_requests(tracker):
+        return [FollowupAction(ACTION_BOOK)]
+    return []
 
 
 class ActionScreeningPause(Action):
