@@ -28,7 +28,7 @@ from tests.assistant import Assistant, buttons, new_sender, set_slots, texts
 YES, NO = "/affirm", "/deny"
 SERVICE_QUESTION = "body massage or a facial massage"
 PHONE, PHONE_E164 = "07911 123456", "+447911123456"
-REFERENCE = re.compile(r"Your reference is ([A-Z0-9]{6})")
+REFERENCE = re.compile(r"Your reference is \**([A-Z0-9]{6})\**")
 
 
 # --------------------------------------------------------------------------- #
