@@ -47,6 +47,7 @@ from actions.constants import (
     FORM_BOOKING,
     FORM_SCREENING,
     INTENT_AFFIRM,
+    INTENT_BOOK,
     INTENT_CANCEL,
     INTENT_DENY,
     INTENT_STOP,
@@ -147,6 +148,11 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
                 else "utter_booking_stopped"
             )
             return leave_form(reset_booking())
+        asked = tracker.get_slot(SLOT_REQUESTED)
+        if asked and (tracker.latest_message.get("text") or "").startswith(f"/{INTENT_BOOK}"):
+            # "Book a session" pressed again while booking (the outcome's button,
+            # now that booking goes on by itself): the step is simply asked again
+            return [SlotSet(str(asked), None)]
         reopened = reopen_screening(dispatcher, tracker)
         if reopened is not None:
             return reopened
