@@ -100,18 +100,17 @@ from actions.store import db
 from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
 from clinic_core.contact import mask_phone
 from clinic_core.dates import parse_date_request
-from clinic_core.massage_types import current_service_words
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
 from clinic_core.screening.model import may_book
 from clinic_core.text_readers import (
+    changes_mind,
     clean_name,
     email_span,
     find_email,
     find_phone,
     minutes_from_text,
     phone_problem,
-    service_change,
 )
 
 logger = logging.getLogger(__name__)
@@ -365,9 +364,14 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     rules = content.rules()
     reading = read(content.nlp(), text)
     news = interview.new_findings(state, reading)
-    words = {service: tuple(entry.words) for service, entry in current_service_words().items()}
-    target = service_change(text, words)
-    if target == screened_service(tracker):
+    # a service named with "actually", "instead"... at any step, or any other
+    # service named when the service is asked: a change of service
+    target = (
+        interview.service_wanted(text, reading.massage_types)
+        if changes_mind(text) or asked == SLOT_SERVICE
+        else None
+    )
+    if target not in ("body", "facial") or target == screened_service(tracker):
         target = None
     if not news and target is None:
         return None

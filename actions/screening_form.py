@@ -29,8 +29,10 @@ from actions.constants import (
     ENTITY_SCREENING_REDO,
     FORM_BOOKING,
     INTENT_AFFIRM,
+    INTENT_BOOK,
     INTENT_DENY,
     INTENT_FAQ,
+    INTENT_INFORM_BOOKING,
     INTENT_INFORM_HEALTH,
     RESPONSE_EMERGENCY,
     SLOT_RESUME,
@@ -41,6 +43,11 @@ from actions.constants import (
     SLOT_SCREENING_STATE,
 )
 from actions.faq import utter_faq
+from actions.massage_types import (
+    ActionCompareMassageTypes,
+    ActionMassageTypeInfo,
+    ActionRecommendMassage,
+)
 from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
@@ -54,6 +61,19 @@ CONFIRM = "confirm"  # the pseudo-question: the summary the client confirms
 QUESTION_RESPONSES = {
     "service": "utter_screening_question_service",
     "free_text": "utter_screening_question_free_text",
+}
+#: the second (and last) time a question is shown: the same buttons and
+#: "talk to a person" (the call-back), whatever kind of question it is
+RETRY_RESPONSES = {
+    "service": "utter_screening_question_service_retry",
+    "free_text": "utter_screening_question_free_text_retry",
+}
+#: what the client asked instead of answering, and the action that answers
+#: it in the form (the question then comes back once: note_off_topic)
+OFF_TOPIC_ACTIONS = {
+    "ask_massage_type": ActionMassageTypeInfo,
+    "compare_massage_types": ActionCompareMassageTypes,
+    "recommend_massage": ActionRecommendMassage,
 }
 
 
@@ -121,9 +141,14 @@ class ValidateScreeningForm(FormValidationAction):
             return {SLOT_SCREENING_CONSENT: True, SLOT_SCREENING_STATE: current_state(tracker)}
         return {SLOT_SCREENING_CONSENT: False, SLOT_SCREENING_STATE: None}
 
-    def validate_screening_answer(
+    async def validate_screening_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """Every answer is read by the project's reader first, whatever the
+        intent classifier thought (nlu_fallback included); only a message in
+        which the reader finds nothing (no condition, no yes or no, no
+        service) can be a question about something else, which is answered
+        here before the pending question comes back once."""
         rules = content.rules()
         state = current_state(tracker)
         ui = _ui(state)
@@ -135,25 +160,29 @@ class ValidateScreeningForm(FormValidationAction):
             if e.get("entity") == ENTITY_SCREENING_REDO
         ]
         reading = reading_of(text, intent)
-
-        if intent == INTENT_FAQ and not reading.findings and reading.polarity is None:
-            # A question, not an answer ("how much is a facial?"): answer it,
-            # and the form asks its question again. Anything the reader finds
-            # health-related is taken as an answer instead (the cautious way).
-            if utter_faq(dispatcher, tracker, domain):
-                return {SLOT_SCREENING_ANSWER: None}
-        if ui.get("confirming"):
-            return self._confirm(rules, state, reading, redo)
+        read_something = bool(reading.findings) or reading.polarity is not None
         asked = ui.get("asked")
-        if _is_service_question(rules, asked) and interview.service_from_text(
-            text, reading.massage_types
-        ):
+        service = (
+            interview.service_wanted(text, reading.massage_types)
+            if not text.startswith("/")
+            else None
+        )
+
+        if ui.get("confirming"):
+            if not (read_something or redo or service) and await _answer_off_topic(
+                dispatcher, tracker, domain, intent
+            ):
+                return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+            return self._confirm(rules, state, reading, redo, service)
+        if _is_service_question(rules, asked) and service:
             state = interview.prefill(state, reading, rules)  # anything else they said
-            state["service"] = interview.service_from_text(text, reading.massage_types)
-            _ui(state).update(ui)
+            state["service"] = service
+        elif not read_something and await _answer_off_topic(dispatcher, tracker, domain, intent):
+            if asked:
+                state = interview.note_off_topic(rules, state, asked)
         elif asked:
             state = interview.apply_answer(rules, state, asked, reading)
-            _ui(state).update(ui)
+        _ui(state).update(ui)
         return self._next(rules, state)
 
     def _next(self, rules: Any, state: dict[str, Any]) -> dict[str, Any]:
@@ -167,8 +196,17 @@ class ValidateScreeningForm(FormValidationAction):
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
 
     def _confirm(
-        self, rules: Any, state: dict[str, Any], reading: Reading, redo: list[Any]
+        self,
+        rules: Any,
+        state: dict[str, Any],
+        reading: Reading,
+        redo: list[Any],
+        service: str | None,
     ) -> dict[str, Any]:
+        """The summary's answer: a yes ("yes thanks", "that's right",
+        "correct") confirms; a correction is applied (a condition added or
+        denied, another service: then only the questions that differ are
+        asked); a no offers the answers to change."""
         ui = _ui(state)
         if redo:
             # "Change an answer": forget that answer; the question comes again.
@@ -176,15 +214,40 @@ class ValidateScreeningForm(FormValidationAction):
             ui["confirming"] = False
             _ui(state).update(ui)
             return self._next(rules, state)
+        changed = False
+        if service in ("body", "facial") and service != state.get("service"):
+            state = interview.change_service(rules, state, service)
+            changed = True
         if reading.findings:
             # A correction typed at the summary ("actually I'm not pregnant").
             state = interview.prefill(state, reading, rules)
+            changed = True
+        if changed:
+            ui["confirming"] = False
             _ui(state).update(ui)
             return self._next(rules, state)
         if reading.polarity is True:
             return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
         ui["offer_changes"] = True
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+
+
+async def _answer_off_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, intent: str | None
+) -> bool:
+    """Answers a message that is not an answer (an FAQ, a massage-type
+    question, a booking wish); False when it is none of those (then it is
+    an answer that could not be read)."""
+    if intent == INTENT_FAQ:
+        return utter_faq(dispatcher, tracker, domain)
+    if intent in (INTENT_BOOK, INTENT_INFORM_BOOKING):
+        dispatcher.utter_message(response="utter_screening_booking_after")
+        return True
+    action = OFF_TOPIC_ACTIONS.get(intent or "")
+    if action is not None:
+        await action().run(dispatcher, tracker, domain)
+        return True
+    return False
 
 
 class ActionAskScreeningConsent(Action):
@@ -226,7 +289,17 @@ class ActionAskScreeningAnswer(Action):
             ui["confirming"] = True
             self._summary(dispatcher, rules, state)
             return [SlotSet(SLOT_SCREENING_STATE, state)]
-        response = QUESTION_RESPONSES.get(question.kind, "utter_screening_question_yes_no")
+        kind = (
+            question.kind
+            if question.question_id == interview.EXTRA
+            else rules.question(question.question_id).kind
+        )
+        if question.kind == "retry" or (kind == "service" and state.get("service_tries")):
+            response = RETRY_RESPONSES.get(kind, "utter_screening_question_retry")
+        elif question.kind == "follow_up":
+            response = "utter_screening_question_yes_no"
+        else:
+            response = QUESTION_RESPONSES.get(kind, "utter_screening_question_yes_no")
         dispatcher.utter_message(response=response, question=question.full_text)
         ui["asked"] = question.id
         return [SlotSet(SLOT_SCREENING_STATE, state)]

@@ -11,7 +11,6 @@ forms decide what to do with a reading; nothing here words a reply.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 import phonenumbers
 
@@ -29,7 +28,7 @@ __all__ = [
     "move_or_cancel",
     "offer_index",
     "wants_another_time",
-    "service_change",
+    "changes_mind",
     "booking_wish",
 ]
 
@@ -280,26 +279,14 @@ _CHANGE_CUE = re.compile(
     r"\b(?:actually|actualy|instead|switch|swap|change|changed|rather|prefer|"
     r"(?:make|can) it|not (?:a |the )?(?:body|facial|face))\b"
 )
-_NEGATED_BEFORE = re.compile(r"\b(?:not|instead of|rather than|than)\s+(?:a |an |the )?$")
 
 
-def service_change(text: str, service_words: dict[str, Iterable[str]]) -> str | None:
-    """The service a client switches to in the middle of booking ("actually,
-    could I have a facial instead?", "body massage not facial"): the one
-    service named that is not negated ("not a facial", "instead of the
-    body one"), when the message says it is a change. ``service_words``
-    maps each screening service to the words that name it
-    (clinic/massage_types.yml). None when it is not a change of service."""
-    lowered = text.lower()
-    if not _CHANGE_CUE.search(lowered):
-        return None
-    named: set[str] = set()
-    for match in re.finditer(r"[a-z]+", lowered):
-        before = lowered[: match.start()]
-        for service, words in service_words.items():
-            if match.group(0) in words and not _NEGATED_BEFORE.search(before[-20:]):
-                named.add(service)
-    return named.pop() if len(named) == 1 else None
+def changes_mind(text: str) -> bool:
+    """Whether a message says it changes something ("actually...", "...
+    instead", "switch it to", "not a facial"): at a booking step, a service
+    named with it is a change of service (the service named is read by
+    clinic_core.screening.interview.service_wanted)."""
+    return bool(_CHANGE_CUE.search(text.lower()))
 
 
 _WISH_WORDS = re.compile(

@@ -680,10 +680,14 @@ def _time_value(kind: str, words: list[str], today: date) -> float | None:
         if n is None or unit is None:
             return None
         return n if unit == 7 else n * unit / 7
+    if kind == "long_ago":
+        return _LONG_AGO_DAYS
     if kind in ("ago", "span", "within"):
         n, unit = _amount_and_unit(
             [w for w in words if w not in ("ago", "back", "agao", "agp", "last", "past")]
         )
+        if n is None and unit is not None and kind == "ago" and words[0].endswith("s"):
+            n = 2  # "years ago": at least two (the most recent reading is the cautious one)
         if n is None or unit is None:
             return None
         return n * unit
@@ -757,6 +761,10 @@ def _time_value(kind: str, words: list[str], today: date) -> float | None:
             return (today - date(int(w), 1, 1)).days
         return None
     return None
+
+
+#: "as a kid", "when I was little": at least ten years (a childhood)
+_LONG_AGO_DAYS = 3650
 
 
 def _to_days(value: float) -> int:
@@ -1263,6 +1271,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
             uniq_add(qualifiers, q)
 
     polarity = _polarity(toks, doc)
+    from_words = polarity is not None
     if polarity is None and not _match_at(toks, _first_word(toks, doc), _HEDGES):
         if any(not f.negated for f in findings):
             polarity = True
@@ -1276,6 +1285,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
         durations_days=tuple(durations),
         weeks_pregnant=weeks_pregnant,
         qualifiers=tuple(qualifiers),
+        polarity_from_words=from_words,
     )
 
 

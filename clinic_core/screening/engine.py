@@ -24,6 +24,7 @@ __all__ = [
     "evaluate",
     "evaluate_many",
     "evaluate_finding",
+    "is_refined",
     "finding_qualifiers",
     "finding_areas",
 ]
@@ -133,6 +134,30 @@ def evaluate_finding(
         reason=deciding[0].reason,
         adaptation=cond.adaptation if outcome == "modify" else None,
         policy=policy,
+    )
+
+
+def is_refined(
+    rules: RuleSet, service: str, finding: Finding, other_conditions: Iterable[str] = ()
+) -> bool:
+    """Whether the finding's details decide its outcome (a refine rule of
+    its condition matches), rather than the cautious default for unknown
+    details: what a follow-up question is for."""
+    cond = _condition(rules, finding.condition)
+    quals = finding_qualifiers(cond, finding)
+    areas = finding_areas(finding, quals)
+    medication = _norm(finding.medication) or None
+    others = frozenset(other_conditions)
+    return any(
+        rule.when.matches(
+            days_ago=finding.days_ago,
+            weeks_pregnant=finding.weeks_pregnant,
+            qualifiers=quals,
+            areas=areas,
+            medication=medication,
+            other_conditions=others,
+        )
+        for rule in cond.refine
     )
 
 

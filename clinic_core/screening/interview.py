@@ -29,7 +29,13 @@ from typing import Any
 
 from ..massage_types import current_service_words, screening_services_of
 from ..profile import current_profile, load_profile
-from .engine import UnknownConditionError, evaluate_finding, evaluate_many, finding_qualifiers
+from .engine import (
+    UnknownConditionError,
+    evaluate_finding,
+    evaluate_many,
+    finding_qualifiers,
+    is_refined,
+)
 from .model import SERVICES, Finding, Outcome, Reading
 from .rules import Condition, QuestionRule, RuleSet, strictness
 
@@ -41,7 +47,9 @@ __all__ = [
     "next_question",
     "apply_answer",
     "reset_question",
+    "note_off_topic",
     "change_service",
+    "questions_added_by",
     "reopen",
     "new_findings",
     "outcome",
@@ -51,6 +59,8 @@ __all__ = [
     "consent_text",
     "load_retention_days",
     "service_from_massage_types",
+    "service_from_text",
+    "service_wanted",
 ]
 
 STATE_VERSION = 1
@@ -110,6 +120,7 @@ def new_state(service: str | None = None) -> dict[str, Any]:
         "mentioned": {},
         "emergency": False,
         "emergency_reasons": [],
+        "detours": [],
     }
 
 
@@ -167,6 +178,33 @@ def service_from_text(text: str, massage_types: Iterable[str] = ()) -> str | Non
     if len(found) == 2:
         return "both"
     return found.pop() if found else None
+
+
+_NOT_THIS = re.compile(
+    r"\b(not|instead of|rather than|no longer|n't want|dont want|don't want)\W+(?:\w+\W+){0,2}$"
+)
+
+
+def service_wanted(text: str, massage_types: Iterable[str] = ()) -> str | None:
+    """Like :func:`service_from_text`, for a change of mind: when both
+    services are named, the one the client turns away from ("a facial
+    instead of a body massage", "facial, not body") is dropped. 'both'
+    only when neither is turned away from."""
+    found = service_from_text(text, massage_types)
+    if found != "both":
+        return found
+    words = current_service_words()
+    lowered = text.lower()
+    kept = []
+    for service, entry in words.items():
+        spots = [
+            m.start()
+            for w in entry.words
+            for m in re.finditer(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", lowered)
+        ]
+        if not spots or not all(_NOT_THIS.search(lowered[:spot]) for spot in spots):
+            kept.append(service)
+    return kept[0] if len(kept) == 1 else "both"
 
 
 def _check_ids(rules: RuleSet, reading: Reading) -> None:
@@ -303,7 +341,10 @@ def _complete(rules: RuleSet, state: dict[str, Any], d: dict[str, Any]) -> bool:
         return False
     for need in fu.needs:
         if need == "qualifier":
-            if finding_qualifiers(cond, _finding(d)) & cond.referenced_qualifiers():
+            # known when the details decide the outcome ("a stent 4 years
+            # ago" alone does not say whether it is controlled now)
+            present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
+            if any(is_refined(rules, s, _finding(d), present) for s in _services(state)):
                 return True
         elif d.get(need) is not None:
             return True
@@ -369,20 +410,24 @@ def next_question(rules: RuleSet, state: dict[str, Any]) -> Question | None:
             if home is not None and home.id == q.id and not _complete(rules, state, d):
                 return _follow_up_question(rules, q.id, d["condition"])
         if q.id not in answers:
-            if _answered_by_findings(q, state):
+            if _answered_by_findings(q, state) or not _with_its_condition(q, state):
                 continue
             known = [d["condition"] for d in _active(state) if d["condition"] in q.conditions]
             tries = state["tries"].get(q.id, 0)
-            hint = q.hint or rules.message("retry_hint")
+            if q.id in state.get("detours", []):
+                hint = rules.message("back_to_question")  # after an FAQ or a booking wish
+            else:
+                hint = q.hint or rules.message("retry_hint")
+            preface = _preface(q, state)
+            if known:
+                preface = rules.message("already_noted", labels=_labels(rules, known))
             return Question(
                 id=q.id,
                 question_id=q.id,
                 kind="retry" if tries else ("free_text" if q.kind == "free_text" else "main"),
                 text=f"{hint} {q.text}" if tries else q.text,
                 conditions=q.conditions,
-                preface=rules.message("already_noted", labels=_labels(rules, known))
-                if known
-                else None,
+                preface=preface,
             )
         if (
             answers[q.id] == "yes"
@@ -404,6 +449,30 @@ def next_question(rules: RuleSet, state: dict[str, Any]) -> Question | None:
     return None
 
 
+def _with_its_condition(q: QuestionRule, state: dict[str, Any]) -> bool:
+    """Whether a question asked only with a condition (``only_with``, e.g.
+    complications only in pregnancy) applies to what the client said."""
+    if not q.only_with:
+        return True
+    return any(d["condition"] in q.only_with for d in _active(state))
+
+
+def _preface(q: QuestionRule, state: dict[str, Any]) -> str | None:
+    """The question's confirmation of what the client already said ("You
+    mentioned you're 20 weeks pregnant."), filled from the finding that
+    made it apply; None when a detail it names is not known."""
+    if not q.preface:
+        return None
+    details: dict[str, Any] = {}
+    for d in _active(state):
+        if d["condition"] in q.only_with:
+            details.update({k: v for k, v in d.items() if v is not None and k not in details})
+    try:
+        return q.preface.format(**details)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def _answered_by_findings(q: QuestionRule, state: dict[str, Any]) -> bool:
     """A question is skipped when earlier findings fully answer it: a
     finding of one of its ``answered_by`` conditions, or every one of its
@@ -417,8 +486,11 @@ def _answered_by_findings(q: QuestionRule, state: dict[str, Any]) -> bool:
 
 def _found_for(q: QuestionRule, state: dict[str, Any]) -> bool:
     """Whether something specific is known for a question answered yes."""
+    mentioned = state["mentioned"].get(q.id) or []
     if q.kind == "free_text":
-        return bool(state["mentioned"].get(q.id))
+        return bool(mentioned)
+    if any(c in q.explained_by for c in mentioned):
+        return True  # "I had a tooth out last week" to "an operation?"
     return any(d["condition"] in q.conditions for d in _active(state))
 
 
@@ -491,7 +563,9 @@ def _apply_main(rules: RuleSet, state: dict[str, Any], q: QuestionRule, reading:
     else:
         mine = [f for f in reading.positive() if f.condition in q.conditions]
         denied_mine = any(f.negated and f.condition in q.conditions for f in reading.findings)
-    _mention(state, q.id, mine)
+    # Everything the answer named is kept, and explains its "yes" ("I had a
+    # tooth out" to the operation question is that, not also an operation).
+    _mention(state, q.id, reading.positive())
     if mine or reading.polarity is True:
         state["answers"][q.id] = "yes"
         if not mine and q.yes_means:
@@ -530,8 +604,7 @@ def _apply_question_follow_up(
     if f"q:{q.id}" not in state["asked"]:
         state["asked"].append(f"q:{q.id}")
     _absorb(state, reading, q.id)
-    if q.kind == "free_text":
-        _mention(state, q.id, reading.positive())
+    _mention(state, q.id, reading.positive())
     if _found_for(q, state):
         return
     if reading.polarity is False and not reading.findings and not _has_details(reading):
@@ -577,8 +650,14 @@ def _apply_condition_follow_up(
             # Qualifier phrases in the newly matched words (e.g. "in a cast").
             quals = finding_qualifiers(cond, Finding(condition=cid, evidence=f.evidence))
             details["qualifiers"] += [x for x in sorted(quals) if x not in details["qualifiers"]]
-    if cond.follow_up is not None and reading.polarity is not None:
-        adds = cond.follow_up.yes_adds if reading.polarity else cond.follow_up.no_adds
+    polarity = reading.polarity
+    if same and reading.polarity_from_words is False:
+        # "osteoporosis, no fractures" to "is it severe, or with a
+        # fracture?": naming the condition again is not a yes; a denial in
+        # the answer is its no
+        polarity = False if any(f.negated for f in reading.findings) else None
+    if cond.follow_up is not None and polarity is not None:
+        adds = cond.follow_up.yes_adds if polarity else cond.follow_up.no_adds
         # A yes / no to the follow-up adds its qualifiers. One that can make
         # the outcome more lenient ("healed", "controlled") needs a bare yes /
         # no, so "I'm 20 weeks, all fine" read as a yes cannot relax a rule; a
@@ -610,6 +689,84 @@ def _cautious(cond: Condition, qualifiers: Iterable[str]) -> bool:
     return True
 
 
+def note_off_topic(rules: RuleSet, state: dict[str, Any], question_id: str) -> dict[str, Any]:
+    """The client answered something else (an FAQ, a booking wish, a
+    massage-type question) instead of ``question_id``: the action answers
+    that, and the question comes back once ("Back to my question: ...").
+    A question is never shown a third time: the second time it goes
+    unanswered it is taken cautiously, exactly as an unreadable answer is
+    (its ``default_if_unclear``), which the summary says in plain words."""
+    state = _copy(state)
+    if state["emergency"]:
+        return state
+    qid, stage, _ = _parse_id(rules, question_id)
+    q = rules.question(qid) if qid != EXTRA else None
+    if q is not None and q.kind == "service":
+        state["service_tries"] += 1
+        if state["service_tries"] >= 2:
+            state["service"] = "both"  # cautious: every question, judged for both
+        return state
+    tries = state["tries"].get(question_id, 0)
+    if tries >= 1:
+        return apply_answer(rules, state, question_id, Reading())
+    state["tries"][question_id] = 1
+    detours = state.setdefault("detours", [])
+    if question_id not in detours:
+        detours.append(question_id)
+    return state
+
+
+def change_service(rules: RuleSet, state: dict[str, Any], service: str) -> dict[str, Any]:
+    """The client changes body <-> facial (item 5: "actually a body
+    massage"). Every answer given so far is kept; :func:`next_question`
+    then asks only the questions the new service adds that were not
+    answered yet (:func:`questions_added_by`), and the outcome is judged for
+    the new service. ``service``: body, facial or both."""
+    if service not in SERVICES and service != "both":
+        raise ValueError(f"unknown service {service!r}")
+    state = _copy(state)
+    state["service"] = service
+    return state
+
+
+def questions_added_by(rules: RuleSet, state: dict[str, Any], service: str) -> list[str]:
+    """Ids of the questions a change to ``service`` would still ask (they
+    apply to it and were not answered, nor answered by earlier findings):
+    what to tell a client who switches services, or whether the pre-screen
+    must reopen at all (an empty list: it need not)."""
+    probe = change_service(rules, state, service)
+    return [
+        q.id
+        for q in rules.questions
+        if q.kind == "conditions"
+        and _applies(q, probe)
+        and q.id not in probe["answers"]
+        and not _answered_by_findings(q, probe)
+        and _with_its_condition(q, probe)
+    ]
+
+
+def reopen(rules: RuleSet, state: dict[str, Any], reading: Reading) -> dict[str, Any]:
+    """Health news after the pre-screen ended (item 6: "I'm 30 weeks
+    pregnant", typed while booking). The news is taken as an answer would
+    be (a denial clears an earlier finding, a red flag is an emergency at
+    once); :func:`next_question` then asks only what the news makes
+    necessary (its condition's follow-up, a question that now applies such
+    as pregnancy complications) and :func:`outcome` is the new outcome.
+    Returns a new state; the old outcome no longer holds."""
+    state = _copy(state)
+    if state["emergency"]:
+        return state
+    _check_ids(rules, reading)
+    _absorb(state, reading, "reopened")
+    for f in reading.positive():
+        d = next((x for x in _active(state, f.condition)), None)
+        if d is not None:
+            _fill(d, _reading_details(reading))
+    _update_emergency(rules, state)
+    return state
+
+
 def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> dict[str, Any]:
     """Forget the answer to a question so that it is asked again ("change an
     answer" at the summary): its answer, retries, follow-ups and the findings
@@ -636,21 +793,6 @@ def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> d
     return state
 
 
-def change_service(rules: RuleSet, state: dict[str, Any], service: str) -> dict[str, Any]:
-    """The client changed the service ("actually a facial instead"): the
-    answers given so far are kept, so :func:`next_question` then asks only
-    the questions of the new service that were not asked yet (issue 11,
-    item 5). Findings stay: the new service is judged on them too. An
-    emergency is never forgotten."""
-    if service not in SERVICES:
-        raise ValueError(f"unknown service {service!r} (services: {', '.join(SERVICES)})")
-    state = _copy(state)
-    state["service"] = service
-    state["service_tries"] = 0
-    _update_emergency(rules, state)
-    return state
-
-
 def new_findings(state: dict[str, Any], reading: Reading) -> list[str]:
     """Conditions in ``reading`` the screening does not know yet (health
     news during booking: "I'm 30 weeks pregnant"); already noted or denied
@@ -660,22 +802,6 @@ def new_findings(state: dict[str, Any], reading: Reading) -> list[str]:
     return sorted(
         {f.condition for f in reading.findings if not f.negated and f.condition not in known}
     )
-
-
-def reopen(rules: RuleSet, state: dict[str, Any], reading: Reading) -> dict[str, Any]:
-    """Health news after the screening ("I had knee surgery last week"):
-    takes it as a correction (a denial of it before is overruled), so
-    :func:`next_question` asks only what the news leaves open (its
-    follow-ups) and :func:`outcome` judges again (issue 11, item 6)."""
-    state = _copy(state)
-    if state["emergency"]:
-        return state
-    _check_ids(rules, reading)
-    news = {f.condition for f in reading.findings if not f.negated}
-    state["denied"] = [c for c in state["denied"] if c not in news]
-    _absorb(state, reading, "news")
-    _update_emergency(rules, state)
-    return state
 
 
 # ----------------------------------------------------------------- results
@@ -746,9 +872,10 @@ def summary(rules: RuleSet, state: dict[str, Any]) -> list[str]:
             words = _QUALIFIER_WORDS.get(qual)
             if words and words not in parts:
                 parts.append(words)
-        if d.get("assumed"):
-            parts.append(rules.message("summary_assumed"))
         line = cond.label + (f" ({', '.join(parts)})" if parts else "")
+        if d.get("assumed"):
+            # a truly unclear answer, taken cautiously: said in plain words
+            line = rules.message("summary_assumed", label=line)
         if line not in lines:
             lines.append(line)
     if not findings:

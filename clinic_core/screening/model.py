@@ -73,6 +73,10 @@ class Reading:
     durations_days: tuple[int, ...] = ()
     weeks_pregnant: int | None = None
     qualifiers: tuple[str, ...] = field(default_factory=tuple)
+    #: whether ``polarity`` came from a yes / no word ("yes", "nope", "I
+    #: haven't") rather than from the conditions named; None: not known
+    #: (taken as from words)
+    polarity_from_words: bool | None = None
 
     def positive(self) -> tuple[Finding, ...]:
         """Findings the client affirmed (not denied)."""

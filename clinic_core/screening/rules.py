@@ -97,7 +97,10 @@ REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
         "service_hint": frozenset(),
         "already_noted": frozenset({"labels"}),
         "summary_none": frozenset(),
-        "summary_assumed": frozenset(),
+        "summary_assumed": frozenset({"label"}),
+        # a question asked again after an FAQ or a booking wish answered
+        # in its place (the interview's note_off_topic)
+        "back_to_question": frozenset(),
         # "Can I have a massage if ...?" answered from the conditions'
         # client_answer (clinic_core/health_answers.py): the lead-in and the
         # offer of the pre-screen around them.
@@ -106,7 +109,11 @@ REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 #: Placeholders that must appear (not just may).
-_REQUIRED_PLACEHOLDERS = {"consent": {"retention_days"}, "already_noted": {"labels"}}
+_REQUIRED_PLACEHOLDERS = {
+    "consent": {"retention_days"},
+    "already_noted": {"labels"},
+    "summary_assumed": {"label"},
+}
 
 QUESTION_KINDS = ("conditions", "service", "free_text")
 
@@ -152,6 +159,9 @@ _QUESTION_KEYS = {
     "answered_by",
     "follow_up",
     "hint",
+    "only_with",
+    "preface",
+    "explained_by",
 }
 
 
@@ -329,6 +339,18 @@ class QuestionRule:
     answered_by: tuple[str, ...] = ()
     follow_up: str | None = None
     hint: str | None = None
+    #: asked only once one of these conditions was found ("any
+    #: complications?" only for a client who is pregnant)
+    only_with: tuple[str, ...] = ()
+    #: said before the question to confirm what the client already told
+    #: ("You mentioned you're {weeks_pregnant} weeks pregnant."); its
+    #: {fields} come from the `only_with` finding, and a preface whose fields
+    #: are unknown is left out
+    preface: str | None = None
+    #: other questions' conditions that explain a "yes" here when the
+    #: answer names them (a tooth extraction to "an operation?"), so neither
+    #: the follow-up nor the cautious default is added
+    explained_by: tuple[str, ...] = ()
 
     def applies_to(self, service: str | None) -> bool:
         """``service`` None (not known) means every question applies."""
@@ -966,6 +988,17 @@ class _Validator:
                     if item.get(key) is not None:
                         self.err(f"{w}.{key}", "does not apply to the service question")
             hint = self._str(f"{w}.hint", item.get("hint"), required=False)
+            only_with: tuple[str, ...] = ()
+            if item.get("only_with") is not None:
+                only_with = self._name_list(f"{w}.only_with", item["only_with"])
+                for cid in only_with:
+                    ref("only_with", cid, within=False)
+            preface = self._str(f"{w}.preface", item.get("preface"), required=False)
+            explained_by: tuple[str, ...] = ()
+            if item.get("explained_by") is not None:
+                explained_by = self._name_list(f"{w}.explained_by", item["explained_by"])
+                for cid in explained_by:
+                    ref("explained_by", cid, within=False)
             if len(self.errors) != n_errors or text is None:
                 continue
             out.append(
@@ -980,6 +1013,9 @@ class _Validator:
                     answered_by=answered_by,
                     follow_up=follow_up,
                     hint=hint,
+                    only_with=only_with,
+                    preface=preface,
+                    explained_by=explained_by,
                 )
             )
         # Structure of the flow.
