@@ -46,6 +46,7 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow  # a second Python process loads spaCy and the pipeline
 def test_saved_pipeline_loads_in_a_clean_process(built, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -96,6 +97,7 @@ def test_up_to_date_and_rebuild_on_change(tmp_path):
     assert not list(tmp_path.glob(".out.*")), "temporary build dirs left behind"
 
 
+@pytest.mark.slow  # builds the pipeline twice in Python processes of its own
 def test_cli_rebuilds_only_on_change(tmp_path):
     out = tmp_path / "cli_out"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -200,7 +202,7 @@ def test_lookup_files_shape(path):
         assert phrases and all(isinstance(p, str) and p == p.lower().strip() for p in phrases), cid
     for members in (data.get("groups") or {}).values():
         assert set(members) <= ids
-    for a, b in (data.get("opposites") or {}).items():
+    for a in data.get("opposites") or {}:
         assert a in ids
 
 
