@@ -97,6 +97,7 @@ from actions.slot_picking import (
     validate_when,
 )
 from actions.store import db
+from clinic_core.availability import Slot, free_slots
 from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
 from clinic_core.contact import mask_phone
 from clinic_core.dates import parse_date_request
@@ -358,6 +359,8 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     state = tracker.get_slot(SLOT_SCREENING_STATE)
     if not text or text.startswith("/") or not isinstance(state, dict):
         return None
+    if state.get("version") != interview.STATE_VERSION:
+        return None  # no pre-screen of this conversation to reopen (a test's bare slots)
     asked = tracker.get_slot(SLOT_REQUESTED)
     if asked == SLOT_NAME and clean_name(text) and len(text.split()) <= 4:
         return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
@@ -539,6 +542,18 @@ class ActionAskBookingSlot(AskForSlot):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        exact = await exact_time_free(tracker) if not tracker.get_slot(SLOT_NAME) else None
+        if exact is not None:
+            # "deep tissue wed 2pm" and 2pm is free: taken, and the next
+            # question asked at once (the summary still lets the client change it)
+            dispatcher.utter_message(
+                response="utter_ask_booking_name_exact", time=slot_title(exact)
+            )
+            return [
+                SlotSet(SLOT_SLOT, exact.to_dict()),
+                SlotSet(SLOT_OFFERS, [exact.to_dict()]),
+                SlotSet(SLOT_REQUESTED, SLOT_NAME),
+            ]
         return await ask_pick(
             dispatcher,
             tracker,
@@ -547,6 +562,28 @@ class ActionAskBookingSlot(AskForSlot):
             tracker.get_slot(SLOT_SERVICE),
             tracker.get_slot(SLOT_MINUTES),
         )
+
+
+async def exact_time_free(tracker: Tracker) -> Slot | None:
+    """The free slot at exactly the day and time the client asked for
+    ("Wednesday at 2pm"), if there is one; None for a range, a part of the
+    day, or a time that is taken (then the nearest times are offered)."""
+    request = request_of(tracker.get_slot(SLOT_WHEN))
+    service, minutes = tracker.get_slot(SLOT_SERVICE), tracker.get_slot(SLOT_MINUTES)
+    if request is None or request.time_of_day is None or len(request.days) != 1:
+        return None
+    if not service or not minutes:
+        return None
+    p = content.profile()
+    try:
+        slots = await db(lambda s: free_slots(p, s, service, int(minutes), request, now(), limit=1))
+    except Exception as error:  # noqa: BLE001 - the offers (ask_pick) say sorry
+        logger.error("free slots unavailable: %s", type(error).__name__)
+        return None
+    first = slots[0] if slots and slots.in_window else None
+    if first is None or request.preferred is None or first.start != request.preferred:
+        return None
+    return first
 
 
 class ActionAskBookingName(AskForSlot):
