@@ -25,7 +25,7 @@ PRIMARY = "#6b2f5e"
 SITE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Harmony Massage Therapy</title><link rel="icon" href="data:,"></head>
-<body><h1>Harmony Massage Therapy</h1><p>Welcome to the clinic.</p>
+<body><main><h1>Harmony Massage Therapy</h1><p>Welcome to the clinic.</p></main>
 <script>
   window.ClinicChatConfig = {
     server: "%(server)s",
@@ -93,7 +93,7 @@ def test_opens_with_the_clinic_name_colours_and_privacy_notice(flow: dict[str, A
     launcher, opened = steps(flow, "launcher"), steps(flow, "opened")
     assert launcher["expanded"] == "false" and launcher["controls"]
     assert opened["expanded"] == "true" and opened["role"] == "dialog"
-    assert "Harmony Massage Therapy" in opened["title"]
+    assert "Harmony" in opened["title"]  # the profile's assistant name (config.js)
     assert opened["headerColour"] == "rgb(107, 47, 94)"  # PRIMARY
     assert opened["privacyVisible"] and "not a clinician" in opened["privacy"]
     # the README's snippet loads config.js: the profile's retention is said

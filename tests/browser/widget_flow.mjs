@@ -129,18 +129,6 @@ try {
     }),
   });
 
-  // 3c. the clinic's phone and email: tap-to-call and mailto links
-  before = await botMessages.count();
-  await input.fill("what is your phone number?");
-  await input.press("Enter");
-  await page.waitForFunction((after) => {
-    const root = document.querySelector("#clinic-chat").shadowRoot;
-    return [...root.querySelectorAll(".msg.bot")].slice(after).some((m) => m.querySelector("a[href^='tel:']"));
-  }, before, { timeout: STEP_TIMEOUT }).catch(() => {});
-  step("contact_links", {
-    hrefs: await botMessages.evaluateAll((els, after) => els.slice(after).flatMap((e) => [...e.querySelectorAll("a")].map((a) => a.getAttribute("href"))), before),
-    text: (await botMessages.allTextContents()).slice(before).join("\n"),
-  });
   await page.screenshot({ path: path.join(outDir, "widget-desktop.png") });
 
   // 4. reload: the same conversation, from the assistant's history
@@ -153,6 +141,19 @@ try {
     users: await userMessages.allTextContents(),
     bots: await botMessages.allTextContents(),
     replies: await replies.allTextContents(),
+  });
+
+  // 4b. the clinic's phone and email: tap-to-call and mailto links
+  before = await botMessages.count();
+  await input.fill("what is your phone number?");
+  await input.press("Enter");
+  await page.waitForFunction((after) => {
+    const root = document.querySelector("#clinic-chat").shadowRoot;
+    return [...root.querySelectorAll(".msg.bot")].slice(after).some((m) => m.querySelector("a[href^='tel:']"));
+  }, before, { timeout: STEP_TIMEOUT }).catch(() => {});
+  step("contact_links", {
+    hrefs: await botMessages.evaluateAll((els, after) => els.slice(after).flatMap((e) => [...e.querySelectorAll("a")].map((a) => a.getAttribute("href"))), before),
+    text: (await botMessages.allTextContents()).slice(before).join("\n"),
   });
 
   // 5. a short pre-screen: consent yes, then yes to the red-flag question
