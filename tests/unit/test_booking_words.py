@@ -113,6 +113,11 @@ def test_a_change_of_service(said: str, service: str | None) -> None:
         ("do you open on sundays?", False),
         ("how much is a massage on saturday?", False),
         ("can I have a massage?", False),  # no time: the pre-screen's question
+        # questions about massage from the real clients' sets, with a time in them
+        ("would massage help me get a better night's sleep", False),
+        ("I need to be back at work by 2, roughly how long does an appointment take?", False),
+        ("Hello, I'd love a therapeutic facial on Monday morning - it helps with puffiness", True),
+        ("massage on wednesday at 7.30pm please", True),
     ],
 )
 def test_a_booking_wish(said: str, wish: bool) -> None:
