@@ -66,6 +66,11 @@ _NEG_SINGLE = {
     "stopped",
     "quit",
     "nil",
+    # a correction: "scrap the rash", "ignore the cold"
+    "scrap",
+    "scratch",
+    "ignore",
+    "disregard",
 }
 _NEG_PHRASES = [
     ("free", "of"),
@@ -1062,8 +1067,11 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
             k += 1
         return False
 
+    elsewhere: list[str] = []  # conditions said to be someone else's
+
     def new_draft(cond: str, e, medication: str | None = None) -> _Draft | None:
         if someone_else(e.start):
+            uniq_add(elsewhere, cond)
             return None
         d = _Draft(
             condition=cond,
@@ -1286,6 +1294,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
         weeks_pregnant=weeks_pregnant,
         qualifiers=tuple(qualifiers),
         polarity_from_words=from_words,
+        someone_elses=tuple(elsewhere),
     )
 
 

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,12 @@ def service_from_text(text: str, massage_types: Iterable[str] = ()) -> str | Non
     found = screening_services_of(massage_types)
     words = current_service_words()
     said = set(re.findall(r"[a-z]+", text.lower()))
-    found.update(service for service, entry in words.items() if said & set(entry.words))
+    for service, entry in words.items():
+        known = set(entry.words)
+        # one slip of the keyboard is still the word ("bodey", "facail")
+        typos = [w for w in said if len(w) >= 5]  # "boy" is not a slip for "body"
+        if said & known or any(get_close_matches(w, known, n=1, cutoff=0.8) for w in typos):
+            found.add(service)
     if len(found) == 2:
         return "both"
     return found.pop() if found else None
@@ -650,11 +656,14 @@ def _apply_condition_follow_up(
             quals = finding_qualifiers(cond, Finding(condition=cid, evidence=f.evidence))
             details["qualifiers"] += [x for x in sorted(quals) if x not in details["qualifiers"]]
     polarity = reading.polarity
+    denied_no = False
     if same and reading.polarity_from_words is False:
         # "osteoporosis, no fractures" to "is it severe, or with a
-        # fracture?": naming the condition again is not a yes; a denial in
-        # the answer is its no
-        polarity = False if any(f.negated for f in reading.findings) else None
+        # fracture?": naming the condition again is not a yes; denying what
+        # the condition's refine rules look at is an explicit no
+        looked_at = {c for rule in cond.refine for c in rule.when.with_condition_any or ()}
+        denied_no = any(f.negated and f.condition in looked_at for f in reading.findings)
+        polarity = False if denied_no else None
     if cond.follow_up is not None and polarity is not None:
         adds = cond.follow_up.yes_adds if polarity else cond.follow_up.no_adds
         # A yes / no to the follow-up adds its qualifiers. One that can make
@@ -662,7 +671,7 @@ def _apply_condition_follow_up(
         # no, so "I'm 20 weeks, all fine" read as a yes cannot relax a rule; a
         # cautious one ("accident", "uncontrolled") is added whenever the
         # polarity is clear and the client named no qualifier themselves.
-        bare = not same and not _has_details(reading) and not reading.findings
+        bare = denied_no or (not same and not _has_details(reading) and not reading.findings)
         named = bool(reading.qualifiers) or any(f.qualifiers for f in same)
         if adds and (bare or (not named and _cautious(cond, adds))):
             details["qualifiers"] = list(details["qualifiers"]) + [
