@@ -39,6 +39,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from clinic_core.nlp.pipeline import NOT_CONTRAINDICATION
 from clinic_core.screening.model import Finding, Reading
 
 MAX_CHARS = 2000
@@ -1017,6 +1018,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
     booking_for_other = bool(_BOOKING_FOR_OTHER.search(lower_text))
 
     drafts: list[_Draft] = []
+    harmless = False  # named something the clinic lists as not a contraindication
     area_mentions: list[tuple[int, int, str]] = []
     qual_mentions: list[tuple[int, int, str]] = []
     body_areas: list[str] = []
@@ -1059,10 +1061,12 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
             if toks[j] in _RELATIVES:
                 return True
             j -= 1
-        # "... runs in the family" / "in my family"
+        # "... runs in the family" / "in my family" / "the cold is my son's"
         k = start
         while k < n and clause_of[k] == c:
             if toks[k] in ("family", "families") and k + 1 <= n:
+                return True
+            if toks[k] in _RELATIVES and k + 1 < n and toks[k + 1] in ("'s", "s"):
                 return True
             k += 1
         return False
@@ -1113,6 +1117,8 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
                 qual_mentions.append((e.start, e.end, q))
         elif label == "MASSAGE_TYPE":
             uniq_add(massage_types, cid)
+        elif label == NOT_CONTRAINDICATION:
+            harmless = True
         # What an exact duplicate of another label said ...
         for other_label, other_id in extra:
             if other_label == "BODY_AREA":
@@ -1295,6 +1301,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
         qualifiers=tuple(qualifiers),
         polarity_from_words=from_words,
         someone_elses=tuple(elsewhere),
+        harmless=harmless,
     )
 
 

@@ -258,10 +258,21 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+def _bare(d: dict[str, Any]) -> bool:
+    """A mention with no details at all ("since my stent")."""
+    return not any(
+        d.get(k) for k in ("days_ago", "weeks_pregnant", "body_area", "qualifiers", "medication")
+    )
+
+
 def _add(state: dict[str, Any], f: Finding, source: str, assumed: bool = False) -> dict[str, Any]:
     d = _fdict(f, source, assumed)
     for old in state["findings"]:
-        if _same(old, d):
+        if _same(old, d) or (
+            old["condition"] == d["condition"] and _bare(d) and not old.get("assumed")
+        ):
+            # the same thing again, or named again without details: not a
+            # second condition (its details stay those already given)
             old["assumed"] = old.get("assumed", False) and assumed
             return old
     state["findings"].append(d)
@@ -351,6 +362,8 @@ def _complete(rules: RuleSet, state: dict[str, Any], d: dict[str, Any]) -> bool:
             present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
             if any(is_refined(rules, s, _finding(d), present) for s in _services(state)):
                 return True
+            if finding_qualifiers(cond, _finding(d)) & fu.settles():
+                return True  # "healed" already said to "has it fully healed?"
         elif d.get(need) is not None:
             return True
     return False
@@ -577,7 +590,9 @@ def _apply_main(rules: RuleSet, state: dict[str, Any], q: QuestionRule, reading:
             d = _add(state, Finding(condition=q.yes_means), q.id)
             _fill(d, _reading_details(reading))
             _mention(state, q.id, [Finding(condition=q.yes_means)])
-    elif reading.polarity is False or denied_mine:
+    elif reading.polarity is False or denied_mine or (reading.harmless and not reading.findings):
+        # "I take vitamins and had my flu jab": only what the clinic lists
+        # as no contraindication is a no
         state["answers"][q.id] = "no"
     else:
         tries = state["tries"].get(q.id, 0) + 1
