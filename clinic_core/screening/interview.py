@@ -281,6 +281,19 @@ def _add(state: dict[str, Any], f: Finding, source: str, assumed: bool = False) 
     return d
 
 
+def _retract_answers(state: dict[str, Any]) -> None:
+    """A "yes" whose every named condition was since denied (a correction
+    at the summary: "no spots after all") becomes a "no", so the question's
+    follow-up is not asked again."""
+    for qid, named in state["mentioned"].items():
+        if (
+            state["answers"].get(qid) == "yes"
+            and named
+            and all(c in state["denied"] for c in named)
+        ):
+            state["answers"][qid] = "no"
+
+
 def _absorb(state: dict[str, Any], reading: Reading, source: str) -> None:
     """Take every finding of a message: denials first (corrections clear
     earlier positives of that condition), then affirmations."""
@@ -332,7 +345,27 @@ def prefill(
         return state
     if rules is not None:
         _check_ids(rules, reading)
-    _absorb(state, reading, "prefill")
+    noted = {d["condition"]: d for d in _active(state)}
+    again = [f for f in reading.positive() if f.condition in noted]
+    # A condition already noted, named again with new details ("the spot is
+    # gone now" at the summary): the details complete the noted finding
+    # rather than adding a second one.
+    for f in again:
+        fd = f.to_dict()
+        _fill(
+            noted[f.condition],
+            {
+                k: fd.get(k)
+                for k in ("days_ago", "weeks_pregnant", "body_area", "medication", "qualifiers")
+            },
+        )
+    rest = Reading(
+        polarity=reading.polarity,
+        findings=tuple(f for f in reading.findings if f.negated or f.condition not in noted),
+        massage_types=reading.massage_types,
+    )
+    _absorb(state, rest, "prefill")
+    _retract_answers(state)
     if state.get("service") is None:
         service = service_from_massage_types(reading.massage_types)
         if service in SERVICES:
