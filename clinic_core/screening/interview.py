@@ -36,6 +36,7 @@ from .engine import (
     evaluate_many,
     finding_qualifiers,
     is_refined,
+    is_settled,
 )
 from .model import SERVICES, Finding, Outcome, Reading
 from .rules import Condition, QuestionRule, RuleSet, strictness
@@ -386,13 +387,17 @@ def _complete(rules: RuleSet, state: dict[str, Any], d: dict[str, Any]) -> bool:
         return True
     if not any(cond.concerns(s) for s in _services(state)):
         return True
+    present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
+    if all(is_settled(rules, s, _finding(d), present) for s in _services(state)):
+        return True  # nothing the client could add would change the outcome
+    if present & frozenset(fu.settled_with):
+        return True  # "apixaban for my AF": what it is for is known
     if not fu.needs:
         return False
     for need in fu.needs:
         if need == "qualifier":
             # known when the details decide the outcome ("a stent 4 years
             # ago" alone does not say whether it is controlled now)
-            present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
             if any(is_refined(rules, s, _finding(d), present) for s in _services(state)):
                 return True
             if finding_qualifiers(cond, _finding(d)) & fu.settles():

@@ -174,3 +174,21 @@ def test_the_service_the_client_turns_to() -> None:
     )
     assert I.service_wanted("I want a body massage, not a facial") == "body"
     assert I.service_wanted("body and facial") == "both"
+
+
+def test_no_follow_up_when_nothing_could_change_the_outcome() -> None:
+    # on antibiotics: postpone whenever the symptoms stopped
+    antibiotics = R(F("fever_infection", "on antibiotics", qualifiers=("on_antibiotics",)))
+    _, ids, _ = drive(I.new_state("body"), {"unwell": antibiotics})
+    assert "unwell:follow_up:fever_infection" not in ids
+
+
+def test_a_blood_thinner_with_its_reason_named_needs_no_follow_up() -> None:
+    answer = R(F("anticoagulants", "apixaban", medication="apixaban"), F("heart_bp", "AF"))
+    _, ids, _ = drive(I.new_state("body"), {"clots_bleeding": answer})
+    assert "clots_bleeding:follow_up:anticoagulants" not in ids
+    _, ids, _ = drive(
+        I.new_state("body"),
+        {"clots_bleeding": R(F("anticoagulants", "aspirin", medication="aspirin"))},
+    )
+    assert "clots_bleeding:follow_up:anticoagulants" in ids  # what for: still asked
