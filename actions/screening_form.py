@@ -215,7 +215,11 @@ class ValidateScreeningForm(FormValidationAction):
             ):
                 return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
             return self._confirm(rules, state, reading, redo, service)
-        if _is_service_question(rules, asked) and service:
+        if (
+            _is_service_question(rules, asked)
+            and service
+            and not (intent == INTENT_FAQ and _is_question(text))
+        ):
             state = interview.prefill(state, reading, rules)  # anything else they said
             state["service"] = service
         elif not read_something and await _answer_off_topic(dispatcher, tracker, domain, intent):
@@ -278,6 +282,17 @@ class ValidateScreeningForm(FormValidationAction):
             return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
         ui["offer_changes"] = True
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+
+
+_QUESTION_WORDS = frozenset(
+    "how what when where why which who do does is are can could would will should".split()
+)
+
+
+def _is_question(text: str) -> bool:
+    """ "How much is a facial?" asks; "facial massage" (the button) answers."""
+    words = text.strip().lower().split()
+    return text.strip().endswith("?") or bool(words and words[0] in _QUESTION_WORDS)
 
 
 async def _answer_off_topic(
