@@ -1,11 +1,22 @@
 # The two commands: `make run` starts the assistant, `make test` runs every test.
-.PHONY: run test shell setup train eval crossval compare bench-embedding
+.PHONY: run test lint test-unit shell setup train eval crossval compare bench-embedding
 
 run:
 	scripts/run.sh
 
+# The lint gate first (scripts/lint.sh), then every test.
 test:
 	scripts/test.sh
+
+# ruff check, ruff format --check, mypy on clinic_core/ and actions/ (pyproject.toml).
+lint:
+	scripts/lint.sh
+
+# The tests that need no running server, browser or service, without those
+# marked slow (pytest.ini): well under a minute. `make test` runs them all.
+test-unit:
+	scripts/setup.sh
+	.venv/bin/python -m pytest tests/unit tests/actions -m "not slow"
 
 # Chat in the terminal (rasa shell).
 shell:
@@ -29,7 +40,7 @@ compare: setup
 crossval: setup
 	.venv/bin/rasa test nlu --nlu data/nlu --cross-validation --folds 3 --config config.yml --out results/crossval
 
-# Performance and scale-out (README, "Performance and scale-out").
+# Performance and scale-out (docs/performance.md, docs/deployment.md).
 .PHONY: bench scale-test
 # Stock `rasa init` vs this assistant in one run -> results/bench.{json,md,png}.
 # BENCH_ARGS=--skip-train reuses models/clinic.tar.gz instead of training ours.

@@ -68,8 +68,9 @@ def service_from_answer(text: str, tracker: Tracker, allowed: list[Any]) -> str 
                 found.add(bookable)
     said = set(re.findall(r"[a-z]+", text.lower()))
     for screening_service, entry in current_service_words().items():  # clinic/massage_types.yml
-        if said & (set(entry.words) | set(entry.booking_words)):
-            found.add(service_for(screening_service))
+        service = service_for(screening_service)
+        if service and said & (set(entry.words) | set(entry.booking_words)):
+            found.add(service)
     found = {s for s in found if s in ids}
     return found.pop() if len(found) == 1 else None
 

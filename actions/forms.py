@@ -159,8 +159,9 @@ class AnswersOnly:
         candidates = {
             name: value for name, value in tracker.slots_to_validate().items() if value is not None
         }
-        answers.slots_to_validate = lambda: candidates  # type: ignore[method-assign]
-        return await super().get_validation_events(dispatcher, answers, domain)  # type: ignore[misc,no-any-return]
+        answers.slots_to_validate = lambda: candidates
+        # a mixin: FormValidationAction comes after it in the form's bases
+        return await super().get_validation_events(dispatcher, answers, domain)  # type: ignore[misc]
 
 
 class LeavableForm:

@@ -322,7 +322,7 @@ class ActionAskManageSlot(AskForSlot):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        booking = tracker.get_slot(SLOT_M_BOOKING) or {}
+        booking: Any = tracker.get_slot(SLOT_M_BOOKING) or {}  # the slot's JSON
         return await ask_pick(
             dispatcher,
             tracker,

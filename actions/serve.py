@@ -16,8 +16,11 @@ import argparse
 import logging
 import os
 import sys
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
+
+logger = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -37,7 +40,7 @@ def main() -> None:
         configure_json_logging()  # as the Rasa server's: exceptions by their type, never a traceback
     install_log_privacy()
 
-    from clinic_core.action_token import protect, refusal
+    from clinic_core.action_token import refusal
 
     problem = refusal(args.host)
     if problem:
@@ -57,7 +60,9 @@ def main() -> None:
 
     create_app = endpoint.create_app
 
-    def create_protected_app(*a, **kw):  # with CLINIC_ACTION_TOKEN set, only Rasa may call
+    def create_protected_app(
+        *a: Any, **kw: Any
+    ) -> Any:  # with CLINIC_ACTION_TOKEN set, only Rasa may call
         app = create_app(*a, **kw)
         protect(app)
         return app
@@ -65,6 +70,27 @@ def main() -> None:
     endpoint.create_app = create_protected_app
     os.environ["SANIC_HOST"] = args.host  # rasa_sdk's run() takes the address from here only
     endpoint.run("actions", port=args.port)
+
+
+def protect(app: Any) -> None:
+    """With CLINIC_ACTION_TOKEN set, refuse every call without it (401);
+    /health stays open (clinic_core.action_token.accepts)."""
+    from sanic import response
+    from sanic.request import Request
+
+    from clinic_core import action_token
+
+    secret = action_token.token()
+    if not secret:
+        return
+
+    async def check(request: Request) -> Any:
+        if action_token.accepts(secret, request.path, request.headers.get(action_token.HEADER)):
+            return None
+        logger.warning("action server call refused: missing or wrong %s", action_token.HEADER)
+        return response.json({"error": "unauthorized"}, status=401)
+
+    app.register_middleware(check, "request")
 
 
 def _use_local_domain_when_none_is_sent() -> None:

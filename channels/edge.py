@@ -187,8 +187,9 @@ class ClinicEdge(InputChannel):
         @bp.route("/widget/config.js", methods=["GET"])
         async def demo_config(_: Request) -> HTTPResponse:
             body = (
-                "window.ClinicChatConfig = Object.assign(%s, window.ClinicChatConfig || {});\n"
-                % (json.dumps(demo_config_from_profile(), ensure_ascii=False))
+                "window.ClinicChatConfig = Object.assign("
+                f"{json.dumps(demo_config_from_profile(), ensure_ascii=False)}"
+                ", window.ClinicChatConfig || {});\n"
             )
             return response.text(
                 body,

@@ -120,14 +120,14 @@ class ClinicMessengerOutput(OutputChannel):
         if all(len(t) <= MAX_QUICK_REPLY_TITLE for t in titles):
             replies = [
                 {"content_type": "text", "title": t, "payload": str(b.get("payload") or t)}
-                for t, b in zip(titles, buttons)
+                for t, b in zip(titles, buttons, strict=True)
             ]
         else:
             self.options.remember(recipient_id, buttons)
             last = f"{last}\n\n{numbered_options(buttons)}"
             replies = [
                 {"content_type": "text", "title": str(i), "payload": str(b.get("payload") or t)}
-                for i, (t, b) in enumerate(zip(titles, buttons), 1)
+                for i, (t, b) in enumerate(zip(titles, buttons, strict=True), 1)
             ]
         await self._message(recipient_id, {"text": last[:MAX_TEXT_CHARS], "quick_replies": replies})
 

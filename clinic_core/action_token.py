@@ -8,8 +8,8 @@ to the action server, and the action server refuses calls without it (401).
   added to the agent's action endpoint, also after a model reload).
   `rasa shell` loads no channel: `python -m clinic_core.action_token ENDPOINTS`
   prints the endpoints with the header (scripts/shell.sh).
-* action server side: protect(app) - done by actions/serve.py, which also
-  refuses to start on a non-loopback address without a token (refusal()):
+* action server side: actions/serve.py's protect(app) asks accepts() of every
+  call, and refuses to start on a non-loopback address without a token (refusal()):
   one forged POST to an open /webhook, with a made-up tracker, could write a
   booking and a webhook event for the clinic.
 
@@ -17,15 +17,15 @@ to the action server, and the action server refuses calls without it (401).
 given (scripts/run.sh); the deployment files require one (deploy/).
 
 It lives in clinic_core, the package every process imports, because both
-servers need it and neither may load the other's code: no Rasa import at
-module level (sanic only inside attach/protect).
+servers need it and neither may load the other's code; like the rest of
+clinic_core it imports no Rasa and no Sanic (attach() only touches the
+objects it is given; the Sanic middleware is actions/serve.py's).
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
-import logging
 import os
 import sys
 from typing import Any
@@ -36,8 +36,6 @@ OPEN_PATHS = {"/health"}
 #: a token shorter than this is refused on a reachable address (a guessable
 #: placeholder such as "change-me" is no protection)
 MIN_TOKEN_CHARS = 16
-
-logger = logging.getLogger(__name__)
 
 
 def token() -> str | None:
@@ -90,25 +88,13 @@ def attach(app: Any) -> None:
         endpoint.headers = headers
 
 
-def protect(app: Any) -> None:
-    """Action server side: refuse every call without the token."""
-    from sanic import response
-    from sanic.request import Request
-
-    secret = token()
-    if not secret:
-        return
-
-    async def check(request: Request) -> Any:
-        if request.path in OPEN_PATHS:
-            return None
-        given = request.headers.get(HEADER) or ""
-        if not hmac.compare_digest(given.encode(), secret.encode()):
-            logger.warning("action server call refused: missing or wrong %s", HEADER)
-            return response.json({"error": "unauthorized"}, status=401)
-        return None
-
-    app.register_middleware(check, "request")
+def accepts(secret: str, path: str, given: str | None) -> bool:
+    """Action server side: whether a call to `path` that carries `given` in
+    the HEADER may run (the comparison takes the same time for any wrong
+    token)."""
+    if path in OPEN_PATHS:
+        return True
+    return hmac.compare_digest((given or "").encode(), secret.encode())
 
 
 def endpoints_with_header(text: str) -> str:

@@ -68,7 +68,7 @@ class Summary:
         return {
             "conversations_per_day": [
                 {"day": d.isoformat(), "conversations": n}
-                for d, n in zip(self.days, self.conversations)
+                for d, n in zip(self.days, self.conversations, strict=True)
             ],
             "faq_topics": [{"topic": t, "count": n} for t, n in self.faq_topics],
             "messages": self.messages,

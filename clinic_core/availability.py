@@ -220,12 +220,14 @@ def _why_empty(
     if days and all(closed):
         unique = list(dict.fromkeys(closed))
         return "closed", " ".join(unique[:2])
-    open_days = [day for day, why in zip(days, closed) if why is None]
+    open_days = [day for day, why in zip(days, closed, strict=True) if why is None]
     possible = [
         s
         for day in open_days
         for s in day_slots(profile, day, minutes, request.time_from, request.time_to)
-        if request.earliest is None or request.earliest <= s[0] < request.latest
+        if request.earliest is None
+        or request.latest is None
+        or request.earliest <= s[0] < request.latest
     ]
     if not open_days:
         return "full", "Sorry, nothing is free then."
@@ -300,8 +302,9 @@ def free_slots(
         (earliest, latest),
     )
     if slots:
-        if request.time_of_day is not None:
-            slots.sort(key=lambda s: (_tod_distance(s, request.time_of_day), s.start))
+        wanted = request.time_of_day
+        if wanted is not None:
+            slots.sort(key=lambda s: (_tod_distance(s, wanted), s.start))
         return SlotList(slots[:limit])
 
     code, reason = _why_empty(profile, request, minutes, not_before, horizon_end)

@@ -147,7 +147,8 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+# Any: SQLAlchemy 1.4 has no types, and mypy cannot see a base class made by a call
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING))
 
 
 class UTCDateTime(TypeDecorator):

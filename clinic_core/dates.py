@@ -306,7 +306,7 @@ class _Shift:
     def __init__(self, match: re.Match) -> None:
         self._match = match
 
-    def group(self, index: int = 0) -> str | None:
+    def group(self, index: int = 0) -> str | Any:  # as re.Match.group is typed
         return self._match.group(index + 1 if index else 0)
 
 
@@ -353,7 +353,10 @@ def _ordinal_day(token: str) -> int:
     token = re.sub(r"[\s-]+", " ", token.strip())
     if token in _ORDINAL_WORDS:
         return _ORDINAL_WORDS[token]
-    return int(re.match(r"\d+", token).group(0))
+    digits = re.match(r"\d+", token)
+    if digits is None:
+        raise ValueError(f"not a day of the month: {token!r}")
+    return int(digits.group(0))
 
 
 def _month(token: str) -> int:
@@ -511,8 +514,8 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
     )
     if m:
         same_day = m.group(1)
-        m = _Shift(m)
-        base = m.group(2).rstrip("s") if m.group(2) not in ("tonight",) else "tonight"
+        shifted = _Shift(m)
+        base = shifted.group(2).rstrip("s") if shifted.group(2) not in ("tonight",) else "tonight"
         base = {
             "lunch": "lunchtime",
             "lunch time": "lunchtime",
@@ -524,7 +527,7 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
         }.get(base, base)
         if base.startswith("lunch"):
             base = "lunchtime"
-        modifier = m.group(1)
+        modifier = shifted.group(1)
         if modifier == "mid" and base == "morning":
             part = "late morning"
         elif modifier in ("early", "late") and f"{modifier} {base}" in _PARTS:
@@ -532,10 +535,10 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
         else:
             part = base
         time_from, time_to = _PARTS[part]
-        if m.group(2) == "after school":
+        if shifted.group(2) == "after school":
             time_from, time_to = dt.time(15), dt.time(17)
             part = "after school"
-        if m.group(2) == "tonight" or (same_day or "").strip() == "this":
+        if shifted.group(2) == "tonight" or (same_day or "").strip() == "this":
             found.start = found.end = today
         elif (same_day or "").strip() == "tomorrow":
             found.start = found.end = today + dt.timedelta(days=1)
@@ -556,7 +559,7 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
     if not m:
         m = src.take(r"\b(\d{1,2}(?:[:.][0-5]\d)?)\s*-\s*(\d{1,2}(?:[:.][0-5]\d)?\s*(?:am|pm))")
     if m:
-        a, b = m.group(1), m.group(m.lastindex)
+        a, b = m.group(1), m.group(m.lastindex or 0)
         hb, mb, apb = _parse_clock(b)
         ha, ma, apa = _parse_clock(a)
         if apa is None and apb in ("am", "pm") and ha <= hb:
@@ -567,13 +570,15 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
             time_from, time_to, part = t1, t2, None
             found.recognised = True
     m = src.take(r"\b(?:after|from|not before|no earlier than)\s+(" + _ANY_TIME + r")")
-    if m and clock_of(m.group(1)):
-        time_from, part = clock_of(m.group(1)), None
+    after = clock_of(m.group(1)) if m else None
+    if after:
+        time_from, part = after, None
         time_to = time_to if time_to and time_to > time_from else None
         found.recognised = True
     m = src.take(r"\b(?:before|until|till|by|not after|no later than)\s+(" + _ANY_TIME + r")")
-    if m and clock_of(m.group(1)):
-        time_to, part = clock_of(m.group(1)), None
+    before = clock_of(m.group(1)) if m else None
+    if before:
+        time_to, part = before, None
         time_from = time_from if time_from and time_from < time_to else None
         found.recognised = True
 
@@ -716,7 +721,7 @@ def _past_question(day: dt.date | None, request: DateRequest | None = None) -> s
 
 
 def _ambiguity_question(found: _Found, readings: Sequence[DateRequest]) -> str:
-    days = [r.earliest.date() for r in readings]
+    days = [r.earliest.date() for r in readings if r.earliest is not None]
     if found.ambiguity == "next_weekday":
         a, b = days[0], days[1]
         return f"Just to check: do you mean this {a:%A} ({a.day} {a:%B}) or {describe_date(b)}?"
@@ -922,8 +927,7 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
         prior_day = found.start  # "tomorrow or Friday"
         coming = today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
         if week is not None:
-            day = week[0] + dt.timedelta(days=(weekday - week[0].weekday()) % 7)
-            single(day)
+            single(week[0] + dt.timedelta(days=(weekday - week[0].weekday()) % 7))
         elif modifier == "this":
             single(today + dt.timedelta(days=(weekday - today.weekday()) % 7))
         elif modifier in ("after next", "week"):
@@ -940,7 +944,7 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
             single(coming)
         if found.ambiguity is None and (extra_weekdays or prior_day is not None):
             base = week[0] if week is not None else None
-            days = [found.start] + ([prior_day] if prior_day is not None else [])
+            days = [d for d in (found.start, prior_day) if d is not None]
             for extra in extra_weekdays:
                 if base is not None:
                     days.append(base + dt.timedelta(days=(extra - base.weekday()) % 7))

@@ -58,9 +58,9 @@ def health_answer(rules: RuleSet, reading: Reading) -> HealthAnswer | None:
     outcome = evaluate_many(rules, SERVICES, findings)
     named = {f.condition for f in findings} | set(outcome.reasons)
     ids = tuple(cid for cid in rules.conditions if cid in named)
-    answers = tuple(
-        rules.conditions[cid].client_answer for cid in ids if rules.conditions[cid].client_answer
-    )[:MAX_ANSWERS]
+    answers = tuple(answer for cid in ids if (answer := rules.conditions[cid].client_answer))[
+        :MAX_ANSWERS
+    ]
     avoid = frozenset(t for cid in ids for t in rules.conditions[cid].avoid_types)
     return HealthAnswer(
         conditions=ids, answers=answers, avoid_types=avoid, emergency=outcome.outcome == "emergency"

@@ -21,10 +21,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-try:  # pydantic 2 ships the 1.x API as pydantic.v1; Rasa 3.6 pins pydantic 1.10
-    from pydantic.v1 import BaseModel, Extra, ValidationError, root_validator, validator
+# pydantic 2 ships the 1.x API as pydantic.v1; Rasa 3.6 pins pydantic 1.10,
+# which has no pydantic.v1 (mypy reads the installed one: hence the ignore,
+# allowed to go unused under pydantic 2)
+try:
+    from pydantic.v1 import (  # type: ignore[import-not-found,unused-ignore]
+        BaseModel,
+        Extra,
+        ValidationError,
+        root_validator,
+        validator,
+    )
 except ImportError:  # pragma: no cover - depends on the installed pydantic
-    from pydantic import BaseModel, Extra, ValidationError, root_validator, validator  # type: ignore
+    from pydantic import (
+        BaseModel,
+        Extra,
+        ValidationError,
+        root_validator,
+        validator,
+    )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE_PATH = REPO_ROOT / "clinic" / "profile.yml"

@@ -5,8 +5,7 @@ data/responses/faq_practical.yml) have {placeholders} that come from
 clinic/profile.yml, which the clinic edits without retraining. Filling them
 here, in the Rasa server, lets every FAQ be answered by Rasa's own
 `utter_faq` retrieval action, without a round trip to the action server
-(which cost about a tenth of a turn's time; README, "Performance and
-scale-out"). The greeting (its clinic name) is a plain response for the
+(which cost about a tenth of a turn's time; docs/performance.md). The greeting (its clinic name) is a plain response for the
 same reason. Actions that utter these responses (a button's FAQ, an FAQ
 inside a form) pass no values: they are filled here, once; a value an
 action does pass wins.

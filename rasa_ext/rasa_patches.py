@@ -11,8 +11,7 @@ all run with them. Each can be switched off with CLINIC_RASA_PATCHES
    `jsonschema.validate` on every action server response, which re-checks
    the (large) events schema against the JSON Schema meta-schema and builds
    a new validator each time: 17.7 ms per call measured alone, about 60% of
-   the server's CPU per turn before this fix (py-spy; README, "Performance
-   and scale-out"). Here the same validation runs through one validator
+   the server's CPU per turn before this fix (py-spy; docs/performance.md). Here the same validation runs through one validator
    built (and its schema checked) once per process; a bad response raises
    the same error.
 
@@ -66,7 +65,7 @@ Tried and left out: one keep-alive aiohttp session per action endpoint
 (Rasa opens a new one per call). No CPU saved within the noise, and under
 load a reused connection that the action server had just closed failed a
 turn ("Can not write request body"). Encoding action calls with ujson: no
-difference in a side-by-side A/B (README). TensorFlow thread settings:
+difference in a side-by-side A/B (docs/performance.md). TensorFlow thread settings:
 nothing measurable (and the NLU no longer calls TensorFlow).
 """
 

@@ -324,7 +324,7 @@ def score(
     intent_of = np.array([intents.index(label.split("/", 1)[0]) for label in labels])
     right = acceptable = declined = wrong = 0
     errors = []
-    for row, example in zip(probs, examples):
+    for row, example in zip(probs, examples, strict=True):
         guess = labels[int(np.argmax(row))]
         ok = guess in example.labels
         right += ok
@@ -435,7 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         dev = {normalise(q["text"]) for q in load_train_dev("dev")}
         kept = [
-            (t, label) for t, label in zip(train_texts, train_labels) if normalise(t) not in dev
+            (t, label)
+            for t, label in zip(train_texts, train_labels, strict=True)
+            if normalise(t) not in dev
         ]
         train_texts, train_labels = [t for t, _ in kept], [label for _, label in kept]
     for extra in args.train_extra:
@@ -555,10 +557,11 @@ def print_curve(name: str, method: str, curve: dict[str, list[dict]]) -> None:
         return
     print(f"\ncalibration of {method} on {name} (acceptable / declined / confidently wrong)")
     print(f"  {'threshold':>9}  {'by intent confidence':>24}  {'by top label probability':>26}")
-    for a, b in zip(curve["intent"], curve["label"]):
-        cell = lambda r: (
-            f"{r['acceptable']:.1%} / {r['fallback']:.1%} / {r['confidently_wrong']:.1%}"
-        )  # noqa: E731
+
+    def cell(r: dict) -> str:
+        return f"{r['acceptable']:.1%} / {r['fallback']:.1%} / {r['confidently_wrong']:.1%}"
+
+    for a, b in zip(curve["intent"], curve["label"], strict=True):
         print(f"  {a['threshold']:>9}  {cell(a):>24}  {cell(b):>26}")
 
 

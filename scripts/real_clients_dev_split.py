@@ -51,8 +51,7 @@ def derive() -> dict[str, list[str]]:
 def render(split: dict[str, list[str]]) -> str:
     lines = [
         "# The real client TRAIN/DEV part divided once into train and dev (issue 10).",
-        "# Written by scripts/real_clients_dev_split.py (seed %d, dev share %.1f,"
-        % (SEED, DEV_SHARE),
+        f"# Written by scripts/real_clients_dev_split.py (seed {SEED:d}, dev share {DEV_SHARE:.1f},",
         "# stratified by first label, near paraphrases together); `--check` re-derives it.",
         "# Ids are dataset.normalise(text) of questions_train_dev.yml's entries.",
         "# train: may be added to the training data (with its source URL).",

@@ -2,6 +2,8 @@
 # Prepares a checkout: a Python 3.10 virtualenv with the pinned dependencies,
 # the project's spaCy pipeline, and a trained model. Every step is skipped
 # when its inputs have not changed, so running it again is cheap.
+# `scripts/setup.sh deps` stops after the dependencies (the lint gate needs
+# no model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -54,6 +56,7 @@ if [ "$(cat "$VENV/.requirements.sha" 2>/dev/null)" != "$req_hash" ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt
   echo "$req_hash" > "$VENV/.requirements.sha"
 fi
+[ "${1:-}" = deps ] && exit 0
 
 export PATH="$VENV/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1

@@ -70,7 +70,7 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["clock"] = lambda d: d.strftime("%d %b %Y, %H:%M") if d else ""
-    env.filters["zip"] = lambda a, b: list(zip(a, b))
+    env.filters["zip"] = lambda a, b: list(zip(a, b, strict=True))
     return env
 
 

@@ -257,7 +257,7 @@ def register(app: Sanic) -> None:
         charts = {
             "conversations": column_chart(
                 "Conversations per day",
-                [(d.strftime("%d/%m"), n) for d, n in zip(s.days, s.conversations)],
+                [(d.strftime("%d/%m"), n) for d, n in zip(s.days, s.conversations, strict=True)],
             ),
             "topics": bar_chart(
                 "Most asked FAQ topics", [(t.replace("_", " "), n) for t, n in s.faq_topics]

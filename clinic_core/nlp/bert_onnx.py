@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import onnx
@@ -61,7 +62,7 @@ class _Graph:
             self.external[name] = value
         return name
 
-    def op(self, op_type: str, inputs: list[str], **attrs) -> str:
+    def op(self, op_type: str, inputs: list[str], **attrs: Any) -> str:
         self._count += 1
         out = f"{op_type.lower()}_{self._count}"
         self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
@@ -116,7 +117,7 @@ def _attention(
 
 
 def build_sentence_encoder(
-    weights: Mapping[str, np.ndarray], config: Mapping[str, object]
+    weights: Mapping[str, np.ndarray], config: Mapping[str, Any]
 ) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
     """The graph ``(input_ids, attention_mask) -> sentence_embedding`` and
     the large tensors it declares, to pass to :func:`open_session`.
@@ -208,7 +209,7 @@ def build_sentence_encoder(
 
 
 def open_session(
-    model: onnx.ModelProto, external: Mapping[str, np.ndarray], options
+    model: onnx.ModelProto, external: Mapping[str, np.ndarray], options: Any
 ) -> tuple[object, list]:
     """An onnxruntime session with the external tensors supplied.
 
@@ -228,7 +229,7 @@ def open_session(
     return session, keep
 
 
-def required_tensors(config: Mapping[str, object]) -> list[str]:
+def required_tensors(config: Mapping[str, Any]) -> list[str]:
     """Names the graph reads, for a clear error when a weights file lacks one."""
     names = {
         "embeddings.word_embeddings.weight",

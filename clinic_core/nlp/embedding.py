@@ -27,6 +27,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -142,7 +143,9 @@ def is_fetched(directory: Path | None = None, manifest: Manifest | None = None) 
 class SentenceEmbedder:
     """Texts -> normalised sentence vectors, with onnxruntime."""
 
-    def __init__(self, session, tokenizer, dimensions: int, weights: Sequence[object] = ()) -> None:
+    def __init__(
+        self, session: Any, tokenizer: Any, dimensions: int, weights: Sequence[object] = ()
+    ) -> None:
         self._session = session
         self._tokenizer = tokenizer
         self._pad_id = tokenizer.token_to_id("[PAD]") or 0

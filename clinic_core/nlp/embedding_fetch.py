@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from clinic_core.nlp.embedding import (
     BUILD_DIR,
@@ -41,7 +41,7 @@ from clinic_core.nlp.embedding import (
 CHUNK = 1 << 20
 
 
-def _install(entry: ModelFile, source: BinaryIO, directory: Path) -> None:
+def _install(entry: ModelFile, source: IO[bytes], directory: Path) -> None:
     """Stream ``source`` to ``directory/entry.name`` if and only if it is the pinned file."""
     target = directory / entry.name
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -44,11 +44,16 @@ import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import spacy
 import yaml
 from spacy.language import Language
+
+from clinic_core.nlp.reader import NOT_CONTRAINDICATION
+
+if TYPE_CHECKING:
+    from spacy.pipeline import EntityRuler, Lemmatizer, SpanRuler
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_LOOKUPS_DIR = REPO_ROOT / "data" / "lookups"
@@ -80,10 +85,9 @@ _DETERMINERS = {"a", "an", "the", "my", "some", "any", "his", "her", "your"}
 
 CONDITION = "CONDITION"
 MEDICATION = "MEDICATION"
-#: the rules file's not_contraindications ("flu jab", "hay fever", "tension
-#: headache"): matched so that a longer harmless phrase wins over the
-#: condition term inside it ("flu"), and then ignored by the reader
-NOT_CONTRAINDICATION = "NOT_CONTRAINDICATION"
+#: the rules file's not_contraindications ("flu jab", "hay fever"): matched
+#: so that a longer harmless phrase wins over the condition term inside it
+#: ("flu"); the label is the reader's, which then ignores them
 # Exact duplicates are resolved in this order (earlier wins).
 _LABEL_PRIORITY = {
     MEDICATION: 0,
@@ -188,8 +192,8 @@ _WEEKDAYS = [
 
 def time_patterns() -> list[dict[str, Any]]:
     """Token patterns for durations and points in time (label TIME)."""
-    num = [_NUM, _DASH_OPT, _NUM_OPT]
-    art = [{"LOWER": {"IN": ["a", "an"]}}, _FEW, {"LOWER": "of", "OP": "?"}]
+    num: list[dict[str, Any]] = [_NUM, _DASH_OPT, _NUM_OPT]
+    art: list[dict[str, Any]] = [{"LOWER": {"IN": ["a", "an"]}}, _FEW, {"LOWER": "of", "OP": "?"}]
     pats: list[tuple[str, list[dict[str, Any]]]] = [
         ("ago", num + [_UNIT, _AGO]),
         ("ago", [_GLUED, _AGO]),
@@ -416,7 +420,7 @@ def _lemma_forms() -> tuple[dict[str, str], dict[str, list[str]]]:
     import spacy_lookups_data
     from spacy.util import load_language_data
 
-    table: dict[str, str] = load_language_data(spacy_lookups_data.en["lemma_lookup"])
+    table = cast("dict[str, str]", load_language_data(spacy_lookups_data.en["lemma_lookup"]))
     reverse: dict[str, list[str]] = {}
     for form, lemma in table.items():
         reverse.setdefault(lemma, []).append(form)
@@ -441,7 +445,12 @@ def _inflections(
 
 
 def _variants(
-    nlp: Language, phrase: str, table, reverse, inflect: bool = True, past: bool = False
+    nlp: Language,
+    phrase: str,
+    table: dict[str, str],
+    reverse: dict[str, list[str]],
+    inflect: bool = True,
+    past: bool = False,
 ) -> list[str]:
     """The phrase, its apostrophe-less spelling and inflections of its last word."""
     out = [phrase]
@@ -489,7 +498,7 @@ def _start(base: str | None) -> Language:
     if not {"parser", "senter", "sentencizer"} & set(nlp.pipe_names):
         nlp.add_pipe("sentencizer")
     if "lemmatizer" not in nlp.pipe_names:
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize()
+        cast("Lemmatizer", nlp.add_pipe("lemmatizer", config={"mode": "lookup"})).initialize()
     return nlp
 
 
@@ -504,17 +513,23 @@ def build_pipeline(
     table, reverse = _lemma_forms()
 
     nlp = _start(base)
-    ruler = nlp.add_pipe(
-        "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
+    ruler = cast(
+        "EntityRuler",
+        nlp.add_pipe(
+            "entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
+        ),
     )
-    span_ruler = nlp.add_pipe(
-        "span_ruler",
-        config={
-            "spans_key": TIME_SPANS_KEY,
-            "spans_filter": {"@misc": "spacy.first_longest_spans_filter.v1"},
-            "annotate_ents": False,
-            "validate": True,
-        },
+    span_ruler = cast(
+        "SpanRuler",
+        nlp.add_pipe(
+            "span_ruler",
+            config={
+                "spans_key": TIME_SPANS_KEY,
+                "spans_filter": {"@misc": "spacy.first_longest_spans_filter.v1"},
+                "annotate_ents": False,
+                "validate": True,
+            },
+        ),
     )
 
     def tok_key(text: str) -> str:
@@ -575,7 +590,7 @@ def build_pipeline(
                 entries[new_key] = [(k[0], 1, k[2], k[3]) for k in keys]
                 texts[new_key] = f"{det} {texts[tkey]}"
 
-    patterns = []
+    patterns: list[dict[str, Any]] = []  # entity ruler patterns: label, pattern, id
     multi: dict[str, list[str]] = {}
     shadowed: dict[str, list[list[str]]] = {}
     for tkey, keys in entries.items():
@@ -606,17 +621,17 @@ def build_pipeline(
         )
     contains: dict[str, list[list[str]]] = {}
     for p in patterns:
-        toks = tuple(t.lower_ for t in nlp.make_doc(p["pattern"]))
+        words = tuple(t.lower_ for t in nlp.make_doc(p["pattern"]))
         found: list[list[str]] = []
-        for i in range(len(toks)):
-            for j in range(i + 1, len(toks) + 1):
-                if (i, j) == (0, len(toks)):
+        for i in range(len(words)):
+            for j in range(i + 1, len(words) + 1):
+                if (i, j) == (0, len(words)):
                     continue
-                hit = by_tokens.get(toks[i:j])
+                hit = by_tokens.get(words[i:j])
                 if hit and hit[0] != p["label"] and list(hit) not in found:
                     found.append(list(hit))
         if found:
-            contains[" ".join(toks)] = found
+            contains[" ".join(words)] = found
     ruler.add_patterns(patterns)
     span_ruler.add_patterns(time_patterns())
 

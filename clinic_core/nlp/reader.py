@@ -33,16 +33,23 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clinic_core.nlp.pipeline import NOT_CONTRAINDICATION
 from clinic_core.screening.model import Finding, Reading
 
+if TYPE_CHECKING:  # spaCy is imported where it is used (see load_nlp)
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
 MAX_CHARS = 2000
+#: the entity label of the rules file's not_contraindications ("flu jab",
+#: "tension headache"): the pipeline matches them so that they win over the
+#: condition word inside them, and the reader then ignores them
+NOT_CONTRAINDICATION = "NOT_CONTRAINDICATION"
 
 # ---------------------------------------------------------------------------
 # Word lists (lower-case, after the tokenizer: "don't" -> "do", "n't";
@@ -732,11 +739,11 @@ def _time_value(kind: str, words: list[str], today: date) -> float | None:
             return _time_value("since", ["since", w], today)
         if w in _MONTH_NUM:
             # the end of the most recent such month: the most recent it can have been
-            m = _MONTH_NUM[w]
-            if m == today.month:
+            month = _MONTH_NUM[w]
+            if month == today.month:
                 return 0
-            year = today.year if m < today.month else today.year - 1
-            end = date(year + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+            year = today.year if month < today.month else today.year - 1
+            end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
             return (today - end).days
         return None
     if kind == "since":
@@ -784,7 +791,7 @@ _LOCK = threading.Lock()
 _NLP_CACHE: dict[str, Any] = {}
 
 
-def load_nlp(path: Path | str | None = None):
+def load_nlp(path: Path | str | None = None) -> Language:
     """The project's spaCy pipeline, loaded once per process.
 
     Without ``path`` it is ``build/spacy_clinic`` under the repo root,
@@ -823,7 +830,7 @@ class _Maps:
 _MAPS: dict[int, tuple[Any, _Maps]] = {}
 
 
-def _maps(nlp) -> _Maps:
+def _maps(nlp: Language) -> _Maps:
     hit = _MAPS.get(id(nlp))
     if hit is not None and hit[0] is nlp:
         return hit[1]
@@ -876,7 +883,7 @@ def _normalise_text(text: str) -> str:
     )
 
 
-def _norm_tokens(doc) -> list[str]:
+def _norm_tokens(doc: Doc | Span) -> list[str]:
     out = []
     for i, t in enumerate(doc):
         w = t.lower_
@@ -904,7 +911,7 @@ def _match_at(toks: Sequence[str], i: int, phrases: Iterable[tuple[str, ...]]) -
     return best
 
 
-def _clauses(doc, toks: list[str]) -> tuple[list[int], list[int]]:
+def _clauses(doc: Doc, toks: list[str]) -> tuple[list[int], list[int]]:
     """Sentence index and clause index per token."""
     n = len(toks)
     sent_of = [0] * n
@@ -983,7 +990,7 @@ def _post_negated(toks: list[str], end: int, clause_of: list[int]) -> bool:
     return False
 
 
-def _polarity(toks: list[str], doc) -> bool | None:
+def _polarity(toks: list[str], doc: Doc | Span) -> bool | None:
     i, n = 0, len(toks)
     while i < n and (toks[i] in _FILLERS or doc[i].is_punct or doc[i].is_space):
         i += 1
@@ -1003,7 +1010,7 @@ def _polarity(toks: list[str], doc) -> bool | None:
     return None
 
 
-def read(nlp, text: str, today: date | None = None) -> Reading:
+def read(nlp: Language, text: str, today: date | None = None) -> Reading:
     """What the client said in one message (see the module docstring)."""
     today = today or date.today()
     doc = nlp(_normalise_text(text))
@@ -1073,7 +1080,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
 
     elsewhere: list[str] = []  # conditions said to be someone else's
 
-    def new_draft(cond: str, e, medication: str | None = None) -> _Draft | None:
+    def new_draft(cond: str, e: Span, medication: str | None = None) -> _Draft | None:
         if someone_else(e.start):
             uniq_add(elsewhere, cond)
             return None
@@ -1305,7 +1312,7 @@ def read(nlp, text: str, today: date | None = None) -> Reading:
     )
 
 
-def _first_word(toks: list[str], doc) -> int:
+def _first_word(toks: list[str], doc: Doc | Span) -> int:
     i = 0
     while i < len(toks) and (toks[i] in _FILLERS or doc[i].is_punct or doc[i].is_space):
         i += 1
@@ -1417,7 +1424,14 @@ def _unit_of(words: list[str]) -> float | None:
 
 
 def _pregnancy_weeks(
-    drafts, sp, weeks, sent_of, clause_of, negated_at, new_draft, create: bool
+    drafts: list[_Draft],
+    sp: Span,
+    weeks: int,
+    sent_of: list[int],
+    clause_of: list[int],
+    negated_at: Callable[[int, int], bool],
+    new_draft: Callable[[str, Span], _Draft | None],
+    create: bool,
 ) -> None:
     """Put ``weeks`` on the pregnancy finding of the sentence, creating one
     from the span itself when the client says only "I'm 20 weeks"."""
@@ -1431,9 +1445,9 @@ def _pregnancy_weeks(
                 d.weeks_pregnant = weeks
         return
     if create and not any(d.condition == "pregnancy" for d in drafts):
-        d = new_draft("pregnancy", sp)
-        if d is not None and not d.negated:
-            d.weeks_pregnant = weeks
+        created = new_draft("pregnancy", sp)
+        if created is not None and not created.negated:
+            created.weeks_pregnant = weeks
 
 
 def _merge(drafts: list[_Draft]) -> list[Finding]:

@@ -587,7 +587,10 @@ def apply_answer(
     qid, stage, cid = _parse_id(rules, question_id)
     q = rules.question(qid) if qid != EXTRA else None
 
+    # _parse_id: a condition follow-up names its condition; the other stages
+    # are never the EXTRA question's, so q is a question of the rules file
     if stage == "condition_follow_up":
+        assert cid is not None
         _apply_condition_follow_up(rules, state, qid, cid, reading)
     elif q is not None and q.kind == "service":
         _absorb(state, reading, qid)
@@ -601,8 +604,10 @@ def apply_answer(
             if state["service_tries"] >= 2:
                 state["service"] = "both"  # cautious: ask everything, judge both
     elif stage == "follow_up":
+        assert q is not None
         _apply_question_follow_up(rules, state, q, reading)
     else:
+        assert q is not None
         _apply_main(rules, state, q, reading)
 
     _update_emergency(rules, state)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -170,7 +170,7 @@ def strictness(outcome: str) -> int:
     return OUTCOME_ORDER.index(outcome)
 
 
-def strictest(outcomes) -> str:
+def strictest(outcomes: Iterable[str]) -> str:
     """The strictest of ``outcomes`` (``ok`` for none)."""
     best = "ok"
     for o in outcomes:
@@ -525,11 +525,11 @@ class _Validator:
             raise RulesError(p, ["the file must be a YAML mapping at the top level"])
         self._unknown_keys("top level", data, _TOP_KEYS)
 
-        version = data.get("version")
+        version: Any = data.get("version")  # a YAML value, checked here
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             self.err("version", f"must be a positive whole number, got {version!r}")
         reviewed_by = self._str("reviewed_by", data.get("reviewed_by")) or ""
-        raw_on = data.get("reviewed_on")
+        raw_on: Any = data.get("reviewed_on")
         if hasattr(raw_on, "isoformat"):
             # YAML turns an unquoted 2026-01-31 into a date: accept it as text.
             raw_on = raw_on.isoformat()
@@ -544,7 +544,7 @@ class _Validator:
             )
 
         messages = self._messages(data.get("messages"))
-        not_ci = ()
+        not_ci: tuple[str, ...] = ()
         if "not_contraindications" in data:
             not_ci = self._name_list("not_contraindications", data["not_contraindications"])
 
@@ -964,7 +964,14 @@ class _Validator:
             elif item.get("conditions") is not None:
                 self.err(f"{w}.conditions", f"a {kind} question does not list conditions")
 
-            def ref(field_name: str, cid: Any, within: bool) -> str | None:
+            # w and conds bound now: the helper belongs to this question only
+            def ref(
+                field_name: str,
+                cid: Any,
+                within: bool,
+                w: str = w,
+                conds: tuple[str, ...] = conds,
+            ) -> str | None:
                 if cid is None:
                     return None
                 if not isinstance(cid, str) or cid not in known:

@@ -6,7 +6,7 @@ word and character n-grams of the lemmas is as accurate (held-out sets of
 `make eval`: first 93.1% either way, blind 99.1% against DIET's 98.6%)
 and about ten times cheaper per message: no TensorFlow call, no sparse
 feature assembly per component. NLU was half of the server's CPU per turn
-(py-spy, README "Where a turn's time went"); training drops from minutes to
+(py-spy, docs/performance.md, "Where a turn's time went"); training drops from minutes to
 seconds.
 
 One flat classifier over the intents and the FAQ sub-intents
@@ -328,7 +328,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         # intent on every message; Rasa's RegexMessageHandler replaces it.
         probabilities = self.probabilities([text_for_features(m) for m in messages])
         probabilities = self._second_opinion(messages, probabilities)
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             topics = self._asked_topics(message) if self._config["split_questions"] else []
             if topics:
                 row = topics[0][2]  # the first question's topic answers if the rule cannot
@@ -367,7 +367,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         rows = self.probabilities(parts)
         retrieval = self._config["retrieval_intent"] + "/"
         found, seen = [], set()
-        for span, row in zip(spans, rows):
+        for span, row in zip(spans, rows, strict=True):
             label = str(self._labels[int(row.argmax())])
             if (
                 not label.startswith(retrieval)

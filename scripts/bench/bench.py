@@ -561,7 +561,7 @@ def main() -> None:
             bot.info["levels"] = {}
 
         exclude = set().union(*(b.pids() for b in bots))
-        for level, n_turns in zip(levels, turns):
+        for level, n_turns in zip(levels, turns, strict=True):
             merged: dict[str, Any] = {}
             cpu: dict[str, dict[str, float]] = {b.name: {} for b in bots}
             for rnd in range(args.rounds):

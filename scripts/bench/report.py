@@ -48,28 +48,28 @@ def rows(results: dict[str, Any]) -> list[tuple[str, dict[str, float | None]]]:
                 out.append(
                     (
                         f"{kind} turn {stat[:-3]} (ms), {level} conv.",
-                        per_bot(lambda i, k=kind, st=stat: i["levels"][lv]["kinds"][k][st]),
+                        per_bot(lambda i, lv=lv, k=kind, st=stat: i["levels"][lv]["kinds"][k][st]),
                     )
                 )
         out.append(
             (
                 f"turns per second, {level} conv.",
-                per_bot(lambda i: i["levels"][lv]["turns_per_second"]),
+                per_bot(lambda i, lv=lv: i["levels"][lv]["turns_per_second"]),
             )
         )
         out.append(
             (
                 f"CPU ms per turn, rasa process, {level} conv.",
-                per_bot(lambda i: i["levels"][lv]["cpu_ms_per_turn"]["rasa"]),
+                per_bot(lambda i, lv=lv: i["levels"][lv]["cpu_ms_per_turn"]["rasa"]),
             )
         )
         out.append(
             (
                 f"CPU ms per turn, action server, {level} conv.",
-                per_bot(lambda i: i["levels"][lv]["cpu_ms_per_turn"]["actions"]),
+                per_bot(lambda i, lv=lv: i["levels"][lv]["cpu_ms_per_turn"]["actions"]),
             )
         )
-        out.append((f"errors, {level} conv.", per_bot(lambda i: i["levels"][lv]["errors"])))
+        out.append((f"errors, {level} conv.", per_bot(lambda i, lv=lv: i["levels"][lv]["errors"])))
     for label, key in (
         ("start-up to ready (s)", "startup_to_ready_s"),
         ("first turn after start (ms)", "first_turn_ms"),
@@ -180,7 +180,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         tps = [bots[name]["levels"][str(lv)]["turns_per_second"] for lv in levels]
         xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(levels))]
         ax.bar(xs, tps, width, color=colors[name], label=name)
-        for x, v in zip(xs, tps):
+        for x, v in zip(xs, tps, strict=True):
             ax.text(x, v, f"{v:.0f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(levels)))
     ax.set_xticklabels([f"{lv} concurrent" for lv in levels])
@@ -222,7 +222,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
         vals = [bots[name].get(k) or 0 for k, _ in metrics]
         xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(metrics))]
         ax.bar(xs, vals, width, color=colors[name], label=name)
-        for x, v in zip(xs, vals):
+        for x, v in zip(xs, vals, strict=True):
             ax.text(x, v, f"{v:.0f}" if v else "n/m", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(range(len(metrics)))
     ax.set_xticklabels([m for _, m in metrics])

@@ -93,7 +93,9 @@ def test_vendored_socketio_client_is_the_npm_package() -> None:
     assert f"Socket.IO v{version}" in vendored[:200]
     if npm.exists():  # after scripts/install_test_deps.sh
         expected = "".join(
-            l for l in npm.read_text().splitlines(True) if not l.startswith("//# sourceMappingURL=")
+            line
+            for line in npm.read_text().splitlines(True)
+            if not line.startswith("//# sourceMappingURL=")
         )
         assert vendored == expected
 

@@ -81,7 +81,7 @@ def whatsapp_channel(edge: Edge) -> Channel:
     def send(text: str) -> None:
         fields = twilio.form("twilio_whatsapp_text.json", phone)
         fields["Body"] = text
-        fields["MessageSid"] = "SM" + "%032x" % random.getrandbits(128)
+        fields["MessageSid"] = f"SM{random.getrandbits(128):032x}"
         assert twilio.signed(edge, fields)[0] == 200
 
     return Channel("twilio", f"whatsapp:{phone}", send, twilio.sends_to(phone))
@@ -95,7 +95,7 @@ def messenger_channel(edge: Edge) -> Channel:
         for entry in body["entry"]:
             for item in entry["messaging"]:
                 item["message"]["text"] = text
-                item["message"]["mid"] = "m_" + "%032x" % random.getrandbits(128)
+                item["message"]["mid"] = f"m_{random.getrandbits(128):032x}"
         raw = json.dumps(body).encode()
         assert messenger.post(edge, raw, messenger_signature(raw)) == 200
 
@@ -164,7 +164,7 @@ def test_a_person_takes_over_talks_and_hands_back(
 
 
 def test_rest_turn_while_paused_gets_no_apology(edge: Edge) -> None:
-    sender = "handover-rest-" + "%08x" % random.getrandbits(32)
+    sender = f"handover-rest-{random.getrandbits(32):08x}"
     edge.assistant.send(sender, "hi")
     run(
         edge,
@@ -292,7 +292,7 @@ def test_nobody_took_the_chat_so_the_next_request_offers_a_call_back(
     having taken the first request: the call-back offer with its promised time
     (the same line the console's sweep sends), and its button starts the
     call-back form at once (a payload with the `callback` entity)."""
-    sender = "handover-wait-" + "%08x" % random.getrandbits(32)
+    sender = f"handover-wait-{random.getrandbits(32):08x}"
     first = edge.assistant.send(sender, "can I talk to a person please?")
     assert "asked the team" in " ".join(m.get("text", "") for m in first), first
     time.sleep(short_wait + 1)

@@ -175,7 +175,7 @@ def test_the_chain_steps_up_and_down_one_revision_at_a_time(db_url):
         assert rows("SELECT count(*) FROM slot_claims") == [(1,)]
 
         for (revision, added), (previous, _) in zip(
-            CHAIN[::-1], CHAIN[-2::-1] + (("base", set()),)
+            CHAIN[::-1], CHAIN[-2::-1] + (("base", set()),), strict=True
         ):
             migrate(command.downgrade, previous)
             expected -= added

@@ -99,7 +99,7 @@ def near_duplicate_tokens(ta: list[str], tb: list[str]) -> bool:
         return True
     if len(ta) != len(tb):
         return False
-    diff = [(x, y) for x, y in zip(ta, tb) if x != y]
+    diff = [(x, y) for x, y in zip(ta, tb, strict=True) if x != y]
     return len(diff) == 1 and difflib.SequenceMatcher(None, *diff[0]).ratio() >= 0.75
 
 

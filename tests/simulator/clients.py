@@ -705,7 +705,7 @@ class Client:
         else:
             start, button = fitting[0]
         if self.taps == "never":
-            clock = f"{start.hour % 12 or 12}{':%02d' % start.minute if start.minute else ''}{'am' if start.hour < 12 else 'pm'}"
+            clock = f"{start.hour % 12 or 12}{f':{start.minute:02d}' if start.minute else ''}{'am' if start.hour < 12 else 'pm'}"
             return Message(f"{start:%A} {_ordinal(start.day)} at {clock} please", note="time typed")
         return Message(button["payload"], button=True, note="time")
 

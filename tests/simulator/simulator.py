@@ -128,9 +128,8 @@ class Wording:
             for o in ("clearance", "postpone", "modify", "ok")
             if o in messages
         }
-        outcomes.update(
-            {"emergency": _norm(v["text"]) for v in responses.get("utter_emergency", [])[:1]}
-        )
+        for emergency in responses.get("utter_emergency", [])[:1]:
+            outcomes["emergency"] = _norm(emergency["text"])
         rephrase = [
             _norm(v["text"])
             for name in ("utter_ask_rephrase", "utter_default")
@@ -166,7 +165,7 @@ class Transport:
 
     def send(self, sender: str, text: str) -> list[dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": text}).encode()
-        for attempt in range(20):
+        for _attempt in range(20):
             req = urllib.request.Request(
                 self.url + "/webhooks/rest/webhook",
                 data=body,

@@ -53,7 +53,7 @@ def _small_manifest(tmp_path: Path, contents: dict) -> Manifest:
     )
     wheel = tmp_path / "pkg-1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
-        for entry, data in zip(files, contents.values()):
+        for entry, data in zip(files, contents.values(), strict=True):
             archive.writestr(entry.member, data)
         archive.writestr("pkg/__init__.py", "raise SystemExit('never imported')\n")
         archive.writestr("../escape.txt", "not a manifest member")

@@ -68,7 +68,9 @@ def test_warnings_and_sender_echoes_are_withheld() -> None:
             warnings.simplefilter("always")
             warnings.showwarning = logs._log_warning  # catch_warnings restores it on the way out
             warnings.warn(
-                "Failed to parse arguments in line '/Jane Doe 07911 123456 pregnant'.", UserWarning
+                "Failed to parse arguments in line '/Jane Doe 07911 123456 pregnant'.",
+                UserWarning,
+                stacklevel=1,
             )
         logging.getLogger("rasa.core.processor").warning(
             "Circuit breaker tripped. Stopped predicting more actions for sender 'whatsapp:+447911123456'."

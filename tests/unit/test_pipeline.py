@@ -46,6 +46,7 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow  # a second Python process loads spaCy and the pipeline
 def test_saved_pipeline_loads_in_a_clean_process(built, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -74,6 +75,7 @@ def test_saved_pipeline_loads_in_a_clean_process(built, tmp_path):
     assert data["meds"] == ["anticoagulants"]
 
 
+@pytest.mark.slow  # builds the spaCy pipeline twice
 def test_up_to_date_and_rebuild_on_change(tmp_path):
     lookups = tmp_path / "lookups"
     shutil.copytree(pl.DEFAULT_LOOKUPS_DIR, lookups)
@@ -96,6 +98,7 @@ def test_up_to_date_and_rebuild_on_change(tmp_path):
     assert not list(tmp_path.glob(".out.*")), "temporary build dirs left behind"
 
 
+@pytest.mark.slow  # builds the pipeline twice in Python processes of its own
 def test_cli_rebuilds_only_on_change(tmp_path):
     out = tmp_path / "cli_out"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -200,7 +203,7 @@ def test_lookup_files_shape(path):
         assert phrases and all(isinstance(p, str) and p == p.lower().strip() for p in phrases), cid
     for members in (data.get("groups") or {}).values():
         assert set(members) <= ids
-    for a, b in (data.get("opposites") or {}).items():
+    for a in data.get("opposites") or {}:
         assert a in ids
 
 
@@ -249,6 +252,7 @@ def test_real_rules_build(tmp_path):
     }
 
 
+@pytest.mark.slow  # builds a pipeline on a second base
 def test_a_pretrained_base_keeps_its_components_and_gets_the_ruler(tmp_path):
     """The en_core_web_md swap (README): built on a base pipeline, the
     project's ruler is added without re-initialising the base. A small saved

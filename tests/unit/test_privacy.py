@@ -245,16 +245,20 @@ def test_screenings_and_review_queue(store, clinic):
     assert sid > 0
 
 
+@pytest.mark.slow  # the privacy commands, each in a Python process of its own
 def test_cli_erase_and_purge(tmp_path, clinic, store):
     env = dict(os.environ, CLINIC_DB_URL=store.url, RASA_TRACKER_DB_URL=clinic["tracker_url"])
-    run = lambda *args: subprocess.run(
-        [sys.executable, "-m", "clinic_core.privacy", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "clinic_core.privacy", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     out = run("erase", "--phone", "07911 123456")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)

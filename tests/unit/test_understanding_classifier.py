@@ -191,8 +191,14 @@ def test_without_the_embedding_it_answers_from_the_fast_classifier(
         warnings = [r for r in caplog.records if "sentence embedding unavailable" in r.getMessage()]
         assert len(warnings) == 1 and "not the pinned file" in warnings[0].getMessage()
         expected = max(
-            fast[0][[i for i, l in enumerate(classifier._labels) if l.startswith("faq/")]].sum(),
-            *(fast[0][i] for i, l in enumerate(classifier._labels) if not l.startswith("faq/")),
+            fast[0][
+                [i for i, label in enumerate(classifier._labels) if label.startswith("faq/")]
+            ].sum(),
+            *(
+                fast[0][i]
+                for i, label in enumerate(classifier._labels)
+                if not label.startswith("faq/")
+            ),
         )
         assert first.get("intent")["confidence"] == pytest.approx(expected)
         assert second.get("intent") == first.get("intent")
