@@ -66,7 +66,7 @@ RETRY_RESPONSES = {
 }
 #: what the client asked instead of answering, and the action that answers
 #: it in the form (the question then comes back once: note_off_topic)
-OFF_TOPIC_ACTIONS = {
+OFF_TOPIC_ACTIONS: dict[str, type[Action]] = {
     "ask_massage_type": ActionMassageTypeInfo,
     "compare_massage_types": ActionCompareMassageTypes,
     "recommend_massage": ActionRecommendMassage,
