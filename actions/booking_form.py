@@ -45,7 +45,6 @@ from actions.booking_services import (
 from actions.constants import (
     ACTION_BOOKING_SUBMIT,
     FORM_BOOKING,
-    FORM_SCREENING,
     INTENT_AFFIRM,
     INTENT_BOOK,
     INTENT_CANCEL,
@@ -60,7 +59,6 @@ from actions.constants import (
     SLOT_REFERENCE,
     SLOT_REQUESTED,
     SLOT_RESUME,
-    SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
     SLOT_SCREENING_STATE,
@@ -84,6 +82,7 @@ from actions.forms import (
     question_answered_first,
     wants_to_stop,
 )
+from actions.screening_form import reopen_events
 from actions.slot_picking import (
     DAY_AGAIN,
     ask_day_again,
@@ -351,10 +350,10 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     """A change of service ("actually a facial instead") or health news
     ("I'm 30 weeks pregnant") typed at any booking step, read before the
     step's own answer so it is never taken for a date or a name (issue 11,
-    items 5 and 6): the pre-screen is reopened for only what it changes
-    (clinic_core.screening.interview.change_service / reopen), the booking's
-    answers are kept, and booking resumes when the new outcome allows it
-    (actions/screening_form.py, ActionScreeningFinish). None: neither."""
+    items 5 and 6): the pre-screen reopens for only what it changes (the
+    screening side's reopen_events), the booking's answers are kept, and
+    booking resumes when the new outcome allows it (actions/screening_form.py,
+    continue_booking). None: neither."""
     text = tracker.latest_message.get("text") or ""
     state = tracker.get_slot(SLOT_SCREENING_STATE)
     if not text or text.startswith("/") or not isinstance(state, dict):
@@ -364,7 +363,6 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     asked = tracker.get_slot(SLOT_REQUESTED)
     if asked == SLOT_NAME and clean_name(text) and len(text.split()) <= 4:
         return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
-    rules = content.rules()
     reading = read(content.nlp(), text)
     news = interview.new_findings(state, reading)
     # a service named with "actually", "instead"... at any step, or any other
@@ -374,17 +372,15 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
         if changes_mind(text) or asked == SLOT_SERVICE
         else None
     )
-    if target not in ("body", "facial") or target == screened_service(tracker):
+    new_service = service_for(target) if target in ("body", "facial") else None
+    if target == screened_service(tracker) or new_service is None:
         target = None
     if not news and target is None:
         return None
     events: list[EventType] = []
     if news:
-        state = interview.reopen(rules, state, reading)
         dispatcher.utter_message(response="utter_booking_health_news")
-    new_service = service_for(target) if target else None
     if target and new_service:
-        state = interview.change_service(rules, state, target)
         options = content.profile().service(new_service).minutes
         minutes = tracker.get_slot(SLOT_MINUTES)
         events += [
@@ -400,21 +396,15 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
             response="utter_booking_service_changed",
             service=content.profile().service(new_service).name.lower(),
         )
-    ui = state.setdefault("ui", {})
-    ui.update({"asked": None, "confirming": False})
     if asked:
         # the message was taken as the step's answer before this ran: it is
         # not one, and the step is asked again when booking resumes
         events.append(SlotSet(str(asked), None))
-    return events + [
-        SlotSet(SLOT_SCREENING_STATE, state),
-        SlotSet(SLOT_SCREENING_OUTCOME, None),
-        SlotSet(SLOT_SCREENING_ANSWER, None),
-        SlotSet(SLOT_CONFIRMED, None),
-        SlotSet(SLOT_RESUME, True),
-        SlotSet(SLOT_REQUESTED, None),
-        FollowupAction(FORM_SCREENING),
-    ]
+    return (
+        events
+        + [SlotSet(SLOT_CONFIRMED, None), SlotSet(SLOT_RESUME, True), SlotSet(SLOT_REQUESTED, None)]
+        + reopen_events(tracker, news=text if news else None, service=target)
+    )
 
 
 _CHANGE_KEYWORDS = (

@@ -51,7 +51,7 @@ from actions.massage_types import (
 from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
-from clinic_core.screening.model import Reading, may_book
+from clinic_core.screening.model import Finding, Reading, may_book
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +119,51 @@ def current_state(tracker: Tracker) -> dict[str, Any]:
     return state
 
 
+def reopen_events(
+    tracker: Tracker, news: str | None = None, service: str | None = None
+) -> list[EventType]:
+    """Reopens the pre-screen at the point that health news or a change of
+    service makes necessary (issue 11, items 5 and 6), for the booking side.
+
+    Return these events from an action: ``news`` is the client's message
+    ("I'm 30 weeks pregnant"), read by the project's reader and taken as an
+    answer (clinic_core.screening.interview.reopen); ``service`` (body or
+    facial) switches the service, keeping every answer
+    (interview.change_service). The form then asks only what changed: the
+    news' follow-up, a question that now applies, or the other service's
+    own questions (interview.questions_added_by tells which beforehand);
+    then the summary, and action_screening_finish sets the new
+    ``screening_outcome``. The old outcome is cleared at once, so nothing
+    books on it meanwhile. Without an earlier pre-screen with consent in
+    this conversation, the pre-screen simply starts (consent first, the
+    earlier messages read after it)."""
+    rules = content.rules()
+    state = tracker.get_slot(SLOT_SCREENING_STATE)
+    if not isinstance(state, dict) or tracker.get_slot(SLOT_SCREENING_CONSENT) is not True:
+        return [
+            SlotSet(SLOT_SCREENING_OUTCOME, None),
+            SlotSet(SLOT_SCREENING_REASONS, None),
+            SlotSet(SLOT_SCREENING_STATE, None),
+            FollowupAction("screening_form"),
+        ]
+    if news:
+        state = interview.reopen(rules, state, read(content.nlp(), news))
+    if service in ("body", "facial"):
+        state = interview.change_service(rules, state, service)
+    ui = _ui(state)
+    ui.update({"asked": None, "confirming": False})
+    done = bool(state.get("emergency"))
+    if not done and interview.next_question(rules, state) is None:
+        ui["confirming"] = True  # nothing new to ask: the summary, to confirm the change
+    return [
+        SlotSet(SLOT_SCREENING_STATE, state),
+        SlotSet(SLOT_SCREENING_OUTCOME, None),
+        SlotSet(SLOT_SCREENING_REASONS, None),
+        SlotSet(SLOT_SCREENING_ANSWER, DONE if done else None),
+        FollowupAction("screening_form"),
+    ]
+
+
 class ValidateScreeningForm(FormValidationAction):
     def name(self) -> str:
         return "validate_screening_form"
@@ -174,7 +219,11 @@ class ValidateScreeningForm(FormValidationAction):
             ):
                 return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
             return self._confirm(rules, state, reading, redo, service)
-        if _is_service_question(rules, asked) and service:
+        if (
+            _is_service_question(rules, asked)
+            and service
+            and not (intent == INTENT_FAQ and _is_question(text))
+        ):
             state = interview.prefill(state, reading, rules)  # anything else they said
             state["service"] = service
         elif not read_something and await _answer_off_topic(dispatcher, tracker, domain, intent):
@@ -215,6 +264,13 @@ class ValidateScreeningForm(FormValidationAction):
             _ui(state).update(ui)
             return self._next(rules, state)
         changed = False
+        noted = {d["condition"] for d in state.get("findings") or []}
+        theirs = [c for c in reading.someone_elses if c in noted]
+        if theirs:
+            # "the cold is my son's, not mine": a correction of what is noted
+            denial = Reading(findings=tuple(Finding(condition=c, negated=True) for c in theirs))
+            state = interview.prefill(state, denial, rules)
+            changed = True
         if service in ("body", "facial") and service != state.get("service"):
             state = interview.change_service(rules, state, service)
             changed = True
@@ -230,6 +286,17 @@ class ValidateScreeningForm(FormValidationAction):
             return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
         ui["offer_changes"] = True
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+
+
+_QUESTION_WORDS = frozenset(
+    "how what when where why which who do does is are can could would will should".split()
+)
+
+
+def _is_question(text: str) -> bool:
+    """ "How much is a facial?" asks; "facial massage" (the button) answers."""
+    words = text.strip().lower().split()
+    return text.strip().endswith("?") or bool(words and words[0] in _QUESTION_WORDS)
 
 
 async def _answer_off_topic(

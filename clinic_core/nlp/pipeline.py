@@ -50,6 +50,8 @@ import spacy
 import yaml
 from spacy.language import Language
 
+from clinic_core.nlp.reader import NOT_CONTRAINDICATION
+
 if TYPE_CHECKING:
     from spacy.pipeline import EntityRuler, Lemmatizer, SpanRuler
 
@@ -83,10 +85,9 @@ _DETERMINERS = {"a", "an", "the", "my", "some", "any", "his", "her", "your"}
 
 CONDITION = "CONDITION"
 MEDICATION = "MEDICATION"
-#: the rules file's not_contraindications ("flu jab", "hay fever", "tension
-#: headache"): matched so that a longer harmless phrase wins over the
-#: condition term inside it ("flu"), and then ignored by the reader
-NOT_CONTRAINDICATION = "NOT_CONTRAINDICATION"
+#: the rules file's not_contraindications ("flu jab", "hay fever"): matched
+#: so that a longer harmless phrase wins over the condition term inside it
+#: ("flu"); the label is the reader's, which then ignores them
 # Exact duplicates are resolved in this order (earlier wins).
 _LABEL_PRIORITY = {
     MEDICATION: 0,

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from .engine import (
     evaluate_many,
     finding_qualifiers,
     is_refined,
+    is_settled,
 )
 from .model import SERVICES, Finding, Outcome, Reading
 from .rules import Condition, QuestionRule, RuleSet, strictness
@@ -174,7 +176,12 @@ def service_from_text(text: str, massage_types: Iterable[str] = ()) -> str | Non
     found = screening_services_of(massage_types)
     words = current_service_words()
     said = set(re.findall(r"[a-z]+", text.lower()))
-    found.update(service for service, entry in words.items() if said & set(entry.words))
+    for service, entry in words.items():
+        known = set(entry.words)
+        # one slip of the keyboard is still the word ("bodey", "facail")
+        typos = [w for w in said if len(w) >= 5]  # "boy" is not a slip for "body"
+        if said & known or any(get_close_matches(w, known, n=1, cutoff=0.8) for w in typos):
+            found.add(service)
     if len(found) == 2:
         return "both"
     return found.pop() if found else None
@@ -253,16 +260,40 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+def _bare(d: dict[str, Any]) -> bool:
+    """A mention with no details at all ("since my stent")."""
+    return not any(
+        d.get(k) for k in ("days_ago", "weeks_pregnant", "body_area", "qualifiers", "medication")
+    )
+
+
 def _add(state: dict[str, Any], f: Finding, source: str, assumed: bool = False) -> dict[str, Any]:
     d = _fdict(f, source, assumed)
     for old in state["findings"]:
-        if _same(old, d):
+        if _same(old, d) or (
+            old["condition"] == d["condition"] and _bare(d) and not old.get("assumed")
+        ):
+            # the same thing again, or named again without details: not a
+            # second condition (its details stay those already given)
             old["assumed"] = old.get("assumed", False) and assumed
             return old
     state["findings"].append(d)
     if f.condition in state["denied"]:
         state["denied"].remove(f.condition)
     return d
+
+
+def _retract_answers(state: dict[str, Any]) -> None:
+    """A "yes" whose every named condition was since denied (a correction
+    at the summary: "no spots after all") becomes a "no", so the question's
+    follow-up is not asked again."""
+    for qid, named in state["mentioned"].items():
+        if (
+            state["answers"].get(qid) == "yes"
+            and named
+            and all(c in state["denied"] for c in named)
+        ):
+            state["answers"][qid] = "no"
 
 
 def _absorb(state: dict[str, Any], reading: Reading, source: str) -> None:
@@ -316,7 +347,27 @@ def prefill(
         return state
     if rules is not None:
         _check_ids(rules, reading)
-    _absorb(state, reading, "prefill")
+    noted = {d["condition"]: d for d in _active(state)}
+    again = [f for f in reading.positive() if f.condition in noted]
+    # A condition already noted, named again with new details ("the spot is
+    # gone now" at the summary): the details complete the noted finding
+    # rather than adding a second one.
+    for f in again:
+        fd = f.to_dict()
+        _fill(
+            noted[f.condition],
+            {
+                k: fd.get(k)
+                for k in ("days_ago", "weeks_pregnant", "body_area", "medication", "qualifiers")
+            },
+        )
+    rest = Reading(
+        polarity=reading.polarity,
+        findings=tuple(f for f in reading.findings if f.negated or f.condition not in noted),
+        massage_types=reading.massage_types,
+    )
+    _absorb(state, rest, "prefill")
+    _retract_answers(state)
     if state.get("service") is None:
         service = service_from_massage_types(reading.massage_types)
         if service in SERVICES:
@@ -337,15 +388,21 @@ def _complete(rules: RuleSet, state: dict[str, Any], d: dict[str, Any]) -> bool:
         return True
     if not any(cond.concerns(s) for s in _services(state)):
         return True
+    present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
+    if all(is_settled(rules, s, _finding(d), present) for s in _services(state)):
+        return True  # nothing the client could add would change the outcome
+    if present & frozenset(fu.settled_with):
+        return True  # "apixaban for my AF": what it is for is known
     if not fu.needs:
         return False
     for need in fu.needs:
         if need == "qualifier":
             # known when the details decide the outcome ("a stent 4 years
             # ago" alone does not say whether it is controlled now)
-            present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
             if any(is_refined(rules, s, _finding(d), present) for s in _services(state)):
                 return True
+            if finding_qualifiers(cond, _finding(d)) & fu.settles():
+                return True  # "healed" already said to "has it fully healed?"
         elif d.get(need) is not None:
             return True
     return False
@@ -577,7 +634,9 @@ def _apply_main(rules: RuleSet, state: dict[str, Any], q: QuestionRule, reading:
             d = _add(state, Finding(condition=q.yes_means), q.id)
             _fill(d, _reading_details(reading))
             _mention(state, q.id, [Finding(condition=q.yes_means)])
-    elif reading.polarity is False or denied_mine:
+    elif reading.polarity is False or denied_mine or (reading.harmless and not reading.findings):
+        # "I take vitamins and had my flu jab": only what the clinic lists
+        # as no contraindication is a no
         state["answers"][q.id] = "no"
     else:
         tries = state["tries"].get(q.id, 0) + 1
@@ -656,11 +715,14 @@ def _apply_condition_follow_up(
             quals = finding_qualifiers(cond, Finding(condition=cid, evidence=f.evidence))
             details["qualifiers"] += [x for x in sorted(quals) if x not in details["qualifiers"]]
     polarity = reading.polarity
+    denied_no = False
     if same and reading.polarity_from_words is False:
         # "osteoporosis, no fractures" to "is it severe, or with a
-        # fracture?": naming the condition again is not a yes; a denial in
-        # the answer is its no
-        polarity = False if any(f.negated for f in reading.findings) else None
+        # fracture?": naming the condition again is not a yes; denying what
+        # the condition's refine rules look at is an explicit no
+        looked_at = {c for rule in cond.refine for c in rule.when.with_condition_any or ()}
+        denied_no = any(f.negated and f.condition in looked_at for f in reading.findings)
+        polarity = False if denied_no else None
     if cond.follow_up is not None and polarity is not None:
         adds = cond.follow_up.yes_adds if polarity else cond.follow_up.no_adds
         # A yes / no to the follow-up adds its qualifiers. One that can make
@@ -668,7 +730,7 @@ def _apply_condition_follow_up(
         # no, so "I'm 20 weeks, all fine" read as a yes cannot relax a rule; a
         # cautious one ("accident", "uncontrolled") is added whenever the
         # polarity is clear and the client named no qualifier themselves.
-        bare = not same and not _has_details(reading) and not reading.findings
+        bare = denied_no or (not same and not _has_details(reading) and not reading.findings)
         named = bool(reading.qualifiers) or any(f.qualifiers for f in same)
         if adds and (bare or (not named and _cautious(cond, adds))):
             details["qualifiers"] = list(details["qualifiers"]) + [

@@ -147,7 +147,7 @@ _CONDITION_KEYS = {
 }
 _RECOGNISE_KEYS = {"terms", "medications", "qualifiers"}
 _REFINE_KEYS = {"when", "outcome", "reason", "counts_as", "policy"}
-_FOLLOW_UP_KEYS = {"text", "needs", "yes_adds", "no_adds"}
+_FOLLOW_UP_KEYS = {"text", "needs", "yes_adds", "no_adds", "settled_by", "settled_with"}
 _QUESTION_KEYS = {
     "id",
     "kind",
@@ -275,6 +275,16 @@ class FollowUp:
     needs: tuple[str, ...] = ()
     yes_adds: tuple[str, ...] = ()
     no_adds: tuple[str, ...] = ()
+    #: qualifiers that answer the follow-up as well as its yes / no would
+    #: ("healed" to "has it fully healed?"): with one of these, or of
+    #: yes_adds / no_adds, already known, the follow-up is not asked
+    settled_by: tuple[str, ...] = ()
+    #: other conditions that answer it when named too ("what is the blood
+    #: thinner for?" answered by atrial fibrillation or a clot)
+    settled_with: tuple[str, ...] = ()
+
+    def settles(self) -> frozenset[str]:
+        return frozenset(self.yes_adds) | frozenset(self.no_adds) | frozenset(self.settled_by)
 
 
 @dataclass(frozen=True)
@@ -852,9 +862,20 @@ class _Validator:
                     )
         yes_adds = self._name_list(f"{w}.yes_adds", f.get("yes_adds", []), allow_empty=True)
         no_adds = self._name_list(f"{w}.no_adds", f.get("no_adds", []), allow_empty=True)
+        settled_by = self._name_list(f"{w}.settled_by", f.get("settled_by", []), allow_empty=True)
+        settled_with = self._name_list(
+            f"{w}.settled_with", f.get("settled_with", []), allow_empty=True
+        )
         if len(self.errors) != n_errors or text is None:
             return None
-        return FollowUp(text=text, needs=needs, yes_adds=yes_adds, no_adds=no_adds)
+        return FollowUp(
+            text=text,
+            needs=needs,
+            yes_adds=yes_adds,
+            no_adds=no_adds,
+            settled_by=settled_by,
+            settled_with=settled_with,
+        )
 
     # -- phrases ---------------------------------------------------------------
 

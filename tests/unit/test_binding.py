@@ -283,6 +283,7 @@ def test_purge_removes_the_links_with_their_screening(store):
     assert report.screening_links_deleted == 1 and links(store) == 0
 
 
+@pytest.mark.slow  # the review command in a Python process of its own
 def test_cli_review_lists_held_bookings_with_history(store):
     store.save_screening("chat-1", "clearance", ["surgery_recent"], {}, now=NOW)
     reference = book(store, 10, "chat-1").reference

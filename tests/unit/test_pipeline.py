@@ -75,6 +75,7 @@ def test_saved_pipeline_loads_in_a_clean_process(built, tmp_path):
     assert data["meds"] == ["anticoagulants"]
 
 
+@pytest.mark.slow  # builds the spaCy pipeline twice
 def test_up_to_date_and_rebuild_on_change(tmp_path):
     lookups = tmp_path / "lookups"
     shutil.copytree(pl.DEFAULT_LOOKUPS_DIR, lookups)
@@ -251,6 +252,7 @@ def test_real_rules_build(tmp_path):
     }
 
 
+@pytest.mark.slow  # builds a pipeline on a second base
 def test_a_pretrained_base_keeps_its_components_and_gets_the_ruler(tmp_path):
     """The en_core_web_md swap (README): built on a base pipeline, the
     project's ruler is added without re-initialising the base. A small saved

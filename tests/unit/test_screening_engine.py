@@ -393,11 +393,13 @@ CASES = [
         ["recent_surgery"],
     ),
     (
+        # screening.md: recent_surgery is "in the last 6 weeks"; after that,
+        # by the table, it no longer stops or changes a booking (issue 11)
         "surgery_hip_over_3_months",
         B,
         [F("recent_surgery", "hip replacement", days_ago=100)],
-        "modify",
-        ["recent_surgery"],
+        "ok",
+        [],
     ),
     (
         "surgery_old_but_unhealed",
@@ -1089,6 +1091,7 @@ def findings_st(draw):
     )
 
 
+@pytest.mark.slow  # 600 generated cases
 @settings(
     max_examples=600, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -1102,6 +1105,7 @@ def test_adding_a_finding_never_makes_it_less_strict(base, extra, service):
     assert set(before.reasons) <= set(after.reasons)
 
 
+@pytest.mark.slow  # 300 generated cases
 @settings(max_examples=300, deadline=None, database=None)
 @given(base=st.lists(findings_st(), max_size=5), service=st.sampled_from(SERVICES))
 def test_outcome_is_the_strictest_single_finding(base, service):

@@ -557,8 +557,9 @@ SESSIONS = [
                 "surgery_injury:follow_up:recent_surgery": Reading(durations_days=(100,)),
             },
         ),
-        "modify",
-        ["recent_surgery"],
+        # 100 days: outside screening.md's "last 6 weeks" (issue 11)
+        "ok",
+        [],
         ["surgery_injury:follow_up:recent_surgery"],
         [],
     ),

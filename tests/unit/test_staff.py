@@ -92,6 +92,7 @@ def test_login_session_idle_timeout_and_logout(staff):
     assert staff.session_for("forged-token", now=NOW) is None
 
 
+@pytest.mark.slow  # argon2id hashes, many of them on purpose
 def test_lock_out_after_repeated_failures(staff):
     staff.create_user("rita", "Rita", "reception", PASSWORD, now=NOW)
     for _ in range(MAX_FAILED_LOGINS):
@@ -104,6 +105,7 @@ def test_lock_out_after_repeated_failures(staff):
         staff.login("nobody", PASSWORD, now=NOW)
 
 
+@pytest.mark.slow  # argon2id hashes, many of them on purpose
 def test_admin_unlocks_and_deactivation_ends_sessions(staff):
     member = staff.create_user("rita", "Rita", "reception", PASSWORD, now=NOW)
     token, _ = staff.login("rita", PASSWORD, now=NOW)

@@ -196,6 +196,7 @@ def test_disabled_without_url_or_secret(store, monkeypatch):
     assert event.attempts == 0 and event.delivered_at is None
 
 
+@pytest.mark.slow  # the dispatcher in a Python process of its own
 def test_cli_delivers_with_environment(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     store = BookingStore(url, profile=PROFILE)
