@@ -39,12 +39,14 @@ from actions.booking_services import (
     bookable_services,
     price_text,
     screened_service,
+    service_for,
     service_from_answer,
 )
 from actions.constants import (
     ACTION_BOOKING_SUBMIT,
     FORM_BOOKING,
     INTENT_AFFIRM,
+    INTENT_BOOK,
     INTENT_CANCEL,
     INTENT_DENY,
     INTENT_STOP,
@@ -55,8 +57,11 @@ from actions.constants import (
     SLOT_OFFERS,
     SLOT_PHONE,
     SLOT_REFERENCE,
+    SLOT_REQUESTED,
+    SLOT_RESUME,
     SLOT_SCREENING_OUTCOME,
     SLOT_SCREENING_REASONS,
+    SLOT_SCREENING_STATE,
     SLOT_SERVICE,
     SLOT_SLOT,
     SLOT_STOP,
@@ -74,8 +79,10 @@ from actions.forms import (
     intent_of,
     leave_form,
     name_answer,
+    question_answered_first,
     wants_to_stop,
 )
+from actions.screening_form import reopen_events
 from actions.slot_picking import (
     DAY_AGAIN,
     ask_day_again,
@@ -89,11 +96,15 @@ from actions.slot_picking import (
     validate_when,
 )
 from actions.store import db
+from clinic_core.availability import Slot, free_slots
 from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
 from clinic_core.contact import mask_phone
 from clinic_core.dates import parse_date_request
+from clinic_core.nlp.reader import read
+from clinic_core.screening import interview
 from clinic_core.screening.model import may_book
 from clinic_core.text_readers import (
+    changes_mind,
     clean_name,
     email_span,
     find_email,
@@ -136,12 +147,22 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
                 else "utter_booking_stopped"
             )
             return leave_form(reset_booking())
+        asked = tracker.get_slot(SLOT_REQUESTED)
+        if asked and (tracker.latest_message.get("text") or "").startswith(f"/{INTENT_BOOK}"):
+            # "Book a session" pressed again while booking (the outcome's button,
+            # now that booking goes on by itself): the step is simply asked again
+            return [SlotSet(str(asked), None)]
+        reopened = reopen_screening(dispatcher, tracker)
+        if reopened is not None:
+            return reopened
         return await super().run(dispatcher, tracker, domain)
 
     def validate_booking_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = answer_text(value, tracker)
+        if question_answered_first(dispatcher, tracker, domain, text):
+            return {SLOT_SERVICE: None}
         service = service_from_answer(text, tracker, bookable_services(tracker))
         if service is None:
             if not answer_faq_if_asked(dispatcher, tracker, domain):
@@ -173,6 +194,8 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         if isinstance(value, (int, float)) and int(value) in options:
             return {SLOT_MINUTES: int(value)}
         text = answer_text(value, tracker)
+        if question_answered_first(dispatcher, tracker, domain, text):
+            return {SLOT_MINUTES: None}
         m = re.match(r"^minutes\s+(\d+)$", text)
         minutes = int(m.group(1)) if m else minutes_from_text(text)
         if minutes is None and _LONGEST.fullmatch(text.lower()):
@@ -234,7 +257,11 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         if not re.search(r"\d", text) and answer_faq_if_asked(dispatcher, tracker, domain):
             return {SLOT_PHONE: None}
         problem = phone_problem(text, region)
-        if problem:
+        if problem and len(re.sub(r"\D", "", text)) >= 10 and not re.match(r"\s*(?:\+|00)", text):
+            # a local-looking number that fails validation: asked again in
+            # local terms, not "include the country code, e.g. +1 212"
+            dispatcher.utter_message(response="utter_ask_booking_phone_again_local")
+        elif problem:
             dispatcher.utter_message(response="utter_ask_booking_phone_again", problem=problem)
         else:
             dispatcher.utter_message(response="utter_ask_booking_phone_unusable")
@@ -317,6 +344,67 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         elif what in ("phone", "contact"):
             result.update({SLOT_PHONE: None, SLOT_EMAIL: None})
         return result
+
+
+def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A change of service ("actually a facial instead") or health news
+    ("I'm 30 weeks pregnant") typed at any booking step, read before the
+    step's own answer so it is never taken for a date or a name (issue 11,
+    items 5 and 6): the pre-screen reopens for only what it changes (the
+    screening side's reopen_events), the booking's answers are kept, and
+    booking resumes when the new outcome allows it (actions/screening_form.py,
+    continue_booking). None: neither."""
+    text = tracker.latest_message.get("text") or ""
+    state = tracker.get_slot(SLOT_SCREENING_STATE)
+    if not text or text.startswith("/") or not isinstance(state, dict):
+        return None
+    if state.get("version") != interview.STATE_VERSION:
+        return None  # no pre-screen of this conversation to reopen (a test's bare slots)
+    asked = tracker.get_slot(SLOT_REQUESTED)
+    if asked == SLOT_NAME and clean_name(text) and len(text.split()) <= 4:
+        return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
+    reading = read(content.nlp(), text)
+    news = interview.new_findings(state, reading)
+    # a service named with "actually", "instead"... at any step, or any other
+    # service named when the service is asked: a change of service
+    target = (
+        interview.service_wanted(text, reading.massage_types)
+        if changes_mind(text) or asked == SLOT_SERVICE
+        else None
+    )
+    new_service = service_for(target) if target in ("body", "facial") else None
+    if target == screened_service(tracker) or new_service is None:
+        target = None
+    if not news and target is None:
+        return None
+    events: list[EventType] = []
+    if news:
+        dispatcher.utter_message(response="utter_booking_health_news")
+    if target and new_service:
+        options = content.profile().service(new_service).minutes
+        minutes = tracker.get_slot(SLOT_MINUTES)
+        events += [
+            SlotSet(SLOT_SERVICE, new_service),
+            SlotSet(
+                SLOT_MINUTES,
+                options[0] if len(options) == 1 else (minutes if minutes in options else None),
+            ),
+            SlotSet(SLOT_SLOT, None),
+            SlotSet(SLOT_OFFERS, None),
+        ]
+        dispatcher.utter_message(
+            response="utter_booking_service_changed",
+            service=content.profile().service(new_service).name.lower(),
+        )
+    if asked:
+        # the message was taken as the step's answer before this ran: it is
+        # not one, and the step is asked again when booking resumes
+        events.append(SlotSet(str(asked), None))
+    return (
+        events
+        + [SlotSet(SLOT_CONFIRMED, None), SlotSet(SLOT_RESUME, True), SlotSet(SLOT_REQUESTED, None)]
+        + reopen_events(tracker, news=text if news else None, service=target)
+    )
 
 
 _CHANGE_KEYWORDS = (
@@ -444,6 +532,18 @@ class ActionAskBookingSlot(AskForSlot):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        exact = await exact_time_free(tracker) if not tracker.get_slot(SLOT_NAME) else None
+        if exact is not None:
+            # "deep tissue wed 2pm" and 2pm is free: taken, and the next
+            # question asked at once (the summary still lets the client change it)
+            dispatcher.utter_message(
+                response="utter_ask_booking_name_exact", time=slot_title(exact)
+            )
+            return [
+                SlotSet(SLOT_SLOT, exact.to_dict()),
+                SlotSet(SLOT_OFFERS, [exact.to_dict()]),
+                SlotSet(SLOT_REQUESTED, SLOT_NAME),
+            ]
         return await ask_pick(
             dispatcher,
             tracker,
@@ -452,6 +552,28 @@ class ActionAskBookingSlot(AskForSlot):
             tracker.get_slot(SLOT_SERVICE),
             tracker.get_slot(SLOT_MINUTES),
         )
+
+
+async def exact_time_free(tracker: Tracker) -> Slot | None:
+    """The free slot at exactly the day and time the client asked for
+    ("Wednesday at 2pm"), if there is one; None for a range, a part of the
+    day, or a time that is taken (then the nearest times are offered)."""
+    request = request_of(tracker.get_slot(SLOT_WHEN))
+    service, minutes = tracker.get_slot(SLOT_SERVICE), tracker.get_slot(SLOT_MINUTES)
+    if request is None or request.time_of_day is None or len(request.days) != 1:
+        return None
+    if not service or not minutes:
+        return None
+    p = content.profile()
+    try:
+        slots = await db(lambda s: free_slots(p, s, service, int(minutes), request, now(), limit=1))
+    except Exception as error:  # noqa: BLE001 - the offers (ask_pick) say sorry
+        logger.error("free slots unavailable: %s", type(error).__name__)
+        return None
+    first = slots[0] if slots and slots.in_window else None
+    if first is None or request.preferred is None or first.start != request.preferred:
+        return None
+    return first
 
 
 class ActionAskBookingName(AskForSlot):

@@ -20,8 +20,11 @@ from actions import content
 from actions.booking_services import bookable_services, screened_service, service_for
 from actions.constants import (
     ACTION_BOOKING_SUBMIT,
+    ACTION_CALLBACK_START,
     BOOK_INTENTS,
+    FORM_BOOKING,
     FORM_SCREENING,
+    INTENT_AFFIRM,
     INTENT_INFORM_BOOKING,
     RESPONSE_EMERGENCY,
     SLOT_ALLOWED,
@@ -112,6 +115,9 @@ class ActionBook(Action):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return closed
         outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
+        if intent_of(tracker) == INTENT_AFFIRM and outcome is not None and not may_book(outcome):
+            # "yes" to the outcome's offer of a therapist's call
+            return closed + [FollowupAction(ACTION_CALLBACK_START)]
         if outcome is None:
             dispatcher.utter_message(response="utter_book_screening_first")
             return closed + [FollowupAction(FORM_SCREENING)]
@@ -124,8 +130,13 @@ class ActionBook(Action):
         if not await store_is_up():
             dispatcher.utter_message(response="utter_db_apology_offer_call")
             return closed
-        # booking_allowed=true: a rule opens booking_form next
-        return reset_booking() + self._prefill(tracker) + [SlotSet(SLOT_ALLOWED, True)]
+        # booking_allowed=true: booking_form next (by the rules after a
+        # request; as the follow-up after a "yes" or the pre-screen's outcome)
+        return (
+            reset_booking()
+            + self._prefill(tracker)
+            + [SlotSet(SLOT_ALLOWED, True), FollowupAction(FORM_BOOKING)]
+        )
 
     @staticmethod
     def _prefill(tracker: Tracker) -> list[EventType]:

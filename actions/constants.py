@@ -72,6 +72,9 @@ SLOT_EMAIL = "booking_email"
 SLOT_CONFIRMED = "booking_confirmed"
 SLOT_OFFERS = "booking_offers"
 SLOT_REFERENCE = "booking_reference"
+#: the pre-screen was reopened from booking (a change of service, health news):
+#: booking resumes with its answers when the new outcome allows it
+SLOT_RESUME = "booking_resume"
 # cancelling or moving
 SLOT_M_REFERENCE = "manage_reference"
 SLOT_M_CONTACT = "manage_contact"
@@ -114,6 +117,7 @@ FORM_MANAGE = "manage_booking_form"
 FORM_CALLBACK = "callback_form"
 ACTION_CALLBACK_START = "action_callback_start"
 ACTION_BOOKING_SUBMIT = "action_booking_submit"
+ACTION_BOOK = "action_book"
 
 # --------------------------------------------------------------------------- #
 # responses

@@ -99,6 +99,21 @@ def answer_faq_if_asked(
     return intent_of(tracker) == INTENT_FAQ and utter_faq(dispatcher, tracker, domain)
 
 
+_QUESTION = re.compile(
+    r"^\s*(?:what|what's|whats|which|how|why|where|when|who|is|are|do|does|will|would)\b|\?\s*$",
+    re.I,
+)
+
+
+def question_answered_first(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, text: str
+) -> bool:
+    """A question asked at a form step ("what's the difference between 60
+    and 90 minutes?") is answered, not read as the step's answer, even when
+    it holds words of an answer; the step is then asked again."""
+    return bool(_QUESTION.search(text)) and answer_faq_if_asked(dispatcher, tracker, domain)
+
+
 def name_answer(
     value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, slot: str
 ) -> dict[str, Any]:

@@ -18,18 +18,24 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
+from actions.booking_gate import booking_requests, reset_booking
 from actions.constants import (
+    ACTION_BOOK,
     ENTITY_SCREENING_REDO,
+    FORM_BOOKING,
     INTENT_AFFIRM,
+    INTENT_BOOK,
     INTENT_DENY,
     INTENT_FAQ,
+    INTENT_INFORM_BOOKING,
     INTENT_INFORM_HEALTH,
     RESPONSE_EMERGENCY,
+    SLOT_RESUME,
     SLOT_SCREENING_ANSWER,
     SLOT_SCREENING_CONSENT,
     SLOT_SCREENING_OUTCOME,
@@ -37,10 +43,15 @@ from actions.constants import (
     SLOT_SCREENING_STATE,
 )
 from actions.faq import utter_faq
+from actions.massage_types import (
+    ActionCompareMassageTypes,
+    ActionMassageTypeInfo,
+    ActionRecommendMassage,
+)
 from actions.store import db
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
-from clinic_core.screening.model import Reading, may_book
+from clinic_core.screening.model import Finding, Reading, may_book
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +61,19 @@ CONFIRM = "confirm"  # the pseudo-question: the summary the client confirms
 QUESTION_RESPONSES = {
     "service": "utter_screening_question_service",
     "free_text": "utter_screening_question_free_text",
+}
+#: the second (and last) time a question is shown: the same buttons and
+#: "talk to a person" (the call-back), whatever kind of question it is
+RETRY_RESPONSES = {
+    "service": "utter_screening_question_service_retry",
+    "free_text": "utter_screening_question_free_text_retry",
+}
+#: what the client asked instead of answering, and the action that answers
+#: it in the form (the question then comes back once: note_off_topic)
+OFF_TOPIC_ACTIONS: dict[str, type[Action]] = {
+    "ask_massage_type": ActionMassageTypeInfo,
+    "compare_massage_types": ActionCompareMassageTypes,
+    "recommend_massage": ActionRecommendMassage,
 }
 
 
@@ -95,6 +119,51 @@ def current_state(tracker: Tracker) -> dict[str, Any]:
     return state
 
 
+def reopen_events(
+    tracker: Tracker, news: str | None = None, service: str | None = None
+) -> list[EventType]:
+    """Reopens the pre-screen at the point that health news or a change of
+    service makes necessary (issue 11, items 5 and 6), for the booking side.
+
+    Return these events from an action: ``news`` is the client's message
+    ("I'm 30 weeks pregnant"), read by the project's reader and taken as an
+    answer (clinic_core.screening.interview.reopen); ``service`` (body or
+    facial) switches the service, keeping every answer
+    (interview.change_service). The form then asks only what changed: the
+    news' follow-up, a question that now applies, or the other service's
+    own questions (interview.questions_added_by tells which beforehand);
+    then the summary, and action_screening_finish sets the new
+    ``screening_outcome``. The old outcome is cleared at once, so nothing
+    books on it meanwhile. Without an earlier pre-screen with consent in
+    this conversation, the pre-screen simply starts (consent first, the
+    earlier messages read after it)."""
+    rules = content.rules()
+    state = tracker.get_slot(SLOT_SCREENING_STATE)
+    if not isinstance(state, dict) or tracker.get_slot(SLOT_SCREENING_CONSENT) is not True:
+        return [
+            SlotSet(SLOT_SCREENING_OUTCOME, None),
+            SlotSet(SLOT_SCREENING_REASONS, None),
+            SlotSet(SLOT_SCREENING_STATE, None),
+            FollowupAction("screening_form"),
+        ]
+    if news:
+        state = interview.reopen(rules, state, read(content.nlp(), news))
+    if service in ("body", "facial"):
+        state = interview.change_service(rules, state, service)
+    ui = _ui(state)
+    ui.update({"asked": None, "confirming": False})
+    done = bool(state.get("emergency"))
+    if not done and interview.next_question(rules, state) is None:
+        ui["confirming"] = True  # nothing new to ask: the summary, to confirm the change
+    return [
+        SlotSet(SLOT_SCREENING_STATE, state),
+        SlotSet(SLOT_SCREENING_OUTCOME, None),
+        SlotSet(SLOT_SCREENING_REASONS, None),
+        SlotSet(SLOT_SCREENING_ANSWER, DONE if done else None),
+        FollowupAction("screening_form"),
+    ]
+
+
 class ValidateScreeningForm(FormValidationAction):
     def name(self) -> str:
         return "validate_screening_form"
@@ -117,9 +186,14 @@ class ValidateScreeningForm(FormValidationAction):
             return {SLOT_SCREENING_CONSENT: True, SLOT_SCREENING_STATE: current_state(tracker)}
         return {SLOT_SCREENING_CONSENT: False, SLOT_SCREENING_STATE: None}
 
-    def validate_screening_answer(
+    async def validate_screening_answer(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        """Every answer is read by the project's reader first, whatever the
+        intent classifier thought (nlu_fallback included); only a message in
+        which the reader finds nothing (no condition, no yes or no, no
+        service) can be a question about something else, which is answered
+        here before the pending question comes back once."""
         rules = content.rules()
         state = current_state(tracker)
         ui = _ui(state)
@@ -131,25 +205,33 @@ class ValidateScreeningForm(FormValidationAction):
             if e.get("entity") == ENTITY_SCREENING_REDO
         ]
         reading = reading_of(text, intent)
-
-        if intent == INTENT_FAQ and not reading.findings and reading.polarity is None:
-            # A question, not an answer ("how much is a facial?"): answer it,
-            # and the form asks its question again. Anything the reader finds
-            # health-related is taken as an answer instead (the cautious way).
-            if utter_faq(dispatcher, tracker, domain):
-                return {SLOT_SCREENING_ANSWER: None}
-        if ui.get("confirming"):
-            return self._confirm(rules, state, reading, redo)
+        read_something = bool(reading.findings) or reading.polarity is not None
         asked = ui.get("asked")
-        if _is_service_question(rules, asked) and interview.service_from_text(
-            text, reading.massage_types
+        service = (
+            interview.service_wanted(text, reading.massage_types)
+            if not text.startswith("/")
+            else None
+        )
+
+        if ui.get("confirming"):
+            if not (read_something or redo or service) and await _answer_off_topic(
+                dispatcher, tracker, domain, intent
+            ):
+                return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+            return self._confirm(rules, state, reading, redo, service)
+        if (
+            _is_service_question(rules, asked)
+            and service
+            and not (intent == INTENT_FAQ and _is_question(text))
         ):
             state = interview.prefill(state, reading, rules)  # anything else they said
-            state["service"] = interview.service_from_text(text, reading.massage_types)
-            _ui(state).update(ui)
+            state["service"] = service
+        elif not read_something and await _answer_off_topic(dispatcher, tracker, domain, intent):
+            if asked:
+                state = interview.note_off_topic(rules, state, asked)
         elif asked:
             state = interview.apply_answer(rules, state, asked, reading)
-            _ui(state).update(ui)
+        _ui(state).update(ui)
         return self._next(rules, state)
 
     def _next(self, rules: Any, state: dict[str, Any]) -> dict[str, Any]:
@@ -163,8 +245,17 @@ class ValidateScreeningForm(FormValidationAction):
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
 
     def _confirm(
-        self, rules: Any, state: dict[str, Any], reading: Reading, redo: list[Any]
+        self,
+        rules: Any,
+        state: dict[str, Any],
+        reading: Reading,
+        redo: list[Any],
+        service: str | None,
     ) -> dict[str, Any]:
+        """The summary's answer: a yes ("yes thanks", "that's right",
+        "correct") confirms; a correction is applied (a condition added or
+        denied, another service: then only the questions that differ are
+        asked); a no offers the answers to change."""
         ui = _ui(state)
         if redo:
             # "Change an answer": forget that answer; the question comes again.
@@ -172,15 +263,58 @@ class ValidateScreeningForm(FormValidationAction):
             ui["confirming"] = False
             _ui(state).update(ui)
             return self._next(rules, state)
+        changed = False
+        noted = {d["condition"] for d in state.get("findings") or []}
+        theirs = [c for c in reading.someone_elses if c in noted]
+        if theirs:
+            # "the cold is my son's, not mine": a correction of what is noted
+            denial = Reading(findings=tuple(Finding(condition=c, negated=True) for c in theirs))
+            state = interview.prefill(state, denial, rules)
+            changed = True
+        if service in ("body", "facial") and service != state.get("service"):
+            state = interview.change_service(rules, state, service)
+            changed = True
         if reading.findings:
             # A correction typed at the summary ("actually I'm not pregnant").
             state = interview.prefill(state, reading, rules)
+            changed = True
+        if changed:
+            ui["confirming"] = False
             _ui(state).update(ui)
             return self._next(rules, state)
         if reading.polarity is True:
             return {SLOT_SCREENING_ANSWER: DONE, SLOT_SCREENING_STATE: state}
         ui["offer_changes"] = True
         return {SLOT_SCREENING_ANSWER: None, SLOT_SCREENING_STATE: state}
+
+
+_QUESTION_WORDS = frozenset(
+    "how what when where why which who do does is are can could would will should".split()
+)
+
+
+def _is_question(text: str) -> bool:
+    """ "How much is a facial?" asks; "facial massage" (the button) answers."""
+    words = text.strip().lower().split()
+    return text.strip().endswith("?") or bool(words and words[0] in _QUESTION_WORDS)
+
+
+async def _answer_off_topic(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, intent: str | None
+) -> bool:
+    """Answers a message that is not an answer (an FAQ, a massage-type
+    question, a booking wish); False when it is none of those (then it is
+    an answer that could not be read)."""
+    if intent == INTENT_FAQ:
+        return utter_faq(dispatcher, tracker, domain)
+    if intent in (INTENT_BOOK, INTENT_INFORM_BOOKING):
+        dispatcher.utter_message(response="utter_screening_booking_after")
+        return True
+    action = OFF_TOPIC_ACTIONS.get(intent or "")
+    if action is not None:
+        await action().run(dispatcher, tracker, domain)
+        return True
+    return False
 
 
 class ActionAskScreeningConsent(Action):
@@ -222,7 +356,17 @@ class ActionAskScreeningAnswer(Action):
             ui["confirming"] = True
             self._summary(dispatcher, rules, state)
             return [SlotSet(SLOT_SCREENING_STATE, state)]
-        response = QUESTION_RESPONSES.get(question.kind, "utter_screening_question_yes_no")
+        kind = (
+            question.kind
+            if question.question_id == interview.EXTRA
+            else rules.question(question.question_id).kind
+        )
+        if question.kind == "retry" or (kind == "service" and state.get("service_tries")):
+            response = RETRY_RESPONSES.get(kind, "utter_screening_question_retry")
+        elif question.kind == "follow_up":
+            response = "utter_screening_question_yes_no"
+        else:
+            response = QUESTION_RESPONSES.get(kind, "utter_screening_question_yes_no")
         dispatcher.utter_message(response=response, question=question.full_text)
         ui["asked"] = question.id
         return [SlotSet(SLOT_SCREENING_STATE, state)]
@@ -278,7 +422,7 @@ class ActionScreeningFinish(Action):
         saved = await self._save(tracker.sender_id, rules, state)
         if result.outcome == "emergency":
             dispatcher.utter_message(response=RESPONSE_EMERGENCY)
-            return events
+            return events + continue_booking(tracker, result.outcome)
         message = rules.message(result.outcome)
         notes = interview.client_notes(rules, state)
         if notes:
@@ -294,7 +438,7 @@ class ActionScreeningFinish(Action):
             else "utter_screening_outcome_call"
         )
         dispatcher.utter_message(response=response, message=message)
-        return events
+        return events + continue_booking(tracker, result.outcome)
 
     @staticmethod
     async def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
@@ -318,6 +462,25 @@ class ActionScreeningFinish(Action):
         except Exception as error:  # noqa: BLE001 - any storage failure
             logger.error("screening record not saved: %s", type(error).__name__)
             return False
+
+
+def continue_booking(tracker: Tracker, outcome: str) -> list[EventType]:
+    """After the outcome, booking goes on by itself when the client asked to
+    book (issue 11, item 7: a booking wish in any message starts booking,
+    with the wish kept): a pre-screen reopened from booking resumes the
+    booking form with its answers; a pre-screen the booking request started
+    opens it (action_book, with what the client said when asking). A
+    pre-screen asked for on its own offers the booking instead (a "yes"
+    then books: data/rules/booking.yml). An outcome that does not allow
+    booking drops what the booking had."""
+    resume = bool(tracker.get_slot(SLOT_RESUME))
+    if not may_book(outcome):
+        return (reset_booking() + [SlotSet(SLOT_RESUME, None)]) if resume else []
+    if resume:
+        return [SlotSet(SLOT_RESUME, None), FollowupAction(FORM_BOOKING)]
+    if booking_requests(tracker):
+        return [FollowupAction(ACTION_BOOK)]
+    return []
 
 
 class ActionScreeningPause(Action):

@@ -25,7 +25,7 @@ from actions import content
 from actions.constants import INTENT_DENY, SLOT_OFFERS, SLOT_REQUESTED, SLOT_STOP
 from actions.forms import already_asked, answer_faq_if_asked, answer_text, button, choice, intent_of
 from actions.store import db
-from clinic_core.availability import Slot, free_slots
+from clinic_core.availability import Slot, free_slots, outside_hours
 from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
 from clinic_core.text_readers import offer_index, wants_another_time
 
@@ -220,10 +220,25 @@ async def ask_pick(
         logger.error("free slots unavailable: %s", type(error).__name__)
         dispatcher.utter_message(response="utter_db_apology_offer_call")
         return [SlotSet(SLOT_STOP, True), SlotSet(SLOT_REQUESTED, None)]
+    slots.sort(key=lambda s: s.start)  # nearest to the wish, shown in time order
     buttons = [{"title": slot_title(s), "payload": slot_payload(s)} for s in slots]
     buttons.append(button(domain, "utter_button_another_day", choice("another day")))
     wish = request.describe()
-    if slots and slots.in_window:
+    hours = outside_hours(p, request, int(minutes))
+    if hours is not None and slots:
+        # "Friday at 6pm": said plainly that we close at 5 before the nearest times
+        dispatcher.utter_message(
+            response="utter_free_times_after_closing"
+            if hours.after_closing
+            else "utter_free_times_before_opening",
+            weekday=f"{hours.day:%A}",
+            closes=describe_time(hours.closes),
+            opens=describe_time(hours.opens),
+            minutes=int(minutes),
+            last_start=describe_time(hours.last_start) if hours.last_start else "",
+            buttons=buttons,
+        )
+    elif slots and slots.in_window:
         if wish:
             dispatcher.utter_message(response="utter_free_times", wish=wish, buttons=buttons)
         else:

@@ -387,3 +387,41 @@ def slot_problem(profile: Any, slot: Slot, now: dt.datetime) -> str | None:
     if (start, slot.end.astimezone(tz)) not in valid:
         return "outside_hours"
     return None
+
+
+@dataclass(frozen=True)
+class OutsideHours:
+    """A time asked for that the clinic's hours rule out on that day: the
+    clinic opens later or closes before a session at that time could end."""
+
+    day: dt.date
+    opens: dt.time
+    closes: dt.time
+    after_closing: bool  # True: past closing; False: before opening
+    last_start: dt.time | None  # the latest start for the length, that day
+
+
+def outside_hours(profile: Any, request: DateRequest, minutes: int) -> OutsideHours | None:
+    """Whether the time asked for ("Friday at 6pm", "Saturday after 4") is
+    outside that day's opening hours for a session of ``minutes``, so the
+    client can be told plainly ("We close at 5pm on Fridays") before the
+    nearest times are offered. Only for a request of one open day."""
+    days = request.days
+    if len(days) != 1 or request.problem is not None:
+        return None
+    hours = profile.hours_on(days[0])
+    if hours is None:
+        return None  # a closed day: free_slots says so (reason_code "closed")
+    opens, closes = hours
+    wanted = request.time_of_day or request.time_from
+    if wanted is None:
+        return None
+    day = days[0]
+    end = dt.datetime.combine(day, wanted) + dt.timedelta(minutes=int(minutes))
+    latest = dt.datetime.combine(day, closes) - dt.timedelta(minutes=int(minutes))
+    last_start = latest.time() if latest.time() >= opens else None
+    if end > dt.datetime.combine(day, closes):
+        return OutsideHours(day, opens, closes, True, last_start)
+    if wanted < opens:
+        return OutsideHours(day, opens, closes, False, last_start)
+    return None

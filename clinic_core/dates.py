@@ -65,6 +65,7 @@ Conventions (documented decisions):
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -338,8 +339,21 @@ def _normalise(text: str) -> str:
     s = re.sub(r"-?ish\b", "", s)
     s = re.sub(r"\bo'?\s?clock\b", " oclock", s)
     s = re.sub(r"[,;!?()\"]", " ", s)
+    # "30 weeks pregnant", "3 months along": how far along, never a date
+    s = re.sub(r"\b\S+\s+(?:weeks?|months?)\s+(?:pregnant|along|gone)\b", " ", s)
+    s = re.sub(r"[a-z]{5,}", lambda m: _weekday_spelling(m.group(0)), s)
     s = re.sub(r"\s+", " ", s)
     return f" {s} "
+
+
+def _weekday_spelling(word: str) -> str:
+    """A misspelled day name read as the day ("tusday", "wensday"): a word
+    close to one day's name (difflib's ratio >= 0.8) with its first letter,
+    so ordinary words ("today", "money") stay as they are."""
+    if word in _WEEKDAYS or word.rstrip("s") in _WEEKDAYS:
+        return word
+    close = difflib.get_close_matches(word.rstrip("s"), _WEEKDAYS, n=1, cutoff=0.8)
+    return close[0] if close and close[0][0] == word[0] else word
 
 
 def _word_number(token: str) -> int:
@@ -837,7 +851,14 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
     # --- weeks and weekends --------------------------------------------------------
     week: tuple[dt.date, dt.date] | None = None
     monday = _week_start(today)
-    if src.take(r"\b(?:the )?week after next\b"):
+    if src.take(r"\b(?:(?:towards?|at|by) )?(?:the )?end of (?:the|this) week\b"):
+        # "the end of the week": Thursday to Saturday, as people mean it
+        start = max(monday + dt.timedelta(days=3), today)
+        week = (start, max(start, monday + dt.timedelta(days=5)))
+    elif src.take(r"\bearly next week\b"):
+        start = monday + dt.timedelta(days=7)
+        week = (start, start + dt.timedelta(days=2))
+    elif src.take(r"\b(?:the )?week after next\b"):
         start = monday + dt.timedelta(days=14)
         week = (start, start + dt.timedelta(days=6))
     elif src.take(r"\b(?:next|the following|the coming|coming) week\b"):

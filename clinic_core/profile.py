@@ -598,12 +598,23 @@ class ClinicProfile(_Model):
             "what_to_wear": self.advice.get("what_to_wear", ""),
             "aftercare": self.advice.get("aftercare", ""),
             "clinic_name": self.name,
-            "phone": self.phone,
-            "email": self.email,
+            "phone": self.phone_link(),
+            "email": f"[{self.email}](mailto:{self.email})" if self.email else "",
             "therapists": self.therapists_text(),
             **{key: self._or_ask_us(value) for key, value in self.client_facts().items()},
             "home_visits": " ".join(self.client_info.home_visits.split()) or NO_HOME_VISITS_TEXT,
         }
+
+    def phone_link(self) -> str:
+        """The clinic's phone as a tap-to-call link in the answers' light
+        markdown ("[020 7946 0000](tel:+442079460000)": the widget shows a
+        link, channels without links show the number and the tel: address)."""
+        from .contact import InvalidContact, normalise_phone  # contact imports nothing of ours
+
+        try:
+            return f"[{self.phone}](tel:{normalise_phone(self.phone, self.country_code)})"
+        except InvalidContact:
+            return self.phone
 
     def client_facts(self) -> dict[str, str]:
         """The answers to real clients' practical questions as the clinic set

@@ -28,6 +28,8 @@ __all__ = [
     "move_or_cancel",
     "offer_index",
     "wants_another_time",
+    "changes_mind",
+    "booking_wish",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -271,3 +273,57 @@ def offer_index(text: str, offered: int) -> int | None:
 def wants_another_time(text: str) -> bool:
     """ "another day", "none of these", "they don't suit me"."""
     return bool(_OTHER_TIME.search(text.lower().strip()))
+
+
+_CHANGE_CUE = re.compile(
+    r"\b(?:actually|actualy|instead|switch|swap|change|changed|rather|prefer|"
+    r"(?:make|can) it|not (?:a |the )?(?:body|facial|face))\b"
+)
+
+
+def changes_mind(text: str) -> bool:
+    """Whether a message says it changes something ("actually...", "...
+    instead", "switch it to", "not a facial"): at a booking step, a service
+    named with it is a change of service (the service named is read by
+    clinic_core.screening.interview.service_wanted)."""
+    return bool(_CHANGE_CUE.search(text.lower()))
+
+
+_WISH_WORDS = re.compile(
+    r"\b(?:book|booking|appointment|slot|availability|available|any chance of|fit me in|"
+    r"come in|(?:can|could|may) i (?:get|have|come|do)|i'?d (?:like|love)|i want|i need|"
+    r"(?:have|got) (?:you )?(?:anything|any(?:thing)? free|space))\b"
+)
+_SERVICE_WORDS = re.compile(r"\b(?:mass?s?age?s?|masage|facials?|deep tissue|sports|swedish)\b")
+_ASKS_ABOUT = re.compile(
+    r"^\s*(?:hi|hello|hey)?[\s,!.]*(?:how|what|why|where|who|which|whose|is|are|does|should|"
+    r"do you (?:do|open|offer|close)|when do)\b"
+)
+_STRONG_WISH = re.compile(
+    r"\b(?:book|booking|i'?d (?:like|love)|i want|any chance of|fit me in|"
+    r"have you got)\b"
+)
+#: a question about massage, not a wish to come in ("would massage help my
+#: sleep", "how long does an appointment take", "after getting a tattoo")
+_ABOUT_MASSAGE = re.compile(
+    r"\b(?:help|helps|improve|benefit|how long|how much|cost|price|"
+    r"after (?:getting|having|my|a|an|the))\b"
+)
+
+
+def booking_wish(text: str, names_a_time: bool) -> bool:
+    """Whether a message asks to book at a time it names ("facial fri
+    afternoon?", "any chance of a sports massage on monday after 5?"): a
+    time (``names_a_time``: clinic_core.dates read one), and a wish to come
+    in (or, in a short message, a service), in a message that is not a
+    question about something ("what time do you close on Friday?", "would
+    massage help my sleep at night?"). The intent classifier misses many
+    such short messages (issue 11, item 7)."""
+    lowered = text.lower().replace("\u2019", "'")
+    if not names_a_time or _ASKS_ABOUT.match(lowered):
+        return False
+    wish = _WISH_WORDS.search(lowered)
+    if _ABOUT_MASSAGE.search(lowered) and not (wish and _STRONG_WISH.search(lowered)):
+        return False
+    short = len(re.findall(r"[a-z0-9']+", lowered)) <= 8
+    return bool(wish or (short and _SERVICE_WORDS.search(lowered)))

@@ -160,9 +160,9 @@
       "background:var(--cc-bg);color:var(--cc-text);border:1px solid var(--cc-border);border-radius:12px;overflow:hidden;" +
       "box-shadow:0 8px 30px rgba(0,0,0,.25);font-size:15px;line-height:1.45}",
     ".panel[hidden]{display:none}",
-    "header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--cc-primary);color:var(--cc-primary-text)}",
-    "header h2{flex:1;margin:0;font-size:16px;font-weight:600}",
-    "header button{background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px;cursor:pointer}",
+    ".head{display:flex;align-items:center;gap:8px;padding:12px 14px;background:var(--cc-primary);color:var(--cc-primary-text)}",
+    ".head h2{flex:1;margin:0;font-size:16px;font-weight:600}",
+    ".head button{background:transparent;color:inherit;border:1px solid currentColor;border-radius:6px;padding:4px 8px;font-size:13px;cursor:pointer}",
     ".privacy{margin:0;padding:8px 14px;font-size:12.5px;background:#fff8e1;color:#3d3100;border-bottom:1px solid var(--cc-border)}",
     ".privacy a{color:inherit}",
     ".status{padding:4px 14px;font-size:12.5px;color:#7a3b00}",
@@ -200,8 +200,9 @@
 
   var launcher = h("button", { class: "launcher", type: "button", "aria-expanded": "false", "aria-controls": ids.panel,
     "aria-label": config.launcherLabel + " (" + config.clinicName + ")", text: config.launcherLabel });
+  // the accessible name starts with the visible text (WCAG 2.5.3, axe's label-content-name-mismatch)
   var newChat = h("button", { type: "button", class: "new", text: "New chat",
-    "aria-label": "Start a new conversation and forget this one on this device" });
+    "aria-label": "New chat: start a new conversation and forget this one on this device" });
   var close = h("button", { type: "button", class: "close", "aria-label": "Close chat", text: "✕" });
   var privacy = h("p", { class: "privacy", id: ids.privacy }, [document.createTextNode(config.privacyNotice + " ")]);
   if (config.privacyUrl && safeHref(config.privacyUrl)) privacy.appendChild(link(config.privacyLinkText, config.privacyUrl));
@@ -218,7 +219,8 @@
     [h("label", { class: "sr-only", for: ids.input, text: "Your message to " + title }), input, send]);
   var panel = h("div", { class: "panel", id: ids.panel, role: "dialog", "aria-modal": "false",
     "aria-labelledby": ids.title, hidden: "" },
-    [h("header", {}, [h("h2", { id: ids.title, text: title }), newChat, close]), privacy, status, log, form]);
+    // a div, not <header>: the host page has its own banner landmark, one per page
+    [h("div", { class: "head" }, [h("h2", { id: ids.title, text: title }), newChat, close]), privacy, status, log, form]);
 
   var style = h("style", { text: CSS_TEXT });
   root.appendChild(style);
@@ -276,7 +278,10 @@
       var group = h("div", { class: "replies", role: "group", "aria-label": "Suggested replies" });
       replies.forEach(function (r) {
         var b = h("button", { type: "button", text: r.title || r.payload });
-        b.addEventListener("click", function () { sendMessage(r.payload || r.title, r.title || r.payload); });
+        b.addEventListener("click", function () {
+          sendMessage(r.payload || r.title, r.title || r.payload);
+          input.focus(); // the pressed button is gone with the replies: focus stays in the chat
+        });
         group.appendChild(b);
       });
       log.insertBefore(group, typing.parentNode === log ? typing : null);

@@ -50,6 +50,8 @@ import spacy
 import yaml
 from spacy.language import Language
 
+from clinic_core.nlp.reader import NOT_CONTRAINDICATION
+
 if TYPE_CHECKING:
     from spacy.pipeline import EntityRuler, Lemmatizer, SpanRuler
 
@@ -76,14 +78,25 @@ TIME_KINDS = (
     "since",
     "trimester",
     "pregnancy_weeks",
+    "long_ago",
 )
 
 _DETERMINERS = {"a", "an", "the", "my", "some", "any", "his", "her", "your"}
 
 CONDITION = "CONDITION"
 MEDICATION = "MEDICATION"
+#: the rules file's not_contraindications ("flu jab", "hay fever"): matched
+#: so that a longer harmless phrase wins over the condition term inside it
+#: ("flu"); the label is the reader's, which then ignores them
 # Exact duplicates are resolved in this order (earlier wins).
-_LABEL_PRIORITY = {MEDICATION: 0, CONDITION: 1, "MASSAGE_TYPE": 2, "QUALIFIER": 3, "BODY_AREA": 4}
+_LABEL_PRIORITY = {
+    MEDICATION: 0,
+    CONDITION: 1,
+    "MASSAGE_TYPE": 2,
+    "QUALIFIER": 3,
+    "BODY_AREA": 4,
+    NOT_CONTRAINDICATION: 5,
+}
 
 # --------------------------------------------------------------------------
 # Time expressions (span_ruler patterns)
@@ -115,6 +128,18 @@ _GLUED = {
     }
 }
 _AGO = {"LOWER": {"IN": ["ago", "back", "agao", "agp"]}}
+_CHILDHOOD = [
+    "kid",
+    "child",
+    "teenager",
+    "teen",
+    "baby",
+    "toddler",
+    "boy",
+    "girl",
+    "schoolboy",
+    "schoolgirl",
+]
 _FEW = {"LOWER": {"IN": ["couple", "few", "several"]}, "OP": "?"}
 _MONTHS = [
     "january",
@@ -182,6 +207,30 @@ def time_patterns() -> list[dict[str, Any]]:
                 _AGO,
             ],
         ),
+        # "years ago", "weeks back": at least two of them (the most recent
+        # reading, so the cautious one)
+        ("ago", [{"LOWER": {"REGEX": r"^(days|weeks|wks|months|mths|years|yrs)$"}}, _AGO]),
+        # "as a kid", "when I was a child": long ago (issue 11: an old,
+        # healed fracture is not one "in the last 3 months")
+        (
+            "long_ago",
+            [
+                {"LOWER": "as"},
+                {"LOWER": {"IN": ["a", "an"]}},
+                {"LOWER": {"IN": _CHILDHOOD}},
+            ],
+        ),
+        (
+            "long_ago",
+            [
+                {"LOWER": "when"},
+                {"LOWER": "i"},
+                {"LOWER": {"IN": ["was", "were"]}},
+                {"LOWER": {"IN": ["a", "an", "little", "young", "small"]}},
+                {"LOWER": {"IN": _CHILDHOOD}, "OP": "?"},
+            ],
+        ),
+        ("long_ago", [{"LOWER": "in"}, {"LOWER": "my"}, {"LOWER": {"IN": ["childhood", "teens"]}}]),
         ("span", num + [_UNIT]),
         ("span", [_GLUED]),
         (
@@ -313,6 +362,16 @@ def read_rules(rules_path: Path) -> list[dict[str, Any]]:
     """``[{id, terms, medications: {canonical: [aliases]}}]`` from the rules file."""
     data = yaml.safe_load(Path(rules_path).read_text(encoding="utf-8")) or {}
     out = []
+    harmless = [_norm_phrase(t) for t in data.get("not_contraindications") or []]
+    if harmless:
+        out.append(
+            {
+                "id": "not_contraindication",
+                "terms": harmless,
+                "medications": {},
+                "label": NOT_CONTRAINDICATION,
+            }
+        )
     for cond in data.get("conditions") or []:
         cid = cond.get("id")
         rec = cond.get("recognise") or {}
@@ -495,7 +554,7 @@ def build_pipeline(
     medications: dict[str, list[str]] = {}
     for cond in rules:
         for term in cond["terms"]:
-            add(term, CONDITION, cond["id"])
+            add(term, cond.get("label", CONDITION), cond["id"])
         for name, aliases in cond["medications"].items():
             medications.setdefault(name, [])
             if cond["id"] not in medications[name]:

@@ -46,6 +46,10 @@ if TYPE_CHECKING:  # spaCy is imported where it is used (see load_nlp)
     from spacy.tokens import Doc, Span
 
 MAX_CHARS = 2000
+#: the entity label of the rules file's not_contraindications ("flu jab",
+#: "tension headache"): the pipeline matches them so that they win over the
+#: condition word inside them, and the reader then ignores them
+NOT_CONTRAINDICATION = "NOT_CONTRAINDICATION"
 
 # ---------------------------------------------------------------------------
 # Word lists (lower-case, after the tokenizer: "don't" -> "do", "n't";
@@ -70,6 +74,11 @@ _NEG_SINGLE = {
     "stopped",
     "quit",
     "nil",
+    # a correction: "scrap the rash", "ignore the cold"
+    "scrap",
+    "scratch",
+    "ignore",
+    "disregard",
 }
 _NEG_PHRASES = [
     ("free", "of"),
@@ -684,10 +693,14 @@ def _time_value(kind: str, words: list[str], today: date) -> float | None:
         if n is None or unit is None:
             return None
         return n if unit == 7 else n * unit / 7
+    if kind == "long_ago":
+        return _LONG_AGO_DAYS
     if kind in ("ago", "span", "within"):
         n, unit = _amount_and_unit(
             [w for w in words if w not in ("ago", "back", "agao", "agp", "last", "past")]
         )
+        if n is None and unit is not None and kind == "ago" and words[0].endswith("s"):
+            n = 2  # "years ago": at least two (the most recent reading is the cautious one)
         if n is None or unit is None:
             return None
         return n * unit
@@ -761,6 +774,10 @@ def _time_value(kind: str, words: list[str], today: date) -> float | None:
             return (today - date(int(w), 1, 1)).days
         return None
     return None
+
+
+#: "as a kid", "when I was little": at least ten years (a childhood)
+_LONG_AGO_DAYS = 3650
 
 
 def _to_days(value: float) -> int:
@@ -1008,6 +1025,7 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
     booking_for_other = bool(_BOOKING_FOR_OTHER.search(lower_text))
 
     drafts: list[_Draft] = []
+    harmless = False  # named something the clinic lists as not a contraindication
     area_mentions: list[tuple[int, int, str]] = []
     qual_mentions: list[tuple[int, int, str]] = []
     body_areas: list[str] = []
@@ -1050,16 +1068,21 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
             if toks[j] in _RELATIVES:
                 return True
             j -= 1
-        # "... runs in the family" / "in my family"
+        # "... runs in the family" / "in my family" / "the cold is my son's"
         k = start
         while k < n and clause_of[k] == c:
             if toks[k] in ("family", "families") and k + 1 <= n:
                 return True
+            if toks[k] in _RELATIVES and k + 1 < n and toks[k + 1] in ("'s", "s"):
+                return True
             k += 1
         return False
 
+    elsewhere: list[str] = []  # conditions said to be someone else's
+
     def new_draft(cond: str, e: Span, medication: str | None = None) -> _Draft | None:
         if someone_else(e.start):
+            uniq_add(elsewhere, cond)
             return None
         d = _Draft(
             condition=cond,
@@ -1101,6 +1124,8 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
                 qual_mentions.append((e.start, e.end, q))
         elif label == "MASSAGE_TYPE":
             uniq_add(massage_types, cid)
+        elif label == NOT_CONTRAINDICATION:
+            harmless = True
         # What an exact duplicate of another label said ...
         for other_label, other_id in extra:
             if other_label == "BODY_AREA":
@@ -1267,6 +1292,7 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
             uniq_add(qualifiers, q)
 
     polarity = _polarity(toks, doc)
+    from_words = polarity is not None
     if polarity is None and not _match_at(toks, _first_word(toks, doc), _HEDGES):
         if any(not f.negated for f in findings):
             polarity = True
@@ -1280,6 +1306,9 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
         durations_days=tuple(durations),
         weeks_pregnant=weeks_pregnant,
         qualifiers=tuple(qualifiers),
+        polarity_from_words=from_words,
+        someone_elses=tuple(elsewhere),
+        harmless=harmless,
     )
 
 

@@ -24,6 +24,8 @@ __all__ = [
     "evaluate",
     "evaluate_many",
     "evaluate_finding",
+    "is_refined",
+    "is_settled",
     "finding_qualifiers",
     "finding_areas",
 ]
@@ -134,6 +136,66 @@ def evaluate_finding(
         adaptation=cond.adaptation if outcome == "modify" else None,
         policy=policy,
     )
+
+
+def is_refined(
+    rules: RuleSet, service: str, finding: Finding, other_conditions: Iterable[str] = ()
+) -> bool:
+    """Whether the finding's details decide its outcome (a refine rule of
+    its condition matches), rather than the cautious default for unknown
+    details: what a follow-up question is for."""
+    cond = _condition(rules, finding.condition)
+    quals = finding_qualifiers(cond, finding)
+    areas = finding_areas(finding, quals)
+    medication = _norm(finding.medication) or None
+    others = frozenset(other_conditions)
+    return any(
+        rule.when.matches(
+            days_ago=finding.days_ago,
+            weeks_pregnant=finding.weeks_pregnant,
+            qualifiers=quals,
+            areas=areas,
+            medication=medication,
+            other_conditions=others,
+        )
+        for rule in cond.refine
+    )
+
+
+def is_settled(
+    rules: RuleSet, service: str, finding: Finding, other_conditions: Iterable[str] = ()
+) -> bool:
+    """Whether no further detail can change the finding's outcome: a refine
+    rule matches that gives the strictest outcome the condition has for
+    this service, and it rests on what was said, not on what is unknown (no
+    ``*_known: false``, no ``qualifier_none``). "On antibiotics for a chest
+    infection" is postpone whenever the symptoms stopped."""
+    cond = _condition(rules, finding.condition)
+    quals = finding_qualifiers(cond, finding)
+    areas = finding_areas(finding, quals)
+    medication = _norm(finding.medication) or None
+    others = frozenset(other_conditions)
+    strictest = min(
+        [cond.outcome[service]] + [r.outcome[service] for r in cond.refine], key=strictness
+    )
+    for rule in cond.refine:
+        w = rule.when
+        if rule.outcome[service] != strictest:
+            continue
+        if False in (w.days_ago_known, w.weeks_pregnant_known, w.body_area_known):
+            continue
+        if w.qualifier_none:
+            continue
+        if w.matches(
+            days_ago=finding.days_ago,
+            weeks_pregnant=finding.weeks_pregnant,
+            qualifiers=quals,
+            areas=areas,
+            medication=medication,
+            other_conditions=others,
+        ):
+            return True
+    return False
 
 
 def evaluate(rules: RuleSet, service: str, findings: Iterable[Finding]) -> Outcome:

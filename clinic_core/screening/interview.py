@@ -24,12 +24,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from ..massage_types import current_service_words, screening_services_of
 from ..profile import current_profile, load_profile
-from .engine import UnknownConditionError, evaluate_finding, evaluate_many, finding_qualifiers
+from .engine import (
+    UnknownConditionError,
+    evaluate_finding,
+    evaluate_many,
+    finding_qualifiers,
+    is_refined,
+    is_settled,
+)
 from .model import SERVICES, Finding, Outcome, Reading
 from .rules import Condition, QuestionRule, RuleSet, strictness
 
@@ -41,6 +49,11 @@ __all__ = [
     "next_question",
     "apply_answer",
     "reset_question",
+    "note_off_topic",
+    "change_service",
+    "questions_added_by",
+    "reopen",
+    "new_findings",
     "outcome",
     "summary",
     "client_notes",
@@ -48,6 +61,8 @@ __all__ = [
     "consent_text",
     "load_retention_days",
     "service_from_massage_types",
+    "service_from_text",
+    "service_wanted",
 ]
 
 STATE_VERSION = 1
@@ -107,6 +122,7 @@ def new_state(service: str | None = None) -> dict[str, Any]:
         "mentioned": {},
         "emergency": False,
         "emergency_reasons": [],
+        "detours": [],
     }
 
 
@@ -160,10 +176,42 @@ def service_from_text(text: str, massage_types: Iterable[str] = ()) -> str | Non
     found = screening_services_of(massage_types)
     words = current_service_words()
     said = set(re.findall(r"[a-z]+", text.lower()))
-    found.update(service for service, entry in words.items() if said & set(entry.words))
+    for service, entry in words.items():
+        known = set(entry.words)
+        # one slip of the keyboard is still the word ("bodey", "facail")
+        typos = [w for w in said if len(w) >= 5]  # "boy" is not a slip for "body"
+        if said & known or any(get_close_matches(w, known, n=1, cutoff=0.8) for w in typos):
+            found.add(service)
     if len(found) == 2:
         return "both"
     return found.pop() if found else None
+
+
+_NOT_THIS = re.compile(
+    r"\b(not|instead of|rather than|no longer|n't want|dont want|don't want)\W+(?:\w+\W+){0,2}$"
+)
+
+
+def service_wanted(text: str, massage_types: Iterable[str] = ()) -> str | None:
+    """Like :func:`service_from_text`, for a change of mind: when both
+    services are named, the one the client turns away from ("a facial
+    instead of a body massage", "facial, not body") is dropped. 'both'
+    only when neither is turned away from."""
+    found = service_from_text(text, massage_types)
+    if found != "both":
+        return found
+    words = current_service_words()
+    lowered = text.lower()
+    kept = []
+    for service, entry in words.items():
+        spots = [
+            m.start()
+            for w in entry.words
+            for m in re.finditer(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", lowered)
+        ]
+        if not spots or not all(_NOT_THIS.search(lowered[:spot]) for spot in spots):
+            kept.append(service)
+    return kept[0] if len(kept) == 1 else "both"
 
 
 def _check_ids(rules: RuleSet, reading: Reading) -> None:
@@ -212,16 +260,40 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
+def _bare(d: dict[str, Any]) -> bool:
+    """A mention with no details at all ("since my stent")."""
+    return not any(
+        d.get(k) for k in ("days_ago", "weeks_pregnant", "body_area", "qualifiers", "medication")
+    )
+
+
 def _add(state: dict[str, Any], f: Finding, source: str, assumed: bool = False) -> dict[str, Any]:
     d = _fdict(f, source, assumed)
     for old in state["findings"]:
-        if _same(old, d):
+        if _same(old, d) or (
+            old["condition"] == d["condition"] and _bare(d) and not old.get("assumed")
+        ):
+            # the same thing again, or named again without details: not a
+            # second condition (its details stay those already given)
             old["assumed"] = old.get("assumed", False) and assumed
             return old
     state["findings"].append(d)
     if f.condition in state["denied"]:
         state["denied"].remove(f.condition)
     return d
+
+
+def _retract_answers(state: dict[str, Any]) -> None:
+    """A "yes" whose every named condition was since denied (a correction
+    at the summary: "no spots after all") becomes a "no", so the question's
+    follow-up is not asked again."""
+    for qid, named in state["mentioned"].items():
+        if (
+            state["answers"].get(qid) == "yes"
+            and named
+            and all(c in state["denied"] for c in named)
+        ):
+            state["answers"][qid] = "no"
 
 
 def _absorb(state: dict[str, Any], reading: Reading, source: str) -> None:
@@ -275,7 +347,27 @@ def prefill(
         return state
     if rules is not None:
         _check_ids(rules, reading)
-    _absorb(state, reading, "prefill")
+    noted = {d["condition"]: d for d in _active(state)}
+    again = [f for f in reading.positive() if f.condition in noted]
+    # A condition already noted, named again with new details ("the spot is
+    # gone now" at the summary): the details complete the noted finding
+    # rather than adding a second one.
+    for f in again:
+        fd = f.to_dict()
+        _fill(
+            noted[f.condition],
+            {
+                k: fd.get(k)
+                for k in ("days_ago", "weeks_pregnant", "body_area", "medication", "qualifiers")
+            },
+        )
+    rest = Reading(
+        polarity=reading.polarity,
+        findings=tuple(f for f in reading.findings if f.negated or f.condition not in noted),
+        massage_types=reading.massage_types,
+    )
+    _absorb(state, rest, "prefill")
+    _retract_answers(state)
     if state.get("service") is None:
         service = service_from_massage_types(reading.massage_types)
         if service in SERVICES:
@@ -296,12 +388,21 @@ def _complete(rules: RuleSet, state: dict[str, Any], d: dict[str, Any]) -> bool:
         return True
     if not any(cond.concerns(s) for s in _services(state)):
         return True
+    present = frozenset(x["condition"] for x in _active(state)) - {cond.id}
+    if all(is_settled(rules, s, _finding(d), present) for s in _services(state)):
+        return True  # nothing the client could add would change the outcome
+    if present & frozenset(fu.settled_with):
+        return True  # "apixaban for my AF": what it is for is known
     if not fu.needs:
         return False
     for need in fu.needs:
         if need == "qualifier":
-            if finding_qualifiers(cond, _finding(d)) & cond.referenced_qualifiers():
+            # known when the details decide the outcome ("a stent 4 years
+            # ago" alone does not say whether it is controlled now)
+            if any(is_refined(rules, s, _finding(d), present) for s in _services(state)):
                 return True
+            if finding_qualifiers(cond, _finding(d)) & fu.settles():
+                return True  # "healed" already said to "has it fully healed?"
         elif d.get(need) is not None:
             return True
     return False
@@ -366,20 +467,24 @@ def next_question(rules: RuleSet, state: dict[str, Any]) -> Question | None:
             if home is not None and home.id == q.id and not _complete(rules, state, d):
                 return _follow_up_question(rules, q.id, d["condition"])
         if q.id not in answers:
-            if _answered_by_findings(q, state):
+            if _answered_by_findings(q, state) or not _with_its_condition(q, state):
                 continue
             known = [d["condition"] for d in _active(state) if d["condition"] in q.conditions]
             tries = state["tries"].get(q.id, 0)
-            hint = q.hint or rules.message("retry_hint")
+            if q.id in state.get("detours", []):
+                hint = rules.message("back_to_question")  # after an FAQ or a booking wish
+            else:
+                hint = q.hint or rules.message("retry_hint")
+            preface = _preface(q, state)
+            if known:
+                preface = rules.message("already_noted", labels=_labels(rules, known))
             return Question(
                 id=q.id,
                 question_id=q.id,
                 kind="retry" if tries else ("free_text" if q.kind == "free_text" else "main"),
                 text=f"{hint} {q.text}" if tries else q.text,
                 conditions=q.conditions,
-                preface=rules.message("already_noted", labels=_labels(rules, known))
-                if known
-                else None,
+                preface=preface,
             )
         if (
             answers[q.id] == "yes"
@@ -401,6 +506,30 @@ def next_question(rules: RuleSet, state: dict[str, Any]) -> Question | None:
     return None
 
 
+def _with_its_condition(q: QuestionRule, state: dict[str, Any]) -> bool:
+    """Whether a question asked only with a condition (``only_with``, e.g.
+    complications only in pregnancy) applies to what the client said."""
+    if not q.only_with:
+        return True
+    return any(d["condition"] in q.only_with for d in _active(state))
+
+
+def _preface(q: QuestionRule, state: dict[str, Any]) -> str | None:
+    """The question's confirmation of what the client already said ("You
+    mentioned you're 20 weeks pregnant."), filled from the finding that
+    made it apply; None when a detail it names is not known."""
+    if not q.preface:
+        return None
+    details: dict[str, Any] = {}
+    for d in _active(state):
+        if d["condition"] in q.only_with:
+            details.update({k: v for k, v in d.items() if v is not None and k not in details})
+    try:
+        return q.preface.format(**details)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def _answered_by_findings(q: QuestionRule, state: dict[str, Any]) -> bool:
     """A question is skipped when earlier findings fully answer it: a
     finding of one of its ``answered_by`` conditions, or every one of its
@@ -414,8 +543,11 @@ def _answered_by_findings(q: QuestionRule, state: dict[str, Any]) -> bool:
 
 def _found_for(q: QuestionRule, state: dict[str, Any]) -> bool:
     """Whether something specific is known for a question answered yes."""
+    mentioned = state["mentioned"].get(q.id) or []
     if q.kind == "free_text":
-        return bool(state["mentioned"].get(q.id))
+        return bool(mentioned)
+    if any(c in q.explained_by for c in mentioned):
+        return True  # "I had a tooth out last week" to "an operation?"
     return any(d["condition"] in q.conditions for d in _active(state))
 
 
@@ -493,14 +625,18 @@ def _apply_main(rules: RuleSet, state: dict[str, Any], q: QuestionRule, reading:
     else:
         mine = [f for f in reading.positive() if f.condition in q.conditions]
         denied_mine = any(f.negated and f.condition in q.conditions for f in reading.findings)
-    _mention(state, q.id, mine)
+    # Everything the answer named is kept, and explains its "yes" ("I had a
+    # tooth out" to the operation question is that, not also an operation).
+    _mention(state, q.id, reading.positive())
     if mine or reading.polarity is True:
         state["answers"][q.id] = "yes"
         if not mine and q.yes_means:
             d = _add(state, Finding(condition=q.yes_means), q.id)
             _fill(d, _reading_details(reading))
             _mention(state, q.id, [Finding(condition=q.yes_means)])
-    elif reading.polarity is False or denied_mine:
+    elif reading.polarity is False or denied_mine or (reading.harmless and not reading.findings):
+        # "I take vitamins and had my flu jab": only what the clinic lists
+        # as no contraindication is a no
         state["answers"][q.id] = "no"
     else:
         tries = state["tries"].get(q.id, 0) + 1
@@ -532,8 +668,7 @@ def _apply_question_follow_up(
     if f"q:{q.id}" not in state["asked"]:
         state["asked"].append(f"q:{q.id}")
     _absorb(state, reading, q.id)
-    if q.kind == "free_text":
-        _mention(state, q.id, reading.positive())
+    _mention(state, q.id, reading.positive())
     if _found_for(q, state):
         return
     if reading.polarity is False and not reading.findings and not _has_details(reading):
@@ -579,14 +714,23 @@ def _apply_condition_follow_up(
             # Qualifier phrases in the newly matched words (e.g. "in a cast").
             quals = finding_qualifiers(cond, Finding(condition=cid, evidence=f.evidence))
             details["qualifiers"] += [x for x in sorted(quals) if x not in details["qualifiers"]]
-    if cond.follow_up is not None and reading.polarity is not None:
-        adds = cond.follow_up.yes_adds if reading.polarity else cond.follow_up.no_adds
+    polarity = reading.polarity
+    denied_no = False
+    if same and reading.polarity_from_words is False:
+        # "osteoporosis, no fractures" to "is it severe, or with a
+        # fracture?": naming the condition again is not a yes; denying what
+        # the condition's refine rules look at is an explicit no
+        looked_at = {c for rule in cond.refine for c in rule.when.with_condition_any or ()}
+        denied_no = any(f.negated and f.condition in looked_at for f in reading.findings)
+        polarity = False if denied_no else None
+    if cond.follow_up is not None and polarity is not None:
+        adds = cond.follow_up.yes_adds if polarity else cond.follow_up.no_adds
         # A yes / no to the follow-up adds its qualifiers. One that can make
         # the outcome more lenient ("healed", "controlled") needs a bare yes /
         # no, so "I'm 20 weeks, all fine" read as a yes cannot relax a rule; a
         # cautious one ("accident", "uncontrolled") is added whenever the
         # polarity is clear and the client named no qualifier themselves.
-        bare = not same and not _has_details(reading) and not reading.findings
+        bare = denied_no or (not same and not _has_details(reading) and not reading.findings)
         named = bool(reading.qualifiers) or any(f.qualifiers for f in same)
         if adds and (bare or (not named and _cautious(cond, adds))):
             details["qualifiers"] = list(details["qualifiers"]) + [
@@ -610,6 +754,84 @@ def _cautious(cond: Condition, qualifiers: Iterable[str]) -> bool:
             if any(strictness(rule.outcome[s]) > strictness(cond.outcome[s]) for s in SERVICES):
                 return False
     return True
+
+
+def note_off_topic(rules: RuleSet, state: dict[str, Any], question_id: str) -> dict[str, Any]:
+    """The client answered something else (an FAQ, a booking wish, a
+    massage-type question) instead of ``question_id``: the action answers
+    that, and the question comes back once ("Back to my question: ...").
+    A question is never shown a third time: the second time it goes
+    unanswered it is taken cautiously, exactly as an unreadable answer is
+    (its ``default_if_unclear``), which the summary says in plain words."""
+    state = _copy(state)
+    if state["emergency"]:
+        return state
+    qid, stage, _ = _parse_id(rules, question_id)
+    q = rules.question(qid) if qid != EXTRA else None
+    if q is not None and q.kind == "service":
+        state["service_tries"] += 1
+        if state["service_tries"] >= 2:
+            state["service"] = "both"  # cautious: every question, judged for both
+        return state
+    tries = state["tries"].get(question_id, 0)
+    if tries >= 1:
+        return apply_answer(rules, state, question_id, Reading())
+    state["tries"][question_id] = 1
+    detours = state.setdefault("detours", [])
+    if question_id not in detours:
+        detours.append(question_id)
+    return state
+
+
+def change_service(rules: RuleSet, state: dict[str, Any], service: str) -> dict[str, Any]:
+    """The client changes body <-> facial (item 5: "actually a body
+    massage"). Every answer given so far is kept; :func:`next_question`
+    then asks only the questions the new service adds that were not
+    answered yet (:func:`questions_added_by`), and the outcome is judged for
+    the new service. ``service``: body, facial or both."""
+    if service not in SERVICES and service != "both":
+        raise ValueError(f"unknown service {service!r}")
+    state = _copy(state)
+    state["service"] = service
+    return state
+
+
+def questions_added_by(rules: RuleSet, state: dict[str, Any], service: str) -> list[str]:
+    """Ids of the questions a change to ``service`` would still ask (they
+    apply to it and were not answered, nor answered by earlier findings):
+    what to tell a client who switches services, or whether the pre-screen
+    must reopen at all (an empty list: it need not)."""
+    probe = change_service(rules, state, service)
+    return [
+        q.id
+        for q in rules.questions
+        if q.kind == "conditions"
+        and _applies(q, probe)
+        and q.id not in probe["answers"]
+        and not _answered_by_findings(q, probe)
+        and _with_its_condition(q, probe)
+    ]
+
+
+def reopen(rules: RuleSet, state: dict[str, Any], reading: Reading) -> dict[str, Any]:
+    """Health news after the pre-screen ended (item 6: "I'm 30 weeks
+    pregnant", typed while booking). The news is taken as an answer would
+    be (a denial clears an earlier finding, a red flag is an emergency at
+    once); :func:`next_question` then asks only what the news makes
+    necessary (its condition's follow-up, a question that now applies such
+    as pregnancy complications) and :func:`outcome` is the new outcome.
+    Returns a new state; the old outcome no longer holds."""
+    state = _copy(state)
+    if state["emergency"]:
+        return state
+    _check_ids(rules, reading)
+    _absorb(state, reading, "reopened")
+    for f in reading.positive():
+        d = next((x for x in _active(state, f.condition)), None)
+        if d is not None:
+            _fill(d, _reading_details(reading))
+    _update_emergency(rules, state)
+    return state
 
 
 def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> dict[str, Any]:
@@ -636,6 +858,17 @@ def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> d
         state["service"] = None
         state["service_tries"] = 0
     return state
+
+
+def new_findings(state: dict[str, Any], reading: Reading) -> list[str]:
+    """Conditions in ``reading`` the screening does not know yet (health
+    news during booking: "I'm 30 weeks pregnant"); already noted or denied
+    conditions that are said again are not news, a condition denied before
+    is."""
+    known = {d["condition"] for d in _active(state)}
+    return sorted(
+        {f.condition for f in reading.findings if not f.negated and f.condition not in known}
+    )
 
 
 # ----------------------------------------------------------------- results
@@ -706,9 +939,10 @@ def summary(rules: RuleSet, state: dict[str, Any]) -> list[str]:
             words = _QUALIFIER_WORDS.get(qual)
             if words and words not in parts:
                 parts.append(words)
-        if d.get("assumed"):
-            parts.append(rules.message("summary_assumed"))
         line = cond.label + (f" ({', '.join(parts)})" if parts else "")
+        if d.get("assumed"):
+            # a truly unclear answer, taken cautiously: said in plain words
+            line = rules.message("summary_assumed", label=line)
         if line not in lines:
             lines.append(line)
     if not findings:

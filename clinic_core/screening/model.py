@@ -73,6 +73,16 @@ class Reading:
     durations_days: tuple[int, ...] = ()
     weeks_pregnant: int | None = None
     qualifiers: tuple[str, ...] = field(default_factory=tuple)
+    #: whether ``polarity`` came from a yes / no word ("yes", "nope", "I
+    #: haven't") rather than from the conditions named; None: not known
+    #: (taken as from words)
+    polarity_from_words: bool | None = None
+    #: conditions the message says are someone else's ("the cold is my
+    #: son's"): not findings, but at the summary a correction of one noted
+    someone_elses: tuple[str, ...] = ()
+    #: the message named something the clinic lists as not a
+    #: contraindication ("my flu jab", "tension headaches", "vitamins")
+    harmless: bool = False
 
     def positive(self) -> tuple[Finding, ...]:
         """Findings the client affirmed (not denied)."""

@@ -97,7 +97,10 @@ REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
         "service_hint": frozenset(),
         "already_noted": frozenset({"labels"}),
         "summary_none": frozenset(),
-        "summary_assumed": frozenset(),
+        "summary_assumed": frozenset({"label"}),
+        # a question asked again after an FAQ or a booking wish answered
+        # in its place (the interview's note_off_topic)
+        "back_to_question": frozenset(),
         # "Can I have a massage if ...?" answered from the conditions'
         # client_answer (clinic_core/health_answers.py): the lead-in and the
         # offer of the pre-screen around them.
@@ -106,7 +109,11 @@ REQUIRED_MESSAGES: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 #: Placeholders that must appear (not just may).
-_REQUIRED_PLACEHOLDERS = {"consent": {"retention_days"}, "already_noted": {"labels"}}
+_REQUIRED_PLACEHOLDERS = {
+    "consent": {"retention_days"},
+    "already_noted": {"labels"},
+    "summary_assumed": {"label"},
+}
 
 QUESTION_KINDS = ("conditions", "service", "free_text")
 
@@ -140,7 +147,7 @@ _CONDITION_KEYS = {
 }
 _RECOGNISE_KEYS = {"terms", "medications", "qualifiers"}
 _REFINE_KEYS = {"when", "outcome", "reason", "counts_as", "policy"}
-_FOLLOW_UP_KEYS = {"text", "needs", "yes_adds", "no_adds"}
+_FOLLOW_UP_KEYS = {"text", "needs", "yes_adds", "no_adds", "settled_by", "settled_with"}
 _QUESTION_KEYS = {
     "id",
     "kind",
@@ -152,6 +159,9 @@ _QUESTION_KEYS = {
     "answered_by",
     "follow_up",
     "hint",
+    "only_with",
+    "preface",
+    "explained_by",
 }
 
 
@@ -265,6 +275,16 @@ class FollowUp:
     needs: tuple[str, ...] = ()
     yes_adds: tuple[str, ...] = ()
     no_adds: tuple[str, ...] = ()
+    #: qualifiers that answer the follow-up as well as its yes / no would
+    #: ("healed" to "has it fully healed?"): with one of these, or of
+    #: yes_adds / no_adds, already known, the follow-up is not asked
+    settled_by: tuple[str, ...] = ()
+    #: other conditions that answer it when named too ("what is the blood
+    #: thinner for?" answered by atrial fibrillation or a clot)
+    settled_with: tuple[str, ...] = ()
+
+    def settles(self) -> frozenset[str]:
+        return frozenset(self.yes_adds) | frozenset(self.no_adds) | frozenset(self.settled_by)
 
 
 @dataclass(frozen=True)
@@ -329,6 +349,18 @@ class QuestionRule:
     answered_by: tuple[str, ...] = ()
     follow_up: str | None = None
     hint: str | None = None
+    #: asked only once one of these conditions was found ("any
+    #: complications?" only for a client who is pregnant)
+    only_with: tuple[str, ...] = ()
+    #: said before the question to confirm what the client already told
+    #: ("You mentioned you're {weeks_pregnant} weeks pregnant."); its
+    #: {fields} come from the `only_with` finding, and a preface whose fields
+    #: are unknown is left out
+    preface: str | None = None
+    #: other questions' conditions that explain a "yes" here when the
+    #: answer names them (a tooth extraction to "an operation?"), so neither
+    #: the follow-up nor the cautious default is added
+    explained_by: tuple[str, ...] = ()
 
     def applies_to(self, service: str | None) -> bool:
         """``service`` None (not known) means every question applies."""
@@ -830,9 +862,20 @@ class _Validator:
                     )
         yes_adds = self._name_list(f"{w}.yes_adds", f.get("yes_adds", []), allow_empty=True)
         no_adds = self._name_list(f"{w}.no_adds", f.get("no_adds", []), allow_empty=True)
+        settled_by = self._name_list(f"{w}.settled_by", f.get("settled_by", []), allow_empty=True)
+        settled_with = self._name_list(
+            f"{w}.settled_with", f.get("settled_with", []), allow_empty=True
+        )
         if len(self.errors) != n_errors or text is None:
             return None
-        return FollowUp(text=text, needs=needs, yes_adds=yes_adds, no_adds=no_adds)
+        return FollowUp(
+            text=text,
+            needs=needs,
+            yes_adds=yes_adds,
+            no_adds=no_adds,
+            settled_by=settled_by,
+            settled_with=settled_with,
+        )
 
     # -- phrases ---------------------------------------------------------------
 
@@ -973,6 +1016,17 @@ class _Validator:
                     if item.get(key) is not None:
                         self.err(f"{w}.{key}", "does not apply to the service question")
             hint = self._str(f"{w}.hint", item.get("hint"), required=False)
+            only_with: tuple[str, ...] = ()
+            if item.get("only_with") is not None:
+                only_with = self._name_list(f"{w}.only_with", item["only_with"])
+                for cid in only_with:
+                    ref("only_with", cid, within=False)
+            preface = self._str(f"{w}.preface", item.get("preface"), required=False)
+            explained_by: tuple[str, ...] = ()
+            if item.get("explained_by") is not None:
+                explained_by = self._name_list(f"{w}.explained_by", item["explained_by"])
+                for cid in explained_by:
+                    ref("explained_by", cid, within=False)
             if len(self.errors) != n_errors or text is None:
                 continue
             out.append(
@@ -987,6 +1041,9 @@ class _Validator:
                     answered_by=answered_by,
                     follow_up=follow_up,
                     hint=hint,
+                    only_with=only_with,
+                    preface=preface,
+                    explained_by=explained_by,
                 )
             )
         # Structure of the flow.

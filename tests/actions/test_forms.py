@@ -114,6 +114,17 @@ def test_a_number_that_is_not_one_gets_the_contact_checks_reason(
     assert "doesn't look right" in render(dispatcher.messages[0])["text"]
 
 
+def test_a_local_number_that_fails_is_asked_again_in_local_terms(
+    dispatcher, domain, render
+) -> None:
+    """Issue 11, item 8: a UK-looking number that is not a real one is not
+    answered with "include the country code, e.g. +1 212"."""
+    validate(ValidateBookingForm(), "booking_phone", "07700 900123", dispatcher, domain)
+    assert responses_of(dispatcher) == ["utter_ask_booking_phone_again_local"]
+    text = render(dispatcher.messages[0])["text"]
+    assert "07" in text and "+1" not in text and "country code" not in text
+
+
 def test_no_name_gets_the_name_question_again(dispatcher, domain, render) -> None:
     assert validate(ValidateBookingForm(), "booking_name", "yes", dispatcher, domain) == {
         "booking_name": None

@@ -1,12 +1,14 @@
 """The website widget in a real browser: Debian's headless Chromium, driven
 by playwright-core (node), on a page of the clinic's site (another origin)
-that embeds the widget with one script tag and a config object.
+that embeds the widget as the README says: a config object, the assistant's
+config.js (the profile's privacy notice) and the widget's script.
 
 Needs scripts/install_test_deps.sh (chromium, chromium-driver, npm ci)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,7 +25,7 @@ PRIMARY = "#6b2f5e"
 SITE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Harmony Massage Therapy</title><link rel="icon" href="data:,"></head>
-<body><h1>Harmony Massage Therapy</h1><p>Welcome to the clinic.</p>
+<body><main><h1>Harmony Massage Therapy</h1><p>Welcome to the clinic.</p></main>
 <script>
   window.ClinicChatConfig = {
     server: "%(server)s",
@@ -32,6 +34,7 @@ SITE_PAGE = """<!doctype html>
     privacyUrl: "%(site)s/privacy.html"
   };
 </script>
+<script src="%(server)s/widget/config.js"></script>
 <script src="%(server)s/widget/clinic-chat.js" defer></script>
 </body></html>
 """
@@ -90,9 +93,11 @@ def test_opens_with_the_clinic_name_colours_and_privacy_notice(flow: dict[str, A
     launcher, opened = steps(flow, "launcher"), steps(flow, "opened")
     assert launcher["expanded"] == "false" and launcher["controls"]
     assert opened["expanded"] == "true" and opened["role"] == "dialog"
-    assert "Harmony Massage Therapy" in opened["title"]
+    assert "Harmony" in opened["title"]  # the profile's assistant name (config.js)
     assert opened["headerColour"] == "rgb(107, 47, 94)"  # PRIMARY
     assert opened["privacyVisible"] and "not a clinician" in opened["privacy"]
+    # the README's snippet loads config.js: the profile's retention is said
+    assert re.search(r"deleted after \d+ days", opened["privacy"]), opened["privacy"]
     assert opened["privacyLink"].endswith("/privacy.html")
     assert opened["logRole"] == "log" and opened["logLive"] == "polite"
     assert opened["inputLabel"] and opened["focusedIsInput"] == "TEXTAREA"
@@ -150,3 +155,29 @@ def test_a_comparison_shows_one_block_per_type(flow: dict[str, Any]) -> None:
     assert "<strong>Deep tissue massage</strong>" in compared["html"]
     assert "<strong>Swedish massage</strong>" in compared["html"]
     assert " | " not in compared["text"] and "**" not in compared["text"]
+
+
+def test_focus_stays_in_the_chat_after_a_quick_reply(flow: dict[str, Any]) -> None:
+    assert steps(flow, "quick_reply")["focusedAfter"] == "TEXTAREA"
+
+
+def test_the_open_widget_is_axe_clean(flow: dict[str, Any]) -> None:
+    """Issue 11, item 8: no axe-core violation with the widget open (the New
+    chat button's name holds its text, one banner landmark on the page)."""
+    assert steps(flow, "axe")["violations"] == []
+
+
+def test_the_clinic_s_phone_and_email_are_links(flow: dict[str, Any]) -> None:
+    hrefs = steps(flow, "contact_links")["hrefs"]
+    assert any(h.startswith("tel:+44") for h in hrefs), steps(flow, "contact_links")["text"]
+    assert any(h.startswith("mailto:") for h in hrefs), hrefs
+
+
+def test_a_change_of_service_during_booking(flow: dict[str, Any]) -> None:
+    """Issue 11, item 5: "actually a body massage instead" at a booking step
+    changes the service and asks only what differs; never "that length isn't
+    on offer"."""
+    changed = steps(flow, "changed_service")
+    assert "How long" in changed["bookingAsked"] or "When" in changed["bookingAsked"], changed
+    assert "body massage instead" in changed["after"], changed
+    assert "isn't on offer" not in changed["after"]

@@ -8,6 +8,10 @@
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 const [siteUrl, outDir] = process.argv.slice(2);
 const seen = { steps: [], requests: [] };
@@ -76,11 +80,11 @@ try {
   await panel.waitFor({ state: "visible" });
   await page.waitForFunction(() => document.querySelector("#clinic-chat").getAttribute("data-state") === "ready");
   await waitBot("automated assistant");
-  const header = widget.locator("header");
+  const header = widget.locator(".head");
   step("opened", {
     expanded: await launcher.getAttribute("aria-expanded"),
     role: await panel.getAttribute("role"),
-    title: await widget.locator("header h2").textContent(),
+    title: await widget.locator(".head h2").textContent(),
     headerColour: await header.evaluate((el) => getComputedStyle(el).backgroundColor),
     privacy: await widget.locator(".privacy").textContent(),
     privacyVisible: await widget.locator(".privacy").isVisible(),
@@ -112,7 +116,19 @@ try {
   step("quick_reply", {
     user: await userMessages.last().textContent(),
     answer: await botMessages.last().textContent(),
+    // the pressed button went with the replies: the focus must stay in the chat
+    focusedAfter: await page.evaluate(() => document.querySelector("#clinic-chat").shadowRoot.activeElement?.tagName),
   });
+
+  // 3b. axe-core on the page with the widget open (open shadow roots included)
+  await page.evaluate(axeSource);
+  step("axe", {
+    violations: await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+    }),
+  });
+
   await page.screenshot({ path: path.join(outDir, "widget-desktop.png") });
 
   // 4. reload: the same conversation, from the assistant's history
@@ -125,6 +141,19 @@ try {
     users: await userMessages.allTextContents(),
     bots: await botMessages.allTextContents(),
     replies: await replies.allTextContents(),
+  });
+
+  // 4b. the clinic's phone and email: tap-to-call and mailto links
+  before = await botMessages.count();
+  await input.fill("what is your phone number?");
+  await input.press("Enter");
+  await page.waitForFunction((after) => {
+    const root = document.querySelector("#clinic-chat").shadowRoot;
+    return [...root.querySelectorAll(".msg.bot")].slice(after).some((m) => m.querySelector("a[href^='tel:']"));
+  }, before, { timeout: STEP_TIMEOUT }).catch(() => {});
+  step("contact_links", {
+    hrefs: await botMessages.evaluateAll((els, after) => els.slice(after).flatMap((e) => [...e.querySelectorAll("a")].map((a) => a.getAttribute("href"))), before),
+    text: (await botMessages.allTextContents()).slice(before).join("\n"),
   });
 
   // 5. a short pre-screen: consent yes, then yes to the red-flag question
@@ -176,6 +205,40 @@ try {
   await waitBot("Not sure which", before);
   const compared = (await botMessages.evaluateAll((els) => els.map((e) => [e.innerHTML, e.textContent]))).slice(before);
   step("compare", { html: compared.map((c) => c[0]).join("\n"), text: compared.map((c) => c[1]).join("\n") });
+
+  // 10. booking, then a change of service: a new chat asks to book a facial,
+  // answers the pre-screen with its buttons, and at the first booking question
+  // says "actually a body massage instead" (issue 11, item 5)
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await widget.locator("button.new").click();
+  await waitBot("automated assistant");
+  before = await botMessages.count();
+  await input.fill("I'd like to book a facial massage on friday morning");
+  await input.press("Enter");
+  await waitBot("permission", before);
+  const BOOKING_QUESTION = /How long would you like|When would you like|Here are the free times|nearest free times/i;
+  for (let i = 0; i < 30; i++) {
+    const last = (await botMessages.allTextContents()).slice(-1)[0] || "";
+    if (BOOKING_QUESTION.test(last)) break;
+    const titles = await replies.allTextContents();
+    const pick = titles.find((t) => /^Yes, I agree|^Yes, that's right/.test(t)) || titles.find((t) => /^No\b/.test(t));
+    if (!pick) break;
+    before = await botMessages.count();
+    await replies.filter({ hasText: pick }).first().click();
+    await page.waitForFunction((after) => document.querySelector("#clinic-chat").shadowRoot.querySelectorAll(".msg.bot").length > after, before);
+    await page.waitForTimeout(300);
+  }
+  const bookingAsked = (await botMessages.allTextContents()).slice(-1)[0] || "";
+  before = await botMessages.count();
+  await input.fill("actually a body massage instead");
+  await input.press("Enter");
+  await waitBot("instead", before);
+  await page.waitForTimeout(1500);
+  step("changed_service", {
+    bookingAsked,
+    after: (await botMessages.allTextContents()).slice(before).join("\n"),
+    replies: await replies.allTextContents(),
+  });
 } catch (error) {
   step("error", { message: String(error && error.stack || error) });
 } finally {

@@ -1,11 +1,12 @@
 """The conversation simulator (issue 11, item 9): its targets, and the driver.
 
-The target tests drive every scripted client against the running assistant
-and assert the issue's targets. They fail on today's assistant (that is
-what issue 11 fixes), so they run only with CLINIC_SIMULATOR=1:
+The target tests drive the scripted clients against the running assistant
+and assert the issue's targets, in every `make test`: the pre-screen's with
+the 162 pre-screen clients, the booking's with the 73 booking clients
+(about 3-4 minutes each):
 
-    CLINIC_SIMULATOR=1 .venv/bin/python -m pytest tests/simulator -q
-    make simulate            # the same run, report only (results/simulator.md)
+    .venv/bin/python -m pytest tests/simulator -q
+    make simulate            # every client, report only (results/simulator.md)
 
 Everything else here runs without a server, in every `make test`: the
 client files say what the issue asks of them, clients answer by topic,
@@ -15,7 +16,6 @@ dead ends are detected, bookings are judged, the report adds up.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,26 +83,59 @@ YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/d
 
 
 # --------------------------------------------------------------------------- #
-# the issue's targets, on the running assistant (CLINIC_SIMULATOR=1)
+# the issue's targets, on the running assistant (every make test)
 # --------------------------------------------------------------------------- #
 
 
+#: the pre-screen's targets (issue 11, items 1-4): the 162 pre-screen clients
+SCREENING_TARGETS = (
+    "unsafe_passes",
+    "screening_dead_ends",
+    "exact_outcomes_pct",
+    "median_turns_body",
+)
+#: the booking side's targets (issue 11, items 5-8): the 73 booking clients
+BOOKING_TARGETS = (
+    "booked_as_wished_pct",
+    "wrong_bookings",
+    "booking_dead_ends",
+    "median_turns_to_reference",
+)
+
+
+def test_every_target_runs_in_make_test() -> None:
+    assert sorted(SCREENING_TARGETS + BOOKING_TARGETS) == sorted(TARGETS)
+
+
 @pytest.fixture(scope="module")
-def simulated() -> Iterator[dict[str, Any]]:
-    if os.environ.get("CLINIC_SIMULATOR") != "1":
-        pytest.skip(
-            "the simulator's targets fail on today's assistant (issue 11); "
-            "set CLINIC_SIMULATOR=1 to run them (about 3-5 minutes)"
-        )
-    _, figures = run(quiet=True)
+def simulated_screening(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    _, figures = run(kind="screening", quiet=True, out=tmp_path_factory.mktemp("simulator"))
     yield figures
 
 
-@pytest.mark.parametrize("name", list(TARGETS))
-def test_target(simulated: dict[str, Any], name: str) -> None:
+@pytest.fixture(scope="module")
+def simulated_booking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The booking clients only; the report goes to a temporary directory
+    (`make simulate` writes results/)."""
+    _, figures = run(kind="booking", quiet=True, out=tmp_path_factory.mktemp("simulator"))
+    yield figures
+
+
+@pytest.mark.parametrize("name", SCREENING_TARGETS)
+def test_screening_target(simulated_screening: dict[str, Any], name: str) -> None:
     op, limit = TARGETS[name]
-    assert simulated["targets"][name], (
-        f"{name} = {simulated.get(name)} (target {op} {limit}); see results/simulator.md"
+    assert simulated_screening["targets"][name], (
+        f"{name} = {simulated_screening.get(name)} (target {op} {limit}); "
+        "run `make simulate SIMULATE_ARGS='--kind screening'` for the report"
+    )
+
+
+@pytest.mark.parametrize("name", BOOKING_TARGETS)
+def test_booking_target(simulated_booking: dict[str, Any], name: str) -> None:
+    op, limit = TARGETS[name]
+    assert simulated_booking["targets"][name], (
+        f"{name} = {simulated_booking.get(name)} (target {op} {limit}); "
+        "run `make simulate SIMULATE_ARGS='--kind booking'` for the report"
     )
 
 
@@ -241,18 +274,17 @@ def test_a_bad_client_file_is_refused(tmp_path: Path) -> None:
 
 def test_topics_of_today_s_question_ids() -> None:
     assert T.topics_of("pregnancy") == (("pregnancy",), "main")
-    assert T.topics_of("clots_bleeding")[0] == (
-        "clots",
-        "blood_thinners",
-        "bleeding",
-        "swollen_calf",
-    )
+    # issue 11, item 3: the calf now is asked with the red flags, the past
+    # and the medicines on their own; complications after the weeks
+    assert T.topics_of("red_flags")[0] == ("red_flags", "swollen_calf")
+    assert T.topics_of("clots_bleeding")[0] == ("clots", "blood_thinners", "bleeding")
+    assert T.topics_of("pregnancy_complications") == (("pregnancy_complications",), "main")
     assert T.topics_of("surgery_injury:follow_up") == (
         ("surgery", "fracture", "injury"),
         "follow_up",
     )
     topics, kind = T.topics_of("pregnancy:follow_up:pregnancy")
-    assert kind == "condition" and topics[:2] == ("pregnancy_weeks", "pregnancy_complications")
+    assert kind == "condition" and topics[:1] == ("pregnancy_weeks",)
     assert T.topics_of("confirm") == ((), "summary")
     assert T.topics_of("something_new") == ((), "unknown")
 
@@ -267,8 +299,8 @@ def test_a_client_answers_the_topic_asked() -> None:
     )
     c.started = True
     assert c.reply(asked("pregnancy")).text == "yes, 24 weeks"
-    follow = c.reply(asked("pregnancy:follow_up:pregnancy"))
-    assert follow.text == "24 weeks, no problems so far"
+    assert c.reply(asked("pregnancy:follow_up:pregnancy")).text == "24 weeks"
+    assert c.reply(asked("pregnancy_complications")).text == "no problems so far"
 
 
 def test_topics_not_listed_get_the_style_s_no() -> None:
@@ -280,11 +312,9 @@ def test_topics_not_listed_get_the_style_s_no() -> None:
 
 
 def test_a_two_part_question_gets_every_answer_the_client_has() -> None:
-    c = client(
-        answers={"blood_thinners": "I take apixaban", "swollen_calf": "and my left calf is hot"}
-    )
+    c = client(answers={"blood_thinners": "I take apixaban", "bleeding": "and I bruise easily"})
     c.started = True
-    assert c.reply(asked("clots_bleeding")).text == "I take apixaban. and my left calf is hot"
+    assert c.reply(asked("clots_bleeding")).text == "I take apixaban. and I bruise easily"
 
 
 def test_follow_ups_get_details() -> None:

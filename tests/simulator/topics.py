@@ -53,12 +53,15 @@ TOPICS = (
 #: question with several topics gets the client's answers to each of them
 #: in one message (or the client's "no" when none applies to them).
 QUESTION_TOPICS: dict[str, tuple[str, ...]] = {
-    "red_flags": ("red_flags",),
+    # what the client has right now: the red flags and a swollen, hot calf
+    "red_flags": ("red_flags", "swollen_calf"),
     "unwell": ("unwell",),
     "service": ("service",),
-    # two things today: a past clot / thinner / bleeding, and a swollen calf NOW
-    "clots_bleeding": ("clots", "blood_thinners", "bleeding", "swollen_calf"),
+    # the past and the medicines: a clot, a blood thinner, bleeding easily
+    "clots_bleeding": ("clots", "blood_thinners", "bleeding"),
     "pregnancy": ("pregnancy",),
+    # asked only in pregnancy, after the weeks
+    "pregnancy_complications": ("pregnancy_complications",),
     "cancer": ("cancer",),
     "heart": ("heart",),
     "surgery_injury": ("surgery", "fracture", "injury"),
@@ -75,8 +78,6 @@ QUESTION_TOPICS: dict[str, tuple[str, ...]] = {
 #: the topics that hold the client's answer, most likely first. A client
 #: answers with the first of them it has something to say about (its
 #: `details`, "which / how long ago / where", else its answer again).
-#: Today's pregnancy follow-up asks two things (weeks AND complications):
-#: both topics are answered in one message.
 CONDITION_TOPICS: dict[str, tuple[str, ...]] = {
     "red_flag": ("red_flags",),
     "suspected_dvt": ("swollen_calf",),
@@ -89,7 +90,7 @@ CONDITION_TOPICS: dict[str, tuple[str, ...]] = {
     "acute_injury": ("injury",),
     "recent_surgery": ("surgery",),
     "fracture": ("fracture",),
-    "pregnancy": ("pregnancy_weeks", "pregnancy_complications"),
+    "pregnancy": ("pregnancy_weeks",),
     "pregnancy_complication": ("pregnancy_complications",),
     "cancer": ("cancer",),
     "osteoporosis": ("osteoporosis",),
@@ -110,7 +111,7 @@ CONDITION_TOPICS: dict[str, tuple[str, ...]] = {
 
 #: condition follow-ups whose topics are answered in full (each topic's own
 #: answer), not with a topic's `details`
-WHOLE_ANSWER_CONDITIONS = frozenset({"pregnancy"})
+WHOLE_ANSWER_CONDITIONS: frozenset[str] = frozenset()
 
 CONSENT = "consent"
 SUMMARY = "confirm"

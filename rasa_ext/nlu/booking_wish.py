@@ -1,0 +1,88 @@
+"""A booking wish the intent classifier missed, made a booking request.
+
+Short messages that ask to book at a time ("facial fri afternoon?", "deep
+tissue wed 2pm", "any chance of a sports massage on monday after 5?") were
+read as an FAQ, a comparison, a greeting or nothing at all (issue 11, item
+7: 28 of 73 scripted booking clients' first messages). When the classifier
+chose one of those weak readings, the date reader finds a time in the
+message, the rule of clinic_core.text_readers.booking_wish holds and the
+health reader finds nothing (a health question goes to the rules file and
+the pre-screen, never to booking), the intent becomes `book_appointment`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic_core.dates import parse_date_request
+from clinic_core.nlp.reader import read
+from clinic_core.profile import current_profile
+from clinic_core.text_readers import booking_wish
+
+BOOK_INTENT = "book_appointment"
+#: readings the classifier gives these messages that a booking wish overrules
+WEAK_INTENTS = frozenset(
+    {
+        "nlu_fallback",
+        "faq",
+        "greet",
+        "out_of_scope",
+        "compare_massage_types",
+        "ask_massage_type",
+        "recommend_massage",
+    }
+)
+
+
+def _force_intent(message: Message, name: str) -> None:
+    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != name]
+    top = {"name": name, "confidence": 1.0}
+    message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER,
+    is_trainable=False,
+    model_from="SpacyNLP",
+)
+class BookingWishOverride(GraphComponent):
+    """Makes a missed booking wish `book_appointment` (see the module doc)."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [SpacyNLP]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BookingWishOverride:
+        return cls()
+
+    def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            intent = (message.get(INTENT) or {}).get("name")
+            if text.startswith("/") or intent not in WEAK_INTENTS:
+                continue
+            now = dt.datetime.now(dt.timezone.utc)
+            request = parse_date_request(text, now, current_profile())
+            if not booking_wish(text, request.problem != "unreadable"):
+                continue
+            if read(model.model, text).findings:
+                continue  # a health question: the rules file and the pre-screen
+            _force_intent(message, BOOK_INTENT)
+        return messages
