@@ -1,9 +1,9 @@
-"""Booking, as a Rasa form.
+"""Booking, as a Rasa form: its validator (`validate_booking_form`).
 
-Booking starts from the pre-screen (`action_book`): no outcome yet means the
-questions come first; `clearance`, `postpone` and `emergency` never book
-(clinic_core.screening.model.may_book). After `ok` or `modify`,
-`booking_form` asks, skipping whatever is known:
+Booking starts from the pre-screen (`action_book`, actions/booking_gate.py):
+no outcome yet means the questions come first; `clearance`, `postpone` and
+`emergency` never book (clinic_core.screening.model.may_book). After `ok` or
+`modify`, `booking_form` asks, skipping whatever is known:
 
 1. the service and its length (`booking_service`, `booking_minutes`): the
    service is known from the pre-screen (body/facial) or the massage type;
@@ -11,40 +11,33 @@ questions come first; `clearance`, `postpone` and `emergency` never book
 3. name, phone (email optional), read with clinic_core.text_readers;
 4. a summary to confirm (`booking_confirmed`); any answer can be changed.
 
-`action_booking_submit` books in one transaction (BookingStore.book) with the
-screening outcome and reasons, and answers with the reference. A slot someone
-else took meanwhile (SlotTaken) gets "that slot just went" and the next free
-times. An FAQ asked in the middle is answered by the validator (the form
-then asks its question again); stop, a person, an emergency end the form by
-rules (data/rules/booking.yml). The wording is the domain's (actions/forms.py
-says how a form speaks).
+The form's parts live by concern: this module reads the answers; each
+question is asked by actions/booking_asks.py; a change of service or health
+news typed at any step reopens the pre-screen (actions/booking_reopen.py);
+`action_booking_submit` writes the booking (actions/booking_submit.py). An
+FAQ asked in the middle is answered by the validator (the form then asks its
+question again); stop, a person, an emergency end the form by rules
+(data/rules/booking.yml). The wording is the domain's (actions/forms.py says
+how a form speaks).
 
 Personal and health data: nothing here logs slot values or message text.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import content
-from actions.booking_gate import day_wished, reset_booking
-from actions.booking_services import (
-    bookable_services,
-    price_text,
-    screened_service,
-    service_for,
-    service_from_answer,
-)
+from actions.booking_gate import reset_booking
+from actions.booking_reopen import reopen_screening
+from actions.booking_services import bookable_services, screened_service, service_from_answer
 from actions.constants import (
-    ACTION_BOOKING_SUBMIT,
-    FORM_BOOKING,
     INTENT_AFFIRM,
     INTENT_BOOK,
     INTENT_CANCEL,
@@ -54,24 +47,15 @@ from actions.constants import (
     SLOT_EMAIL,
     SLOT_MINUTES,
     SLOT_NAME,
-    SLOT_OFFERS,
     SLOT_PHONE,
-    SLOT_REFERENCE,
     SLOT_REQUESTED,
-    SLOT_RESUME,
-    SLOT_SCREENING_OUTCOME,
-    SLOT_SCREENING_REASONS,
-    SLOT_SCREENING_STATE,
     SLOT_SERVICE,
     SLOT_SLOT,
-    SLOT_STOP,
     SLOT_WHEN,
 )
 from actions.forms import (
     AnswersOnly,
-    AskForSlot,
     LeavableForm,
-    already_asked,
     answer_faq_if_asked,
     answer_text,
     button,
@@ -82,29 +66,16 @@ from actions.forms import (
     question_answered_first,
     wants_to_stop,
 )
-from actions.screening_form import reopen_events
 from actions.slot_picking import (
-    DAY_AGAIN,
     ask_day_again,
-    ask_pick,
-    ask_when,
     now,
     request_of,
     slot_of,
-    slot_title,
     validate_pick,
     validate_when,
 )
-from actions.store import db
-from clinic_core.availability import Slot, free_slots
-from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
-from clinic_core.contact import mask_phone
 from clinic_core.dates import parse_date_request
-from clinic_core.nlp.reader import read
-from clinic_core.screening import interview
-from clinic_core.screening.model import may_book
 from clinic_core.text_readers import (
-    changes_mind,
     clean_name,
     email_span,
     find_email,
@@ -112,8 +83,6 @@ from clinic_core.text_readers import (
     minutes_from_text,
     phone_problem,
 )
-
-logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- #
 # the booking form
@@ -346,67 +315,6 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         return result
 
 
-def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-    """A change of service ("actually a facial instead") or health news
-    ("I'm 30 weeks pregnant") typed at any booking step, read before the
-    step's own answer so it is never taken for a date or a name (issue 11,
-    items 5 and 6): the pre-screen reopens for only what it changes (the
-    screening side's reopen_events), the booking's answers are kept, and
-    booking resumes when the new outcome allows it (actions/screening_form.py,
-    continue_booking). None: neither."""
-    text = tracker.latest_message.get("text") or ""
-    state = tracker.get_slot(SLOT_SCREENING_STATE)
-    if not text or text.startswith("/") or not isinstance(state, dict):
-        return None
-    if state.get("version") != interview.STATE_VERSION:
-        return None  # no pre-screen of this conversation to reopen (a test's bare slots)
-    asked = tracker.get_slot(SLOT_REQUESTED)
-    if asked == SLOT_NAME and clean_name(text) and len(text.split()) <= 4:
-        return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
-    reading = read(content.nlp(), text)
-    news = interview.new_findings(state, reading)
-    # a service named with "actually", "instead"... at any step, or any other
-    # service named when the service is asked: a change of service
-    target = (
-        interview.service_wanted(text, reading.massage_types)
-        if changes_mind(text) or asked == SLOT_SERVICE
-        else None
-    )
-    new_service = service_for(target) if target in ("body", "facial") else None
-    if target == screened_service(tracker) or new_service is None:
-        target = None
-    if not news and target is None:
-        return None
-    events: list[EventType] = []
-    if news:
-        dispatcher.utter_message(response="utter_booking_health_news")
-    if target and new_service:
-        options = content.profile().service(new_service).minutes
-        minutes = tracker.get_slot(SLOT_MINUTES)
-        events += [
-            SlotSet(SLOT_SERVICE, new_service),
-            SlotSet(
-                SLOT_MINUTES,
-                options[0] if len(options) == 1 else (minutes if minutes in options else None),
-            ),
-            SlotSet(SLOT_SLOT, None),
-            SlotSet(SLOT_OFFERS, None),
-        ]
-        dispatcher.utter_message(
-            response="utter_booking_service_changed",
-            service=content.profile().service(new_service).name.lower(),
-        )
-    if asked:
-        # the message was taken as the step's answer before this ran: it is
-        # not one, and the step is asked again when booking resumes
-        events.append(SlotSet(str(asked), None))
-    return (
-        events
-        + [SlotSet(SLOT_CONFIRMED, None), SlotSet(SLOT_RESUME, True), SlotSet(SLOT_REQUESTED, None)]
-        + reopen_events(tracker, news=text if news else None, service=target)
-    )
-
-
 _CHANGE_KEYWORDS = (
     ("service", re.compile(r"\b(?:service|treatment|type|facial|body)\b")),
     ("minutes", re.compile(r"\b(?:length|duration|minutes?|longer|shorter)\b")),
@@ -436,272 +344,3 @@ def change_buttons(tracker: Tracker, domain: DomainDict) -> list[dict[str, str]]
         button(domain, f"utter_button_change_{what}", choice(f"change {what}")) for what in which
     ]
     return buttons + [button(domain, "utter_button_stop_booking", f"/{INTENT_STOP}")]
-
-
-# --------------------------------------------------------------------------- #
-# asking
-# --------------------------------------------------------------------------- #
-
-
-class ActionAskBookingService(AskForSlot):
-    slot = SLOT_SERVICE
-
-    async def ask(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        buttons = [
-            button(
-                domain,
-                "utter_button_service_option",
-                choice(f"service {service.id} {option.minutes}"),
-                service=service.name,
-                minutes=option.minutes,
-                price=price_text(domain, service.id, option.minutes),
-            )
-            for service in bookable_services(tracker)
-            for option in service.options
-        ]
-        dispatcher.utter_message(response="utter_ask_booking_service", buttons=buttons)
-        return []
-
-
-class ActionAskBookingMinutes(AskForSlot):
-    slot = SLOT_MINUTES
-
-    async def ask(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
-        buttons = [
-            button(
-                domain,
-                "utter_button_length_option",
-                choice(f"minutes {o.minutes}"),
-                minutes=o.minutes,
-                price=price_text(domain, service.id, o.minutes),
-            )
-            for o in service.options
-        ]
-        dispatcher.utter_message(
-            response="utter_ask_booking_minutes", service=service.name.lower(), buttons=buttons
-        )
-        return []
-
-
-class ActionAskBookingWhen(AskForSlot):
-    """The day; the first time in a booking, a day said when asking to book
-    that needs a clarifying question ("next Tuesday", said on a Tuesday)
-    gets that question instead."""
-
-    slot = SLOT_WHEN
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        wish = day_wished(tracker)
-        if (
-            wish
-            and not already_asked(tracker, SLOT_WHEN, DAY_AGAIN)
-            and not _asked_in_this_booking(tracker)
-        ):
-            request = parse_date_request(wish, now(), content.profile())
-            if request.problem is not None:
-                ask_day_again(dispatcher, request)
-                return []
-        return ask_when(dispatcher, tracker, SLOT_WHEN, "utter_ask_booking_when")
-
-
-def _asked_in_this_booking(tracker: Tracker) -> bool:
-    """Whether the day was asked for since this booking started."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "action" and event.get("name") == "action_book":
-            return False
-        name = (
-            str((event.get("metadata") or {}).get("utter_action") or "")
-            if event.get("event") == "bot"
-            else ""
-        )
-        if name.startswith((f"utter_ask_{SLOT_WHEN}", *DAY_AGAIN)):
-            return True
-    return False
-
-
-class ActionAskBookingSlot(AskForSlot):
-    slot = SLOT_SLOT
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        exact = await exact_time_free(tracker) if not tracker.get_slot(SLOT_NAME) else None
-        if exact is not None:
-            # "deep tissue wed 2pm" and 2pm is free: taken, and the next
-            # question asked at once (the summary still lets the client change it)
-            dispatcher.utter_message(
-                response="utter_ask_booking_name_exact", time=slot_title(exact)
-            )
-            return [
-                SlotSet(SLOT_SLOT, exact.to_dict()),
-                SlotSet(SLOT_OFFERS, [exact.to_dict()]),
-                SlotSet(SLOT_REQUESTED, SLOT_NAME),
-            ]
-        return await ask_pick(
-            dispatcher,
-            tracker,
-            domain,
-            SLOT_WHEN,
-            tracker.get_slot(SLOT_SERVICE),
-            tracker.get_slot(SLOT_MINUTES),
-        )
-
-
-async def exact_time_free(tracker: Tracker) -> Slot | None:
-    """The free slot at exactly the day and time the client asked for
-    ("Wednesday at 2pm"), if there is one; None for a range, a part of the
-    day, or a time that is taken (then the nearest times are offered)."""
-    request = request_of(tracker.get_slot(SLOT_WHEN))
-    service, minutes = tracker.get_slot(SLOT_SERVICE), tracker.get_slot(SLOT_MINUTES)
-    if request is None or request.time_of_day is None or len(request.days) != 1:
-        return None
-    if not service or not minutes:
-        return None
-    p = content.profile()
-    try:
-        slots = await db(lambda s: free_slots(p, s, service, int(minutes), request, now(), limit=1))
-    except Exception as error:  # noqa: BLE001 - the offers (ask_pick) say sorry
-        logger.error("free slots unavailable: %s", type(error).__name__)
-        return None
-    first = slots[0] if slots and slots.in_window else None
-    if first is None or request.preferred is None or first.start != request.preferred:
-        return None
-    return first
-
-
-class ActionAskBookingName(AskForSlot):
-    slot = SLOT_NAME
-
-    async def ask(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        chosen = slot_of(tracker.get_slot(SLOT_SLOT))
-        if chosen:
-            dispatcher.utter_message(response="utter_ask_booking_name", time=slot_title(chosen))
-        else:
-            dispatcher.utter_message(response="utter_ask_booking_name_no_time")
-        return []
-
-
-class ActionAskBookingPhone(AskForSlot):
-    slot = SLOT_PHONE
-
-
-class ActionAskBookingConfirmed(AskForSlot):
-    """The summary to confirm."""
-
-    slot = SLOT_CONFIRMED
-
-    async def ask(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
-        minutes = int(tracker.get_slot(SLOT_MINUTES))
-        slot = slot_of(tracker.get_slot(SLOT_SLOT))
-        response = (
-            "utter_ask_booking_confirmed_with_email"
-            if tracker.get_slot(SLOT_EMAIL)
-            else "utter_ask_booking_confirmed"
-        )
-        dispatcher.utter_message(
-            response=response,
-            service=service.name,
-            minutes=minutes,
-            price=price_text(domain, service.id, minutes),
-            time=slot_title(slot) if slot else "",
-        )
-        return []
-
-
-# --------------------------------------------------------------------------- #
-# booking
-# --------------------------------------------------------------------------- #
-
-
-class ActionBookingSubmit(Action):
-    """Writes the booking; SlotTaken -> the next free times; a database
-    failure -> an apology, answers kept for a retry."""
-
-    def name(self) -> str:
-        return ACTION_BOOKING_SUBMIT
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        slot = slot_of(tracker.get_slot(SLOT_SLOT))
-        if (
-            tracker.get_slot(SLOT_STOP)
-            or slot is None
-            or tracker.get_slot(SLOT_CONFIRMED) is not True
-        ):
-            return reset_booking()
-        outcome = tracker.get_slot(SLOT_SCREENING_OUTCOME)
-        if not may_book(outcome):  # never book without an ok/modify pre-screen
-            dispatcher.utter_message(response="utter_booking_needs_screening")
-            return reset_booking()
-        try:
-            record = await db(
-                lambda s: s.book(
-                    slot,
-                    name=tracker.get_slot(SLOT_NAME),
-                    phone=tracker.get_slot(SLOT_PHONE),
-                    email=tracker.get_slot(SLOT_EMAIL),
-                    screening_outcome=outcome,
-                    screening_reasons=[
-                        str(r) for r in tracker.get_slot(SLOT_SCREENING_REASONS) or []
-                    ],
-                    sender_id=tracker.sender_id,
-                )
-            )
-        except (SlotTaken, SlotUnavailable) as error:
-            dispatcher.utter_message(
-                response="utter_slot_taken"
-                if isinstance(error, SlotTaken)
-                else "utter_slot_unavailable"
-            )
-            return [
-                SlotSet(SLOT_SLOT, None),
-                SlotSet(SLOT_CONFIRMED, None),
-                FollowupAction(FORM_BOOKING),
-            ]
-        except Exception as error:  # noqa: BLE001 - database down or invalid data: apologise
-            logger.error("booking not saved: %s", type(error).__name__)
-            dispatcher.utter_message(response="utter_booking_not_saved")
-            return [
-                SlotSet(SLOT_SLOT, None),
-                SlotSet(SLOT_CONFIRMED, None),
-                SlotSet(SLOT_OFFERS, None),
-            ]
-        service = content.profile().service(record.service_id)
-        values = {
-            "reference": record.reference,
-            "service": service.name,
-            "minutes": record.minutes,
-            "time": slot_title(slot),
-        }
-        if record.status == STATUS_HELD:
-            # an earlier pre-screen binds this client (clinic_core.screening.binding):
-            # not confirmed, and said so plainly
-            dispatcher.utter_message(
-                response="utter_booking_held",
-                name=record.name,
-                when=values["time"],
-                service=service.name,
-                minutes=record.minutes,
-                reference=record.reference,
-                phone_end=mask_phone(record.phone or "")[-4:],
-            )
-        else:
-            dispatcher.utter_message(
-                response="utter_booked_modify" if outcome == "modify" else "utter_booked",
-                price=price_text(domain, record.service_id, record.minutes),
-                **values,
-            )
-        return reset_booking() + [SlotSet(SLOT_REFERENCE, record.reference)]

@@ -9,8 +9,8 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.booking_form import ActionBookingSubmit
 from actions.booking_gate import ActionBook
+from actions.booking_submit import ActionBookingSubmit
 from clinic_core.booking_store import BookingStore
 from tests.actions.conftest import events_as_dict, make_tracker, responses_of, run
 

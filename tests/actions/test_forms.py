@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.booking_form import (
+from actions.booking_asks import (
     ActionAskBookingConfirmed,
     ActionAskBookingPhone,
     ActionAskBookingWhen,
-    ValidateBookingForm,
 )
+from actions.booking_form import ValidateBookingForm
 from actions.callback_form import ActionAskCallbackTime, ValidateCallbackForm
 from actions.forms import answer_text, wants_to_stop
 from actions.manage_booking_form import ValidateManageBookingForm

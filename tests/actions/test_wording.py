@@ -115,7 +115,7 @@ def test_every_form_slot_asked_by_a_response_has_one(rasa_domain: Domain) -> Non
 
 
 def _subclasses(cls: type) -> list[type]:
-    import actions.booking_form  # noqa: F401 - register the subclasses
+    import actions.booking_asks  # noqa: F401 - register the subclasses
     import actions.callback_form  # noqa: F401
     import actions.manage_booking_form  # noqa: F401
 
