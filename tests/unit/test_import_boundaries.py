@@ -91,6 +91,36 @@ def test_the_reader_sees_imports_inside_functions(tmp_path: Path) -> None:
     assert imported(source) == {"importlib", "rasa", "sanic", "rasa_sdk"}
 
 
+#: issue 13: a module a reader takes in at once; past it, split by concern
+#: (docs/architecture.md, "A new form")
+MAX_LINES = 500
+
+
+def too_long(paths: list[Path], root: Path = ROOT, limit: int = MAX_LINES) -> list[str]:
+    """Each of `paths` over `limit` lines, with its length (paths relative to `root`)."""
+    lengths = {path: len(path.read_text(encoding="utf-8").splitlines()) for path in paths}
+    return [
+        f"{path.relative_to(root).as_posix()}: {n} lines"
+        for path, n in lengths.items()
+        if n > limit
+    ]
+
+
+def test_no_module_in_actions_is_over_500_lines() -> None:
+    assert files_of("actions"), "actions/ has no Python files"
+    over = too_long(files_of("actions"))
+    assert not over, f"split by concern, each under {MAX_LINES} lines:\n" + "\n".join(over)
+
+
+def test_the_length_check_sees_a_long_module(tmp_path: Path) -> None:
+    """The check counts lines as a reader does: 501 is one too many."""
+    (tmp_path / "pkg").mkdir()
+    long, short = tmp_path / "pkg" / "long.py", tmp_path / "pkg" / "short.py"
+    long.write_text("x = 1\n" * (MAX_LINES + 1))
+    short.write_text("x = 1\n" * MAX_LINES)
+    assert too_long([long, short], root=tmp_path) == [f"pkg/long.py: {MAX_LINES + 1} lines"]
+
+
 def test_every_exception_names_a_file_that_exists() -> None:
     for rel in EXCEPTIONS:
         assert (ROOT / rel).is_file(), rel
