@@ -20,13 +20,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_core.dates import parse_date_request
 from clinic_core.nlp.reader import read
 from clinic_core.profile import current_profile
 from clinic_core.text_readers import booking_wish
+from rasa_ext.nlu.red_flag import force_intent
 
 BOOK_INTENT = "book_appointment"
 #: readings the classifier gives these messages that a booking wish overrules
@@ -41,13 +42,6 @@ WEAK_INTENTS = frozenset(
         "recommend_massage",
     }
 )
-
-
-def _force_intent(message: Message, name: str) -> None:
-    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != name]
-    top = {"name": name, "confidence": 1.0}
-    message.set(INTENT, top, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
 
 
 @DefaultV1Recipe.register(
@@ -84,5 +78,5 @@ class BookingWishOverride(GraphComponent):
                 continue
             if read(model.model, text).findings:
                 continue  # a health question: the rules file and the pre-screen
-            _force_intent(message, BOOK_INTENT)
+            force_intent(message, BOOK_INTENT)
         return messages

@@ -28,7 +28,9 @@ EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = "nlu_fallback"
 
 
-def _force_intent(message: Message, name: str) -> None:
+def force_intent(message: Message, name: str) -> None:
+    """Makes `name` the message's intent at full confidence, first in the ranking
+    (the overrides here and in booking_wish.py share it)."""
     ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != name]
     top = {"name": name, "confidence": 1.0}
     message.set(INTENT, top, add_to_output=True)
@@ -63,7 +65,7 @@ class RedFlagOverride(GraphComponent):
             if text.startswith("/"):
                 continue
             if not has_words(text):
-                _force_intent(message, FALLBACK_INTENT)
+                force_intent(message, FALLBACK_INTENT)
             elif is_emergency_text(model.model, text):
-                _force_intent(message, EMERGENCY_INTENT)
+                force_intent(message, EMERGENCY_INTENT)
         return messages
