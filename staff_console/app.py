@@ -19,7 +19,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic, response
 from sanic.exceptions import NotFound as SanicNotFound
 from sanic.exceptions import SanicException
@@ -30,10 +29,11 @@ from sqlalchemy.exc import OperationalError
 from clinic_core.db_threads import DatabaseTimeout
 from clinic_core.staff import SignedIn, StaffError
 
-from . import security
+from . import api, pages, security
 from .config import Settings
 from .rasa_api import RasaUnavailable
 from .service import Console, Forbidden, NotFound
+from .views import is_api, refuse, templates
 
 logger = logging.getLogger(__name__)
 
@@ -45,33 +45,6 @@ DATABASE_BUSY = (
     "unreachable), so this could not be shown or done. Wait a moment and try again; if you were "
     "changing something, check afterwards whether it was saved."
 )
-
-#: the menu: (permission, path, label), in order
-MENU = (
-    ("inbox", "/inbox", "Inbox"),
-    ("reviews", "/reviews", "Review queue"),
-    ("bookings.view", "/bookings", "Bookings"),
-    ("callbacks", "/callbacks", "Call-backs"),
-    ("analytics", "/analytics", "At a glance"),
-    ("audit", "/audit", "Audit log"),
-    ("accounts", "/accounts", "Staff accounts"),
-)
-
-
-def is_api(request: Request) -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
-
-
-def templates() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(HERE / "templates")),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["clock"] = lambda d: d.strftime("%d %b %Y, %H:%M") if d else ""
-    env.filters["zip"] = lambda a, b: list(zip(a, b, strict=True))
-    return env
 
 
 def create_app(
@@ -185,8 +158,6 @@ def create_app(
     async def close(app_: Sanic, _loop: Any) -> None:
         await app_.ctx.console.rasa.close()
 
-    from . import api, pages
-
     pages.register(app)
     api.register(app)
     return app
@@ -204,26 +175,3 @@ def csrf_ok(request: Request, expected: str) -> bool:
 
 def own_origin(request: Request) -> str:
     return f"{request.scheme}://{request.host}"
-
-
-def render(request: Request, template: str, status: int = 200, **values: Any) -> HTTPResponse:
-    signed_in: SignedIn | None = getattr(request.ctx, "user", None)
-    member = signed_in.member if signed_in else None
-    menu = [(path, label) for perm, path, label in MENU if member and member.can(perm)]
-    html = request.app.ctx.jinja.get_template(template).render(
-        member=member,
-        csrf=signed_in.csrf_token if signed_in else "",
-        menu=menu,
-        path=request.path,
-        clinic=request.app.ctx.console.profile.name,
-        notice=request.args.get("notice"),
-        warning=request.args.get("warning"),
-        **values,
-    )
-    return response.html(html, status=status)
-
-
-def refuse(request: Request, status: int, message: str) -> HTTPResponse:
-    if is_api(request):
-        return response.json({"error": message}, status=status)
-    return render(request, "error.html", status=status, message=message, code=status)

@@ -16,9 +16,9 @@ from clinic_core.booking_store import utcnow
 from clinic_core.staff import ROLES, LoginFailed, StaffError
 
 from . import security
-from .app import MENU, refuse, render
 from .charts import bar_chart, column_chart
 from .service import PHONE_BOOKING_OUTCOMES, Console, Outcome
+from .views import MENU, refuse, render
 
 
 def console(request: Request) -> Console:
