@@ -32,6 +32,7 @@ _spec = importlib.util.spec_from_file_location(
     "real_clients_round2_split", ROOT / "scripts" / "real_clients_round2_split.py"
 )
 rounds = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = rounds  # its dataclass looks itself up there
 _spec.loader.exec_module(rounds)  # type: ignore[union-attr]
 
 SEED = 2026120203  # fixed on 2026-12-02, before round three was collected; never redraw
