@@ -227,7 +227,11 @@ def main(rnd: Round = ROUND_TWO, doc: str = __doc__) -> int:
     vocabulary = dataset.load_vocabulary()
     questions = dataset.load_round(rnd.number)
     found = split_module().problems(questions, vocabulary)
-    found += [f"{q['text']!r}: side {q['split']!r} is not this round's" for q in questions if q.get("split", rnd.sides[0]) not in rnd.sides]
+    found += [
+        f"{q['text']!r}: side {q['split']!r} is not this round's"
+        for q in questions
+        if q.get("split", rnd.sides[0]) not in rnd.sides
+    ]
     if found:
         print("\n".join(found), file=sys.stderr)
         return 1
