@@ -65,7 +65,7 @@ import yaml  # noqa: E402
 from tests.real_clients.dataset import normalise  # noqa: E402
 
 #: The real-client sides a comparison may read (never the test part).
-REAL_SIDES = ("train", "dev", "train2", "dev2")
+REAL_SIDES = ("train", "dev", "train2", "dev2", "train3", "dev3")
 DEFAULT_SETS = [
     Path("real:dev2"),
     ROOT / "tests" / "nlu_heldout_blind",
@@ -122,18 +122,20 @@ def classifier_labels(labels: Sequence[str]) -> tuple[str, ...]:
 
 
 def real_examples(side: str) -> list[Example]:
-    """``train`` or ``dev`` of the real train/dev part, or ``train2`` or
-    ``dev2`` of round two (never the test part)."""
-    from tests.real_clients.dataset import ROUND2_SPLITS, load_round2, load_train_dev
+    """``train`` or ``dev`` of the real train/dev part, or a side of a later
+    round: ``train2``/``dev2``, ``train3``/``dev3`` (never the test part)."""
+    from tests.real_clients.dataset import ROUNDS, load_round, load_train_dev
 
-    questions = load_round2(side) if side in ROUND2_SPLITS else load_train_dev(side)
+    later = {name: number for number, (_, sides) in ROUNDS.items() for name in sides}
+    questions = load_round(later[side], side) if side in later else load_train_dev(side)
     return [Example(str(q["text"]), classifier_labels(q["labels"])) for q in questions]
 
 
 def load_examples(path: Path) -> list[Example]:
     """Rasa NLU YAML, the real-client format with several acceptable labels,
     or ``real:train`` / ``real:dev`` (the two sides of the real train/dev part)
-    / ``real:train2`` / ``real:dev2`` (round two's)."""
+    / ``real:train2`` / ``real:dev2`` (round two's) / ``real:train3`` /
+    ``real:dev3`` (round three's)."""
     if str(path).startswith("real:"):
         side = str(path).split(":", 1)[1]
         if side not in REAL_SIDES:

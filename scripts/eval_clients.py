@@ -21,11 +21,12 @@ Sets: the real client questions (tests/real_clients/, test and train_dev
 parts: the test part is the headline and is never tuned on; train_dev is
 also reported as its two sides, train, which may be trained on, and dev,
 where features and thresholds were chosen; round two's train2, which may be
-trained on, and dev2, never trained on, where the next choices are made) and the older
+trained on, and dev2, never trained on, where round three's choices were made; round three's train3, which may be
+trained on, and dev3, never trained on, the judge of the next round) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
-    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,blind,first]
+    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 
@@ -99,19 +100,20 @@ SILENT = {
 
 def real_set(part: str) -> list[dict[str, Any]]:
     """A round-one part file (test, train_dev), a side of train_dev's division
-    (train, dev) or a side of round two (train2, dev2)."""
+    (train, dev) or a side of a later round (train2, dev2, train3, dev3)."""
     from tests.real_clients.dataset import (
         PARTS,
-        ROUND2_SPLITS,
+        ROUNDS,
         load_part,
-        load_round2,
+        load_round,
         load_train_dev,
     )
 
+    later = {side: number for number, (_, sides) in ROUNDS.items() for side in sides}
     if part in PARTS:
         questions = load_part(PARTS[part])
-    elif part in ROUND2_SPLITS:
-        questions = load_round2(part)
+    elif part in later:
+        questions = load_round(later[part], part)
     else:
         questions = load_train_dev(part)
     return [
@@ -160,7 +162,11 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_train2": lambda: real_set("train2"),  # round two: may be trained on
     "real_dev2": lambda: real_set(
         "dev2"
-    ),  # round two: never trained on: the next choices are made here
+    ),  # round two: round three's choices were made here; the shipped model trains on it
+    "real_train3": lambda: real_set("train3"),  # round three: may be trained on
+    "real_dev3": lambda: real_set(
+        "dev3"
+    ),  # round three: never trained on: the next round's choices are made here
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }

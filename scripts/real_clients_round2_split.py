@@ -28,6 +28,7 @@ import functools
 import importlib.util
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -45,6 +46,59 @@ COUNTS_START, COUNTS_END = "<!-- round2-counts:start -->", "<!-- round2-counts:e
 Question = dataset.Question
 
 
+@dataclass(frozen=True)
+class Round:
+    """What differs between the later rounds' one-time splits (round three's
+    script, scripts/real_clients_round3_split.py, passes its own)."""
+
+    number: int
+    seed: int
+    split_date: str
+    dev_share: float
+    counts_start: str
+    counts_end: str
+    script: str
+    title: str
+    about: tuple[str, ...]  # header lines between the title and the split line
+
+    @property
+    def path(self) -> Path:
+        return dataset.ROUNDS[self.number][0]
+
+    @property
+    def sides(self) -> tuple[str, str]:
+        """(train side, dev side), e.g. ("train2", "dev2")."""
+        return dataset.ROUNDS[self.number][1]
+
+    @property
+    def word(self) -> str:
+        """The round's number as a word ("two"), as the headers write it."""
+        return {2: "two", 3: "three", 4: "four"}[self.number]
+
+
+ROUND_TWO = Round(
+    number=2,
+    seed=SEED,
+    split_date=SPLIT_DATE,
+    dev_share=DEV_SHARE,
+    counts_start=COUNTS_START,
+    counts_end=COUNTS_END,
+    script="scripts/real_clients_round2_split.py",
+    title="ROUND TWO, TRAIN2 AND DEV2",
+    about=(
+        "# Fresh questions for the next round of improvement: round one's dev side has",
+        "# been trained on. `split: train2` may be trained on; `split: dev2` is NEVER",
+        "# trained on: features, thresholds and wording are chosen on it. Round one's",
+        "# test part (questions_test.yml) stays the headline judge and is not touched.",
+        "#",
+        "# Questions real people asked, copied as written (typos and casing kept) from",
+        "# public pages that round one did not use (`source`, `also_at`); none is an",
+        "# exact or near-exact duplicate of a round-one question (dataset.near_duplicate).",
+        '# How they were collected: README.md here, section "Round two".',
+    ),
+)
+
+
 @functools.lru_cache(maxsize=1)
 def split_module() -> ModuleType:
     """scripts/real_clients_split.py (its `assign`, `groups` and rendering)."""
@@ -56,16 +110,17 @@ def split_module() -> ModuleType:
     return module
 
 
-def derive(questions: list[Question]) -> dict[str, str]:
-    """The side (`dev2` or `train2`) of every question, by normalised text."""
-    return split_module().assign(questions, seed=SEED, share=DEV_SHARE, parts=("dev2", "train2"))
+def derive(questions: list[Question], rnd: Round = ROUND_TWO) -> dict[str, str]:
+    """The side (e.g. `dev2` or `train2`) of every question, by normalised text."""
+    train, dev = rnd.sides
+    return split_module().assign(questions, seed=rnd.seed, share=rnd.dev_share, parts=(dev, train))
 
 
-def with_sides(questions: list[Question]) -> list[Question]:
+def with_sides(questions: list[Question], rnd: Round = ROUND_TWO) -> list[Question]:
     """The questions with the derived `split`, ordered by side, first label, text."""
-    where = derive(questions)
+    where = derive(questions, rnd)
     sided = [{**q, "split": where[dataset.normalise(q["text"])]} for q in questions]
-    order = {name: i for i, name in enumerate(dataset.ROUND2_SPLITS)}
+    order = {name: i for i, name in enumerate(rnd.sides)}
     return sorted(
         sided, key=lambda q: (order[q["split"]], q["labels"][0], dataset.normalise(q["text"]))
     )
@@ -77,83 +132,88 @@ def render_question(question: Question) -> str:
     return "\n".join(lines[:1] + [f"  split: {question['split']}"] + lines[1:])
 
 
-def header(questions: list[Question], vocabulary: dict[str, Any]) -> list[str]:
+def header(
+    questions: list[Question], vocabulary: dict[str, Any], rnd: Round = ROUND_TWO
+) -> list[str]:
     sides = Counter(q["split"] for q in questions)
     kinds = Counter(q["kind"] for q in questions)
+    train, dev = rnd.sides
     lines = [
-        "# REAL CLIENT QUESTIONS: ROUND TWO, TRAIN2 AND DEV2 (issue 10)",
+        f"# REAL CLIENT QUESTIONS: {rnd.title} (issue 10)",
         "#",
-        "# Fresh questions for the next round of improvement: round one's dev side has",
-        "# been trained on. `split: train2` may be trained on; `split: dev2` is NEVER",
-        "# trained on: features, thresholds and wording are chosen on it. Round one's",
-        "# test part (questions_test.yml) stays the headline judge and is not touched.",
-        "#",
-        "# Questions real people asked, copied as written (typos and casing kept) from",
-        "# public pages that round one did not use (`source`, `also_at`); none is an",
-        "# exact or near-exact duplicate of a round-one question (dataset.near_duplicate).",
-        "# How they were collected: README.md here, section \"Round two\".",
-        f"# Split once by scripts/real_clients_round2_split.py: seed {SEED}, fixed on {SPLIT_DATE}",
+        *rnd.about,
+        f"# Split once by {rnd.script}: seed {rnd.seed}, fixed on {rnd.split_date}",
         "# before the split was drawn; stratified by first label, near paraphrases kept",
-        f"# together; dev2 share {DEV_SHARE}. `--check` re-derives every `split`.",
+        f"# together; {dev} share {rnd.dev_share}. `--check` re-derives every `split`.",
         f"# {len(questions)} questions: "
-        + ", ".join(f"{name} {sides[name]}" for name in dataset.ROUND2_SPLITS)
+        + ", ".join(f"{name} {sides[name]}" for name in rnd.sides)
         + "; by kind: "
         + ", ".join(f"{kind} {kinds[kind]}" for kind in sorted(kinds))
         + ".",
         "# Per-label counts: README.md.",
         "#",
+    ]
+    return lines + topic_lines(vocabulary, rnd)
+
+
+def topic_lines(vocabulary: dict[str, Any], rnd: Round) -> list[str]:
+    """The header's note on labels, with the topics this round added."""
+    key = f"round{rnd.number}"
+    added = vocabulary.get(f"{key}_added") or []
+    waiting = vocabulary.get(f"new_topics_{key}") or {}
+    definitions = {**vocabulary["new_topics"], **waiting}
+    lines = [
         "# labels: every acceptable answer, in vocabulary.yml's names (contract topics and",
         "# intents, round one's new topics, ask_massage_type:<type>,",
-        "# compare_massage_types:<a>,<b>), and these topics round two added:",
+        f"# compare_massage_types:<a>,<b>), and these topics round {rnd.word} added:",
     ]
-    waiting = vocabulary.get("new_topics_round2") or {}
-    definitions = {**vocabulary["new_topics"], **waiting}
-    lines += [
+    if rnd.number != 2 and not added:
+        return lines[:2] + ["# compare_massage_types:<a>,<b>). This round added no topic."]
+    return lines + [
         f"#   {name}: {definitions[name]}"
         + (" (not answered yet)" if name in waiting else " (answered since round three)")
-        for name in vocabulary.get("round2_added") or []
+        for name in added
     ]
-    return lines
 
 
-def render(questions: list[Question], vocabulary: dict[str, Any]) -> str:
-    body = ["round: 2", f"seed: {SEED}", f'split_date: "{SPLIT_DATE}"', "questions:"]
-    body += [render_question(q) for q in questions]
-    return "\n".join(header(questions, vocabulary) + [""] + body) + "\n"
+def render(questions: list[Question], vocabulary: dict[str, Any], rnd: Round = ROUND_TWO) -> str:
+    body = [f"round: {rnd.number}", f"seed: {rnd.seed}", f'split_date: "{rnd.split_date}"']
+    body += ["questions:"] + [render_question(q) for q in questions]
+    return "\n".join(header(questions, vocabulary, rnd) + [""] + body) + "\n"
 
 
-def counts_table(questions: list[Question]) -> str:
+def counts_table(questions: list[Question], rnd: Round = ROUND_TWO) -> str:
     """Markdown: each label's questions per side (first label / any position), and kinds."""
-    sides = {name: [q for q in questions if q["split"] == name] for name in dataset.ROUND2_SPLITS}
+    train, dev = rnd.sides
+    sides = {name: [q for q in questions if q["split"] == name] for name in rnd.sides}
     first = {name: dataset.label_counts(qs, first_only=True) for name, qs in sides.items()}
     anywhere = {name: dataset.label_counts(qs) for name, qs in sides.items()}
     labels = sorted(set().union(*anywhere.values()))
-    rows = ["| label | train2 (first / any) | dev2 (first / any) |", "| --- | ---: | ---: |"]
+    rows = [f"| label | {train} (first / any) | {dev} (first / any) |", "| --- | ---: | ---: |"]
     for label in labels:
         cells = [
-            f"{first[name].get(label, 0)} / {anywhere[name].get(label, 0)}"
-            for name in dataset.ROUND2_SPLITS
+            f"{first[name].get(label, 0)} / {anywhere[name].get(label, 0)}" for name in rnd.sides
         ]
         rows.append(f"| `{label}` | {cells[0]} | {cells[1]} |")
     kinds = {name: Counter(q["kind"] for q in qs) for name, qs in sides.items()}
-    rows += ["", "| kind | train2 | dev2 |", "| --- | ---: | ---: |"]
+    rows += ["", f"| kind | {train} | {dev} |", "| --- | ---: | ---: |"]
     rows += [
-        f"| {kind} | {kinds['train2'][kind]} | {kinds['dev2'][kind]} |"
-        for kind in sorted(set(kinds["train2"]) | set(kinds["dev2"]))
+        f"| {kind} | {kinds[train][kind]} | {kinds[dev][kind]} |"
+        for kind in sorted(set(kinds[train]) | set(kinds[dev]))
     ]
-    rows.append(f"| **total** | {len(sides['train2'])} | {len(sides['dev2'])} |")
+    rows.append(f"| **total** | {len(sides[train])} | {len(sides[dev])} |")
     return "\n".join(rows)
 
 
-def readme_with_counts(readme: str, table: str) -> str:
-    before, rest = readme.split(COUNTS_START, 1)
-    _, after = rest.split(COUNTS_END, 1)
-    return f"{before}{COUNTS_START}\n{table}\n{COUNTS_END}{after}"
+def readme_with_counts(readme: str, table: str, rnd: Round = ROUND_TWO) -> str:
+    before, rest = readme.split(rnd.counts_start, 1)
+    _, after = rest.split(rnd.counts_end, 1)
+    return f"{before}{rnd.counts_start}\n{table}\n{rnd.counts_end}{after}"
 
 
-def main() -> int:
+def main(rnd: Round = ROUND_TWO, doc: str = __doc__) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument(
@@ -165,26 +225,31 @@ def main() -> int:
     args = parser.parse_args()
 
     vocabulary = dataset.load_vocabulary()
-    questions = dataset.load_round2()
+    questions = dataset.load_round(rnd.number)
     found = split_module().problems(questions, vocabulary)
+    found += [
+        f"{q['text']!r}: side {q['split']!r} is not this round's"
+        for q in questions
+        if q.get("split", rnd.sides[0]) not in rnd.sides
+    ]
     if found:
         print("\n".join(found), file=sys.stderr)
         return 1
-    sided = with_sides(questions)
-    text = render(sided, vocabulary)
-    readme = readme_with_counts(README.read_text(encoding="utf-8"), counts_table(sided))
+    sided = with_sides(questions, rnd)
+    text = render(sided, vocabulary, rnd)
+    readme = readme_with_counts(README.read_text(encoding="utf-8"), counts_table(sided, rnd), rnd)
     if args.write:
-        dataset.ROUND2.write_text(text, encoding="utf-8")
+        rnd.path.write_text(text, encoding="utf-8")
         README.write_text(readme, encoding="utf-8")
     else:
-        stale = [] if dataset.ROUND2.read_text(encoding="utf-8") == text else [str(dataset.ROUND2)]
+        stale = [] if rnd.path.read_text(encoding="utf-8") == text else [str(rnd.path)]
         if README.read_text(encoding="utf-8") != readme:
             stale.append(str(README))
         if stale:
             print("not what the fixed seed gives: " + ", ".join(stale), file=sys.stderr)
             return 1
     sides = Counter(q["split"] for q in sided)
-    print(f"{len(sided)} questions: train2 {sides['train2']}, dev2 {sides['dev2']}")
+    print(f"{len(sided)} questions: " + ", ".join(f"{n} {sides[n]}" for n in rnd.sides))
     print(
         "first labels kept on one side (all their questions are one group):",
         ", ".join(split_module().unsplittable_labels(sided)) or "none",

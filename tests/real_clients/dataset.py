@@ -28,6 +28,13 @@ TRAIN_DEV_SPLIT = HERE / "train_dev_split.yml"
 #: names its side in `split`. Round one's test part stays as it is.
 ROUND2 = HERE / "questions_round2.yml"
 ROUND2_SPLITS = ("train2", "dev2")
+#: Round three: fresh questions from pages neither earlier round used, split
+#: once into train3 and dev3 (scripts/real_clients_round3_split.py), same form
+#: as round two. dev3 judges the next round of choices.
+ROUND3 = HERE / "questions_round3.yml"
+ROUND3_SPLITS = ("train3", "dev3")
+#: Each later round's file and its two sides, by round number.
+ROUNDS = {2: (ROUND2, ROUND2_SPLITS), 3: (ROUND3, ROUND3_SPLITS)}
 FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at", "split"}
 #: Words left out when two questions are compared for near-exact duplicates.
 ARTICLES = {"a", "an", "the"}
@@ -50,13 +57,24 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
     return {name: load_part(path) for name, path in parts.items() if path.exists()}
 
 
-def load_round2(split: str | None = None) -> list[Question]:
-    """Round two's questions, in file order: all of them, or one side
-    (`train2` or `dev2`). Empty when the file does not exist."""
-    if not ROUND2.exists():
+def load_round(number: int, split: str | None = None) -> list[Question]:
+    """A later round's questions (2 or 3), in file order: all of them, or one
+    side (`train2`/`dev2`, `train3`/`dev3`). Empty when the file does not exist."""
+    path, _ = ROUNDS[number]
+    if not path.exists():
         return []
-    questions = load_part(ROUND2)
+    questions = load_part(path)
     return questions if split is None else [q for q in questions if q.get("split") == split]
+
+
+def load_round2(split: str | None = None) -> list[Question]:
+    """Round two's questions: all, or the `train2` or `dev2` side."""
+    return load_round(2, split)
+
+
+def load_round3(split: str | None = None) -> list[Question]:
+    """Round three's questions: all, or the `train3` or `dev3` side."""
+    return load_round(3, split)
 
 
 def load_train_dev(name: str) -> list[Question]:
@@ -156,7 +174,7 @@ def entry_problems(question: Question, vocabulary: dict[str, Any]) -> list[str]:
     for url in question.get("also_at", []):
         if not re.match(r"^https?://\S+$", str(url)):
             problems.append(f"also_at is not a URL: {url!r}")
-    if "split" in question and question["split"] not in ROUND2_SPLITS:
+    if "split" in question and question["split"] not in ROUND2_SPLITS + ROUND3_SPLITS:
         problems.append(f"unknown split {question['split']!r}")
     if question.get("kind") not in vocabulary["kinds"]:
         problems.append(f"unknown kind {question.get('kind')!r}")

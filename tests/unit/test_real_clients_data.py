@@ -1,7 +1,8 @@
 """The real client questions (tests/real_clients/) are what their README says:
 sourced, labelled only with known names, free of duplicates, split once and
 big enough to judge the assistant. Round one is the test and train/dev parts;
-round two (questions_round2.yml) is fresh train2/dev2 data from other pages.
+round two (questions_round2.yml) is fresh train2/dev2 data from other pages,
+and round three (questions_round3.yml) fresh train3/dev3 data from yet others.
 
 No assertion message here prints a question of round one's test part: a
 failure names the round-two entry or a count, never the test question."""
@@ -23,11 +24,37 @@ from tests.real_clients import dataset
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT_SCRIPT = ROOT / "scripts" / "real_clients_split.py"
 ROUND2_SCRIPT = ROOT / "scripts" / "real_clients_round2_split.py"
+ROUND3_SCRIPT = ROOT / "scripts" / "real_clients_round3_split.py"
 VOCABULARY = dataset.load_vocabulary()
 PARTS = dataset.load_parts()
 ALL = [question for questions in PARTS.values() for question in questions]  # round one
 ROUND2 = dataset.load_round2()
-EVERY = ALL + ROUND2
+ROUND3 = dataset.load_round3()
+EVERY = ALL + ROUND2 + ROUND3
+
+
+def by_length(questions: list[dict]) -> dict[int, list[tuple[list[str], str]]]:
+    """Questions' `near_tokens`, bucketed by length (near duplicates have equal lengths)."""
+    buckets: dict[int, list[tuple[list[str], str]]] = {}
+    for q in questions:
+        tokens = dataset.near_tokens(q["text"])
+        buckets.setdefault(len(tokens), []).append((tokens, q["text"]))
+    return buckets
+
+
+def clashes(
+    mine: list[dict], others: dict[int, list[tuple[list[str], str]]]
+) -> list[tuple[str, str]]:
+    """(my text, other text) for every near-exact duplicate of one of mine among others."""
+    found = []
+    for q in mine:
+        tokens = dataset.near_tokens(q["text"])
+        found += [
+            (q["text"], text)
+            for other, text in others.get(len(tokens), [])
+            if text != q["text"] and dataset.near_duplicate_tokens(tokens, other)
+        ]
+    return found
 
 
 def split_module() -> ModuleType:
@@ -77,11 +104,15 @@ def test_the_checker_catches_bad_entries() -> None:
 
 
 def test_no_duplicate_texts_within_or_across_parts() -> None:
-    """Exact duplicates (dataset.normalise) within or across every part of both
+    """Exact duplicates (dataset.normalise) within or across every part of all
     rounds. A clash with the test part is reported by the other entry only."""
     seen: dict[str, str] = {}
     duplicates = []
-    sides = {**PARTS, **{name: dataset.load_round2(name) for name in dataset.ROUND2_SPLITS}}
+    sides = {
+        **PARTS,
+        **{name: dataset.load_round2(name) for name in dataset.ROUND2_SPLITS},
+        **{name: dataset.load_round3(name) for name in dataset.ROUND3_SPLITS},
+    }
     for part, questions in sides.items():
         for question in questions:
             key = dataset.normalise(question["text"])
@@ -267,26 +298,6 @@ def test_no_round_two_question_is_a_near_exact_duplicate_of_any_other() -> None:
     and against itself, with dataset.near_duplicate. Failures name the
     round-two entry, or only count the clashes with the test part."""
 
-    def by_length(questions: list[dict]) -> dict[int, list[tuple[list[str], str]]]:
-        buckets: dict[int, list[tuple[list[str], str]]] = {}
-        for q in questions:
-            tokens = dataset.near_tokens(q["text"])
-            buckets.setdefault(len(tokens), []).append((tokens, q["text"]))
-        return buckets
-
-    def clashes(
-        mine: list[dict], others: dict[int, list[tuple[list[str], str]]]
-    ) -> list[tuple[str, str]]:
-        found = []
-        for q in mine:
-            tokens = dataset.near_tokens(q["text"])
-            found += [
-                (q["text"], text)
-                for other, text in others.get(len(tokens), [])
-                if text != q["text"] and dataset.near_duplicate_tokens(tokens, other)
-            ]
-        return found
-
     with_train_dev = clashes(ROUND2, by_length(PARTS["train_dev"]))
     assert not with_train_dev, with_train_dev
     with_test = clashes(ROUND2, by_length(PARTS["test"]))
@@ -321,4 +332,82 @@ def test_round_two_first_labels_with_two_groups_are_on_both_sides() -> None:
 
 def test_round_two_paraphrases_share_a_side() -> None:
     for group in split_module().groups(ROUND2):
+        assert len({q["split"] for q in group}) == 1, [q["text"] for q in group]
+
+
+# --------------------------------------------------------------------------- round three
+
+
+def test_round_three_exists_and_is_big_enough() -> None:
+    assert len(ROUND3) >= 400
+    sides = {name: dataset.load_round3(name) for name in dataset.ROUND3_SPLITS}
+    assert sum(map(len, sides.values())) == len(ROUND3), "an entry without a train3/dev3 side"
+    assert 0.4 < len(sides["dev3"]) / len(ROUND3) < 0.6
+
+
+def test_every_round_three_entry_has_a_source_a_kind_known_labels_and_a_side() -> None:
+    problems = [
+        f"{q.get('text')!r}: {p}" for q in ROUND3 for p in dataset.entry_problems(q, VOCABULARY)
+    ]
+    problems += [
+        f"{q.get('text')!r}: no train3/dev3 split"
+        for q in ROUND3
+        if q.get("split") not in dataset.ROUND3_SPLITS
+    ]
+    assert not problems, "\n".join(problems)
+
+
+def test_round_three_comes_from_pages_earlier_rounds_did_not_use() -> None:
+    used = {
+        dataset.page_key(url) for q in ALL + ROUND2 for url in [q["source"], *q.get("also_at", [])]
+    }
+    reused = sorted(
+        {
+            url
+            for q in ROUND3
+            for url in [q["source"], *q.get("also_at", [])]
+            if dataset.page_key(url) in used
+        }
+    )
+    assert not reused, reused
+
+
+def test_no_round_three_question_is_a_near_exact_duplicate_of_any_other() -> None:
+    """Round three against round one (test part included, compared in code
+    only), round two and itself. Failures name the round-three entry, or only
+    count the clashes with the test part."""
+    earlier = clashes(ROUND3, by_length(PARTS["train_dev"] + ROUND2))
+    assert not earlier, earlier
+    with_test = clashes(ROUND3, by_length(PARTS["test"]))
+    # A count only: a round-three text that repeats a test question would show it.
+    assert not with_test, f"{len(with_test)} round-three questions repeat a test question"
+    within = clashes(ROUND3, by_length(ROUND3))
+    assert not within, within
+
+
+def test_round_three_split_is_the_one_the_fixed_seed_gives() -> None:
+    """Every entry's `split`, the file's order and header and the README's
+    round-three counts are what scripts/real_clients_round3_split.py derives
+    with its fixed seed: nobody moved a question from dev3 to train3 by hand."""
+    out = subprocess.run(
+        [sys.executable, str(ROUND3_SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def test_round_three_first_labels_with_two_groups_are_on_both_sides() -> None:
+    split = split_module()
+    in_one_group = set(split.unsplittable_labels(ROUND3))
+    counts = dataset.label_counts(ROUND3, first_only=True)
+    dev3 = dataset.label_counts(dataset.load_round3("dev3"), first_only=True)
+    missing = [
+        label
+        for label, n in counts.items()
+        if n >= 2 and label not in in_one_group and dev3.get(label, 0) in (0, n)
+    ]
+    assert not missing, missing
+
+
+def test_round_three_paraphrases_share_a_side() -> None:
+    for group in split_module().groups(ROUND3):
         assert len({q["split"] for q in group}) == 1, [q["text"] for q in group]

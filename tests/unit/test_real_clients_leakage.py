@@ -1,4 +1,4 @@
-"""No real client DEV, DEV2 or TEST question is in the training data (issue 10).
+"""No real client DEV, DEV2, DEV3 or TEST question is in the training data (issue 10).
 
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
@@ -100,3 +100,14 @@ def test_no_round_two_dev2_question_is_trained_on(trained_texts: set[str]) -> No
         if dataset.normalise(q["text"]) in trained_texts - PREDATING
     ]
     assert not leaked, f"{len(leaked)} dev2 questions in data/nlu, e.g. {leaked[:3]}"
+
+
+def test_no_round_three_dev3_question_is_trained_on(trained_texts: set[str]) -> None:
+    """Round three's dev3 side (questions_round3.yml) judges the next round of
+    choices: none of it may be in data/nlu (no final model trains on it yet)."""
+    leaked = [
+        q["text"]
+        for q in dataset.load_round3("dev3")
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
+    assert not leaked, f"{len(leaked)} dev3 questions in data/nlu, e.g. {leaked[:3]}"
