@@ -59,7 +59,11 @@ def bound_and_screened_ok(edge: Edge, sender: str) -> None:
     set_slots(
         edge.assistant,
         sender,
-        {"screening_outcome": "ok", "screening_reasons": [], "screening_state": {"service": "body"}},
+        {
+            "screening_outcome": "ok",
+            "screening_reasons": [],
+            "screening_state": {"service": "body"},
+        },
     )
 
 
