@@ -44,6 +44,7 @@ from actions.slot_picking import (
     slot_title,
 )
 from actions.store import db
+from actions.therapist_choice import therapist_buttons, therapist_for_times
 from clinic_core.availability import Slot, free_slots
 from clinic_core.dates import parse_date_request
 
@@ -139,32 +140,39 @@ class ActionAskBookingSlot(AskForSlot):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        exact = await exact_time_free(tracker) if not tracker.get_slot(SLOT_NAME) else None
+        therapist, forgot = therapist_for_times(dispatcher, tracker)
+        exact = (
+            await exact_time_free(tracker, therapist) if not tracker.get_slot(SLOT_NAME) else None
+        )
         if exact is not None:
             # "deep tissue wed 2pm" and 2pm is free: taken, and the next
             # question asked at once (the summary still lets the client change it)
             dispatcher.utter_message(
                 response="utter_ask_booking_name_exact", time=slot_title(exact)
             )
-            return [
+            return forgot + [
                 SlotSet(SLOT_SLOT, exact.to_dict()),
                 SlotSet(SLOT_OFFERS, [exact.to_dict()]),
                 SlotSet(SLOT_REQUESTED, SLOT_NAME),
             ]
-        return await ask_pick(
+        service = tracker.get_slot(SLOT_SERVICE)
+        return forgot + await ask_pick(
             dispatcher,
             tracker,
             domain,
             SLOT_WHEN,
-            tracker.get_slot(SLOT_SERVICE),
+            service,
             tracker.get_slot(SLOT_MINUTES),
+            therapist_id=therapist,
+            choices=therapist_buttons(domain, service, therapist),
         )
 
 
-async def exact_time_free(tracker: Tracker) -> Slot | None:
+async def exact_time_free(tracker: Tracker, therapist: str | None = None) -> Slot | None:
     """The free slot at exactly the day and time the client asked for
     ("Wednesday at 2pm"), if there is one; None for a range, a part of the
-    day, or a time that is taken (then the nearest times are offered)."""
+    day, or a time that is taken (then the nearest times are offered); only
+    `therapist`'s when the client asked for one."""
     request = request_of(tracker.get_slot(SLOT_WHEN))
     service, minutes = tracker.get_slot(SLOT_SERVICE), tracker.get_slot(SLOT_MINUTES)
     if request is None or request.time_of_day is None or len(request.days) != 1:
@@ -173,7 +181,11 @@ async def exact_time_free(tracker: Tracker) -> Slot | None:
         return None
     p = content.profile()
     try:
-        slots = await db(lambda s: free_slots(p, s, service, int(minutes), request, now(), limit=1))
+        slots = await db(
+            lambda s: free_slots(
+                p, s, service, int(minutes), request, now(), limit=1, therapist_id=therapist
+            )
+        )
     except Exception as error:  # noqa: BLE001 - the offers (ask_pick) say sorry
         logger.error("free slots unavailable: %s", type(error).__name__)
         return None

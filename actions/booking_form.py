@@ -74,6 +74,7 @@ from actions.slot_picking import (
     validate_pick,
     validate_when,
 )
+from actions.therapist_choice import read_therapist_wish
 from clinic_core.dates import parse_date_request
 from clinic_core.text_readers import (
     clean_name,
@@ -124,7 +125,11 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
         reopened = reopen_screening(dispatcher, tracker)
         if reopened is not None:
             return reopened
-        return await super().run(dispatcher, tracker, domain)
+        therapist = await read_therapist_wish(dispatcher, tracker)  # "with Anna", at any step
+        if therapist is not None and therapist.answered:
+            return therapist.events
+        answer = await super().run(dispatcher, tracker, domain)
+        return (therapist.events if therapist else []) + answer
 
     def validate_booking_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -39,13 +39,14 @@ from actions.constants import (
     SLOT_SERVICE,
     SLOT_SLOT,
     SLOT_STOP,
+    SLOT_THERAPIST,
     SLOT_WHEN,
 )
 from actions.forms import intent_of, store_is_up
 from actions.slot_picking import now
 from clinic_core.dates import parse_date_request
 from clinic_core.screening.model import may_book
-from clinic_core.text_readers import minutes_from_text
+from clinic_core.text_readers import minutes_from_text, therapist_named
 
 
 def booking_requests(tracker: Tracker) -> list[str]:
@@ -87,6 +88,7 @@ def reset_booking(keep_contact: bool = True) -> list[EventType]:
             SLOT_CONFIRMED,
             SLOT_OFFERS,
             SLOT_STOP,
+            SLOT_THERAPIST,
         )
     ]
     if not keep_contact:
@@ -169,4 +171,15 @@ class ActionBook(Action):
         wish = day_wished(tracker)
         if wish and parse_date_request(wish, now(), content.profile()).problem is None:
             events.append(SlotSet(SLOT_WHEN, wish))
-        return events
+        return events + therapist_wished(tracker)
+
+
+def therapist_wished(tracker: Tracker) -> list[EventType]:
+    """The therapist named when asking to book ("a massage with Tom on
+    Friday"), kept for the offered times (actions/therapist_choice.py)."""
+    names = {t.id: t.name for t in content.profile().therapists}
+    for text in booking_requests(tracker):
+        therapist = therapist_named(text, names)
+        if therapist is not None:
+            return [SlotSet(SLOT_THERAPIST, therapist)]
+    return []

@@ -72,6 +72,8 @@ SLOT_EMAIL = "booking_email"
 SLOT_CONFIRMED = "booking_confirmed"
 SLOT_OFFERS = "booking_offers"
 SLOT_REFERENCE = "booking_reference"
+#: the therapist the client asked for in this booking (actions/therapist_choice.py)
+SLOT_THERAPIST = "booking_therapist"
 #: the pre-screen was reopened from booking (a change of service, health news):
 #: booking resumes with its answers when the new outcome allows it
 SLOT_RESUME = "booking_resume"

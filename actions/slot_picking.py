@@ -206,15 +206,21 @@ async def ask_pick(
     when_slot: str,
     service_id: str,
     minutes: int,
+    therapist_id: str | None = None,
+    choices: list[dict[str, str]] | None = None,
 ) -> list[EventType]:
-    """Offers the free slots nearest to the wish as buttons."""
+    """Offers the free slots nearest to the wish as buttons (only
+    `therapist_id`'s when given), then the `choices` (booking's therapist
+    buttons) and "Another day"."""
     p = content.profile()
     request = request_of(tracker.get_slot(when_slot)) or parse_date_request(
         "as soon as possible", now(), p
     )
     try:
         slots = await db(
-            lambda s: free_slots(p, s, service_id, int(minutes), request, now(), limit=5)
+            lambda s: free_slots(
+                p, s, service_id, int(minutes), request, now(), limit=5, therapist_id=therapist_id
+            )
         )
     except Exception as error:  # noqa: BLE001 - database down: apologise and end the form
         logger.error("free slots unavailable: %s", type(error).__name__)
@@ -222,6 +228,7 @@ async def ask_pick(
         return [SlotSet(SLOT_STOP, True), SlotSet(SLOT_REQUESTED, None)]
     slots.sort(key=lambda s: s.start)  # nearest to the wish, shown in time order
     buttons = [{"title": slot_title(s), "payload": slot_payload(s)} for s in slots]
+    buttons += choices or []
     buttons.append(button(domain, "utter_button_another_day", choice("another day")))
     wish = request.describe()
     hours = outside_hours(p, request, int(minutes))

@@ -36,6 +36,7 @@ __all__ = [
     "OptionMemory",
     "numbered_options",
     "markdown_to_plain",
+    "contact_links_as_text",
     "SLOW_DOWN",
     "answer_or_apologise",
     "APOLOGY",
@@ -233,12 +234,33 @@ def numbered_options(buttons: Sequence[dict[str, Any]]) -> str:
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|mailto:[^)\s]+|tel:[^)\s]+)\)")
 
 
+def _link_as_text(m: re.Match[str]) -> str:
+    """A link as plain text: 'text (url)', or only the text when it already
+    is the address: messaging apps make a shown phone number or e-mail
+    address tappable themselves ("+44 20 7946 0321", not "... (tel:+44...)")."""
+    shown, address = m.group(1), m.group(2)
+    same = shown == address
+    if address.startswith("mailto:"):
+        same = same or shown.strip().lower() == address[len("mailto:") :].lower()
+    elif address.startswith("tel:"):
+        digits = re.sub(r"\D", "", shown).lstrip("0")
+        same = same or (len(digits) >= 6 and digits in re.sub(r"\D", "", address))
+    return shown if same else f"{shown} ({address})"
+
+
+def contact_links_as_text(text: str) -> str:
+    """tel: and mailto: links as plain text (Telegram's HTML takes http(s)
+    links only), the way the plain-text channels show them."""
+    return _LINK.sub(
+        lambda m: m.group(0) if m.group(2).startswith("http") else _link_as_text(m), text
+    )
+
+
 def markdown_to_plain(text: str, bold: str = "") -> str:
     """The assistant's light markdown for channels that show plain text:
-    links become 'text (url)', ** becomes `bold` (WhatsApp uses '*')."""
-    text = _LINK.sub(
-        lambda m: m.group(1) if m.group(1) == m.group(2) else f"{m.group(1)} ({m.group(2)})", text
-    )
+    links become 'text (url)' (a phone number or e-mail address shown as
+    itself, see _link_as_text), ** becomes `bold` (WhatsApp uses '*')."""
+    text = _LINK.sub(_link_as_text, text)
     text = re.sub(r"\*\*(.+?)\*\*", lambda m: f"{bold}{m.group(1)}{bold}", text)
     text = re.sub(r"__(.+?)__", lambda m: f"{bold}{m.group(1)}{bold}", text)
     return text

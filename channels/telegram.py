@@ -46,7 +46,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import OptionMemory, RateLimits, answer_or_apologise, cap, env
+from channels.common import (
+    OptionMemory,
+    RateLimits,
+    answer_or_apologise,
+    cap,
+    contact_links_as_text,
+    env,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +67,10 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)")
 
 def to_telegram_html(text: str) -> str:
     """The assistant's light markdown as Telegram HTML: everything escaped,
-    then **bold**, _italic_ and [links](https://...) as tags."""
-    out = html.escape(text, quote=False)
+    then **bold**, _italic_ and [links](https://...) as tags; a tel: or
+    mailto: link is its number or address as text, which Telegram makes
+    tappable itself (its HTML takes http(s) links only)."""
+    out = html.escape(contact_links_as_text(text), quote=False)
     out = _LINK.sub(
         lambda m: (
             f'<a href="{html.escape(html.unescape(m.group(2)), quote=True)}">{m.group(1)}</a>'

@@ -30,6 +30,8 @@ __all__ = [
     "wants_another_time",
     "changes_mind",
     "booking_wish",
+    "therapist_named",
+    "only_names_a_therapist",
 ]
 
 # --------------------------------------------------------------------------- #
@@ -327,3 +329,59 @@ def booking_wish(text: str, names_a_time: bool) -> bool:
         return False
     short = len(re.findall(r"[a-z0-9']+", lowered)) <= 8
     return bool(wish or (short and _SERVICE_WORDS.search(lowered)))
+
+
+# --------------------------------------------------------------------------- #
+# a therapist asked for
+# --------------------------------------------------------------------------- #
+
+# "I'm Anna", "my name is Tom": the client naming themselves, not a therapist
+_SELF_NAMED = r"(?:i'?m|i\s+am|this\s+is|name(?:'s|\s+is|\s+to|\s+should\s+be)?|call\s+me)\s+"
+
+# the words around a therapist's name that ask for nothing else ("can I see
+# Tom again?", "with Anna please", "Anna instead"): with only these left, the
+# message is a choice of therapist and no answer to the step's question
+_CHOICE_WORDS = frozenset(
+    """with see seeing can could i i'd id i'll would like love prefer preferably rather have book
+    booked booking it please pls again instead actually ok okay oh and to be is the a an if
+    possible therapist thanks thank you want get same as last time one yes yeah go for me do
+    make that then change swap switch only ideally let's lets how about what maybe sure just
+    times time's free her his him she he was so fine great would've by if""".split()
+)
+
+_SURNAME = re.compile(r"\s+([A-Z][\w'-]+)")
+_CALENDAR_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri
+    sat sun january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec i""".split()
+)
+
+
+def therapist_named(text: str, names: dict[str, str]) -> str | None:
+    """The id of the one therapist a client asks for by name ("with Anna",
+    "can I see Tom again?"); None when none or several are named, or when
+    the name is the client's own ("I'm Anna"). `names` maps ids to the
+    names clients use (the clinic profile's)."""
+    found = set()
+    for therapist_id, name in names.items():
+        word = re.escape(name.strip().split()[0]) if name.strip() else ""
+        if not word:
+            continue
+        for m in re.finditer(rf"(?<![\w@.]){word}(?![\w@]|\.\w)", text, re.I):
+            if re.search(rf"{_SELF_NAMED}$", text[: m.start()], re.I):
+                continue
+            surname = _SURNAME.match(text[m.end() :])
+            if surname and surname.group(1).lower() not in _CALENDAR_WORDS:
+                continue  # "Tom O'Neill": a person's full name, the client's own
+            found.add(therapist_id)
+    return found.pop() if len(found) == 1 else None
+
+
+def only_names_a_therapist(text: str, name: str) -> bool:
+    """Whether the message says nothing but which therapist ("with Anna
+    please"), so a step's own answer is not in it."""
+    first = name.strip().split()[0].lower() if name.strip() else ""
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(first) and all(
+        w == first or w.rstrip("'s") == first or w in _CHOICE_WORDS for w in words
+    )

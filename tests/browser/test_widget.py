@@ -181,3 +181,15 @@ def test_a_change_of_service_during_booking(flow: dict[str, Any]) -> None:
     assert "How long" in changed["bookingAsked"] or "When" in changed["bookingAsked"], changed
     assert "body massage instead" in changed["after"], changed
     assert "isn't on offer" not in changed["after"]
+
+
+def test_the_times_come_with_a_therapist_choice(flow: dict[str, Any]) -> None:
+    """Issue 11, item 8: a body massage (two therapists) shows a button per
+    therapist beside the free times; "Only with Tom" shows only Tom's times
+    and the way back; axe stays clean with those buttons showing."""
+    chosen = steps(flow, "therapist_choice")
+    assert "Only with Anna" in chosen["offered"] and "Only with Tom" in chosen["offered"], chosen
+    times = [t for t in chosen["replies"] if " at " in t]
+    assert times and all(t.endswith("with Tom") for t in times), chosen
+    assert "Any therapist" in chosen["replies"] and "Only with Anna" in chosen["replies"], chosen
+    assert chosen["violations"] == []

@@ -239,6 +239,47 @@ try {
     after: (await botMessages.allTextContents()).slice(before).join("\n"),
     replies: await replies.allTextContents(),
   });
+
+  // 11. the times with a therapist choice beside them (issue 11, item 8):
+  // the body massage's questions answered, its length, then the free times
+  // show a button per therapist; "Only with Tom" shows only Tom's times; axe
+  // scans the chat with those buttons showing
+  for (let i = 0; i < 30; i++) {
+    const last = (await botMessages.allTextContents()).slice(-1)[0] || "";
+    if (/How long would you like/i.test(last)) break;
+    const titles = await replies.allTextContents();
+    const pick = titles.find((t) => /^Yes, that's right/.test(t)) || titles.find((t) => /^No\b/.test(t));
+    if (!pick) break;
+    before = await botMessages.count();
+    await replies.filter({ hasText: pick }).first().click();
+    await page.waitForFunction((after) => document.querySelector("#clinic-chat").shadowRoot.querySelectorAll(".msg.bot").length > after, before);
+    await page.waitForTimeout(300);
+  }
+  before = await botMessages.count();
+  await replies.filter({ hasText: "60 min" }).first().click();
+  await waitBot("free times|When would you like", before);
+  if (/When would you like/i.test((await botMessages.allTextContents()).slice(-1)[0] || "")) {
+    before = await botMessages.count();
+    await input.fill("friday morning");
+    await input.press("Enter");
+    await waitBot("free times", before);
+  }
+  await page.waitForTimeout(500);
+  const offered = await replies.allTextContents();
+  before = await botMessages.count();
+  await replies.filter({ hasText: "Only with Tom" }).first().click();
+  await waitBot("Tom it is", before);
+  await page.waitForTimeout(1000);
+  await page.evaluate(axeSource); // the page was reloaded since 3b
+  step("therapist_choice", {
+    offered,
+    after: (await botMessages.allTextContents()).slice(before).join("\n"),
+    replies: await replies.allTextContents(),
+    violations: await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ["violations"] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+    }),
+  });
 } catch (error) {
   step("error", { message: String(error && error.stack || error) });
 } finally {

@@ -59,6 +59,21 @@ def test_markdown_for_plain_channels_and_telegram_html() -> None:
     assert '<a href="https://a.example/?a=1&amp;b=&quot;2&quot;">link</a>' in html
 
 
+def test_phone_and_email_links_on_channels_without_links() -> None:
+    """The clinic's number and address as themselves (the apps make them
+    tappable), never Telegram-escaped markdown or "(tel:...)" clutter; a
+    link whose text is not the address keeps the address after it."""
+    said = (
+        "call us on [+44 20 7946 0321](tel:+442079460321) or email "
+        "[hello@clinic.example](mailto:hello@clinic.example); [ring us](tel:+442079460321)"
+    )
+    plain = "call us on +44 20 7946 0321 or email hello@clinic.example; ring us (tel:+442079460321)"
+    assert markdown_to_plain(said, bold="*") == plain
+    assert to_telegram_html(said) == plain
+    local = "[020 7946 0321](tel:+442079460321)"
+    assert markdown_to_plain(local) == "020 7946 0321"
+
+
 def test_twilio_bodies_fit_the_limit() -> None:
     parts = chunks("word " * 1000)
     assert len(parts) == 4 and all(len(p) <= 1600 for p in parts)

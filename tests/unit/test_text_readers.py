@@ -14,8 +14,10 @@ from clinic_core.text_readers import (
     minutes_from_text,
     move_or_cancel,
     offer_index,
+    only_names_a_therapist,
     phone_problem,
     reference_from_text,
+    therapist_named,
     wants_another_time,
 )
 
@@ -164,3 +166,29 @@ def test_no_pick_when_nothing_was_offered() -> None:
 )
 def test_asking_for_another_time(said: str, other: bool) -> None:
     assert wants_another_time(said) is other
+
+
+THERAPISTS = {"anna": "Anna", "tom": "Tom"}
+
+
+@pytest.mark.parametrize(
+    ("said", "therapist", "only"),
+    [
+        ("with Anna please", "anna", True),
+        ("can I see Tom again?", "tom", True),
+        ("Anna's times", "anna", True),
+        ("I'd like to book a massage with Tom on Friday afternoon", "tom", False),
+        ("thursday at 2pm with tom", "tom", False),
+        ("tomorrow at 3 please", None, False),  # "tom" inside a word
+        ("Anna or Tom, I don't mind", None, False),  # no one in particular
+        ("I'm Anna, can I book?", None, False),  # the client's own name
+        ("my name is Tom", None, False),
+        ("Tom O'Neill", None, False),  # a full name: the client's
+        ("anna@example.com", None, False),  # an e-mail address
+        ("with Tom Thursday", "tom", False),
+    ],
+)
+def test_a_therapist_asked_for(said: str, therapist: str | None, only: bool) -> None:
+    assert therapist_named(said, THERAPISTS) == therapist
+    if therapist:
+        assert only_names_a_therapist(said, THERAPISTS[therapist]) is only
