@@ -665,3 +665,76 @@ def recommend(
         matched=tuple(matched[best.id]),
         ruled_out=ruled_out,
     )
+
+
+#: Words that make two neighbouring type names a comparison ("sports vs deep
+#: tissue", "deep or swedish", "better than a regular massage").
+COMPARING_WORDS = frozenset(
+    {"vs", "vs.", "v", "v.", "versus", "or", "and", "than", "compared", "against", "over", "/"}
+)
+#: "and" joins two compared names only in a message that says it compares
+#: ("the difference between sports and deep tissue"); elsewhere it is a
+#: list ("I do sports and a deep tissue massage would help").
+_AND_COMPARES_WITH = frozenset({"between", "difference", "differ", "compare", "comparison"})
+#: Words a comparison may hold between the names without changing it.
+_FILLER = frozenset({"a", "an", "the", "massage", "massages", "one", "ones", "treatment", "to"})
+#: The most words (fillers aside) between two compared names ("more
+#: painful than"); "and" only joins names it stands right between.
+_MAX_GAP = 3
+
+
+def comparison_mentions(
+    words: Sequence[str],
+    named: Sequence[tuple[int, int, str]],
+    short_names: Mapping[str, str],
+) -> list[tuple[int, str]]:
+    """Short type names ("sports", "deep", "regular") that a message uses in
+    a comparison, as (word index, type id).
+
+    ``words`` are the message's lower-cased tokens, ``named`` the type names
+    the ruler found as (start, end, type id) token spans, ``short_names``
+    short name -> type id (data/lookups/massage_types.yml, ``in_comparisons``).
+    A short name counts only when a comparing word stands between it and
+    another type (a named one or another short name) with at most
+    ``_MAX_GAP`` other words besides fillers: alone, "sports" or "deep" is
+    an ordinary word."""
+    taken = {i for start, end, _ in named for i in range(start, end)}
+    shorts = [
+        (i, short_names[w]) for i, w in enumerate(words) if i not in taken and w in short_names
+    ]
+    if not shorts:
+        return []
+    spans = [(s, e, t) for s, e, t in named] + [(i, i + 1, t) for i, t in shorts]
+    and_compares = any(w in _AND_COMPARES_WITH for w in words)
+    found = []
+    for i, type_id in shorts:
+        for start, end, other in spans:
+            if other == type_id or start == i:
+                continue
+            gap = words[i + 1 : start] if start > i else words[end:i]
+            if _compares(gap, and_compares):
+                found.append((i, type_id))
+                break
+    return found
+
+
+def _compares(gap: Sequence[str], and_compares: bool) -> bool:
+    """Whether the words between two type names make them a comparison."""
+    content = [w for w in gap if w not in _FILLER]
+    comparing = [w for w in content if w in COMPARING_WORDS and (w != "and" or and_compares)]
+    if not comparing or len(content) > _MAX_GAP:
+        return False
+    return comparing != ["and"] or content == ["and"]
+
+
+#: Words that ask how named types differ (with two or more types named).
+_ASKS_TO_COMPARE = (COMPARING_WORDS - {"and"}) | _AND_COMPARES_WITH | {"different", "same"}
+
+
+def asks_to_compare(words: Sequence[str], type_ids: Iterable[str]) -> bool:
+    """Whether a message naming these types asks how they differ: exactly two
+    different types and a comparing word ("hot stone or relaxing, which is
+    better?", "difference between sports and deep"). With three ("is
+    lymphatic drainage like swedish or deep tissue?") it is a question about
+    one of them, left to the classifier."""
+    return len(set(type_ids)) == 2 and any(w in _ASKS_TO_COMPARE for w in words)

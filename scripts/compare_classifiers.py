@@ -181,7 +181,7 @@ def pipeline_settings() -> tuple[dict, float, float]:
         name = component["name"]
         if name.endswith("LinearIntentClassifier"):
             classifier = {k: v for k, v in component.items() if k != "name"}
-        elif name == "FallbackClassifier":
+        elif name.endswith("FallbackClassifier"):  # Rasa's, or ours (the outside-form threshold)
             threshold = float(component.get("threshold", threshold))
             ambiguity = float(component.get("ambiguity_threshold", ambiguity))
     return {**LinearIntentClassifier.get_default_config(), **classifier}, threshold, ambiguity

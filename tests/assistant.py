@@ -78,6 +78,12 @@ class Assistant:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return json.loads(r.read() or b"null")
 
+    def parse(self, text: str) -> dict[str, Any]:
+        """What the NLU makes of a message outside any conversation (Rasa's
+        /model/parse: no form active)."""
+        body = json.dumps({"text": text}).encode()
+        return self.post_raw(f"/model/parse?token={self.token}", body)
+
     def tracker(self, sender: str) -> dict[str, Any]:
         with urllib.request.urlopen(
             f"{self.url}/conversations/{sender}/tracker?token={self.token}", timeout=30

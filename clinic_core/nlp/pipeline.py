@@ -27,7 +27,8 @@ spacy-lookups-data installed:
 
 What the reader needs besides the patterns (medication -> conditions, phrases
 shared by several ids, words inside a condition that name a body area or a
-qualifier, groups and opposites from the lookups) is stored in
+qualifier, groups, opposites and the short names read only in comparisons
+from the lookups) is stored in
 ``nlp.meta["clinic"]`` and therefore in ``meta.json``.
 
 CLI: ``python -m clinic_core.nlp.pipeline [--out build/spacy_clinic]``
@@ -353,6 +354,7 @@ def read_lookups(lookups_dir: Path) -> list[dict[str, Any]]:
                 "terms": terms,
                 "groups": data.get("groups") or {},
                 "opposites": data.get("opposites") or {},
+                "in_comparisons": data.get("in_comparisons") or {},
             }
         )
     return out
@@ -564,10 +566,16 @@ def build_pipeline(
 
     groups: dict[str, dict[str, list[str]]] = {}
     opposites: dict[str, dict[str, str]] = {}
+    in_comparisons: dict[str, dict[str, str]] = {}  # label -> short name -> id
     for lk in lookups:
         label = lk["label"]
         groups[label] = {str(k): [str(x) for x in v] for k, v in lk["groups"].items()}
         opposites[label] = {str(k): str(v) for k, v in lk["opposites"].items()}
+        in_comparisons[label] = {
+            _norm_phrase(word): str(cid)
+            for cid, words in lk["in_comparisons"].items()
+            for word in words or []
+        }
         for cid, phrases in lk["terms"].items():
             for phrase in phrases or []:
                 add(_norm_phrase(phrase), label, str(cid))
@@ -648,6 +656,7 @@ def build_pipeline(
         "contains": contains,
         "groups": groups,
         "opposites": opposites,
+        "in_comparisons": in_comparisons,
         "time_spans_key": TIME_SPANS_KEY,
         "condition_ids": [c["id"] for c in rules],
     }

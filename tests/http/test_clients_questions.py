@@ -185,3 +185,90 @@ def test_a_stiff_neck_on_warfarin_is_not_sent_to_deep_work(assistant: Assistant)
     assert CHECK in buttons(reply)
     assert "Deep tissue" not in str(reply)  # not even as a button
     assert _screenings(assistant, sender) == 0
+
+
+# ------------------------------------------------ round four: general health questions
+def _declined_then_routed(assistant: Assistant, candidates: tuple[str, ...], intent: str) -> str:
+    """The first candidate the classifier declined (it is unsure of the
+    words) and the readers routed to ``intent``. Which candidates the
+    classifier is unsure of moves with each retraining: the test fails
+    when none is left (then add new ones), never passes vacuously."""
+    for question in candidates:
+        parse = assistant.parse(question)
+        names = [r["name"] for r in parse["intent_ranking"]]
+        if parse["intent"]["name"] == intent and "nlu_fallback" in names:
+            return question
+    raise AssertionError(f"no candidate is declined then routed to {intent}: add new ones")
+
+
+#: General questions about massage with osteoporosis / a symptom, in words
+#: the classifier is unsure of.
+OSTEOPOROSIS_QUESTIONS = (
+    "thin bones (osteoporosis), massage yes or no?",
+    "osteoporosis and massage, risky?",
+    "any downside to being massaged when you've got osteoporosis",
+    "would massage be harmful for osteoporosis",
+)
+SYMPTOM_QUESTIONS = (
+    "plantar fasciitis, would a massage do anything?",
+    "shin splints, massage yes or no?",
+    "is it worth getting massaged for shin splints",
+)
+
+
+def test_a_general_question_naming_a_rules_file_condition_gets_its_answer(
+    assistant: Assistant,
+) -> None:
+    """Declined by the classifier, read by the health reader: not the
+    decline, the rules file's own answer for the condition, the pre-screen
+    offered, nothing stored."""
+    question = _declined_then_routed(assistant, OSTEOPOROSIS_QUESTIONS, "start_screening")
+    sender = new_sender()
+    reply = assistant.send(sender, question)
+    text = texts(reply)
+    assert "we use gentle pressure and no joint manipulation" in text
+    assert "Shall we do it now?" in text and CHECK in buttons(reply)
+    slots = assistant.tracker(sender)["slots"]
+    assert all(slots.get(name) is None for name in HEALTH_SLOTS), slots
+    assert _screenings(assistant, sender) == 0
+
+
+def test_a_general_question_naming_a_symptom_gets_a_recommendation(assistant: Assistant) -> None:
+    question = _declined_then_routed(assistant, SYMPTOM_QUESTIONS, "recommend_massage")
+    text = texts(assistant.send(new_sender(), question))
+    assert "You mentioned" in text and "My suggestion:" in text
+
+
+def test_a_general_question_naming_nothing_known_is_declined_honestly(
+    assistant: Assistant,
+) -> None:
+    """Neither reader knows the condition: no health claim, no rules-file
+    answer, no recommendation; the honest decline with a way to ask."""
+    question = "is massage any good for lupus flare ups?"
+    assert assistant.parse(question)["intent"]["name"] == "nlu_fallback"
+    reply = assistant.send(new_sender(), question)
+    text = texts(reply)
+    assert "not sure I can answer that one here" in text
+    assert "My suggestion" not in text and "Shall we do it now?" not in text
+    assert "/human_handoff" in buttons(reply)
+
+
+# ------------------------------------------------ round four: short type names
+@pytest.mark.parametrize(
+    "question,first,second",
+    [
+        ("sports vs deep, which one?", "**Sports massage**", "**Deep tissue massage**"),
+        ("is lymphatic any gentler than deep?", "**Lymphatic", "**Deep tissue massage**"),
+    ],
+)
+def test_a_comparison_by_short_names_compares_both(
+    assistant: Assistant, question: str, first: str, second: str
+) -> None:
+    text = texts(assistant.send(new_sender(), question))
+    assert first in text and second in text, text
+
+
+def test_what_the_clinic_specialises_in_is_the_list_of_types(assistant: Assistant) -> None:
+    reply = assistant.send(new_sender(), "what kinds of massage do you specialise in?")
+    assert "We offer these massages" in texts(reply)
+    assert any("/ask_massage_type" in b for b in buttons(reply))

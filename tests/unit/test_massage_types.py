@@ -665,3 +665,76 @@ def test_lookup_avoids_generic_terms(lookup):
 )
 def test_lookup_has_expected_terms(lookup, term, key):
     assert term in lookup["terms"][key]
+
+
+# --------------------------------------------------------------- short names in comparisons
+def _short_names() -> dict[str, str]:
+    data = yaml.safe_load(LOOKUP_PATH.read_text(encoding="utf-8"))
+    return {w: t for t, words in data["in_comparisons"].items() for w in words}
+
+
+def test_every_short_name_names_a_known_type_once() -> None:
+    data = yaml.safe_load(LOOKUP_PATH.read_text(encoding="utf-8"))
+    words = [w for ws in data["in_comparisons"].values() for w in ws]
+    assert len(words) == len(set(words)), "a short name for two types"
+    assert set(data["in_comparisons"]) <= set(data["terms"])
+
+
+@pytest.mark.parametrize(
+    "text,named,expected",
+    [
+        # two short names with "vs" between them
+        ("sports vs deep", [], [(0, "sports"), (2, "deep_tissue")]),
+        # a short name and a named type, a comparing phrase between
+        ("is deep more painful than swedish", [(5, 6, "swedish")], [(1, "deep_tissue")]),
+        ("hot stone or a relaxing one", [(0, 2, "hot_stone")], [(4, "swedish")]),
+        # "a regular massage" is not a type in the clients' vocabulary
+        ("shiatsu or a regular massage", [(0, 1, "shiatsu")], []),
+        # "and" compares only where the message says it compares
+        (
+            "difference between sports and deep tissue",
+            [(4, 6, "deep_tissue")],
+            [(2, "sports")],
+        ),
+        ("i do sports and a deep tissue massage would help", [(5, 8, "deep_tissue")], []),
+        # alone, or too far from another type, a short name is an ordinary word
+        ("i took a deep breath", [], []),
+        ("a relaxing evening at home", [], []),
+        (
+            "sports people often say that after a long week swedish helps",
+            [(10, 11, "swedish")],
+            [],
+        ),
+        # the same type twice is not a comparison
+        ("sport or a sports massage", [(3, 5, "sports")], []),
+    ],
+)
+def test_short_names_count_only_in_a_comparison(
+    text: str, named: list[tuple[int, int, str]], expected: list[tuple[int, str]]
+) -> None:
+    from clinic_core.massage_types import comparison_mentions
+
+    assert comparison_mentions(text.split(), named, _short_names()) == expected
+
+
+@pytest.mark.parametrize(
+    "text,types,compares",
+    [
+        ("hot stone or relaxing, which is better?", ["hot_stone", "swedish"], True),
+        ("difference between sports and deep", ["sports", "deep_tissue"], True),
+        ("do you do hot stone", ["hot_stone"], False),
+        ("i had swedish and deep tissue last year, what now", ["swedish", "deep_tissue"], False),
+        (
+            "is lymphatic like swedish or deep tissue",
+            ["lymphatic_drainage", "swedish", "deep_tissue"],
+            False,
+        ),
+    ],
+)
+def test_two_types_and_a_comparing_word_ask_to_compare(
+    text: str, types: list[str], compares: bool
+) -> None:
+    from clinic_core.massage_types import asks_to_compare
+
+    words = [w.strip("?,") for w in text.split()]
+    assert asks_to_compare(words, types) is compares

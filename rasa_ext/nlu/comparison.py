@@ -1,0 +1,66 @@
+"""A question naming two massage types and how they differ is a comparison.
+
+"What's the difference between hot stone and a regular massage?" was read
+as a question about hot stone (issue 10, round four, kind 5): the
+classifier has few comparisons of the types the clinic does not offer, and
+the type names carry no weight in its features. The entities already say
+that two types are named, and a comparing word says how: when the
+classifier read a question about one type or a comparison (or, unsure,
+guessed one), clinic_core.massage_types.asks_to_compare decides, and the
+intent becomes ``compare_massage_types`` (both types, one block each).
+Outside forms only: a form reads its answers itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic_core.massage_types import asks_to_compare
+from rasa_ext.nlu.fallback import in_a_form, reading_of
+from rasa_ext.nlu.red_flag import force_intent
+
+COMPARE_INTENT = "compare_massage_types"
+TYPE_READINGS = frozenset({"ask_massage_type", COMPARE_INTENT})
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ComparisonOverride(GraphComponent):
+    """Makes a type question that names two types and compares them a comparison."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ComparisonOverride:
+        return cls()
+
+    def process(
+        self, messages: list[Message], tracker: DialogueStateTracker | None = None
+    ) -> list[Message]:
+        if in_a_form(tracker):
+            return messages
+        for message in messages:
+            text = message.get(TEXT) or ""
+            reading, _ = reading_of(message)
+            if text.startswith("/") or reading not in TYPE_READINGS:
+                continue
+            types = [
+                str(e.get("value"))
+                for e in message.get(ENTITIES) or []
+                if e.get("entity") == "massage_type"
+            ]
+            words = [w.strip("?.,!;:") for w in text.lower().split()]
+            if asks_to_compare(words, types):
+                force_intent(message, COMPARE_INTENT)
+        return messages
