@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from clinic_core.massage_types import Recommendation
 from clinic_core.screening.engine import evaluate_many
 from clinic_core.screening.model import SERVICES, Reading
 from clinic_core.screening.rules import RuleSet
@@ -79,27 +78,3 @@ def unknown_avoid_types(rules: RuleSet, type_ids: Mapping[str, object]) -> list[
         for t in cond.avoid_types
         if t not in type_ids
     ]
-
-
-#: What a general health question ("is massage good for X?", "does massage
-#: help with X?", "any risks of massage with X?") is answered with.
-RULES_FILE = "rules_file"  # what the rules file says about X, and the pre-screen offer
-RECOMMENDATION = (
-    "recommendation"  # a type for the symptom X (and the rules file's word on any condition)
-)
-
-
-def general_question_route(reading: Reading, recommendation: Recommendation) -> str | None:
-    """Where a general question about massage and a condition or symptom
-    goes, decided by what the project's readers recognise in it: a symptom
-    the types file's keywords cover goes to a recommendation (which also
-    gives the rules file's answer for any condition named with it and never
-    suggests a type that condition rules out); a condition, medication or
-    procedure of the rules file alone goes to the rules file's answer; None
-    when neither reader knows what it names (the assistant then declines
-    honestly rather than guess)."""
-    if recommendation.type_id is not None:
-        return RECOMMENDATION
-    if reading.positive():
-        return RULES_FILE
-    return None

@@ -188,57 +188,6 @@ def test_a_stiff_neck_on_warfarin_is_not_sent_to_deep_work(assistant: Assistant)
 
 
 # ------------------------------------------------ round four: general health questions
-def _declined_then_routed(assistant: Assistant, candidates: tuple[str, ...], intent: str) -> str:
-    """The first candidate the classifier declined (it is unsure of the
-    words) and the readers routed to ``intent``. Which candidates the
-    classifier is unsure of moves with each retraining: the test fails
-    when none is left (then add new ones), never passes vacuously."""
-    for question in candidates:
-        parse = assistant.parse(question)
-        names = [r["name"] for r in parse["intent_ranking"]]
-        if parse["intent"]["name"] == intent and "nlu_fallback" in names:
-            return question
-    raise AssertionError(f"no candidate is declined then routed to {intent}: add new ones")
-
-
-#: General questions about massage with osteoporosis / a symptom, in words
-#: the classifier is unsure of.
-OSTEOPOROSIS_QUESTIONS = (
-    "thin bones (osteoporosis), massage yes or no?",
-    "osteoporosis and massage, risky?",
-    "any downside to being massaged when you've got osteoporosis",
-    "would massage be harmful for osteoporosis",
-)
-SYMPTOM_QUESTIONS = (
-    "plantar fasciitis, would a massage do anything?",
-    "shin splints, massage yes or no?",
-    "is it worth getting massaged for shin splints",
-)
-
-
-def test_a_general_question_naming_a_rules_file_condition_gets_its_answer(
-    assistant: Assistant,
-) -> None:
-    """Declined by the classifier, read by the health reader: not the
-    decline, the rules file's own answer for the condition, the pre-screen
-    offered, nothing stored."""
-    question = _declined_then_routed(assistant, OSTEOPOROSIS_QUESTIONS, "start_screening")
-    sender = new_sender()
-    reply = assistant.send(sender, question)
-    text = texts(reply)
-    assert "we use gentle pressure and no joint manipulation" in text
-    assert "Shall we do it now?" in text and CHECK in buttons(reply)
-    slots = assistant.tracker(sender)["slots"]
-    assert all(slots.get(name) is None for name in HEALTH_SLOTS), slots
-    assert _screenings(assistant, sender) == 0
-
-
-def test_a_general_question_naming_a_symptom_gets_a_recommendation(assistant: Assistant) -> None:
-    question = _declined_then_routed(assistant, SYMPTOM_QUESTIONS, "recommend_massage")
-    text = texts(assistant.send(new_sender(), question))
-    assert "You mentioned" in text and "My suggestion:" in text
-
-
 def test_a_general_question_naming_nothing_known_is_declined_honestly(
     assistant: Assistant,
 ) -> None:

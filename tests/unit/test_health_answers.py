@@ -194,27 +194,3 @@ def test_symptoms_clients_name_lead_to_a_type(types, text, expected):
 
 
 # ------------------------------------------------ general questions, routed by what they name
-@pytest.mark.parametrize(
-    "text,route",
-    [
-        # a rules-file condition, medication or procedure: the rules file's answer
-        ("is massage safe with high blood pressure?", "rules_file"),
-        ("are there any risks of massage if you have osteoporosis?", "rules_file"),
-        ("does massage help with psoriasis?", "rules_file"),
-        # a symptom the types file's keywords cover: a recommendation (with
-        # the rules file's word when a condition is named too)
-        ("does massage help with plantar fasciitis?", "recommendation"),
-        ("is massage good for sciatica?", "recommendation"),
-        # neither reader knows it: no route (the assistant declines honestly)
-        ("is massage good for lupus?", None),
-        ("does massage help with migraines?", None),
-        # "types" is not the desk worker's "typing"
-        ("what types of massage do you specialise in?", None),
-    ],
-)
-def test_a_general_question_goes_where_what_it_names_decides(
-    nlp, types, text: str, route: str | None
-) -> None:
-    from clinic_core.health_answers import general_question_route
-
-    assert general_question_route(read(nlp, text), recommend(text, types)) == route
