@@ -19,16 +19,46 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.core.constants import ACTION_TWO_STAGE_FALLBACK_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_core.massage_types import asks_to_compare
-from rasa_ext.nlu.fallback import in_a_form, reading_of
 from rasa_ext.nlu.red_flag import force_intent
 
 COMPARE_INTENT = "compare_massage_types"
 TYPE_READINGS = frozenset({"ask_massage_type", COMPARE_INTENT})
+
+
+def in_a_form(tracker: DialogueStateTracker | None) -> bool:
+    """Whether a form (any loop but the two-stage fallback) is active."""
+    if tracker is None:
+        return False
+    return tracker.active_loop_name not in (None, ACTION_TWO_STAGE_FALLBACK_NAME)
+
+
+RETRIEVAL_INTENT = "faq"
+
+
+def reading_of(message: Message) -> tuple[str | None, bool]:
+    """The classifier's reading ("faq/<topic>" or the intent) and whether the
+    fallback declined it: a declined message's reading is its guess, the
+    best intent after ``nlu_fallback`` in the ranking."""
+    intent = (message.get(INTENT) or {}).get("name")
+    declined = intent == DEFAULT_NLU_FALLBACK_INTENT_NAME
+    if declined:
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        intent = next(
+            (r.get("name") for r in ranking if r.get("name") != DEFAULT_NLU_FALLBACK_INTENT_NAME),
+            None,
+        )
+    if intent == RETRIEVAL_INTENT:
+        selector = (message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
+        key = (selector.get("response") or {}).get("intent_response_key")
+        return key or intent, declined
+    return intent, declined
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
