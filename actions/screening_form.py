@@ -14,7 +14,6 @@ findings are condition ids and details), nothing here logs the answers.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -49,6 +48,7 @@ from actions.massage_types import (
     ActionRecommendMassage,
 )
 from actions.store import db
+from clinic_core import clock
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
 from clinic_core.screening.model import Finding, Reading, may_book
@@ -444,7 +444,7 @@ class ActionScreeningFinish(Action):
     async def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
         """Writes the minimised record; a database outage is survivable (the
         client still gets their outcome)."""
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         record = interview.stored_record(
             rules, state, now, content.profile().retention.screening_days
         )

@@ -39,6 +39,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clinic_core import clock
 from clinic_core.screening.model import Finding, Reading
 
 if TYPE_CHECKING:  # spaCy is imported where it is used (see load_nlp)
@@ -1012,7 +1013,9 @@ def _polarity(toks: list[str], doc: Doc | Span) -> bool | None:
 
 def read(nlp: Language, text: str, today: date | None = None) -> Reading:
     """What the client said in one message (see the module docstring)."""
-    today = today or date.today()
+    today = (
+        today or clock.now().date()
+    )  # the clinic's clock (UTC day: at most an hour off London's)
     doc = nlp(_normalise_text(text))
     maps = _maps(nlp)
     toks = _norm_tokens(doc)
