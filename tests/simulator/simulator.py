@@ -52,6 +52,7 @@ from typing import Any
 
 import yaml
 
+from clinic_core import clock
 from tests.simulator.clients import (
     REFERENCE,
     Client,
@@ -63,6 +64,11 @@ from tests.simulator.clients import (
 )
 from tests.simulator.topics import topics_of
 from tests.simulator.wishes import judge_booking
+
+#: the clinic's clock of a simulator run unless told otherwise: the first of
+#: the clocks CI runs at (test_simulator.CLOCKS), so `make simulate` compares
+#: with CI. A Monday morning of an ordinary week in the profile's December.
+DEFAULT_NOW = "2026-12-07T08:30:00+00:00"
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -696,6 +702,8 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
         f"Run {meta['started']} against {meta['assistant']}, {meta['threads']} threads, "
         f"{meta['seconds']:.0f} s; {f['screening_clients']} pre-screen and {f['booking_clients']} booking clients.",
         "",
+        f"The clinic's clock: {meta.get('clock', 'not recorded')}.",
+        "",
         "| target (issue 11) | value | |",
         "| --- | ---: | --- |",
         f"| unsafe passes = 0 | {f['unsafe_passes']} | {ok[t['unsafe_passes']]} |",
@@ -825,7 +833,7 @@ def simulate(
     wording = Wording.load()
     from clinic_core.profile import load_profile
 
-    today = dt.datetime.now(load_profile().tz).date()
+    today = clock.now().astimezone(load_profile().tz).date()
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(run_client, c, transport, wording, today) for c in clients]
         records = []
@@ -867,14 +875,50 @@ def run(
     screening_file: Path = SCREENING_FILE,
     booking_file: Path = BOOKING_FILE,
     keep: bool = False,
+    now: str | None = DEFAULT_NOW,
 ) -> tuple[list[Record], dict[str, Any]]:
     """Runs every client (starting the assistant unless a URL is given),
     writes the report, returns the records and the figures. The started
-    assistant's directory (databases, logs) is deleted unless `keep`."""
+    assistant's directory (databases, logs) is deleted unless `keep`.
+
+    `now`: the clinic's clock for the run (ISO 8601 with an offset; None or
+    "real" for the wall clock). The simulator and the assistant it starts
+    share it; a running assistant (`url`) must have been started with the
+    same CLINIC_NOW, or the wishes are judged against another day."""
+    saved = {k: os.environ.get(k) for k in (clock.ENV, clock.ENV_SET_AT)}
+    for k in saved:
+        os.environ.pop(k, None)
+    if now and now != "real":
+        os.environ.update(clock.environment_for(now))
+    try:
+        return _run(
+            url, token, db_url, threads, kind, only, out, quiet, screening_file, booking_file, keep
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run(
+    url: str | None,
+    token: str | None,
+    db_url: str | None,
+    threads: int,
+    kind: str,
+    only: list[str] | None,
+    out: Path,
+    quiet: bool,
+    screening_file: Path,
+    booking_file: Path,
+    keep: bool,
+) -> tuple[list[Record], dict[str, Any]]:
     from clinic_core.profile import load_profile
 
     clients = load_all(kind, only, screening_file, booking_file)
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = clock.now()
     assistant = None
     workdir = None
     if url is None:
@@ -920,6 +964,14 @@ def run(
             "assistant": "its own (tests.assistant)" if assistant else url,
             "clients": len(clients),
             "today": today.isoformat(),
+            "clock": (
+                f"{started_at.astimezone(profile.tz):%a %Y-%m-%d %H:%M} {profile.tz} "
+                + (
+                    f"({clock.ENV}={os.environ[clock.ENV]})"
+                    if os.environ.get(clock.ENV)
+                    else "(the real clock)"
+                )
+            ),
         }
         write_report(records, figures, meta, out)
         return records, figures
@@ -947,6 +999,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the started assistant's databases and logs"
     )
+    parser.add_argument(
+        "--now",
+        default=os.environ.get(clock.ENV) or DEFAULT_NOW,
+        help="the clinic's clock, ISO 8601 with an offset (default $CLINIC_NOW, else "
+        f"{DEFAULT_NOW}, the one CI runs at); 'real' for the wall clock",
+    )
     args = parser.parse_args(argv)
     _, f = run(
         args.url,
@@ -960,6 +1018,7 @@ def main(argv: list[str] | None = None) -> int:
         args.screening_file,
         args.booking_file,
         args.keep,
+        args.now,
     )
     print(
         f"\n{f['screening_clients']} pre-screen clients: exact {f['exact_outcomes_pct']}%, "
@@ -974,6 +1033,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in f["targets"].items())
     )
+    print(f"the clinic's clock: {args.now}")
     print(f"report: {args.out / 'simulator.md'}")
     return 0
 
