@@ -82,6 +82,7 @@ from clinic_core.text_readers import (
     find_phone,
     minutes_from_text,
     phone_problem,
+    split_name_and_contact,
 )
 
 # --------------------------------------------------------------------------- #
@@ -201,7 +202,18 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
     def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return name_answer(value, dispatcher, tracker, domain, SLOT_NAME)
+        """The name, and the phone (and email) typed with it: the question
+        asks for both (issue 11, one turn fewer), and a number that does not
+        work is asked again as the phone question would."""
+        text = answer_text(value, tracker)
+        name, contact = split_name_and_contact(text)
+        if not contact or tracker.get_slot(SLOT_PHONE):
+            return name_answer(value, dispatcher, tracker, domain, SLOT_NAME)
+        result = self.validate_booking_phone(contact, dispatcher, tracker, domain)
+        cleaned = clean_name(name) if name else None
+        if cleaned is None and name:
+            dispatcher.utter_message(response="utter_ask_booking_name_again")
+        return {**result, SLOT_NAME: cleaned}
 
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

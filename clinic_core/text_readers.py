@@ -119,6 +119,30 @@ def clean_name(text: str) -> str | None:
 # --------------------------------------------------------------------------- #
 
 
+#: where the contact part of "Sarah Jones, 07911 123456" starts: a digit, a
+#: "+" or an email address
+_CONTACT_START = re.compile(r"[+\d]|[^\s@<>(),;:\"']+@")
+#: what joins a name to the number after it ("and my number is", "mobile:")
+_CONTACT_LEAD = re.compile(
+    r"[\s,;:.\-–]*(?:\b(?:and|&)\b\s*)?(?:\b(?:my|the)\s+)?"
+    r"(?:\b(?:phone|mobile|mob|tel|telephone|cell|number|no|num|contact|email)\b[\s.:]*)*"
+    r"(?:\b(?:number|is|'s)\b[\s:]*)*[\s,;:.\-–]*$",
+    re.I,
+)
+
+
+def split_name_and_contact(text: str) -> tuple[str, str]:
+    """ "Sarah Jones, 07911 123456" -> ("Sarah Jones", "07911 123456"): the
+    name asked together with the phone number, and the rest. No digit, "+"
+    or email: all of it is the name part."""
+    text = text or ""
+    match = _CONTACT_START.search(text)
+    if match is None:
+        return text.strip(), ""
+    name = _CONTACT_LEAD.sub("", text[: match.start()])
+    return name.strip(), text[match.start() :].strip()
+
+
 def find_phone(text: str, region: str) -> str | None:
     """The first valid phone number in free text, in E.164."""
     for match in phonenumbers.PhoneNumberMatcher(text or "", region):

@@ -38,6 +38,8 @@ BOOKING_STEPS: dict[str, str] = {
     "booking_confirmed": "confirm",
 }
 STEP_NAMES = tuple(BOOKING_STEPS.values())
+#: the name question that asks for the phone number too
+ASKS_PHONE_TOO = re.compile(r"\bname and (?:phone|mobile|contact)", re.I)
 CLIENT_KEYS = {
     "id",
     "service",
@@ -595,7 +597,13 @@ class Client:
         if step == "time":
             return self._pick_time(seen)
         if step == "name":
-            return Message(plan.name[min(nth, len(plan.name) - 1)], note="name")
+            name = plan.name[min(nth, len(plan.name) - 1)]
+            if nth == 0 and ASKS_PHONE_TOO.search(seen.text):
+                # asked for both, a client gives both (the phone step's
+                # first number: a wrong one is then asked again)
+                self._answered("booking:phone")
+                return Message(f"{name}, {plan.phone[0]}", note="name and phone")
+            return Message(name, note="name")
         if step == "phone":
             return Message(plan.phone[min(nth, len(plan.phone) - 1)], note="phone")
         # confirm
