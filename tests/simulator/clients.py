@@ -66,6 +66,7 @@ EXPECT_KEYS = {
     "time",
     "within_days",
     "first_free",
+    "from_days",
     "reasons_include",
     "name",
     "phone",

@@ -824,6 +824,16 @@ def reasons_of(transport: Transport, records: list[Record]) -> None:
                 pass
 
 
+def people_s_today(now: dt.datetime, tz: Any) -> dt.date:
+    """The day a client means by "today" (and counts "tomorrow" and the
+    wishes' days from): the clinic's date, or the day before in the small
+    hours, as the assistant reads dates (clinic_core.dates.DAY_STARTS)."""
+    from clinic_core.dates import DAY_STARTS
+
+    local = now.astimezone(tz)
+    return local.date() - dt.timedelta(days=1 if local.time() < DAY_STARTS else 0)
+
+
 def simulate(
     transport: Transport,
     clients: list[Client],
@@ -833,7 +843,7 @@ def simulate(
     wording = Wording.load()
     from clinic_core.profile import load_profile
 
-    today = clock.now().astimezone(load_profile().tz).date()
+    today = people_s_today(clock.now(), load_profile().tz)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(run_client, c, transport, wording, today) for c in clients]
         records = []
@@ -953,7 +963,7 @@ def _run(
         records = simulate(transport, clients, threads, progress)
         seconds = time.monotonic() - t0
         profile = load_profile(workdir / "profile.yml" if workdir else None)
-        today = started_at.astimezone(profile.tz).date()
+        today = people_s_today(started_at, profile.tz)
         by_id = {c.id: c for c in clients}
         judge(records, by_id, db_url, profile, today)
         figures = summarise(records)
