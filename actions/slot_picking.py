@@ -234,6 +234,13 @@ async def ask_pick(
             last_start=describe_time(hours.last_start) if hours.last_start else "",
             buttons=buttons,
         )
+    elif (
+        slots
+        and request.preferred is not None
+        and request.preferred not in {s.start for s in slots}
+    ):
+        # "Monday at 10" and 10 is taken: said so, not "free times for ... at 10am"
+        dispatcher.utter_message(response="utter_free_times_taken", wish=wish, buttons=buttons)
     elif slots and slots.in_window:
         if wish:
             dispatcher.utter_message(response="utter_free_times", wish=wish, buttons=buttons)
