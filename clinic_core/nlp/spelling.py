@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -120,7 +120,7 @@ def english_words() -> frozenset[str]:
         from spacy.lang.en.stop_words import STOP_WORDS
         from spacy.util import load_language_data
 
-        table = load_language_data(spacy_lookups_data.en["lemma_lookup"])
+        table = cast("dict[str, str]", load_language_data(spacy_lookups_data.en["lemma_lookup"]))
         _ENGLISH.append(frozenset(table) | frozenset(table.values()) | frozenset(STOP_WORDS))
     return _ENGLISH[0]
 
@@ -131,7 +131,8 @@ def speller(nlp: Language) -> Speller:
         hit = _SPELLERS.get(id(nlp))
         if hit is not None and hit[0] is nlp:
             return hit[1]
-        patterns = nlp.get_pipe("entity_ruler").patterns if "entity_ruler" in nlp.pipe_names else []
+        ruler = nlp.get_pipe("entity_ruler") if "entity_ruler" in nlp.pipe_names else None
+        patterns: list[dict[str, Any]] = list(getattr(ruler, "patterns", []))
         all_words: set[str] = set()
         medications = (nlp.meta.get("clinic") or {}).get("medications") or {}
         meaning: dict[str, set[str]] = {}
