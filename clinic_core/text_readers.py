@@ -121,12 +121,12 @@ def clean_name(text: str) -> str | None:
 
 #: where the contact part of "Sarah Jones, 07911 123456" starts: a digit, a
 #: "+" or an email address
-_CONTACT_START = re.compile(r"[+\d]|[^\s@<>(),;:\"']+@")
+_CONTACT_START = re.compile(r"\(?\s*[+\d]|[^\s@<>(),;:\"']+@")
 #: what joins a name to the number after it ("and my number is", "mobile:")
 _CONTACT_LEAD = re.compile(
-    r"[\s,;:.\-–]*(?:\b(?:and|&)\b\s*)?(?:\b(?:my|the)\s+)?"
-    r"(?:\b(?:phone|mobile|mob|tel|telephone|cell|number|no|num|contact|email)\b[\s.:]*)*"
-    r"(?:\b(?:number|is|'s)\b[\s:]*)*[\s,;:.\-–]*$",
+    r"[\s,;:.\-–(]*(?:\b(?:and|&)\b\s*)?(?:\b(?:my|the)\s+)?"
+    r"(?:\b(?:phone|mobile|mob|tel|telephone|cell|number|no|num|contact|email)\b[\s.:)]*)*"
+    r"(?:\b(?:number|is|'s)\b[\s:]*)*[\s,;:.\-–()]*$",
     re.I,
 )
 

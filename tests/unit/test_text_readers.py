@@ -175,6 +175,8 @@ def test_asking_for_another_time(said: str, other: bool) -> None:
         ("I'm Sarah and my number is 07911 123456", "I'm Sarah", "07911 123456"),
         ("Kim - mobile 07911 133777", "Kim", "07911 133777"),
         ("Tom O'Neill, +44 20 7946 0958", "Tom O'Neill", "+44 20 7946 0958"),
+        ("Carlos Mendes, (020) 7946 0321", "Carlos Mendes", "(020) 7946 0321"),
+        ("Jo (mobile) 07911 123456", "Jo", "07911 123456"),
         ("Tia Lewis", "Tia Lewis", ""),
         ("07911 123456", "", "07911 123456"),
     ],
