@@ -83,6 +83,7 @@ from clinic_core.text_readers import (
     minutes_from_text,
     phone_problem,
     split_name_and_contact,
+    without_length,
 )
 
 # --------------------------------------------------------------------------- #
@@ -190,6 +191,15 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
     ) -> dict[str, Any]:
         if request_of(value) is not None:
             return {SLOT_WHEN: value}
+        text = answer_text(value, tracker)
+        if (
+            minutes_from_text(text) is not None
+            and parse_date_request(without_length(text), now(), content.profile()).problem
+            == "unreadable"
+        ):
+            # a length ("Book 60 min" at the outcome's offer, "yes, an hour
+            # please") that opened the form is no day: the day is asked next
+            return {SLOT_WHEN: None}
         return validate_when(
             answer_text(value, tracker), dispatcher, tracker, domain, SLOT_WHEN, SLOT_SLOT
         )

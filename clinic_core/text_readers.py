@@ -213,6 +213,20 @@ def reference_from_text(text: str) -> str | None:
     return None
 
 
+_LENGTH = re.compile(
+    r"\b\d{2,3}\s*-?\s*(?:m\b|mins?\b|minutes?\b)|^\s*(?:minutes\s+)?\d{2,3}\s*$"
+    r"|\b(?:an?\s+|one\s+)?hour\s+and\s+a\s+half\b|\b1\.5\s*h\w*|\b(?:an?|one|1)\s*(?:hour|hr)s?\b"
+    r"|\bhalf\s+an?\s+hour\b",
+    re.I,
+)
+
+
+def without_length(text: str) -> str:
+    """ "yes, 90 minutes on Friday" -> "yes,  on Friday": what is left to
+    read as a day when a length was said with it."""
+    return _LENGTH.sub(" ", text or "")
+
+
 def minutes_from_text(text: str) -> int | None:
     """60 from "60 minutes", "an hour", "the 60 min one"; 90 from "an hour and a half"."""
     t = text.lower()

@@ -108,7 +108,8 @@ def test_the_offer_asks_the_length_and_a_length_books_with_it(assistant: Assista
     assert "When would you like" in replies and "How long" not in replies, replies
 
     sender = new_sender()
-    outcome = screen(assistant, sender, "is massage ok for me?")
+    outcome = screen(assistant, sender, "can I have a massage?")
+    assert "how long you'd like" in texts(outcome), texts(outcome)
     pressed = next(p for p in buttons(outcome) if "minutes 60" in p)
     replies = texts(say(assistant, sender, pressed))
     assert "When would you like" in replies and "How long" not in replies, replies
