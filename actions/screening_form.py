@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.booking_gate import booking_requests, reset_booking
-from actions.booking_services import price_text, service_for
+from actions.booking_services import length_buttons
 from actions.constants import (
     ACTION_BOOK,
     ENTITY_SCREENING_REDO,
@@ -43,7 +43,6 @@ from actions.constants import (
     SLOT_SCREENING_STATE,
 )
 from actions.faq import utter_faq
-from actions.forms import button, choice
 from actions.massage_types import (
     ActionCompareMassageTypes,
     ActionMassageTypeInfo,
@@ -435,20 +434,14 @@ class ActionScreeningFinish(Action):
         elif result.outcome != "ok":
             message += "\n" + rules.message("review")
         after = continue_booking(tracker, result.outcome)
-        lengths = _length_buttons(tracker, domain, state) if may_book(result.outcome) else []
-        if lengths and not after:
-            # asked for the check only: the offer asks the booking's first
-            # question, so "yes, an hour please" books without one more turn
-            dispatcher.utter_message(
-                response="utter_screening_outcome_offer", message=message, buttons=lengths
-            )
-        else:
-            response = (
-                "utter_screening_outcome_bookable"
-                if may_book(result.outcome)
-                else "utter_screening_outcome_call"
-            )
-            dispatcher.utter_message(response=response, message=message)
+        bookable = may_book(result.outcome)
+        offer = length_buttons(domain, state.get("service")) if bookable and not after else []
+        response = (
+            "utter_screening_outcome_bookable" if bookable else "utter_screening_outcome_call"
+        )
+        # asked for the check only: the offer asks the length (one turn fewer)
+        response = "utter_screening_outcome_offer" if offer else response
+        dispatcher.utter_message(response=response, message=message, buttons=offer or None)
         return events + after
 
     @staticmethod
@@ -473,30 +466,6 @@ class ActionScreeningFinish(Action):
         except Exception as error:  # noqa: BLE001 - any storage failure
             logger.error("screening record not saved: %s", type(error).__name__)
             return False
-
-
-def _length_buttons(
-    tracker: Tracker, domain: DomainDict, state: dict[str, Any]
-) -> list[dict[str, str]]:
-    """The screened service's lengths as buttons that start booking with
-    that length (action_book reads it); none when the service is not one
-    (both were screened) or the clinic offers it in one length only."""
-    service_id = service_for(state.get("service"))
-    if service_id is None:
-        return []
-    service = content.profile().service(service_id)
-    if len(service.options) < 2:
-        return []
-    return [
-        button(
-            domain,
-            "utter_button_book_length",
-            choice(f"minutes {o.minutes}"),
-            minutes=o.minutes,
-            price=price_text(domain, service.id, o.minutes),
-        )
-        for o in service.options
-    ]
 
 
 def continue_booking(tracker: Tracker, outcome: str) -> list[EventType]:
