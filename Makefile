@@ -60,4 +60,4 @@ scale-test: setup
 # Its targets as tests: CLINIC_SIMULATOR=1 .venv/bin/python -m pytest tests/simulator
 .PHONY: simulate
 simulate: setup
-	.venv/bin/python -m tests.simulator.simulator $(SIMULATE_ARGS)
+	.venv/bin/python -m tests.simulator.simulator $(if $(NOW),--now $(NOW)) $(SIMULATE_ARGS)

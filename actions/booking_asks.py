@@ -148,7 +148,8 @@ class ActionAskBookingSlot(AskForSlot):
             # "deep tissue wed 2pm" and 2pm is free: taken, and the next
             # question asked at once (the summary still lets the client change it)
             dispatcher.utter_message(
-                response="utter_ask_booking_name_exact", time=slot_title(exact)
+                response=f"utter_ask_booking_name{_and_phone(tracker)}_exact",
+                time=slot_title(exact),
             )
             return forgot + [
                 SlotSet(SLOT_SLOT, exact.to_dict()),
@@ -202,11 +203,21 @@ class ActionAskBookingName(AskForSlot):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         chosen = slot_of(tracker.get_slot(SLOT_SLOT))
+        both = _and_phone(tracker)
         if chosen:
-            dispatcher.utter_message(response="utter_ask_booking_name", time=slot_title(chosen))
+            dispatcher.utter_message(
+                response=f"utter_ask_booking_name{both}", time=slot_title(chosen)
+            )
         else:
-            dispatcher.utter_message(response="utter_ask_booking_name_no_time")
+            dispatcher.utter_message(response=f"utter_ask_booking_name{both}_no_time")
         return []
+
+
+def _and_phone(tracker: Tracker) -> str:
+    """The name question asks for the phone number too when it is not known
+    yet (one turn fewer: both are read from one answer, booking_form.py);
+    the suffix of its responses."""
+    return "" if tracker.get_slot(SLOT_PHONE) else "_and_phone"
 
 
 class ActionAskBookingPhone(AskForSlot):

@@ -83,6 +83,8 @@ from clinic_core.text_readers import (
     find_phone,
     minutes_from_text,
     phone_problem,
+    split_name_and_contact,
+    without_length,
 )
 
 # --------------------------------------------------------------------------- #
@@ -194,6 +196,15 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
     ) -> dict[str, Any]:
         if request_of(value) is not None:
             return {SLOT_WHEN: value}
+        text = answer_text(value, tracker)
+        if (
+            minutes_from_text(text) is not None
+            and parse_date_request(without_length(text), now(), content.profile()).problem
+            == "unreadable"
+        ):
+            # a length ("Book 60 min" at the outcome's offer, "yes, an hour
+            # please") that opened the form is no day: the day is asked next
+            return {SLOT_WHEN: None}
         return validate_when(
             answer_text(value, tracker), dispatcher, tracker, domain, SLOT_WHEN, SLOT_SLOT
         )
@@ -206,7 +217,18 @@ class ValidateBookingForm(AnswersOnly, LeavableForm, FormValidationAction):
     def validate_booking_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return name_answer(value, dispatcher, tracker, domain, SLOT_NAME)
+        """The name, and the phone (and email) typed with it: the question
+        asks for both (issue 11, one turn fewer), and a number that does not
+        work is asked again as the phone question would."""
+        text = answer_text(value, tracker)
+        name, contact = split_name_and_contact(text)
+        if not contact or tracker.get_slot(SLOT_PHONE):
+            return name_answer(value, dispatcher, tracker, domain, SLOT_NAME)
+        result = self.validate_booking_phone(contact, dispatcher, tracker, domain)
+        cleaned = clean_name(name) if name else None
+        if cleaned is None and name:
+            dispatcher.utter_message(response="utter_ask_booking_name_again")
+        return {**result, SLOT_NAME: cleaned}
 
     def validate_booking_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -22,6 +22,7 @@ from actions.constants import (
     ACTION_BOOKING_SUBMIT,
     ACTION_CALLBACK_START,
     BOOK_INTENTS,
+    ENTITY_CHOICE,
     FORM_BOOKING,
     FORM_SCREENING,
     INTENT_AFFIRM,
@@ -77,6 +78,18 @@ def day_wished(tracker: Tracker) -> str | None:
     )
 
 
+def _answer_now(tracker: Tracker) -> str:
+    """This turn's message as an answer: a button's `booking_choice`
+    ("minutes 60", the outcome's offer of lengths) or the text typed ("yes,
+    an hour please")."""
+    latest = tracker.latest_message or {}
+    for entity in latest.get("entities") or []:
+        if entity.get("entity") == ENTITY_CHOICE and entity.get("value") is not None:
+            return str(entity["value"])
+    text = latest.get("text") or ""
+    return "" if text.startswith("/") else text
+
+
 def reset_booking(keep_contact: bool = True) -> list[EventType]:
     events = [
         SlotSet(s, None)
@@ -112,6 +125,7 @@ class ActionBook(Action):
             intent_of(tracker) == INTENT_INFORM_BOOKING
             and not text.startswith("/")
             and parse_date_request(text, now(), content.profile()).problem == "unreadable"
+            and minutes_from_text(text) is None  # "an hour please" to the offer's lengths
         ):
             # a stray name or number outside any form: not a booking request
             dispatcher.utter_message(response="utter_ask_rephrase")
@@ -160,10 +174,8 @@ class ActionBook(Action):
         if service:
             events.append(SlotSet(SLOT_SERVICE, service))
             options = content.profile().service(service).minutes
-            minutes = next(
-                (m for m in map(minutes_from_text, booking_requests(tracker)) if m is not None),
-                None,
-            )
+            said = [_answer_now(tracker), *booking_requests(tracker)]
+            minutes = next((m for m in map(minutes_from_text, said) if m is not None), None)
             if len(options) == 1:
                 minutes = options[0]
             if minutes in options:

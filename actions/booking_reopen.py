@@ -32,7 +32,7 @@ from actions.constants import (
 from actions.screening_form import reopen_events
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
-from clinic_core.text_readers import changes_mind, clean_name
+from clinic_core.text_readers import changes_mind, clean_name, split_name_and_contact
 
 
 def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
@@ -50,10 +50,12 @@ def reopen_screening(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     if state.get("version") != interview.STATE_VERSION:
         return None  # no pre-screen of this conversation to reopen (a test's bare slots)
     asked = tracker.get_slot(SLOT_REQUESTED)
-    if asked == SLOT_NAME and clean_name(text) and len(text.split()) <= 4:
-        return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
+    if asked == SLOT_NAME:
+        name, _ = split_name_and_contact(text)  # asked with the phone number
+        if clean_name(name) and len(name.split()) <= 4:
+            return None  # a name ("Tia Lewis") is a name, not health news (a TIA)
     reading = read(content.nlp(), text)
-    news = interview.new_findings(state, reading)
+    news = interview.new_findings(state, reading, content.rules())
     # a service named with "actually", "instead"... at any step, or any other
     # service named when the service is asked: a change of service
     target = (

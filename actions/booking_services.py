@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.constants import ENTITY_MASSAGE_TYPE, SLOT_SCREENING_STATE
-from actions.forms import wording
+from actions.forms import button, choice, wording
 from clinic_core.massage_types import current_service_words
 from clinic_core.profile import format_money
 
@@ -84,3 +84,25 @@ def price_text(domain: DomainDict, service_id: str, minutes: int) -> str:
     if option.price == 0:
         return wording(domain, "utter_price_free")
     return format_money(option.price, p.currency_symbol)
+
+
+def length_buttons(domain: DomainDict, screening_service: str | None) -> list[dict[str, str]]:
+    """A screened service's lengths as buttons that start booking with that
+    length (the outcome's offer; action_book reads it); none when the
+    service is not one (both were screened) or has one length only."""
+    service_id = service_for(screening_service)
+    if service_id is None:
+        return []
+    service = content.profile().service(service_id)
+    if len(service.options) < 2:
+        return []
+    return [
+        button(
+            domain,
+            "utter_button_book_length",
+            choice(f"minutes {o.minutes}"),
+            minutes=o.minutes,
+            price=price_text(domain, service.id, o.minutes),
+        )
+        for o in service.options
+    ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -39,6 +39,7 @@ from actions.constants import (
 )
 from actions.faq import utter_faq
 from actions.store import db
+from clinic_core import clock
 from clinic_core.dates import parse_date_request
 from clinic_core.text_readers import clean_name
 
@@ -149,9 +150,7 @@ def wants_to_stop(tracker: Tracker, intents: tuple[str, ...]) -> bool:
     if intent_of(tracker) not in intents or not _STOP_WORDS.search(text):
         return False
     # a date wish is an answer, not a stop
-    return (
-        parse_date_request(text, datetime.now(timezone.utc), content.profile()).problem is not None
-    )
+    return parse_date_request(text, clock.now(), content.profile()).problem is not None
 
 
 def leave_form(events: list[EventType]) -> list[EventType]:
@@ -249,7 +248,7 @@ class AskForSlot(Action):
 async def store_is_up() -> bool:
     """Whether the clinic database answers (a cheap read, bounded: actions/store.py)."""
     try:
-        start = datetime.now(timezone.utc)
+        start = clock.now()
         await db(lambda s: s.busy(start, start + timedelta(minutes=1)))
         return True
     except Exception as error:  # noqa: BLE001 - any storage failure

@@ -14,7 +14,6 @@ findings are condition ids and details), nothing here logs the answers.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -24,6 +23,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.booking_gate import booking_requests, reset_booking
+from actions.booking_services import length_buttons
 from actions.constants import (
     ACTION_BOOK,
     ENTITY_SCREENING_REDO,
@@ -49,6 +49,7 @@ from actions.massage_types import (
     ActionRecommendMassage,
 )
 from actions.store import db
+from clinic_core import clock
 from clinic_core.nlp.reader import read
 from clinic_core.screening import interview
 from clinic_core.screening.model import Finding, Reading, may_book
@@ -432,19 +433,22 @@ class ActionScreeningFinish(Action):
             message += "\n" + rules.message("not_saved", phone=content.profile().phone)
         elif result.outcome != "ok":
             message += "\n" + rules.message("review")
+        after = continue_booking(tracker, result.outcome)
+        bookable = may_book(result.outcome)
+        offer = length_buttons(domain, state.get("service")) if bookable and not after else []
         response = (
-            "utter_screening_outcome_bookable"
-            if may_book(result.outcome)
-            else "utter_screening_outcome_call"
+            "utter_screening_outcome_bookable" if bookable else "utter_screening_outcome_call"
         )
-        dispatcher.utter_message(response=response, message=message)
-        return events + continue_booking(tracker, result.outcome)
+        # asked for the check only: the offer asks the length (one turn fewer)
+        response = "utter_screening_outcome_offer" if offer else response
+        dispatcher.utter_message(response=response, message=message, buttons=offer or None)
+        return events + after
 
     @staticmethod
     async def _save(sender_id: str, rules: Any, state: dict[str, Any]) -> bool:
         """Writes the minimised record; a database outage is survivable (the
         client still gets their outcome)."""
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         record = interview.stored_record(
             rules, state, now, content.profile().retention.screening_days
         )

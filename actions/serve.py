@@ -40,7 +40,10 @@ def main() -> None:
         configure_json_logging()  # as the Rasa server's: exceptions by their type, never a traceback
     install_log_privacy()
 
+    from clinic_core import clock
     from clinic_core.action_token import refusal
+
+    clock.refuse_start_if_unreadable("action server")
 
     problem = refusal(args.host)
     if problem:

@@ -11,7 +11,6 @@ ask for the day again (for either form's day slot), `utter_time_gone` and
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from typing import Any
@@ -26,6 +25,7 @@ from actions.constants import INTENT_DENY, SLOT_OFFERS, SLOT_REQUESTED, SLOT_STO
 from actions.forms import already_asked, answer_faq_if_asked, answer_text, button, choice, intent_of
 from actions.store import db
 from clinic_core.availability import Slot, free_slots, outside_hours
+from clinic_core.clock import now
 from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
 from clinic_core.text_readers import offer_index, wants_another_time
 
@@ -33,10 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: the responses that ask for a day again, for the booking's and the move's day slot
 DAY_AGAIN = ("utter_ask_day_",)
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 # --------------------------------------------------------------------------- #
@@ -245,6 +241,13 @@ async def ask_pick(
             last_start=describe_time(hours.last_start) if hours.last_start else "",
             buttons=buttons,
         )
+    elif (
+        slots
+        and request.preferred is not None
+        and request.preferred not in {s.start for s in slots}
+    ):
+        # "Monday at 10" and 10 is taken: said so, not "free times for ... at 10am"
+        dispatcher.utter_message(response="utter_free_times_taken", wish=wish, buttons=buttons)
     elif slots and slots.in_window:
         if wish:
             dispatcher.utter_message(response="utter_free_times", wish=wish, buttons=buttons)

@@ -22,10 +22,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.common import APOLOGY, MAX_MESSAGE_CHARS, RateLimits, answer_or_apologise, client_ip
+from clinic_core import clock
 from rasa_ext import rasa_patches
 
 logger = logging.getLogger(__name__)
 rasa_patches.apply()  # Rasa loads this module from its configuration (see rasa_ext/__init__.py)
+# an unreadable CLINIC_NOW stops the Rasa server here, before it serves anybody
+clock.refuse_start_if_unreadable("Rasa server")
 
 MAX_SENDER_CHARS = 128
 

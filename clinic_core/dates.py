@@ -25,6 +25,10 @@ Conventions (documented decisions):
   ``None`` in ``time_from``/``time_to`` means "from opening"/"until closing".
 * A bare hour without am/pm ("at 3") is read inside the clinic's opening
   hours: 1-7 are afternoon/evening, 9-11 morning (a part of day wins).
+* In the small hours (before :data:`DAY_STARTS`, 05:00), "tomorrow" and a
+  weekday are counted from the day before, as people who have not slept yet
+  mean them: "tomorrow" said at 00:05 on Wednesday is Wednesday, and so is
+  "Wednesday afternoon" (not the Wednesday after).
 * "Friday" means the next Friday after today; "this Friday" may be today.
   "next Friday" is ambiguous when the coming Friday falls in the current
   Monday-Sunday week (said on Wednesday it may mean in two days or in nine):
@@ -77,6 +81,9 @@ PROBLEMS = (None, "past", "ambiguous", "unreadable")
 #: a day/month (no year) that passed at most this many days ago is "past",
 #: not next year's date, when next year's is beyond the booking horizon
 _RECENTLY_PASSED_DAYS = 92
+#: the day people mean by "tomorrow" starts here: before it (the small
+#: hours) they count from the day before (see the module doc)
+DAY_STARTS = dt.time(5)
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_RE = r"(mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:r|rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
@@ -555,7 +562,8 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
         if shifted.group(2) == "tonight" or (same_day or "").strip() == "this":
             found.start = found.end = today
         elif (same_day or "").strip() == "tomorrow":
-            found.start = found.end = today + dt.timedelta(days=1)
+            # in the small hours, counted from the day before (module doc)
+            found.start = found.end = today + dt.timedelta(days=0 if now.time() < DAY_STARTS else 1)
         found.recognised = True
 
     def clock_of(token: str) -> dt.time | None:
@@ -607,7 +615,7 @@ def parse_date_request(text: str, now: dt.datetime, profile: Any = None) -> Date
         found.recognised = True
 
     # --- dates -------------------------------------------------------------------------
-    _read_dates(src, found, today, horizon, date_order)
+    _read_dates(src, found, today, horizon, date_order, small_hours=now.time() < DAY_STARTS)
 
     # "Monday 3" / "tomorrow 10": a lone small number after a day is an hour
     if clock is None and (found.start is not None or part is not None):
@@ -789,8 +797,17 @@ def _resolve_no_year(day: int, month: int, today: dt.date) -> tuple[dt.date | No
     return None, None
 
 
-def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_order: str) -> None:
-    tomorrow = today + dt.timedelta(days=1)
+def _read_dates(
+    src: _Text,
+    found: _Found,
+    today: dt.date,
+    horizon: int,
+    date_order: str,
+    small_hours: bool = False,
+) -> None:
+    # the day "tomorrow" and weekdays count from (the module doc: the small hours)
+    said_on = today - dt.timedelta(days=1) if small_hours else today
+    tomorrow = said_on + dt.timedelta(days=1)
     horizon_end = today + dt.timedelta(days=horizon)
 
     def single(day: dt.date) -> None:
@@ -946,7 +963,7 @@ def _read_dates(src: _Text, found: _Found, today: dt.date, horizon: int, date_or
         return
     if weekday is not None:
         prior_day = found.start  # "tomorrow or Friday"
-        coming = today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
+        coming = said_on + dt.timedelta(days=(weekday - said_on.weekday()) % 7 or 7)
         if week is not None:
             single(week[0] + dt.timedelta(days=(weekday - week[0].weekday()) % 7))
         elif modifier == "this":

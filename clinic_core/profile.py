@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from clinic_core import clock
+
 # pydantic 2 ships the 1.x API as pydantic.v1; Rasa 3.6 pins pydantic 1.10,
 # which has no pydantic.v1 (mypy reads the installed one: hence the ignore,
 # allowed to go unused under pydantic 2)
@@ -582,7 +584,7 @@ class ClinicProfile(_Model):
         next answer without retraining. "Today" decides which holidays the
         opening hours mention; by default it is today in the clinic's zone.
         """
-        today = today or dt.datetime.now(self.tz).date()
+        today = today or clock.now().astimezone(self.tz).date()
         return {
             "price_list": self.price_list(),
             "payment": self.policies.payment,

@@ -121,6 +121,30 @@ def clean_name(text: str) -> str | None:
 # --------------------------------------------------------------------------- #
 
 
+#: where the contact part of "Sarah Jones, 07911 123456" starts: a digit, a
+#: "+" or an email address
+_CONTACT_START = re.compile(r"\(?\s*[+\d]|[^\s@<>(),;:\"']+@")
+#: what joins a name to the number after it ("and my number is", "mobile:")
+_CONTACT_LEAD = re.compile(
+    r"[\s,;:.\-–(]*(?:\b(?:and|&)\b\s*)?(?:\b(?:my|the)\s+)?"
+    r"(?:\b(?:phone|mobile|mob|tel|telephone|cell|number|no|num|contact|email)\b[\s.:)]*)*"
+    r"(?:\b(?:number|is|'s)\b[\s:]*)*[\s,;:.\-–()]*$",
+    re.I,
+)
+
+
+def split_name_and_contact(text: str) -> tuple[str, str]:
+    """ "Sarah Jones, 07911 123456" -> ("Sarah Jones", "07911 123456"): the
+    name asked together with the phone number, and the rest. No digit, "+"
+    or email: all of it is the name part."""
+    text = text or ""
+    match = _CONTACT_START.search(text)
+    if match is None:
+        return text.strip(), ""
+    name = _CONTACT_LEAD.sub("", text[: match.start()])
+    return name.strip(), text[match.start() :].strip()
+
+
 def find_phone(text: str, region: str) -> str | None:
     """The first valid phone number in free text, in E.164."""
     for match in phonenumbers.PhoneNumberMatcher(text or "", region):
@@ -189,6 +213,20 @@ def reference_from_text(text: str) -> str | None:
         if re.search(r"\d", ref) or token == token.upper():
             return ref
     return None
+
+
+_LENGTH = re.compile(
+    r"\b\d{2,3}\s*-?\s*(?:m\b|mins?\b|minutes?\b)|^\s*(?:minutes\s+)?\d{2,3}\s*$"
+    r"|\b(?:an?\s+|one\s+)?hour\s+and\s+a\s+half\b|\b1\.5\s*h\w*|\b(?:an?|one|1)\s*(?:hour|hr)s?\b"
+    r"|\bhalf\s+an?\s+hour\b",
+    re.I,
+)
+
+
+def without_length(text: str) -> str:
+    """ "yes, 90 minutes on Friday" -> "yes,  on Friday": what is left to
+    read as a day when a length was said with it."""
+    return _LENGTH.sub(" ", text or "")
 
 
 def minutes_from_text(text: str) -> int | None:

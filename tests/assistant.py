@@ -215,3 +215,13 @@ def set_slots(assistant: Assistant, sender: str, slots: dict[str, Any]) -> None:
     )
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 200
+
+
+def offers_booking(replies: list[dict[str, Any]]) -> bool:
+    """Whether a button of the replies starts a booking: "Book a session",
+    or one of the lengths a check-only pre-screen's outcome offers ("Book
+    60 min (£65)": action_book takes the length from it)."""
+    return any(
+        p == "/book_appointment" or p.startswith('/inform_booking{"booking_choice": "minutes ')
+        for p in buttons(replies)
+    )

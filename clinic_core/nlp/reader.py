@@ -39,7 +39,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clinic_core.screening.model import Finding, Reading
+from clinic_core import clock
+from clinic_core.nlp.spelling import correct_text
+from clinic_core.screening.model import HABITUAL, Finding, Reading
 
 if TYPE_CHECKING:  # spaCy is imported where it is used (see load_nlp)
     from spacy.language import Language
@@ -1012,8 +1014,10 @@ def _polarity(toks: list[str], doc: Doc | Span) -> bool | None:
 
 def read(nlp: Language, text: str, today: date | None = None) -> Reading:
     """What the client said in one message (see the module docstring)."""
-    today = today or date.today()
-    doc = nlp(_normalise_text(text))
+    today = (
+        today or clock.now().date()
+    )  # the clinic's clock (UTC day: at most an hour off London's)
+    doc = nlp(correct_text(nlp, _normalise_text(text)))  # misspelled condition words
     maps = _maps(nlp)
     toks = _norm_tokens(doc)
     n = len(toks)
@@ -1278,6 +1282,8 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
             d.days_ago = days
 
     for d in drafts:
+        if not d.negated and d.days_ago is None and _habitual(toks, d, clause_of, sent_of):
+            d.add_qualifier(HABITUAL)
         if d.body_area is None and "face" in d.qualifiers:
             d.body_area = "face"
         if d.body_area in maps.face_areas:
@@ -1396,6 +1402,64 @@ def _past_clause(toks: list[str], start: int, clause_of: list[int], sent_of: lis
         w in _PAST_WORDS or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST_ED)
         for w in words
     )
+
+
+#: in the finding's clause: said as a habit ("I usually bruise")
+_HABIT_ADVERBS = {
+    "usually",
+    "sometimes",
+    "often",
+    "occasionally",
+    "always",
+    "normally",
+    "generally",
+    "regularly",
+    "tend",
+    "tends",
+    "easily",
+}
+#: anywhere in the sentence: a habit ("whenever I...", "every time I...")
+_HABIT_PHRASES = [("whenever",), ("every", "time"), ("each", "time"), ("any", "time")]
+#: a clause of the sentence starting with one of these makes the finding's
+#: clause a habit or a condition ("I bruise after sport", "if I get a rash")
+#: when the finding's clause says no state ("I have a bruise after a fall"
+#: is one now)
+_HABIT_CLAUSES = {"when", "if", "after"}
+_STATE_WORDS = {"have", "has", "'ve", "got", "is", "am", "'m", "'s", "are", "there", "with"}
+#: the finding is there now, whatever else the sentence says
+_NOW_WORDS = {"now", "today", "currently", "tonight", "moment"}
+#: an "-ed" word after these is an adjective, not the past ("when stressed")
+_BEFORE_ADJECTIVE = {"when", "if", "get", "gets", "feel", "feels", "'m", "am", "so", "very"}
+
+
+def _habitual(toks: list[str], d: _Draft, clause_of: list[int], sent_of: list[int]) -> bool:
+    """Whether the finding is said as a habit or a condition, not as there
+    now: "I bruise a bit after sport", "I usually get a rash from wool",
+    "whenever I fly I feel unwell", "if I get a temperature can I come?".
+    Not when the sentence speaks of the past ("I cut my hand when cooking
+    yesterday") or of now ("I've got a rash today after the gym")."""
+    idx = [i for i in range(len(toks)) if sent_of[i] == d.sent]
+    words = [toks[i] for i in idx]
+    if set(words) & _NOW_WORDS:
+        return False
+    past = [
+        w
+        for k, w in enumerate(words)
+        if (w in _PAST_WORDS or (len(w) > 4 and w.endswith("ed") and w not in _NOT_PAST_ED))
+        and not (w == "bit" and k and words[k - 1] == "a")  # "a bit" is not "bit"
+        and not (k and words[k - 1] in _BEFORE_ADJECTIVE)  # "when stressed", "I get tired"
+    ]
+    if past and not any(w in ("if", "whenever") for w in words):
+        return False
+    mine = [toks[i] for i in idx if clause_of[i] == d.clause]
+    if set(mine) & _HABIT_ADVERBS:
+        return True
+    if any(_match_at(words, k, _HABIT_PHRASES) for k in range(len(words))):
+        return True
+    if set(mine) & _STATE_WORDS and "if" not in mine:
+        return False
+    starts = [toks[i] for i in idx if i == idx[0] or clause_of[i] != clause_of[i - 1]]
+    return bool(set(starts) & _HABIT_CLAUSES)
 
 
 def _nearest(drafts: list[_Draft], start: int, end: int, sent: int) -> _Draft | None:

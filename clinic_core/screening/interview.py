@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from difflib import get_close_matches
 from pathlib import Path
@@ -38,7 +38,7 @@ from .engine import (
     is_refined,
     is_settled,
 )
-from .model import SERVICES, Finding, Outcome, Reading
+from .model import HABITUAL, SERVICES, Finding, Outcome, Reading
 from .rules import Condition, QuestionRule, RuleSet, strictness
 
 __all__ = [
@@ -296,6 +296,49 @@ def _retract_answers(state: dict[str, Any]) -> None:
             state["answers"][qid] = "no"
 
 
+def _as_current(
+    rules: RuleSet | None, reading: Reading, asked: Iterable[str] | None = ()
+) -> Reading:
+    """The reading without what was said only as a habit or a condition
+    ("I bruise a bit after sport", the reader's HABITUAL) of a condition that
+    counts only when there now (the rules file's ``current_only``), unless
+    the question asks about that condition (``asked``; None: a question
+    about anything). Other habits stay findings ("I get seizures when
+    stressed"): the marker itself is dropped. Without rules nothing is
+    dropped (cautious)."""
+    if not any(HABITUAL in f.qualifiers for f in reading.findings):
+        return reading
+    wanted = None if asked is None else set(asked)
+    kept: list[Finding] = []
+    for f in reading.findings:
+        if HABITUAL in f.qualifiers:
+            if (
+                rules is not None
+                and wanted is not None
+                and f.condition not in wanted
+                and rules.condition(f.condition).current_only
+            ):
+                continue
+            f = replace(f, qualifiers=tuple(q for q in f.qualifiers if q != HABITUAL))
+        kept.append(f)
+    polarity = reading.polarity
+    if reading.polarity_from_words is False and polarity and not any(not f.negated for f in kept):
+        polarity = None  # the yes was only the habit
+    return replace(reading, findings=tuple(kept), polarity=polarity)
+
+
+def _withdrawn(cond: Condition, reading: Reading) -> bool:
+    """A plain no to a follow-up that has no yes / no part and takes the
+    condition back ("no, not me" to "where on your body is it?")."""
+    return (
+        cond.follow_up is not None
+        and cond.follow_up.no_withdraws
+        and reading.polarity is False
+        and not reading.positive()
+        and not _has_details(reading)
+    )
+
+
 def _absorb(state: dict[str, Any], reading: Reading, source: str) -> None:
     """Take every finding of a message: denials first (corrections clear
     earlier positives of that condition), then affirmations."""
@@ -347,6 +390,7 @@ def prefill(
         return state
     if rules is not None:
         _check_ids(rules, reading)
+    reading = _as_current(rules, reading)
     noted = {d["condition"]: d for d in _active(state)}
     again = [f for f in reading.positive() if f.condition in noted]
     # A condition already noted, named again with new details ("the spot is
@@ -587,6 +631,13 @@ def apply_answer(
     _check_ids(rules, reading)
     qid, stage, cid = _parse_id(rules, question_id)
     q = rules.question(qid) if qid != EXTRA else None
+    if stage == "condition_follow_up":
+        asked: tuple[str, ...] | None = (str(cid),)
+    elif q is None or q.kind == "service":
+        asked = ()
+    else:
+        asked = None if q.kind == "free_text" else tuple(q.conditions)
+    reading = _as_current(rules, reading, asked)
 
     # _parse_id: a condition follow-up names its condition; the other stages
     # are never the EXTRA question's, so q is a question of the rules file
@@ -684,6 +735,10 @@ def _apply_condition_follow_up(
     if key not in state["asked"]:
         state["asked"].append(key)
     cond = rules.condition(cid)
+    if _withdrawn(cond, reading):
+        _absorb(state, Reading(findings=(Finding(condition=cid, negated=True),)), qid)
+        _retract_answers(state)
+        return
     targets = [d for d in _active(state, cid)]
     same = [f for f in reading.positive() if f.condition == cid]
     others = Reading(
@@ -825,6 +880,7 @@ def reopen(rules: RuleSet, state: dict[str, Any], reading: Reading) -> dict[str,
     if state["emergency"]:
         return state
     _check_ids(rules, reading)
+    reading = _as_current(rules, reading)
     _absorb(state, reading, "reopened")
     for f in reading.positive():
         d = next((x for x in _active(state, f.condition)), None)
@@ -860,11 +916,15 @@ def reset_question(rules: RuleSet, state: dict[str, Any], question_id: str) -> d
     return state
 
 
-def new_findings(state: dict[str, Any], reading: Reading) -> list[str]:
+def new_findings(
+    state: dict[str, Any], reading: Reading, rules: RuleSet | None = None
+) -> list[str]:
     """Conditions in ``reading`` the screening does not know yet (health
     news during booking: "I'm 30 weeks pregnant"); already noted or denied
     conditions that are said again are not news, a condition denied before
-    is."""
+    is. With ``rules``, a habit of a condition that counts only when there
+    now ("I bruise a bit after sport") is no news either."""
+    reading = _as_current(rules, reading)
     known = {d["condition"] for d in _active(state)}
     return sorted(
         {f.condition for f in reading.findings if not f.negated and f.condition not in known}

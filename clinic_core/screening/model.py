@@ -62,6 +62,14 @@ class Finding:
         return cls(**data)
 
 
+#: the qualifier the reader gives a finding said as a habit or a condition
+#: ("I bruise a bit after sport", "whenever I use cheap cream I get a rash",
+#: "if I have a temperature..."): for a condition that counts only when it is
+#: there now (the rules file's ``current_only``), it is no finding unless the
+#: question asks about that condition (clinic_core/screening/interview.py)
+HABITUAL = "habitual"
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the reader understood in one client message."""

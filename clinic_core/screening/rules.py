@@ -144,10 +144,19 @@ _CONDITION_KEYS = {
     "client_answer",
     "avoid_types",
     "source",
+    "current_only",
 }
 _RECOGNISE_KEYS = {"terms", "medications", "qualifiers"}
 _REFINE_KEYS = {"when", "outcome", "reason", "counts_as", "policy"}
-_FOLLOW_UP_KEYS = {"text", "needs", "yes_adds", "no_adds", "settled_by", "settled_with"}
+_FOLLOW_UP_KEYS = {
+    "text",
+    "needs",
+    "yes_adds",
+    "no_adds",
+    "settled_by",
+    "settled_with",
+    "no_withdraws",
+}
 _QUESTION_KEYS = {
     "id",
     "kind",
@@ -282,6 +291,9 @@ class FollowUp:
     #: other conditions that answer it when named too ("what is the blood
     #: thinner for?" answered by atrial fibrillation or a clot)
     settled_with: tuple[str, ...] = ()
+    #: a plain "no" to it ("no, not me" to "where on your body is it?")
+    #: takes the condition back: for a question with no yes / no part
+    no_withdraws: bool = False
 
     def settles(self) -> frozenset[str]:
         return frozenset(self.yes_adds) | frozenset(self.no_adds) | frozenset(self.settled_by)
@@ -310,6 +322,10 @@ class Condition:
     #: Massage type ids (clinic/massage_types.yml) never recommended to a
     #: client who mentions this condition: the adaptation, machine-readable.
     avoid_types: tuple[str, ...] = ()
+    #: Counts only when it is there now (a fresh bruise, a rash, a fever): a
+    #: habit ("I bruise a bit after sport") or a condition ("if I get a
+    #: rash...") said of it is no finding unless the question asks about it.
+    current_only: bool = False
 
     def concerns(self, service: str) -> bool:
         """Whether any outcome of this condition for ``service`` is not ok."""
@@ -669,6 +685,10 @@ class _Validator:
                 if not _ID_RE.match(name):
                     self.err(f"{w}.avoid_types", f"{name!r} must be a massage type id (snake_case)")
         medication_class = item.get("medication_class")
+        current_only = item.get("current_only", False)
+        if not isinstance(current_only, bool):
+            self.err(f"{w}.current_only", "must be true or false")
+            current_only = False
 
         terms: tuple[str, ...] = ()
         medications: tuple[str, ...] = ()
@@ -772,6 +792,7 @@ class _Validator:
             medication_class=medication_class,
             client_answer=client_answer,
             avoid_types=avoid_types,
+            current_only=current_only,
         )
 
     def _refine(self, w: str, r: Any, ids: set[str], base: dict | None, cid: str) -> Refine | None:
@@ -866,6 +887,11 @@ class _Validator:
         settled_with = self._name_list(
             f"{w}.settled_with", f.get("settled_with", []), allow_empty=True
         )
+        no_withdraws = f.get("no_withdraws", False)
+        if not isinstance(no_withdraws, bool):
+            self.err(f"{w}.no_withdraws", "must be true or false")
+        elif no_withdraws and (yes_adds or no_adds):
+            self.err(f"{w}.no_withdraws", "a no that takes the condition back cannot also add")
         if len(self.errors) != n_errors or text is None:
             return None
         return FollowUp(
@@ -875,6 +901,7 @@ class _Validator:
             no_adds=no_adds,
             settled_by=settled_by,
             settled_with=settled_with,
+            no_withdraws=no_withdraws,
         )
 
     # -- phrases ---------------------------------------------------------------

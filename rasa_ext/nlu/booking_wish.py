@@ -12,7 +12,6 @@ the pre-screen, never to booking), the intent becomes `book_appointment`.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,6 +22,7 @@ from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from clinic_core import clock
 from clinic_core.dates import parse_date_request
 from clinic_core.nlp.reader import read
 from clinic_core.profile import current_profile
@@ -72,8 +72,7 @@ class BookingWishOverride(GraphComponent):
             intent = (message.get(INTENT) or {}).get("name")
             if text.startswith("/") or intent not in WEAK_INTENTS:
                 continue
-            now = dt.datetime.now(dt.timezone.utc)
-            request = parse_date_request(text, now, current_profile())
+            request = parse_date_request(text, clock.now(), current_profile())
             if not booking_wish(text, request.problem != "unreadable"):
                 continue
             if read(model.model, text).findings:

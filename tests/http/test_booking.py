@@ -23,7 +23,7 @@ from clinic_core.availability import free_slots
 from clinic_core.booking_store import BookingStore, utcnow
 from clinic_core.dates import parse_date_request
 from clinic_core.profile import load_profile
-from tests.assistant import Assistant, buttons, new_sender, set_slots, texts
+from tests.assistant import Assistant, buttons, new_sender, offers_booking, set_slots, texts
 
 YES, NO = "/affirm", "/deny"
 SERVICE_QUESTION = "body massage or a facial massage"
@@ -214,11 +214,41 @@ def test_full_booking_by_buttons(assistant: Assistant, clinic: BookingStore) -> 
     reply = texts(say(assistant, sender, "/book_appointment"))
     assert "few quick questions" in reply and "permission" in reply
     outcome = screen(assistant, sender, None, service="body massage")
-    assert "/book_appointment" in buttons(outcome)
+    assert offers_booking(outcome)
     reference = book_by_buttons(assistant, sender)
     booking = clinic.get(reference)
     assert booking.service_id == "body_massage" and booking.minutes == 60
     assert booking.screening_outcome == "ok" and booking.screening_reasons == []
+
+
+def test_name_and_phone_in_one_answer_go_straight_to_the_summary(
+    assistant: Assistant, clinic: BookingStore
+) -> None:
+    """The name question asks for the phone number too, and one answer
+    gives both (issue 11, round two: one turn fewer); a wrong number in it
+    is asked again, the name kept."""
+    sender = new_sender()
+    screened_ok(assistant, sender)
+    replies = say(assistant, sender, "/book_appointment")
+    replies = say(assistant, sender, button_with(replies, "minutes 60"))
+    replies = say(assistant, sender, button_with(replies, "as soon as possible"))
+    replies = say(assistant, sender, button_with(replies, "slot "))
+    assert "What name and phone number" in texts(replies), texts(replies)
+    replies = say(assistant, sender, "Ravi Shah, 07911 12345")  # a digit short
+    asked = texts(replies)
+    assert "doesn't look complete" in asked and "Shall I book it?" not in asked, asked
+    summary = texts(say(assistant, sender, PHONE))
+    assert "Name: Ravi Shah" in summary and PHONE_E164 in summary, summary
+
+    sender = new_sender()
+    screened_ok(assistant, sender)
+    replies = say(assistant, sender, "/book_appointment")
+    replies = say(assistant, sender, button_with(replies, "minutes 60"))
+    replies = say(assistant, sender, button_with(replies, "as soon as possible"))
+    say(assistant, sender, button_with(replies, "slot "))
+    summary = texts(say(assistant, sender, "Tia Lewis, 07911 123456"))
+    assert "Shall I book it?" in summary, summary  # a TIA is not health news here
+    assert "Name: Tia Lewis" in summary and PHONE_E164 in summary, summary
 
 
 def test_changing_an_answer_before_confirming(assistant: Assistant, clinic: BookingStore) -> None:

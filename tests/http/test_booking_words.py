@@ -19,7 +19,7 @@ import pytest
 
 from clinic_core.booking_store import BookingStore
 from clinic_core.profile import load_profile
-from tests.assistant import Assistant, buttons, new_sender, texts
+from tests.assistant import Assistant, buttons, new_sender, offers_booking, texts
 from tests.http.test_booking import (
     NO,
     REFERENCE,
@@ -88,9 +88,31 @@ def test_booking_goes_on_by_itself_after_the_outcome_when_asked_for(
 def test_a_yes_answers_the_booking_the_pre_screen_offered(assistant: Assistant) -> None:
     sender = new_sender()
     outcome = screen(assistant, sender, "can I have a massage?")
-    assert "/book_appointment" in buttons(outcome), texts(outcome)
+    assert offers_booking(outcome), texts(outcome)
     replies = texts(say(assistant, sender, "yes please"))
     assert "How long would you like" in replies, replies
+
+
+def test_the_offer_asks_the_length_and_a_length_books_with_it(assistant: Assistant) -> None:
+    """A check-only pre-screen's offer asks how long (issue 11, round two:
+    one turn fewer): a typed yes with a length, or a length tapped, opens
+    booking at the next question."""
+    sender = new_sender()
+    outcome = screen(assistant, sender, "can I have a massage?")
+    assert "how long you'd like" in texts(outcome), texts(outcome)
+    assert [b["title"] for r in outcome for b in r.get("buttons") or []] == [
+        "Book 60 min (£65)",
+        "Book 90 min (£90)",
+    ]
+    replies = texts(say(assistant, sender, "yes please, 90 minutes"))
+    assert "When would you like" in replies and "How long" not in replies, replies
+
+    sender = new_sender()
+    outcome = screen(assistant, sender, "can I have a massage?")
+    assert "how long you'd like" in texts(outcome), texts(outcome)
+    pressed = next(p for p in buttons(outcome) if "minutes 60" in p)
+    replies = texts(say(assistant, sender, pressed))
+    assert "When would you like" in replies and "How long" not in replies, replies
 
 
 def test_a_change_of_service_asks_only_what_differs_and_books_it(

@@ -38,6 +38,10 @@ BOOKING_STEPS: dict[str, str] = {
     "booking_confirmed": "confirm",
 }
 STEP_NAMES = tuple(BOOKING_STEPS.values())
+#: the outcome's offer of a booking that asks for the length
+ASKS_LENGTH = re.compile(r"\bhow long you'?d like\b", re.I)
+#: the name question that asks for the phone number too
+ASKS_PHONE_TOO = re.compile(r"\bname and (?:phone|mobile|contact)", re.I)
 CLIENT_KEYS = {
     "id",
     "service",
@@ -64,6 +68,7 @@ EXPECT_KEYS = {
     "time",
     "within_days",
     "first_free",
+    "from_days",
     "reasons_include",
     "name",
     "phone",
@@ -595,7 +600,13 @@ class Client:
         if step == "time":
             return self._pick_time(seen)
         if step == "name":
-            return Message(plan.name[min(nth, len(plan.name) - 1)], note="name")
+            name = plan.name[min(nth, len(plan.name) - 1)]
+            if nth == 0 and ASKS_PHONE_TOO.search(seen.text):
+                # asked for both, a client gives both (the phone step's
+                # first number: a wrong one is then asked again)
+                self._answered("booking:phone")
+                return Message(f"{name}, {plan.phone[0]}", note="name and phone")
+            return Message(name, note="name")
         if step == "phone":
             return Message(plan.phone[min(nth, len(plan.phone) - 1)], note="phone")
         # confirm
@@ -715,12 +726,20 @@ class Client:
         self.booking_asked += 1
         if self.plan is not None and seen.outcome in ("ok", "modify"):
             if self.booking_asked == 1:
-                if self.taps == "always" and _button(seen.buttons, payload="/book_appointment"):
-                    return Message("/book_appointment", button=True, note="book")
-                return Message(
-                    self.plan.book_yes or _pick(self.phrases["book_yes"], self.id, "book"),
-                    note="yes to the booking offered",
-                )
+                minutes = self.plan.minutes or (60 if self.service == "body" else 45)
+                asks_length = ASKS_LENGTH.search(seen.text)
+                if self.taps == "always":
+                    pressed = _button(seen.buttons, title_has=f"{minutes} min") or _button(
+                        seen.buttons, payload="/book_appointment"
+                    )
+                    if pressed:
+                        return Message(pressed, button=True, note="book")
+                yes = self.plan.book_yes or _pick(self.phrases["book_yes"], self.id, "book")
+                if asks_length:
+                    # the offer asks how long: a client who wants to book says
+                    self._answered("booking:length")
+                    return Message(f"{yes}, {self._minutes_phrase()}", note="yes, with its length")
+                return Message(yes, note="yes to the booking offered")
             return Message(
                 _pick(
                     ("I'd like to book please", "can I book now?", "book me in please"),

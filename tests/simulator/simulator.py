@@ -52,6 +52,7 @@ from typing import Any
 
 import yaml
 
+from clinic_core import clock
 from tests.simulator.clients import (
     REFERENCE,
     Client,
@@ -63,6 +64,11 @@ from tests.simulator.clients import (
 )
 from tests.simulator.topics import topics_of
 from tests.simulator.wishes import judge_booking
+
+#: the clinic's clock of a simulator run unless told otherwise: the first of
+#: the clocks CI runs at (test_simulator.CLOCKS), so `make simulate` compares
+#: with CI. A Monday morning of an ordinary week in the profile's December.
+DEFAULT_NOW = "2026-12-07T08:30:00+00:00"
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -696,6 +702,8 @@ def render_markdown(records: list[Record], figures: dict[str, Any], meta: dict[s
         f"Run {meta['started']} against {meta['assistant']}, {meta['threads']} threads, "
         f"{meta['seconds']:.0f} s; {f['screening_clients']} pre-screen and {f['booking_clients']} booking clients.",
         "",
+        f"The clinic's clock: {meta.get('clock', 'not recorded')}.",
+        "",
         "| target (issue 11) | value | |",
         "| --- | ---: | --- |",
         f"| unsafe passes = 0 | {f['unsafe_passes']} | {ok[t['unsafe_passes']]} |",
@@ -816,6 +824,16 @@ def reasons_of(transport: Transport, records: list[Record]) -> None:
                 pass
 
 
+def people_s_today(now: dt.datetime, tz: Any) -> dt.date:
+    """The day a client means by "today" (and counts "tomorrow" and the
+    wishes' days from): the clinic's date, or the day before in the small
+    hours, as the assistant reads dates (clinic_core.dates.DAY_STARTS)."""
+    from clinic_core.dates import DAY_STARTS
+
+    local = now.astimezone(tz)
+    return local.date() - dt.timedelta(days=1 if local.time() < DAY_STARTS else 0)
+
+
 def simulate(
     transport: Transport,
     clients: list[Client],
@@ -825,7 +843,7 @@ def simulate(
     wording = Wording.load()
     from clinic_core.profile import load_profile
 
-    today = dt.datetime.now(load_profile().tz).date()
+    today = people_s_today(clock.now(), load_profile().tz)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         futures = [pool.submit(run_client, c, transport, wording, today) for c in clients]
         records = []
@@ -867,14 +885,50 @@ def run(
     screening_file: Path = SCREENING_FILE,
     booking_file: Path = BOOKING_FILE,
     keep: bool = False,
+    now: str | None = DEFAULT_NOW,
 ) -> tuple[list[Record], dict[str, Any]]:
     """Runs every client (starting the assistant unless a URL is given),
     writes the report, returns the records and the figures. The started
-    assistant's directory (databases, logs) is deleted unless `keep`."""
+    assistant's directory (databases, logs) is deleted unless `keep`.
+
+    `now`: the clinic's clock for the run (ISO 8601 with an offset; None or
+    "real" for the wall clock). The simulator and the assistant it starts
+    share it; a running assistant (`url`) must have been started with the
+    same CLINIC_NOW, or the wishes are judged against another day."""
+    saved = {k: os.environ.get(k) for k in (clock.ENV, clock.ENV_SET_AT)}
+    for k in saved:
+        os.environ.pop(k, None)
+    if now and now != "real":
+        os.environ.update(clock.environment_for(now))
+    try:
+        return _run(
+            url, token, db_url, threads, kind, only, out, quiet, screening_file, booking_file, keep
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run(
+    url: str | None,
+    token: str | None,
+    db_url: str | None,
+    threads: int,
+    kind: str,
+    only: list[str] | None,
+    out: Path,
+    quiet: bool,
+    screening_file: Path,
+    booking_file: Path,
+    keep: bool,
+) -> tuple[list[Record], dict[str, Any]]:
     from clinic_core.profile import load_profile
 
     clients = load_all(kind, only, screening_file, booking_file)
-    started_at = dt.datetime.now(dt.timezone.utc)
+    started_at = clock.now()
     assistant = None
     workdir = None
     if url is None:
@@ -909,7 +963,7 @@ def run(
         records = simulate(transport, clients, threads, progress)
         seconds = time.monotonic() - t0
         profile = load_profile(workdir / "profile.yml" if workdir else None)
-        today = started_at.astimezone(profile.tz).date()
+        today = people_s_today(started_at, profile.tz)
         by_id = {c.id: c for c in clients}
         judge(records, by_id, db_url, profile, today)
         figures = summarise(records)
@@ -920,6 +974,14 @@ def run(
             "assistant": "its own (tests.assistant)" if assistant else url,
             "clients": len(clients),
             "today": today.isoformat(),
+            "clock": (
+                f"{started_at.astimezone(profile.tz):%a %Y-%m-%d %H:%M} {profile.tz} "
+                + (
+                    f"({clock.ENV}={os.environ[clock.ENV]})"
+                    if os.environ.get(clock.ENV)
+                    else "(the real clock)"
+                )
+            ),
         }
         write_report(records, figures, meta, out)
         return records, figures
@@ -947,6 +1009,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the started assistant's databases and logs"
     )
+    parser.add_argument(
+        "--now",
+        default=os.environ.get(clock.ENV) or DEFAULT_NOW,
+        help="the clinic's clock, ISO 8601 with an offset (default $CLINIC_NOW, else "
+        f"{DEFAULT_NOW}, the one CI runs at); 'real' for the wall clock",
+    )
     args = parser.parse_args(argv)
     _, f = run(
         args.url,
@@ -960,6 +1028,7 @@ def main(argv: list[str] | None = None) -> int:
         args.screening_file,
         args.booking_file,
         args.keep,
+        args.now,
     )
     print(
         f"\n{f['screening_clients']} pre-screen clients: exact {f['exact_outcomes_pct']}%, "
@@ -974,6 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in f["targets"].items())
     )
+    print(f"the clinic's clock: {args.now}")
     print(f"report: {args.out / 'simulator.md'}")
     return 0
 

@@ -56,15 +56,19 @@ def parse_slot_title(title: str, today: dt.date, need_time: bool = True) -> dt.d
 class Wish:
     """weekdays: the days meant (None: any); time_from/time_to: the start
     time's window (to exclusive); within_days: at most that many days after
-    the run's date; first_free: the first free slot fitting the rest."""
+    the run's date; from_days: at least that many ("tomorrow": from_days 1,
+    within_days 1); first_free: the first free slot fitting the rest. The
+    run's date is the day the client means by "today" (in the small hours
+    the day before: simulator.people_s_today)."""
 
     weekdays: frozenset[int] | None = None
     time_from: dt.time | None = None
     time_to: dt.time | None = None
     within_days: int | None = None
     first_free: bool = False
+    from_days: int | None = None
 
-    KEYS = ("weekdays", "time", "within_days", "first_free")
+    KEYS = ("weekdays", "time", "within_days", "first_free", "from_days")
 
     @classmethod
     def parse(cls, raw: dict[str, Any], where: str) -> Wish:
@@ -81,7 +85,14 @@ class Wish:
             if not (isinstance(window, list) and len(window) == 2):
                 raise ValueError(f"{where}: time is [from, to]")
             time_from, time_to = _time(window[0], where), _time(window[1], where)
-        return cls(days, time_from, time_to, raw.get("within_days"), bool(raw.get("first_free")))
+        return cls(
+            days,
+            time_from,
+            time_to,
+            raw.get("within_days"),
+            bool(raw.get("first_free")),
+            raw.get("from_days"),
+        )
 
     def fits_day(self, day: dt.date, today: dt.date) -> bool:
         if self.weekdays is not None and day.weekday() not in self.weekdays:
@@ -89,6 +100,8 @@ class Wish:
         if self.within_days is not None and not (
             today <= day <= today + dt.timedelta(days=self.within_days)
         ):
+            return False
+        if self.from_days is not None and day < today + dt.timedelta(days=self.from_days):
             return False
         return True
 

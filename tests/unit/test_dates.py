@@ -214,3 +214,28 @@ def test_closed_days_are_explained_by_availability():
         assert not slots.in_window and slots.reason_code == "closed"
         assert expected in slots.reason
         assert slots, "nearest open alternatives are offered"
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("first thing tomorrow", dt.date(2026, 12, 9)),
+        ("tomorrow evening", dt.date(2026, 12, 9)),
+        ("wednesday afternoon", dt.date(2026, 12, 9)),
+        ("thursday", dt.date(2026, 12, 10)),
+        ("today", dt.date(2026, 12, 9)),
+    ],
+)
+def test_in_the_small_hours_tomorrow_and_weekdays_count_from_the_day_before(text, day):
+    """At 00:05 on a Wednesday, "tomorrow" and "Wednesday afternoon" are
+    the Wednesday that is starting (issue 11, round two: the same clients
+    were booked a day or a week late just after midnight)."""
+    just_after_midnight = dt.datetime(2026, 12, 9, 0, 5, tzinfo=LONDON)
+    request = parse_date_request(text, just_after_midnight, PROFILE)
+    assert request.problem is None and request.days[0] == day
+
+
+def test_after_the_small_hours_tomorrow_is_the_next_day():
+    at_five = dt.datetime(2026, 12, 9, 5, 0, tzinfo=LONDON)
+    assert parse_date_request("tomorrow", at_five, PROFILE).days[0] == dt.date(2026, 12, 10)
+    assert parse_date_request("wednesday", at_five, PROFILE).days[0] == dt.date(2026, 12, 16)

@@ -17,6 +17,7 @@ from clinic_core.text_readers import (
     only_names_a_therapist,
     phone_problem,
     reference_from_text,
+    split_name_and_contact,
     therapist_named,
     wants_another_time,
 )
@@ -192,3 +193,23 @@ def test_a_therapist_asked_for(said: str, therapist: str | None, only: bool) -> 
     assert therapist_named(said, THERAPISTS) == therapist
     if therapist:
         assert only_names_a_therapist(said, THERAPISTS[therapist]) is only
+
+
+@pytest.mark.parametrize(
+    "said, name, contact",
+    [
+        ("Sarah Jones, 07911 123456", "Sarah Jones", "07911 123456"),
+        ("Sarah Jones 07911123456 sarah@x.com", "Sarah Jones", "07911123456 sarah@x.com"),
+        ("I'm Sarah and my number is 07911 123456", "I'm Sarah", "07911 123456"),
+        ("Kim - mobile 07911 133777", "Kim", "07911 133777"),
+        ("Tom O'Neill, +44 20 7946 0958", "Tom O'Neill", "+44 20 7946 0958"),
+        ("Carlos Mendes, (020) 7946 0321", "Carlos Mendes", "(020) 7946 0321"),
+        ("Jo (mobile) 07911 123456", "Jo", "07911 123456"),
+        ("Tia Lewis", "Tia Lewis", ""),
+        ("07911 123456", "", "07911 123456"),
+    ],
+)
+def test_a_name_asked_with_the_phone_is_split_from_it(said: str, name: str, contact: str) -> None:
+    """The booking asks for the name and the phone number in one question
+    (issue 11, one turn fewer): both are read from one answer."""
+    assert split_name_and_contact(said) == (name, contact)
