@@ -40,9 +40,10 @@ from actions.constants import (
     SLOT_WHEN,
 )
 from actions.forms import Button, answer_text, button, choice
-from actions.slot_picking import now, request_of, slot_of
+from actions.slot_picking import request_of, slot_of
 from actions.store import db
 from clinic_core.availability import Slot, free_slots
+from clinic_core.clock import now
 from clinic_core.dates import parse_date_request
 from clinic_core.text_readers import only_names_a_therapist, therapist_named
 
