@@ -12,12 +12,7 @@ the pre-screen, never to booking), the intent becomes `book_appointment`.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -27,7 +22,7 @@ from clinic_core.dates import parse_date_request
 from clinic_core.nlp.reader import read
 from clinic_core.profile import current_profile
 from clinic_core.text_readers import booking_wish
-from rasa_ext.nlu.red_flag import force_intent
+from rasa_ext.nlu.overrides import StatelessComponent, force_intent
 
 BOOK_INTENT = "book_appointment"
 #: readings the classifier gives these messages that a booking wish overrules
@@ -49,22 +44,12 @@ WEAK_INTENTS = frozenset(
     is_trainable=False,
     model_from="SpacyNLP",
 )
-class BookingWishOverride(GraphComponent):
+class BookingWishOverride(StatelessComponent):
     """Makes a missed booking wish `book_appointment` (see the module doc)."""
 
     @classmethod
     def required_components(cls) -> list[type]:
         return [SpacyNLP]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> BookingWishOverride:
-        return cls()
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         for message in messages:

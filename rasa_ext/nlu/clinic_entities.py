@@ -17,10 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import SPACY_DOCS
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
@@ -28,6 +25,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_core.massage_types import comparison_mentions
+from rasa_ext.nlu.overrides import StatelessComponent
 
 #: spaCy label -> Rasa entity name. Other labels (conditions, medications)
 #: are health data and are read by the screening actions, not the NLU.
@@ -40,22 +38,12 @@ MASSAGE_TYPE = "MASSAGE_TYPE"
     is_trainable=False,
     model_from="SpacyNLP",
 )
-class ClinicEntityExtractor(GraphComponent, EntityExtractorMixin):
+class ClinicEntityExtractor(StatelessComponent, EntityExtractorMixin):
     """Adds `massage_type` and `body_area` entities with canonical values."""
 
     @classmethod
     def required_components(cls) -> list[type]:
         return [SpacyNLP]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ClinicEntityExtractor:
-        return cls()
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         short_names = (model.model.meta.get("clinic") or {}).get("in_comparisons", {})

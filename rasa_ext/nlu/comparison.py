@@ -13,12 +13,7 @@ Outside forms only: a form reads its answers itself.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.core.constants import ACTION_TWO_STAGE_FALLBACK_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -26,7 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_core.massage_types import asks_to_compare
-from rasa_ext.nlu.red_flag import force_intent
+from rasa_ext.nlu.overrides import StatelessComponent, force_intent
 
 COMPARE_INTENT = "compare_massage_types"
 TYPE_READINGS = frozenset({"ask_massage_type", COMPARE_INTENT})
@@ -62,18 +57,8 @@ def reading_of(message: Message) -> tuple[str | None, bool]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ComparisonOverride(GraphComponent):
+class ComparisonOverride(StatelessComponent):
     """Makes a type question that names two types and compares them a comparison."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ComparisonOverride:
-        return cls()
 
     def process(
         self, messages: list[Message], tracker: DialogueStateTracker | None = None

@@ -11,30 +11,17 @@ answered at random.
 
 from __future__ import annotations
 
-from typing import Any
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_core.screening.triage import is_emergency_text
 from clinic_core.text import has_words
+from rasa_ext.nlu.overrides import StatelessComponent, force_intent
 
 EMERGENCY_INTENT = "emergency"
 FALLBACK_INTENT = "nlu_fallback"
-
-
-def force_intent(message: Message, name: str) -> None:
-    """Makes `name` the message's intent at full confidence, first in the ranking
-    (the overrides here and in booking_wish.py share it)."""
-    ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != name]
-    top = {"name": name, "confidence": 1.0}
-    message.set(INTENT, top, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [top] + ranking, add_to_output=True)
 
 
 @DefaultV1Recipe.register(
@@ -42,22 +29,12 @@ def force_intent(message: Message, name: str) -> None:
     is_trainable=False,
     model_from="SpacyNLP",
 )
-class RedFlagOverride(GraphComponent):
+class RedFlagOverride(StatelessComponent):
     """Overrides the intent with `emergency` when red flags are described."""
 
     @classmethod
     def required_components(cls) -> list[type]:
         return [SpacyNLP]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RedFlagOverride:
-        return cls()
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
         for message in messages:
