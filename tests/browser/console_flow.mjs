@@ -213,14 +213,12 @@ try {
   }
   await waitReplies(await press(/^Yes, that's right/));
   step("held_prescreen", { outcome: (await bots2.allTextContents()).slice(-2).join("\n") });
-  await waitReplies(await press(/^Book a session/));
-  await waitReplies(await press(/^60 min/));
+  // the offer after a pre-screen asked for on its own is the lengths ("Book 60 min (£65)")
+  await waitReplies(await press(/^Book 60 min/));
   await waitReplies(await press(/^As soon as possible/));
   let before2 = await press(/ with /);
-  await waitNew(before2, "What name");
-  before2 = await type2(held.name);
-  await waitNew(before2, "phone number");
-  await waitReplies(await type2(held.phone));
+  await waitNew(before2, "What name and phone number");
+  await waitReplies(await type2(`${held.name}, ${held.phone}`));
   before2 = await press(/^Yes/);
   await waitNew(before2, "NOT confirmed");
   const heldText = (await bots2.allTextContents()).slice(before2).join("\n");
