@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import content
 from actions.booking_gate import day_wished
-from actions.booking_services import bookable_services, price_text
+from actions.booking_services import bookable_services, length_option_buttons, price_text
 from actions.constants import (
     SLOT_CONFIRMED,
     SLOT_EMAIL,
@@ -80,16 +80,7 @@ class ActionAskBookingMinutes(AskForSlot):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         service = content.profile().service(tracker.get_slot(SLOT_SERVICE))
-        buttons = [
-            button(
-                domain,
-                "utter_button_length_option",
-                choice(f"minutes {o.minutes}"),
-                minutes=o.minutes,
-                price=price_text(domain, service.id, o.minutes),
-            )
-            for o in service.options
-        ]
+        buttons = length_option_buttons(domain, service.id, "utter_button_length_option")
         dispatcher.utter_message(
             response="utter_ask_booking_minutes", service=service.name.lower(), buttons=buttons
         )

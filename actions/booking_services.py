@@ -96,10 +96,20 @@ def length_buttons(domain: DomainDict, screening_service: str | None) -> list[di
     service = content.profile().service(service_id)
     if len(service.options) < 2:
         return []
+    return length_option_buttons(domain, service_id, "utter_button_book_length")
+
+
+def length_option_buttons(
+    domain: DomainDict, service_id: str, response: str
+) -> list[dict[str, str]]:
+    """A button per length of `service_id`, titled by `response` (with the
+    minutes and the price) and answering the length question: the booking
+    form's length question and the pre-screen's offer show the same choice."""
+    service = content.profile().service(service_id)
     return [
         button(
             domain,
-            "utter_button_book_length",
+            response,
             choice(f"minutes {o.minutes}"),
             minutes=o.minutes,
             price=price_text(domain, service.id, o.minutes),

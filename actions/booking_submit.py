@@ -38,7 +38,7 @@ from actions.constants import (
     SLOT_SLOT,
     SLOT_STOP,
 )
-from actions.slot_picking import slot_of, slot_title
+from actions.slot_picking import say_slot_problem, slot_of, slot_title
 from actions.store import db
 from clinic_core.booking_store import STATUS_HELD, SlotTaken, SlotUnavailable
 from clinic_core.contact import mask_phone
@@ -83,11 +83,7 @@ class ActionBookingSubmit(Action):
                 )
             )
         except (SlotTaken, SlotUnavailable) as error:
-            dispatcher.utter_message(
-                response="utter_slot_taken"
-                if isinstance(error, SlotTaken)
-                else "utter_slot_unavailable"
-            )
+            say_slot_problem(dispatcher, error)
             return [
                 SlotSet(SLOT_SLOT, None),
                 SlotSet(SLOT_CONFIRMED, None),

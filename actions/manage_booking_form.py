@@ -55,6 +55,7 @@ from actions.slot_picking import (
     ask_when,
     now,
     request_of,
+    say_slot_problem,
     slot_of,
     slot_title,
     therapist_name,
@@ -380,11 +381,7 @@ class ActionManageSubmit(Action):
             else:
                 record = await db(lambda s: s.cancel(reference, contact))
         except (SlotTaken, SlotUnavailable) as error:
-            dispatcher.utter_message(
-                response="utter_slot_taken"
-                if isinstance(error, SlotTaken)
-                else "utter_slot_unavailable"
-            )
+            say_slot_problem(dispatcher, error)
             return [
                 SlotSet(SLOT_M_SLOT, None),
                 SlotSet(SLOT_M_CONFIRMED, None),

@@ -25,6 +25,7 @@ from actions.constants import INTENT_DENY, SLOT_OFFERS, SLOT_REQUESTED, SLOT_STO
 from actions.forms import already_asked, answer_faq_if_asked, answer_text, button, choice, intent_of
 from actions.store import db
 from clinic_core.availability import Slot, free_slots, outside_hours
+from clinic_core.booking_store import SlotTaken, SlotUnavailable
 from clinic_core.clock import now
 from clinic_core.dates import DateRequest, describe_date, describe_time, parse_date_request
 from clinic_core.text_readers import offer_index, wants_another_time
@@ -88,6 +89,14 @@ def slot_of(value: Any) -> Slot | None:
         except (KeyError, ValueError, TypeError):
             return None
     return None
+
+
+def say_slot_problem(dispatcher: CollectingDispatcher, error: SlotTaken | SlotUnavailable) -> None:
+    """Why the chosen time could not be stored (someone took it meanwhile,
+    or it is no longer bookable): one wording for a new booking and a move."""
+    dispatcher.utter_message(
+        response="utter_slot_taken" if isinstance(error, SlotTaken) else "utter_slot_unavailable"
+    )
 
 
 def ask_day_again(dispatcher: CollectingDispatcher, request: DateRequest) -> None:
