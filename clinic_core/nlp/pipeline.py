@@ -51,7 +51,14 @@ import spacy
 import yaml
 from spacy.language import Language
 
-from clinic_core.nlp.reader import NOT_CONTRAINDICATION
+from clinic_core.nlp.labels import (
+    BODY_AREA,
+    CONDITION,
+    MASSAGE_TYPE,
+    MEDICATION,
+    NOT_CONTRAINDICATION,
+    QUALIFIER,
+)
 
 if TYPE_CHECKING:
     from spacy.pipeline import EntityRuler, Lemmatizer, SpanRuler
@@ -84,18 +91,13 @@ TIME_KINDS = (
 
 _DETERMINERS = {"a", "an", "the", "my", "some", "any", "his", "her", "your"}
 
-CONDITION = "CONDITION"
-MEDICATION = "MEDICATION"
-#: the rules file's not_contraindications ("flu jab", "hay fever"): matched
-#: so that a longer harmless phrase wins over the condition term inside it
-#: ("flu"); the label is the reader's, which then ignores them
 # Exact duplicates are resolved in this order (earlier wins).
 _LABEL_PRIORITY = {
     MEDICATION: 0,
     CONDITION: 1,
-    "MASSAGE_TYPE": 2,
-    "QUALIFIER": 3,
-    "BODY_AREA": 4,
+    MASSAGE_TYPE: 2,
+    QUALIFIER: 3,
+    BODY_AREA: 4,
     NOT_CONTRAINDICATION: 5,
 }
 

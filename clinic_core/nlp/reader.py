@@ -40,6 +40,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinic_core import clock
+from clinic_core.nlp.labels import (
+    BODY_AREA,
+    CONDITION,
+    MASSAGE_TYPE,
+    MEDICATION,
+    NOT_CONTRAINDICATION,
+    QUALIFIER,
+)
 from clinic_core.nlp.spelling import correct_text
 from clinic_core.screening.model import HABITUAL, Finding, Reading
 
@@ -48,10 +56,6 @@ if TYPE_CHECKING:  # spaCy is imported where it is used (see load_nlp)
     from spacy.tokens import Doc, Span
 
 MAX_CHARS = 2000
-#: the entity label of the rules file's not_contraindications ("flu jab",
-#: "tension headache"): the pipeline matches them so that they win over the
-#: condition word inside them, and the reader then ignores them
-NOT_CONTRAINDICATION = "NOT_CONTRAINDICATION"
 
 # ---------------------------------------------------------------------------
 # Word lists (lower-case, after the tokenizer: "don't" -> "do", "n't";
@@ -843,8 +847,8 @@ def _maps(nlp: Language) -> _Maps:
         multi=meta.get("multi_conditions") or {},
         shadowed=meta.get("shadowed") or {},
         contains=meta.get("contains") or {},
-        face_areas=frozenset((groups.get("BODY_AREA") or {}).get("face") or ()),
-        opposites=(meta.get("opposites") or {}).get("QUALIFIER") or {},
+        face_areas=frozenset((groups.get(BODY_AREA) or {}).get("face") or ()),
+        opposites=(meta.get("opposites") or {}).get(QUALIFIER) or {},
         spans_key=meta.get("time_spans_key") or "clinic_time",
     )
     _MAPS[id(nlp)] = (nlp, maps)
@@ -1044,7 +1048,7 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
     consumed: set[int] = set()
     flipped: dict[int, bool] = {}
     for e in doc.ents:
-        if e.label_ != "QUALIFIER":
+        if e.label_ != QUALIFIER:
             continue
         j = e.start - 1
         steps = 0
@@ -1107,57 +1111,57 @@ def read(nlp: Language, text: str, today: date | None = None) -> Reading:
         extra = list(maps.shadowed.get(key, []))
         inner = maps.contains.get(key, [])
         made: list[_Draft] = []
-        if label == "CONDITION":
+        if label == CONDITION:
             for c in maps.multi.get(key) or [cid]:
                 d = new_draft(c, e)
                 if d:
                     made.append(d)
-        elif label == "MEDICATION":
+        elif label == MEDICATION:
             for c in maps.medications.get(cid, []):
                 d = new_draft(c, e, medication=cid)
                 if d:
                     made.append(d)
-        elif label == "BODY_AREA":
+        elif label == BODY_AREA:
             area_mentions.append((e.start, e.end, cid))
             uniq_add(body_areas, cid)
-        elif label == "QUALIFIER":
+        elif label == QUALIFIER:
             q = cid
             if flipped.get(e.start):
                 q = maps.opposites.get(cid, "")
             if q:
                 qual_mentions.append((e.start, e.end, q))
-        elif label == "MASSAGE_TYPE":
+        elif label == MASSAGE_TYPE:
             uniq_add(massage_types, cid)
         elif label == NOT_CONTRAINDICATION:
             harmless = True
         # What an exact duplicate of another label said ...
         for other_label, other_id in extra:
-            if other_label == "BODY_AREA":
+            if other_label == BODY_AREA:
                 uniq_add(body_areas, other_id)
                 area_mentions.append((e.start, e.end, other_id))
-            elif other_label == "QUALIFIER":
+            elif other_label == QUALIFIER:
                 qual_mentions.append((e.start, e.end, other_id))
-            elif other_label == "MASSAGE_TYPE":
+            elif other_label == MASSAGE_TYPE:
                 uniq_add(massage_types, other_id)
-            elif other_label == "CONDITION" and other_id not in maps.medications.get(cid, []):
+            elif other_label == CONDITION and other_id not in maps.medications.get(cid, []):
                 new_draft(other_id, e)
         # ... and what a shorter phrase inside this one said.
         for other_label, other_id in inner:
-            if other_label == "BODY_AREA" and label != "MASSAGE_TYPE":
+            if other_label == BODY_AREA and label != MASSAGE_TYPE:
                 uniq_add(body_areas, other_id)
                 for d in made:
                     if d.body_area is None:
                         d.body_area, d.area_dist = other_id, 0
-                if label == "QUALIFIER":
+                if label == QUALIFIER:
                     area_mentions.append((e.start, e.end, other_id))
-            elif other_label == "QUALIFIER" and made:
+            elif other_label == QUALIFIER and made:
                 for d in made:
                     d.add_qualifier(other_id)
-            elif other_label in ("CONDITION", "MEDICATION") and label in (
-                "BODY_AREA",
-                "MASSAGE_TYPE",
+            elif other_label in (CONDITION, MEDICATION) and label in (
+                BODY_AREA,
+                MASSAGE_TYPE,
             ):
-                if other_label == "CONDITION":
+                if other_label == CONDITION:
                     new_draft(other_id, e)
                 else:
                     for c in maps.medications.get(other_id, []):
