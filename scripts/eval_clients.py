@@ -168,9 +168,7 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "dev2"
     ),  # round two: round three's choices were made here; the shipped model trains on it
     "real_train3": lambda: real_set("train3"),  # round three: may be trained on
-    "real_dev3": lambda: real_set(
-        "dev3"
-    ),  # round three: round five's choices were made here
+    "real_dev3": lambda: real_set("dev3"),  # round three: round five's choices were made here
     "real_train4": lambda: real_set("train4"),  # round four: may be trained on
     "real_dev4": lambda: real_set(
         "dev4"
