@@ -65,7 +65,7 @@ import yaml  # noqa: E402
 from tests.real_clients.dataset import normalise  # noqa: E402
 
 #: The real-client sides a comparison may read (never the test part).
-REAL_SIDES = ("train", "dev", "train2", "dev2", "train3", "dev3")
+REAL_SIDES = ("train", "dev", "train2", "dev2", "train3", "dev3", "train4", "dev4")
 DEFAULT_SETS = [
     Path("real:dev2"),
     ROOT / "tests" / "nlu_heldout_blind",
@@ -123,7 +123,8 @@ def classifier_labels(labels: Sequence[str]) -> tuple[str, ...]:
 
 def real_examples(side: str) -> list[Example]:
     """``train`` or ``dev`` of the real train/dev part, or a side of a later
-    round: ``train2``/``dev2``, ``train3``/``dev3`` (never the test part)."""
+    round: ``train2``/``dev2``, ``train3``/``dev3``, ``train4``/``dev4``
+    (never the test part)."""
     from tests.real_clients.dataset import ROUNDS, load_round, load_train_dev
 
     later = {name: number for number, (_, sides) in ROUNDS.items() for name in sides}
@@ -135,7 +136,7 @@ def load_examples(path: Path) -> list[Example]:
     """Rasa NLU YAML, the real-client format with several acceptable labels,
     or ``real:train`` / ``real:dev`` (the two sides of the real train/dev part)
     / ``real:train2`` / ``real:dev2`` (round two's) / ``real:train3`` /
-    ``real:dev3`` (round three's)."""
+    ``real:dev3`` (round three's) / ``real:train4`` / ``real:dev4`` (round four's)."""
     if str(path).startswith("real:"):
         side = str(path).split(":", 1)[1]
         if side not in REAL_SIDES:

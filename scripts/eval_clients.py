@@ -21,12 +21,15 @@ Sets: the real client questions (tests/real_clients/, test and train_dev
 parts: the test part is the headline and is never tuned on; train_dev is
 also reported as its two sides, train, which may be trained on, and dev,
 where features and thresholds were chosen; round two's train2, which may be
-trained on, and dev2, never trained on, where round three's choices were made; round three's train3, which may be
-trained on, and dev3, never trained on, the judge of the next round) and the older
+trained on, and dev2, never trained on, where round three's choices were made;
+round three's train3, which may be trained on, and dev3, where round five's
+choices were made; round four's train4, which may be trained on, and dev4,
+never trained on, the judge of the next round) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
-    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,blind,first]
+    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,
+                                    real_train4,real_dev4,blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 
@@ -100,7 +103,8 @@ SILENT = {
 
 def real_set(part: str) -> list[dict[str, Any]]:
     """A round-one part file (test, train_dev), a side of train_dev's division
-    (train, dev) or a side of a later round (train2, dev2, train3, dev3)."""
+    (train, dev) or a side of a later round (train2, dev2, train3, dev3,
+    train4, dev4)."""
     from tests.real_clients.dataset import (
         PARTS,
         ROUNDS,
@@ -164,9 +168,11 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
         "dev2"
     ),  # round two: round three's choices were made here; the shipped model trains on it
     "real_train3": lambda: real_set("train3"),  # round three: may be trained on
-    "real_dev3": lambda: real_set(
-        "dev3"
-    ),  # round three: never trained on: the next round's choices are made here
+    "real_dev3": lambda: real_set("dev3"),  # round three: round five's choices were made here
+    "real_train4": lambda: real_set("train4"),  # round four: may be trained on
+    "real_dev4": lambda: real_set(
+        "dev4"
+    ),  # round four: never trained on: the next round's choices are judged here
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }

@@ -33,8 +33,15 @@ ROUND2_SPLITS = ("train2", "dev2")
 #: as round two. dev3 judges the next round of choices.
 ROUND3 = HERE / "questions_round3.yml"
 ROUND3_SPLITS = ("train3", "dev3")
+#: Round four: fresh questions from pages no earlier round used, split once
+#: into train4 and dev4 (scripts/real_clients_round4_split.py), same form as
+#: rounds two and three. dev4 judges the round after round five.
+ROUND4 = HERE / "questions_round4.yml"
+ROUND4_SPLITS = ("train4", "dev4")
 #: Each later round's file and its two sides, by round number.
-ROUNDS = {2: (ROUND2, ROUND2_SPLITS), 3: (ROUND3, ROUND3_SPLITS)}
+ROUNDS = {2: (ROUND2, ROUND2_SPLITS), 3: (ROUND3, ROUND3_SPLITS), 4: (ROUND4, ROUND4_SPLITS)}
+#: Every later round's side names (an entry's `split` is one of them).
+LATER_SPLITS = tuple(side for _, sides in ROUNDS.values() for side in sides)
 FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at", "split"}
 #: Words left out when two questions are compared for near-exact duplicates.
 ARTICLES = {"a", "an", "the"}
@@ -58,8 +65,9 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 or 3), in file order: all of them, or one
-    side (`train2`/`dev2`, `train3`/`dev3`). Empty when the file does not exist."""
+    """A later round's questions (2, 3 or 4), in file order: all of them, or one
+    side (`train2`/`dev2`, `train3`/`dev3`, `train4`/`dev4`). Empty when the
+    file does not exist."""
     path, _ = ROUNDS[number]
     if not path.exists():
         return []
@@ -174,7 +182,7 @@ def entry_problems(question: Question, vocabulary: dict[str, Any]) -> list[str]:
     for url in question.get("also_at", []):
         if not re.match(r"^https?://\S+$", str(url)):
             problems.append(f"also_at is not a URL: {url!r}")
-    if "split" in question and question["split"] not in ROUND2_SPLITS + ROUND3_SPLITS:
+    if "split" in question and question["split"] not in LATER_SPLITS:
         problems.append(f"unknown split {question['split']!r}")
     if question.get("kind") not in vocabulary["kinds"]:
         problems.append(f"unknown kind {question.get('kind')!r}")

@@ -1,4 +1,4 @@
-"""No real client DEV, DEV2, DEV3 or TEST question is in the training data (issue 10).
+"""No real client DEV, DEV2, DEV3, DEV4 or TEST question is in the training data (issue 10).
 
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
@@ -111,3 +111,15 @@ def test_no_round_three_dev3_question_is_trained_on(trained_texts: set[str]) -> 
         if dataset.normalise(q["text"]) in trained_texts - PREDATING
     ]
     assert not leaked, f"{len(leaked)} dev3 questions in data/nlu, e.g. {leaked[:3]}"
+
+
+def test_no_round_four_dev4_question_is_trained_on(trained_texts: set[str]) -> None:
+    """Round four's dev4 side (questions_round4.yml) is the fresh judge of the
+    round after round five: none of it may be in data/nlu. No final model
+    trains on it; its first figures are main's, before any change chosen on it."""
+    leaked = [
+        q["text"]
+        for q in dataset.load_round(4, "dev4")
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
+    assert not leaked, f"{len(leaked)} dev4 questions in data/nlu, e.g. {leaked[:3]}"
