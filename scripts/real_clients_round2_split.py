@@ -225,7 +225,7 @@ def main(rnd: Round = ROUND_TWO, doc: str = __doc__) -> int:
     args = parser.parse_args()
 
     vocabulary = dataset.load_vocabulary()
-    questions = dataset.load_round(rnd.number)
+    questions = dataset.load_split_part(rnd.number)  # never a round's train-only additions
     found = split_module().problems(questions, vocabulary)
     found += [
         f"{q['text']!r}: side {q['split']!r} is not this round's"

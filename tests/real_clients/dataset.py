@@ -40,6 +40,13 @@ ROUND4 = HERE / "questions_round4.yml"
 ROUND4_SPLITS = ("train4", "dev4")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {2: (ROUND2, ROUND2_SPLITS), 3: (ROUND3, ROUND3_SPLITS), 4: (ROUND4, ROUND4_SPLITS)}
+#: Round four's train-only additions, collected after dev4 had been measured:
+#: dev4 is frozen, so these are all `train4` and the seed's split never sees
+#: them (scripts/real_clients_round4_extra.py checks the file).
+ROUND4_EXTRA = HERE / "questions_round4_extra.yml"
+#: A later round's train-only addition file, by round number: every entry's
+#: `split` is the round's train side; `load_round` adds them to that side.
+EXTRAS = {4: ROUND4_EXTRA}
 #: Every later round's side names (an entry's `split` is one of them).
 LATER_SPLITS = tuple(side for _, sides in ROUNDS.values() for side in sides)
 FIELDS = {"text", "labels", "source", "kind", "condition", "note", "also_at", "split"}
@@ -66,13 +73,24 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
     """A later round's questions (2, 3 or 4), in file order: all of them, or one
-    side (`train2`/`dev2`, `train3`/`dev3`, `train4`/`dev4`). Empty when the
-    file does not exist."""
-    path, _ = ROUNDS[number]
-    if not path.exists():
-        return []
-    questions = load_part(path)
+    side (`train2`/`dev2`, `train3`/`dev3`, `train4`/`dev4`), with the round's
+    train-only additions (EXTRAS) after its split file's questions. Empty when
+    neither file exists."""
+    questions = load_split_part(number) + load_extra(number)
     return questions if split is None else [q for q in questions if q.get("split") == split]
+
+
+def load_split_part(number: int) -> list[Question]:
+    """Only the questions the round's split script divided with its seed (the
+    round's own file, without its train-only additions)."""
+    path, _ = ROUNDS[number]
+    return load_part(path) if path.exists() else []
+
+
+def load_extra(number: int) -> list[Question]:
+    """A round's train-only additions (EXTRAS), or none."""
+    path = EXTRAS.get(number)
+    return load_part(path) if path is not None and path.exists() else []
 
 
 def load_round2(split: str | None = None) -> list[Question]:

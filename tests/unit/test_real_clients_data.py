@@ -10,6 +10,7 @@ failure names the later round's entry or a count, never the test question."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import re
 import subprocess
@@ -27,15 +28,25 @@ SPLIT_SCRIPT = ROOT / "scripts" / "real_clients_split.py"
 VOCABULARY = dataset.load_vocabulary()
 PARTS = dataset.load_parts()
 ALL = [question for questions in PARTS.values() for question in questions]  # round one
-#: Each later round's questions, by round number (dataset.ROUNDS).
+#: Each later round's questions, by round number (dataset.ROUNDS), with the
+#: round's train-only additions (dataset.EXTRAS).
 LATER = {number: dataset.load_round(number) for number in dataset.ROUNDS}
+#: Only what each round's split script divided with its seed (no additions).
+SPLIT_PARTS = {number: dataset.load_split_part(number) for number in dataset.ROUNDS}
 ROUND2 = LATER[2]
 EVERY = ALL + [question for questions in LATER.values() for question in questions]
 #: Per later round: the fewest questions it must have and the range its dev
 #: side's share must fall in (each round's brief; round four's dev4 is the
 #: larger side because it judges the next round). Round four stopped at 240
 #: of its brief's 400 (README, "Round four"): the floor guards what exists.
+#: Sizes and shares are of the seed's split only, without train-only additions.
 LATER_ROUNDS = {2: (500, 0.3, 0.5), 3: (400, 0.4, 0.6), 4: (240, 0.45, 0.65)}
+#: dev4 as main was measured on it (136 questions): sha256 of its sorted
+#: `normalise`d texts. dev4 is frozen: no question may join, leave or change.
+DEV4_SIZE = 136
+DEV4_SHA256 = "53dceabadea6e19f08c6c89076a9afd0c929d714320326a7a5bf08474e1af831"
+#: The fewest train-only additions to round four (README, "Train-only additions").
+ROUND4_EXTRA_MINIMUM = 39
 
 
 def by_length(questions: list[dict]) -> dict[int, list[tuple[list[str], str]]]:
@@ -286,9 +297,9 @@ def test_every_later_round_has_its_rules() -> None:
 @pytest.mark.parametrize("number", sorted(LATER_ROUNDS))
 def test_later_round_exists_and_is_big_enough(number: int) -> None:
     minimum, low, high = LATER_ROUNDS[number]
-    questions = LATER[number]
+    questions = SPLIT_PARTS[number]
     train, dev = dataset.ROUNDS[number][1]
-    sides = {name: dataset.load_round(number, name) for name in (train, dev)}
+    sides = {name: [q for q in questions if q.get("split") == name] for name in (train, dev)}
     assert len(questions) >= minimum
     assert sum(map(len, sides.values())) == len(questions), f"an entry without a {train}/{dev} side"
     assert low < len(sides[dev]) / len(questions) < high
@@ -362,11 +373,11 @@ def test_later_split_is_the_one_the_fixed_seed_gives(number: int) -> None:
 
 @pytest.mark.parametrize("number", sorted(LATER_ROUNDS))
 def test_later_first_labels_with_two_groups_are_on_both_sides(number: int) -> None:
-    questions = LATER[number]
+    questions = SPLIT_PARTS[number]  # what the seed divided; additions are train only
     dev_side = dataset.ROUNDS[number][1][1]
     in_one_group = set(split_module().unsplittable_labels(questions))
     counts = dataset.label_counts(questions, first_only=True)
-    dev = dataset.label_counts(dataset.load_round(number, dev_side), first_only=True)
+    dev = dataset.label_counts([q for q in questions if q["split"] == dev_side], first_only=True)
     missing = [
         label
         for label, n in counts.items()
@@ -377,6 +388,8 @@ def test_later_first_labels_with_two_groups_are_on_both_sides(number: int) -> No
 
 @pytest.mark.parametrize("number", sorted(LATER_ROUNDS))
 def test_later_paraphrases_share_a_side(number: int) -> None:
+    """With the train-only additions too: an addition that paraphrases a dev
+    question (the split's grouping) would leak it into training."""
     for group in split_module().groups(LATER[number]):
         assert len({q["split"] for q in group}) == 1, [q["text"] for q in group]
 
@@ -391,8 +404,64 @@ def test_the_split_check_fails_when_a_dev_question_is_moved() -> None:
     spec.loader.exec_module(module)  # type: ignore[union-attr]
     rounds, round_four = sys.modules["real_clients_round2_split"], module.ROUND_FOUR
     committed = dataset.ROUND4.read_text(encoding="utf-8")
-    tampered = [dict(q) for q in LATER[4]]
+    tampered = [dict(q) for q in SPLIT_PARTS[4]]
     next(q for q in tampered if q["split"] == "dev4")["split"] = "train4"
     derived = rounds.render(rounds.with_sides(tampered, round_four), VOCABULARY, round_four)
     assert derived == committed
     assert rounds.render(tampered, VOCABULARY, round_four) != committed
+
+
+# --------------------------------------------------------------------------- round four's additions
+
+
+def test_dev4_is_exactly_the_questions_main_was_measured_on() -> None:
+    """dev4 is frozen (README, "Round four"): the same 136 texts, none added,
+    removed or edited, whatever file a later question goes to."""
+    dev4 = dataset.load_round(4, "dev4")
+    texts = "\n".join(sorted(dataset.normalise(q["text"]) for q in dev4))
+    assert len(dev4) == DEV4_SIZE
+    assert hashlib.sha256(texts.encode("utf-8")).hexdigest() == DEV4_SHA256
+
+
+def test_round_four_additions_are_train4_only_and_big_enough() -> None:
+    extra = dataset.load_extra(4)
+    assert len(extra) >= ROUND4_EXTRA_MINIMUM
+    assert {q["split"] for q in extra} == {"train4"}
+    train4 = dataset.load_round(4, "train4")
+    assert len(train4) == len(extra) + sum(q["split"] == "train4" for q in SPLIT_PARTS[4])
+
+
+def test_round_four_additions_use_no_page_of_round_four_either() -> None:
+    """The later-round check above compares with rounds one to three; the
+    additions must not reuse a page of the round-four file either."""
+    used = {
+        dataset.page_key(url) for q in SPLIT_PARTS[4] for url in [q["source"], *q.get("also_at", [])]
+    }
+    reused = sorted(
+        {
+            url
+            for q in dataset.load_extra(4)
+            for url in [q["source"], *q.get("also_at", [])]
+            if dataset.page_key(url) in used
+        }
+    )
+    assert not reused, reused
+
+
+def test_round_four_additions_file_and_readme_are_in_form() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "real_clients_round4_extra.py"), "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+def test_the_dev4_check_fails_when_a_dev4_question_changes() -> None:
+    """The frozen-dev4 check is only worth something if it can fail: dropping
+    or editing one dev4 question changes the hash."""
+    texts = sorted(dataset.normalise(q["text"]) for q in dataset.load_round(4, "dev4"))
+    for changed in (texts[1:], [texts[0] + " please", *texts[1:]]):
+        digest = hashlib.sha256("\n".join(changed).encode("utf-8")).hexdigest()
+        assert digest != DEV4_SHA256
