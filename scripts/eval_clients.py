@@ -23,8 +23,9 @@ also reported as its two sides, train, which may be trained on, and dev,
 where features and thresholds were chosen; round two's train2, which may be
 trained on, and dev2, never trained on, where round three's choices were made;
 round three's train3, which may be trained on, and dev3, where round five's
-choices were made; round four's train4, which may be trained on, and dev4,
-never trained on, the judge of the next round) and the older
+choices were made; round four's train4, which may be trained on (with its
+train-only additions, tests/real_clients/questions_round4_extra.yml), and
+dev4, never trained on, the judge of the next round) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 

@@ -85,7 +85,9 @@ def counts_table(questions: list[Question]) -> str:
     first = dataset.label_counts(questions, first_only=True)
     anywhere = dataset.label_counts(questions)
     rows = [f"| label | {SIDE} additions (first / any) |", "| --- | ---: |"]
-    rows += [f"| `{label}` | {first.get(label, 0)} / {anywhere[label]} |" for label in sorted(anywhere)]
+    rows += [
+        f"| `{label}` | {first.get(label, 0)} / {anywhere[label]} |" for label in sorted(anywhere)
+    ]
     kinds = Counter(q["kind"] for q in questions)
     rows += ["", "| kind | additions |", "| --- | ---: |"]
     rows += [f"| {kind} | {kinds[kind]} |" for kind in sorted(kinds)]
