@@ -24,7 +24,10 @@ from clinic_core.massage_types import asks_to_compare
 from rasa_ext.nlu.overrides import StatelessComponent, force_intent
 
 COMPARE_INTENT = "compare_massage_types"
-TYPE_READINGS = frozenset({"ask_massage_type", COMPARE_INTENT})
+TYPE_INTENT = "ask_massage_type"
+TYPE_READINGS = frozenset({TYPE_INTENT, COMPARE_INTENT})
+#: The slot that keeps the type last talked about (domain.yml).
+TYPE_SLOT = "massage_type"
 
 
 def in_a_form(tracker: DialogueStateTracker | None) -> bool:
@@ -58,7 +61,8 @@ def reading_of(message: Message) -> tuple[str | None, bool]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ComparisonOverride(StatelessComponent):
-    """Makes a type question that names two types and compares them a comparison."""
+    """Makes a type question that names two types and compares them a comparison,
+    and a comparison that names one type (and none before it) that type's question."""
 
     def process(
         self, messages: list[Message], tracker: DialogueStateTracker | None = None
@@ -78,4 +82,17 @@ class ComparisonOverride(StatelessComponent):
             words = [w.strip("?.,!;:") for w in text.lower().split()]
             if asks_to_compare(words, types):
                 force_intent(message, COMPARE_INTENT)
+            elif reading == COMPARE_INTENT and about_one_type(types, tracker):
+                force_intent(message, TYPE_INTENT)
         return messages
+
+
+def about_one_type(types: list[str], tracker: DialogueStateTracker | None) -> bool:
+    """A comparison naming one type, with no type earlier in the conversation
+    to compare it with: "sports massage vs sports therapy" (issue 10, round
+    six) compares the type with something that is not one of them. Asking
+    "which type should I compare it with?" answers nothing; the named type's
+    own answer does. "How is it different from sports?" after a type was
+    discussed stays a comparison (the action pairs it with the earlier one)."""
+    earlier = tracker.get_slot(TYPE_SLOT) if tracker is not None else None
+    return len(set(types)) == 1 and not earlier

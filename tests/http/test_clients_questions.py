@@ -188,18 +188,20 @@ def test_a_stiff_neck_on_warfarin_is_not_sent_to_deep_work(assistant: Assistant)
 
 
 # ------------------------------------------------ round four: general health questions
-def test_a_general_question_naming_nothing_known_is_declined_honestly(
+def test_a_general_question_naming_nothing_known_gets_the_general_answer(
     assistant: Assistant,
 ) -> None:
-    """Neither reader knows the condition: no health claim, no rules-file
-    answer, no recommendation; the honest decline with a way to ask."""
+    """Neither reader knows the condition: no health claim about it, no
+    rules-file answer, no recommendation. Round four declined such questions;
+    since round six (dev3's commonest miss) they get the general
+    medical-conditions answer, which claims nothing about the condition and
+    offers the pre-screen."""
     question = "is massage any good for lupus flare ups?"
-    assert assistant.parse(question)["intent"]["name"] == "nlu_fallback"
     reply = assistant.send(new_sender(), question)
     text = texts(reply)
-    assert "not sure I can answer that one here" in text
+    assert "Some conditions need special precautions" in text, text
     assert "My suggestion" not in text and "Shall we do it now?" not in text
-    assert "/human_handoff" in buttons(reply)
+    assert "/start_screening" in buttons(reply)
 
 
 # ------------------------------------------------ round four: short type names
