@@ -2,8 +2,9 @@
 
 Only the `train` side of the real train/dev part (tests/real_clients/
 train_dev_split.yml), round two's `train2` side (questions_round2.yml) and
-round three's `train3` side (questions_round3.yml) are used: `dev2`,
-`dev3` and the test part never are. Round one's `dev` side has been
+round three's `train3` side (questions_round3.yml) and round four's
+`train4` (questions_round4.yml's side and questions_round4_extra.yml) are
+used: `dev2`, `dev3`, `dev4` and the test part never are. Round one's `dev` side has been
 trained on since the round-one model was final (`--with-dev`, its choices
 were made); round two's `dev2` is where round three's choices were made
 (trained on since, `--with-dev2`), and round three's `dev3` is where rounds
@@ -106,7 +107,8 @@ def type_reader() -> Callable[[str], bool]:
 def questions_for(with_dev: bool, with_dev2: bool, with_dev3: bool = False) -> list[dict]:
     """The real questions to train on: round one's sides, round two's, then
     round three's `train3`, and `dev3` (rounds five and six's judge) only
-    with `with_dev3`."""
+    with `with_dev3`; round four's `train4` always (its split file's side and
+    the train-only additions), `dev4` never: it judges round six."""
     sides = ("train", "dev") if with_dev or with_dev2 or with_dev3 else ("train",)
     round2 = ("train2", "dev2") if with_dev2 or with_dev3 else ("train2",)
     round3 = ("train3", "dev3") if with_dev3 else ("train3",)
@@ -114,6 +116,7 @@ def questions_for(with_dev: bool, with_dev2: bool, with_dev3: bool = False) -> l
         [q for side in sides for q in dataset.load_train_dev(side)]
         + [q for side in round2 for q in dataset.load_round2(side)]
         + [q for side in round3 for q in dataset.load_round3(side)]
+        + dataset.load_round(4, "train4")
     )
 
 
@@ -168,6 +171,8 @@ def render(
             continue
         by_label.setdefault(label, []).append(question)
     lines = header(with_dev, with_dev2, with_dev3) + [
+        "# Every variant also has round four's `train4` (questions_round4.yml's train4",
+        "# side and questions_round4_extra.yml); never `dev4`.",
         "# Real clients' questions as written; `source` is the page each was copied from.",
         "# Edit the questions file, not this one, then run the script with --write.",
         'version: "3.1"',
