@@ -41,6 +41,24 @@ def type_buttons(ids: list[str], payload: str = "/ask_massage_type") -> list[dic
     ]
 
 
+def type_before_this_message(tracker: Tracker) -> str | None:
+    """The massage type talked about before the latest message.
+
+    The slot itself is no help: its entity mapping has already put this
+    message's type in it ("how is it different from deep tissue?" after
+    "what is sports massage?" would compare deep tissue with itself)."""
+    seen_message = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_message = True
+        elif (
+            seen_message and event.get("event") == "slot" and event.get("name") == SLOT_MASSAGE_TYPE
+        ):
+            value = event.get("value")
+            return str(value) if isinstance(value, str) else None
+    return None
+
+
 class ActionMassageTypeInfo(Action):
     def name(self) -> str:
         return "action_massage_type_info"
@@ -89,10 +107,9 @@ class ActionCompareMassageTypes(Action):
     ) -> list[EventType]:
         types = content.massage_types()
         named = [t for t in _flatten(entity_values(tracker, ENTITY_MASSAGE_TYPE)) if t in types]
-        if len(named) == 1 and tracker.get_slot(SLOT_MASSAGE_TYPE) in types:
-            previous = tracker.get_slot(SLOT_MASSAGE_TYPE)
-            if previous != named[0]:
-                named.insert(0, previous)  # "how is it different from sports?"
+        previous = type_before_this_message(tracker)
+        if len(named) == 1 and previous in types and previous != named[0]:
+            named.insert(0, previous)  # "how is it different from deep tissue?"
         if len(named) < 2:
             dispatcher.utter_message(
                 response="utter_ask_which_to_compare",

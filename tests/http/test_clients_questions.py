@@ -223,3 +223,15 @@ def test_what_the_clinic_specialises_in_is_the_list_of_types(assistant: Assistan
     reply = assistant.send(new_sender(), "what kinds of massage do you specialise in?")
     assert "We offer these massages" in texts(reply)
     assert any("/ask_massage_type" in b for b in buttons(reply))
+
+
+def test_a_comparison_with_the_type_just_discussed_compares_both(assistant: Assistant) -> None:
+    """"How is it different from deep tissue?" after a question about sports
+    massage: the type talked about is the first of the two. The message's own
+    type fills the slot before the action runs, so the action must look at
+    the slot as it was before this message."""
+    sender = new_sender()
+    assistant.send(sender, "what is sports massage?")
+    text = texts(assistant.send(sender, "how is it different from deep tissue?"))
+    assert "**Sports massage**" in text and "**Deep tissue massage**" in text, text
+    assert "Which two" not in text
