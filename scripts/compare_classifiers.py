@@ -210,7 +210,12 @@ class Featuriser:
 
         if clean:
             text = clean_text(text)
-        doc = self._nlp(text)
+        # Rasa's SpacyNLP lower-cases the text before spaCy (case_sensitive
+        # is off in config.yml), at training and at run time: without it the
+        # lookup lemmatizer misses capitalised words and the candidates train
+        # on other lemmas than the shipped model (26,871 n-gram features where
+        # the shipped model has 26,241).
+        doc = self._nlp(text.lower())
         message = Message(data={"text": text, SPACY_DOCS["text"]: doc})
         message.set(TOKENS_NAMES["text"], self._tokenizer.tokenize(message, "text"))
         spans = [(e.end, e.label_) for e in doc.ents]

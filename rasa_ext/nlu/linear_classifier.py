@@ -32,7 +32,8 @@ Two options measured on the real clients' dev set (README, "Measured"):
   two regex scans and nothing else.
 * ``embedding_below: T``: where the best label's probability is below T,
   a second opinion from a logistic regression over the pretrained sentence
-  embedding (clinic_core/nlp/embedding.py) is averaged in. The embedder
+  embedding (clinic_core/nlp/embedding.py) is blended in, with weight
+  ``embedding_weight`` (0.5: a plain average; 1: the embedding alone). The embedder
   loads on the first such message, never at start-up; when its files are
   missing or fail their hash check the component logs one warning and
   answers from the fast classifier alone. The emergency path does not go
@@ -187,6 +188,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # opinion (None: never; the embedding is not even trained).
             "embedding_below": None,
             "embedding_C": 10.0,
+            # The embedding's share of the blend where it is asked (0.5: a
+            # plain average of the two distributions).
+            "embedding_weight": 0.5,
             # Messages shorter than this (in words) are left to the fast
             # classifier: on "hours?" the embedding has too little to go on.
             "embedding_min_words": 3,
@@ -381,8 +385,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return found if len(found) > 1 else []
 
     def _second_opinion(self, messages: list[Message], probabilities: np.ndarray) -> np.ndarray:
-        """Rows whose best label is below ``embedding_below``, averaged with
-        the embedding's distribution; the others untouched (no embedding run)."""
+        """Rows whose best label is below ``embedding_below``, blended with
+        the embedding's distribution (``embedding_weight`` of it); the others
+        untouched (no embedding run)."""
         threshold = self._config["embedding_below"]
         if threshold is None or self._embedding_columns is None:
             return probabilities
@@ -401,7 +406,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return probabilities
         slow = self._embedding_model.predict_proba(vectors)[:, self._embedding_columns]
         out = probabilities.copy()
-        out[unsure] = (probabilities[unsure] + slow) / 2
+        weight = self._config["embedding_weight"]
+        out[unsure] = (1.0 - weight) * probabilities[unsure] + weight * slow
         return out
 
     def probabilities(self, texts: list[str]) -> np.ndarray:

@@ -226,7 +226,7 @@ def test_what_the_clinic_specialises_in_is_the_list_of_types(assistant: Assistan
 
 
 def test_a_comparison_with_the_type_just_discussed_compares_both(assistant: Assistant) -> None:
-    """ "How is it different from deep tissue?" after a question about sports
+    """A question "how is it different from deep tissue?" after sports
     massage: the type talked about is the first of the two. The message's own
     type fills the slot before the action runs, so the action must look at
     the slot as it was before this message."""

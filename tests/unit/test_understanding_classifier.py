@@ -164,6 +164,24 @@ def test_the_embedding_runs_only_below_the_threshold(
     assert np.allclose(out[1], (fast[1] + slow[0]) / 2)
 
 
+def test_the_embedding_weight_sets_its_share_of_the_blend(
+    tmp_path_factory: pytest.TempPathFactory, stub: StubEmbedder
+) -> None:
+    """``embedding_weight`` 0.7: the unsure message's distribution is 0.3 of
+    the fast classifier's and 0.7 of the embedding's (0.5 was the average)."""
+    config = {"C": 50.0, "embedding_below": 0.9, "embedding_min_words": 2}
+    classifier = _train(tmp_path_factory, {**config, "embedding_weight": 0.7})
+    text = "is it good then"
+    fast = classifier.probabilities([text])
+    slow = classifier._embedding_model.predict_proba(StubEmbedder().embed([text]))[
+        :, classifier._embedding_columns
+    ]
+    out = classifier._second_opinion([Message(data={"text": text})], fast)
+    assert np.allclose(out[0], 0.3 * fast[0] + 0.7 * slow[0])
+    assert not np.allclose(out[0], (fast[0] + slow[0]) / 2)
+    assert out[0].sum() == pytest.approx(1.0)
+
+
 def test_without_the_embedding_it_answers_from_the_fast_classifier(
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,
