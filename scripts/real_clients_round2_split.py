@@ -73,7 +73,7 @@ class Round:
     @property
     def word(self) -> str:
         """The round's number as a word ("two"), as the headers write it."""
-        return {2: "two", 3: "three", 4: "four"}[self.number]
+        return {2: "two", 3: "three", 4: "four", 5: "five"}[self.number]
 
 
 ROUND_TWO = Round(

@@ -38,8 +38,19 @@ ROUND3_SPLITS = ("train3", "dev3")
 #: rounds two and three. dev4 judges the round after round five.
 ROUND4 = HERE / "questions_round4.yml"
 ROUND4_SPLITS = ("train4", "dev4")
+#: Round five: a fresh judge from pages no earlier round used (round four's
+#: train-only additions included), split once into train5 (~25%) and dev5
+#: (~75%) (scripts/real_clients_round5_split.py), same form as rounds two to
+#: four. dev5 judges the round after dev4 has been trained on.
+ROUND5 = HERE / "questions_round5.yml"
+ROUND5_SPLITS = ("train5", "dev5")
 #: Each later round's file and its two sides, by round number.
-ROUNDS = {2: (ROUND2, ROUND2_SPLITS), 3: (ROUND3, ROUND3_SPLITS), 4: (ROUND4, ROUND4_SPLITS)}
+ROUNDS = {
+    2: (ROUND2, ROUND2_SPLITS),
+    3: (ROUND3, ROUND3_SPLITS),
+    4: (ROUND4, ROUND4_SPLITS),
+    5: (ROUND5, ROUND5_SPLITS),
+}
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
 #: them (scripts/real_clients_round4_extra.py checks the file).
@@ -72,8 +83,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2, 3 or 4), in file order: all of them, or one
-    side (`train2`/`dev2`, `train3`/`dev3`, `train4`/`dev4`), with the round's
+    """A later round's questions (2 to 5), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train5`/`dev5`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)
