@@ -25,12 +25,14 @@ trained on, and dev2, never trained on, where round three's choices were made;
 round three's train3, which may be trained on, and dev3, where round five's
 choices were made; round four's train4, which may be trained on (with its
 train-only additions, tests/real_clients/questions_round4_extra.yml), and
-dev4, never trained on, the judge of the next round) and the older
+dev4, where round six's choices were made; round five's train5, which may be
+trained on, and dev5, never trained on, the fresh judge after dev4 is trained
+on) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
     python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,
-                                    real_train4,real_dev4,blind,first]
+                                    real_train4,real_dev4,real_train5,real_dev5,blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 
@@ -104,8 +106,7 @@ SILENT = {
 
 def real_set(part: str) -> list[dict[str, Any]]:
     """A round-one part file (test, train_dev), a side of train_dev's division
-    (train, dev) or a side of a later round (train2, dev2, train3, dev3,
-    train4, dev4)."""
+    (train, dev) or a side of a later round (train2, dev2 ... train5, dev5)."""
     from tests.real_clients.dataset import (
         PARTS,
         ROUNDS,
@@ -171,9 +172,11 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_train3": lambda: real_set("train3"),  # round three: may be trained on
     "real_dev3": lambda: real_set("dev3"),  # round three: round five's choices were made here
     "real_train4": lambda: real_set("train4"),  # round four: may be trained on
-    "real_dev4": lambda: real_set(
-        "dev4"
-    ),  # round four: never trained on: the next round's choices are judged here
+    "real_dev4": lambda: real_set("dev4"),  # round four: round six's choices were made here
+    "real_train5": lambda: real_set("train5"),  # round five: may be trained on
+    "real_dev5": lambda: real_set(
+        "dev5"
+    ),  # round five: never trained on: the fresh judge after dev4 is trained on
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }

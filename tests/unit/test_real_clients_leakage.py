@@ -1,4 +1,4 @@
-"""No real client DEV, DEV2, DEV3, DEV4 or TEST question is in the training data (issue 10).
+"""No real client DEV, DEV2, DEV3, DEV4, DEV5 or TEST question is in the training data (issue 10).
 
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
@@ -131,3 +131,15 @@ def test_no_round_four_dev4_question_is_trained_on(trained_texts: set[str]) -> N
         if dataset.normalise(q["text"]) in trained_texts - PREDATING
     ]
     assert not leaked, f"{len(leaked)} dev4 questions in data/nlu, e.g. {leaked[:3]}"
+
+
+def test_no_round_five_dev5_question_is_trained_on(trained_texts: set[str]) -> None:
+    """Round five's dev5 side (questions_round5.yml) is the fresh judge for the
+    round after dev4 is trained on: none of it may be in data/nlu. Its first
+    figures are to be main's, before any change is chosen on it."""
+    leaked = [
+        q["text"]
+        for q in dataset.load_round(5, "dev5")
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
+    assert not leaked, f"{len(leaked)} dev5 questions in data/nlu, e.g. {leaked[:3]}"
