@@ -3,8 +3,9 @@
 Only the `train` side of the real train/dev part (tests/real_clients/
 train_dev_split.yml), round two's `train2` side (questions_round2.yml) and
 round three's `train3` side (questions_round3.yml) and round four's
-`train4` (questions_round4.yml's side and questions_round4_extra.yml) are
-used: `dev2`, `dev3`, `dev4` and the test part never are. Round one's `dev` side has been
+`train4` (questions_round4.yml's side and questions_round4_extra.yml) and
+round five's `train5` are used: `dev2`, `dev3`, `dev4`, `dev5` and the test
+part never are. Round one's `dev` side has been
 trained on since the round-one model was final (`--with-dev`, its choices
 were made); round two's `dev2` is where round three's choices were made
 (trained on since, `--with-dev2`), and round three's `dev3` is where rounds
@@ -117,7 +118,8 @@ def questions_for(
     round three's `train3`, and `dev3` (rounds five and six's judge) only
     with `with_dev3`; round four's `train4` always (its split file's side and
     the train-only additions), and `dev4` (round six's and seven's judge)
-    only with `with_dev4`. Each flag implies the earlier ones."""
+    only with `with_dev4`; round five's `train5` always, `dev5` never (the
+    judge of round seven). Each flag implies the earlier ones."""
     with_dev3 = with_dev3 or with_dev4
     sides = ("train", "dev") if with_dev or with_dev2 or with_dev3 else ("train",)
     round2 = ("train2", "dev2") if with_dev2 or with_dev3 else ("train2",)
@@ -128,6 +130,7 @@ def questions_for(
         + [q for side in round2 for q in dataset.load_round2(side)]
         + [q for side in round3 for q in dataset.load_round3(side)]
         + [q for side in round4 for q in dataset.load_round(4, side)]
+        + dataset.load_round(5, "train5")
     )
 
 
@@ -197,7 +200,8 @@ def render(
         by_label.setdefault(label, []).append(question)
     lines = header(with_dev, with_dev2, with_dev3, with_dev4) + [
         "# Every variant also has round four's `train4` (questions_round4.yml's train4",
-        "# side and questions_round4_extra.yml); `dev4` only WITH DEV4.",
+        "# side and questions_round4_extra.yml), `dev4` only WITH DEV4, and round",
+        "# five's `train5` (questions_round5.yml); never `dev5`.",
         "# Real clients' questions as written; `source` is the page each was copied from.",
         "# Edit the questions file, not this one, then run the script with --write.",
         'version: "3.1"',
