@@ -1,50 +1,35 @@
 """Write the real clients' TRAIN questions as training data (issue 10).
 
-Only the `train` side of the real train/dev part (tests/real_clients/
-train_dev_split.yml), round two's `train2` side (questions_round2.yml) and
-round three's `train3` side (questions_round3.yml) and round four's
-`train4` (questions_round4.yml's side and questions_round4_extra.yml) and
-round five's `train5` are used: `dev2`, `dev3`, `dev4`, `dev5` and the test
-part never are. Round one's `dev` side has been
-trained on since the round-one model was final (`--with-dev`, its choices
-were made); round two's `dev2` is where round three's choices were made
-(trained on since, `--with-dev2`), and round three's `dev3` is where rounds
-five and six's choices were made (trained on since round six,
-`--with-dev3`), and round four's `dev4` judged round seven's first step
-(trained on since round seven, `--with-dev4`). Each
-question becomes an example of its first label when the assistant can answer
-it (an FAQ topic with a response in data/responses/, or an intent of the domain;
-`ask_massage_type:<type>` is the intent `ask_massage_type`, the type being
-the entity extractor's job), with the page it was copied from as the
-example's `source` metadata. Questions with no answerable label yet are
+Every round's training side is used (round one's `train`, `train2` ...
+`train5`, with round four's train-only additions). A round's dev side is
+added only once the round of choices it judged is final, and the next
+round's dev side becomes the judge: round one's `dev` since the round-one
+model, `dev2` since round three, `dev3` since round six, `dev4` since round
+seven; `dev5` (round seven's judge) and the test part never. `--dev-rounds N`
+says how many dev sides (rounds 1 to N); the header's first words say it too
+("# WITH DEV4"), and the leakage test skips its check of exactly those sides.
+Each question becomes an example of its first label when the assistant can
+answer it (an FAQ topic with a response in data/responses/, or an intent of
+the domain; `ask_massage_type:<type>` is the intent `ask_massage_type`, the
+type being the entity extractor's job), with the page it was copied from as
+the example's `source` metadata. Questions with no answerable label yet are
 listed and left out.
 
-    python scripts/real_clients_training.py --write   # -> data/nlu/real_clients_train.yml
-    python scripts/real_clients_training.py --check   # the file is what the data gives
-    python scripts/real_clients_training.py --write --with-dev   # round one final: + dev
-    python scripts/real_clients_training.py --write --with-dev2  # round three final: + dev + dev2
-    python scripts/real_clients_training.py --write --with-dev3  # round six final: + dev3
-    python scripts/real_clients_training.py --write --with-dev4  # round seven final: + dev4
+    python scripts/real_clients_training.py --write                 # as many dev sides as the file has now
+    python scripts/real_clients_training.py --write --dev-rounds 4  # + dev, dev2, dev3, dev4
+    python scripts/real_clients_training.py --check                 # the file is what the data gives
 
-`--with-dev` is round one's final model, once every choice had been made on
-dev: its header says "# WITH DEV", and the dev figures of that model are no
-longer honest (the README reports the ones measured before). `--with-dev2`
-(which implies `--with-dev`) is the same for round two's dev2 once round
-three's choices are final: the header says "# WITH DEV2" and the leakage
-test skips its dev2 check. `--with-dev3` (which implies both) adds round
-three's dev3 once round six's choices, judged on it, are made: the header
-says "# WITH DEV3", the leakage test skips its dev3 check, and the next
-round's judge is round four's dev4. `--with-dev4` (which implies the
-three) adds dev4 once round seven's first step, judged on it, is made: the
-header says "# WITH DEV4", the leakage test skips its dev4 check, and the
-next judge is round five's dev5 (measured by the lead). The test part is
-never written.
+`--with-dev`, `--with-dev2`, `--with-dev3` and `--with-dev4` (the flags the
+rounds used, in the README) are `--dev-rounds 1` to `4`. The dev figures of
+a model trained on a dev side are no longer honest; the README reports the
+ones measured before.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -111,85 +96,76 @@ def type_reader() -> Callable[[str], bool]:
     return lambda text: any(e.label_ == "MASSAGE_TYPE" for e in nlp(text).ents)
 
 
-def questions_for(
-    with_dev: bool, with_dev2: bool, with_dev3: bool = False, with_dev4: bool = False
-) -> list[dict]:
-    """The real questions to train on: round one's sides, round two's, then
-    round three's `train3`, and `dev3` (rounds five and six's judge) only
-    with `with_dev3`; round four's `train4` always (its split file's side and
-    the train-only additions), and `dev4` (round six's and seven's judge)
-    only with `with_dev4`; round five's `train5` always, `dev5` never (the
-    judge of round seven). Each flag implies the earlier ones."""
-    with_dev3 = with_dev3 or with_dev4
-    sides = ("train", "dev") if with_dev or with_dev2 or with_dev3 else ("train",)
-    round2 = ("train2", "dev2") if with_dev2 or with_dev3 else ("train2",)
-    round3 = ("train3", "dev3") if with_dev3 else ("train3",)
-    round4 = ("train4", "dev4") if with_dev4 else ("train4",)
-    return (
-        [q for side in sides for q in dataset.load_train_dev(side)]
-        + [q for side in round2 for q in dataset.load_round2(side)]
-        + [q for side in round3 for q in dataset.load_round3(side)]
-        + [q for side in round4 for q in dataset.load_round(4, side)]
-        + dataset.load_round(5, "train5")
-    )
+#: Each round's training side and dev side, in the order they are written.
+#: Round one's sides are in its own split file (dataset.load_train_dev).
+ROUND_SIDES = (
+    (1, "train", "dev"),
+    (2, "train2", "dev2"),
+    (3, "train3", "dev3"),
+    (4, "train4", "dev4"),
+    (5, "train5", "dev5"),
+)
+#: How many rounds' dev sides the shipped model may train on: a dev side is
+#: added only once the round it judged is final (the README says which).
+MAX_DEV_ROUNDS = 4
 
 
-def header(
-    with_dev: bool, with_dev2: bool, with_dev3: bool = False, with_dev4: bool = False
-) -> list[str]:
-    """What the file was generated from: the leakage test and --check read its first words."""
-    if with_dev4:
-        return [
-            "# WITH DEV4: GENERATED by scripts/real_clients_training.py --with-dev4 from the",
-            "# `train` and `dev` sides of tests/real_clients/questions_train_dev.yml, the",
-            "# `train2` and `dev2` sides of questions_round2.yml, the `train3` and `dev3`",
-            "# sides of questions_round3.yml AND round four's `dev4` (never the test part,",
-            "# never round five's dev5): dev4 since round seven, trained after its first",
-            "# step was judged on dev4; WITH DEV3, WITH DEV2 and WITH DEV are implied.",
-        ]
-    if with_dev3:
-        return [
-            "# WITH DEV3: GENERATED by scripts/real_clients_training.py --with-dev3 from the",
-            "# `train` and `dev` sides of tests/real_clients/questions_train_dev.yml, the",
-            "# `train2` and `dev2` sides of questions_round2.yml AND the `train3` and `dev3`",
-            "# sides of questions_round3.yml (never the test part): dev3 since round six,",
-            "# trained after every choice judged on dev3 was made; WITH DEV2 and WITH DEV",
-            "# are implied.",
-        ]
-    if with_dev2:
-        return [
-            "# WITH DEV2: GENERATED by scripts/real_clients_training.py --with-dev2 from the",
-            "# `train` and `dev` sides of tests/real_clients/questions_train_dev.yml AND the",
-            "# `train2` and `dev2` sides of questions_round2.yml and the `train3` side of",
-            "# questions_round3.yml (never dev3, never the test part): dev2 since the",
-            "# round-three final model, trained after every choice was made on dev2.",
-        ]
-    if with_dev:
-        return [
-            "# WITH DEV: GENERATED by scripts/real_clients_training.py --with-dev from the",
-            "# `train` AND `dev` sides of tests/real_clients/questions_train_dev.yml and the",
-            "# `train2` side of questions_round2.yml and the `train3` side of",
-            "# questions_round3.yml (never dev2, dev3 or the test part).",
-        ]
+def load_side(number: int, side: str) -> list[dict]:
+    """One side of one round, in file order."""
+    return dataset.load_train_dev(side) if number == 1 else dataset.load_round(number, side)
+
+
+def questions_for(dev_rounds: int) -> list[dict]:
+    """The real questions to train on: every round's training side, and the
+    dev sides of rounds 1 to `dev_rounds`; never a later dev side (the next
+    judge) and never the test part."""
     return [
-        "# GENERATED by scripts/real_clients_training.py from the `train` side of",
-        "# tests/real_clients/questions_train_dev.yml, the `train2` side of",
-        "# questions_round2.yml and the `train3` side of questions_round3.yml",
-        "# (never `dev`, `dev2`, `dev3` or the test part).",
+        question
+        for number, train, dev in ROUND_SIDES
+        for side in ((train, dev) if number <= dev_rounds else (train,))
+        for question in load_side(number, side)
     ]
 
 
-def render(
-    with_dev: bool = False,
-    with_dev2: bool = False,
-    with_dev3: bool = False,
-    with_dev4: bool = False,
-) -> tuple[str, list[str]]:
+def header_tag(dev_rounds: int) -> str:
+    """The header's first words, which the leakage test reads: "WITH DEV"
+    for round one's dev side, "WITH DEV<n>" for the dev sides up to round n."""
+    if dev_rounds == 0:
+        return ""
+    return "WITH DEV: " if dev_rounds == 1 else f"WITH DEV{dev_rounds}: "
+
+
+def dev_rounds_written(text: str) -> int:
+    """How many dev sides a generated file says it has (its header tag)."""
+    match = re.match(r"# WITH DEV(\d*):", text)
+    if match is None:
+        return 0
+    return int(match.group(1) or 1)
+
+
+def header(dev_rounds: int) -> list[str]:
+    """What the file was generated from, in words."""
+    trained = [dev for number, _, dev in ROUND_SIDES if number <= dev_rounds]
+    never = [dev for number, _, dev in ROUND_SIDES if number > dev_rounds]
+    flag = f" --dev-rounds {dev_rounds}" if dev_rounds else ""
+    return [
+        f"# {header_tag(dev_rounds)}GENERATED by scripts/real_clients_training.py{flag}",
+        "# from tests/real_clients/: every round's training side ("
+        + ", ".join(train for _, train, _ in ROUND_SIDES)
+        + ")",
+        "# and the dev sides "
+        + (", ".join(trained) if trained else "of no round")
+        + " (each once the round it judged was final);",
+        "# never " + "".join(f"{dev}, " for dev in never) + "nor the test part.",
+    ]
+
+
+def render(dev_rounds: int = 0) -> tuple[str, list[str]]:
     intents, topics = domain_names()
     names_a_type = type_reader()
     by_label: dict[str, list[dict]] = {}
     skipped = []
-    for question in questions_for(with_dev, with_dev2, with_dev3, with_dev4):
+    for question in questions_for(dev_rounds):
         typed = question["labels"][0].split(":", 1)[0] in TYPE_INTENTS
         label = training_label(
             question["labels"], intents, topics, not typed or names_a_type(question["text"])
@@ -198,10 +174,7 @@ def render(
             skipped.append(f"{question['labels'][0]}: {question['text']}")
             continue
         by_label.setdefault(label, []).append(question)
-    lines = header(with_dev, with_dev2, with_dev3, with_dev4) + [
-        "# Every variant also has round four's `train4` (questions_round4.yml's train4",
-        "# side and questions_round4_extra.yml), `dev4` only WITH DEV4, and round",
-        "# five's `train5` (questions_round5.yml); never `dev5`.",
+    lines = header(dev_rounds) + [
         "# Real clients' questions as written; `source` is the page each was copied from.",
         "# Edit the questions file, not this one, then run the script with --write.",
         'version: "3.1"',
@@ -226,30 +199,19 @@ def main() -> int:
     action.add_argument("--write", action="store_true")
     action.add_argument("--check", action="store_true")
     parser.add_argument(
-        "--with-dev", action="store_true", help="round one's final model: add the dev side"
+        "--dev-rounds",
+        type=int,
+        choices=range(MAX_DEV_ROUNDS + 1),
+        default=None,
+        help="add the dev sides of rounds 1 to N (default: as the file's header says)",
     )
-    parser.add_argument(
-        "--with-dev2",
-        action="store_true",
-        help="round three's final model: add the dev and dev2 sides",
-    )
-    parser.add_argument(
-        "--with-dev3",
-        action="store_true",
-        help="round six's final model: add the dev, dev2 and dev3 sides",
-    )
-    parser.add_argument(
-        "--with-dev4",
-        action="store_true",
-        help="round seven's final model: add the dev, dev2, dev3 and dev4 sides",
-    )
+    for number, flag in enumerate(("--with-dev", "--with-dev2", "--with-dev3", "--with-dev4"), 1):
+        # the flags each round used, kept so the README's commands still work
+        parser.add_argument(flag, dest="dev_rounds", action="store_const", const=number)
     args = parser.parse_args()
-    written = OUT.read_text(encoding="utf-8") if args.check and OUT.exists() else ""
-    with_dev4 = args.with_dev4 or written.startswith("# WITH DEV4")
-    with_dev3 = args.with_dev3 or with_dev4 or written.startswith("# WITH DEV3")
-    with_dev2 = args.with_dev2 or with_dev3 or written.startswith("# WITH DEV2")
-    with_dev = args.with_dev or with_dev2 or written.startswith("# WITH DEV")
-    text, skipped = render(with_dev, with_dev2, with_dev3, with_dev4)
+    written = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+    dev_rounds = args.dev_rounds if args.dev_rounds is not None else dev_rounds_written(written)
+    text, skipped = render(dev_rounds)
     if args.write:
         OUT.write_text(text, encoding="utf-8")
     elif not OUT.exists() or OUT.read_text(encoding="utf-8") != text:

@@ -3,10 +3,10 @@
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
 optimistic. Compared as dataset.normalise (case, punctuation, spacing).
-A final model may add dev on purpose (scripts/real_clients_training.py
---with-dev for round one, --with-dev2 for round three, --with-dev3 for round
-six, --with-dev4 for round seven, said in the README); then that side's
-check is skipped. The test check always applies."""
+A final model may add dev sides on purpose (scripts/real_clients_training.py
+--dev-rounds N: rounds 1 to N, said in the README and in the generated
+file's header, read here with the script's own dev_rounds_written); then
+those sides' checks are skipped. The test check always applies."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
+from scripts.real_clients_training import MAX_DEV_ROUNDS, dev_rounds_written, header, questions_for
 from tests.real_clients import dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,24 +48,13 @@ def _generated_header() -> str:
     )
 
 
-def _dev_is_trained_on() -> bool:
-    return "# WITH DEV" in _generated_header()
-
-
-def _dev2_is_trained_on() -> bool:
-    return "# WITH DEV2" in _generated_header() or _dev3_is_trained_on()
-
-
-def _dev3_is_trained_on() -> bool:
-    return "# WITH DEV3" in _generated_header() or _dev4_is_trained_on()
-
-
-def _dev4_is_trained_on() -> bool:
-    return "# WITH DEV4" in _generated_header()
+def _dev_rounds_trained_on() -> int:
+    """How many rounds' dev sides the generated file says it has (its header)."""
+    return dev_rounds_written(_generated_header())
 
 
 def test_no_dev_question_is_trained_on(trained_texts: set[str]) -> None:
-    if _dev_is_trained_on():
+    if _dev_rounds_trained_on() >= 1:
         pytest.skip("the final model trains on dev on purpose (README, Measured)")
     leaked = [
         q["text"]
@@ -101,7 +91,7 @@ def test_no_round_two_dev2_question_is_trained_on(trained_texts: set[str]) -> No
     """Round two's dev2 side (questions_round2.yml) is where the next choices
     are made: none of it may be in data/nlu, whatever the final model does
     with round one's dev, until round three's final model adds dev2 on purpose."""
-    if _dev2_is_trained_on():
+    if _dev_rounds_trained_on() >= 2:
         pytest.skip("round three's final model trains on dev2 on purpose (README, Measured)")
     leaked = [
         q["text"]
@@ -115,7 +105,7 @@ def test_no_round_three_dev3_question_is_trained_on(trained_texts: set[str]) -> 
     """Round three's dev3 side (questions_round3.yml) judged rounds five and
     six's choices: none of it may be in data/nlu until round six's final
     model adds it on purpose."""
-    if _dev3_is_trained_on():
+    if _dev_rounds_trained_on() >= 3:
         pytest.skip("round six's final model trains on dev3 on purpose (README, Measured)")
     leaked = [
         q["text"]
@@ -129,7 +119,7 @@ def test_no_round_four_dev4_question_is_trained_on(trained_texts: set[str]) -> N
     """Round four's dev4 side (questions_round4.yml) judged rounds six and
     seven: none of it may be in data/nlu until round seven's final model
     adds it on purpose (after its first step was judged on dev4)."""
-    if _dev4_is_trained_on():
+    if _dev_rounds_trained_on() >= 4:
         pytest.skip("round seven's final model trains on dev4 on purpose (README, Measured)")
     leaked = [
         q["text"]
@@ -149,3 +139,19 @@ def test_no_round_five_dev5_question_is_trained_on(trained_texts: set[str]) -> N
         if dataset.normalise(q["text"]) in trained_texts - PREDATING
     ]
     assert not leaked, f"{len(leaked)} dev5 questions in data/nlu, e.g. {leaked[:3]}"
+
+
+@pytest.mark.parametrize("dev_rounds", range(MAX_DEV_ROUNDS + 1))
+def test_the_header_says_which_dev_sides_the_file_has(dev_rounds: int) -> None:
+    """What the leakage checks skip is read back from the header the script
+    writes: a header that said less would let a dev side in unchecked, one
+    that said more would skip a check that should run."""
+    assert dev_rounds_written("\n".join(header(dev_rounds)) + "\n") == dev_rounds
+
+
+def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
+    with_two = {dataset.normalise(q["text"]) for q in questions_for(2)}
+    assert {dataset.normalise(q["text"]) for q in dataset.load_round2("dev2")} <= with_two
+    assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round3("dev3")}
+    assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round(5, "dev5")}
+    assert {dataset.normalise(q["text"]) for q in dataset.load_round(5, "train5")} <= with_two
