@@ -4,7 +4,7 @@
 source page); `dev` (~40%) is never trained on and is where features,
 thresholds and the fallback are chosen. The test part is not read here.
 
-Same rules as the test split (scripts/real_clients_split.py `assign`):
+Same rules as the test split (tests/real_clients/splitting.py `assign`):
 stratified by first label, near paraphrases kept together, a fixed seed
 chosen before the split was drawn (2026-12-01) and never changed. The
 result is kept as lists of question ids (`dataset.normalise` of the text)
@@ -17,33 +17,22 @@ cannot silently move a question from dev to train.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.real_clients import dataset  # noqa: E402  (after the path is set)
+from tests.real_clients import dataset, splitting  # noqa: E402  (after the path is set)
 
 SEED = 2026120110  # fixed before the split was drawn; never redraw
 DEV_SHARE = 0.4
 
 
-def _split_module():
-    spec = importlib.util.spec_from_file_location(
-        "real_clients_split", ROOT / "scripts" / "real_clients_split.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
 def derive() -> dict[str, list[str]]:
     """Ids of the train and dev questions, in part-file order."""
     questions = dataset.load_part(dataset.PARTS["train_dev"])
-    where = _split_module().assign(questions, seed=SEED, share=DEV_SHARE, parts=("dev", "train"))
+    where = splitting.assign(questions, seed=SEED, share=DEV_SHARE, parts=("dev", "train"))
     ids = [dataset.normalise(q["text"]) for q in questions]
     return {name: [i for i in ids if where[i] == name] for name in ("train", "dev")}
 
@@ -66,22 +55,10 @@ def render(split: dict[str, list[str]]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true")
-    action.add_argument("--check", action="store_true")
-    args = parser.parse_args()
+    write = splitting.parse_write(__doc__)
     split = derive()
-    text = render(split)
-    if args.write:
-        dataset.TRAIN_DEV_SPLIT.write_text(text, encoding="utf-8")
-    elif (
-        not dataset.TRAIN_DEV_SPLIT.exists()
-        or dataset.TRAIN_DEV_SPLIT.read_text(encoding="utf-8") != text
-    ):
-        print(f"not what the fixed seed gives: {dataset.TRAIN_DEV_SPLIT}", file=sys.stderr)
+    texts = {dataset.TRAIN_DEV_SPLIT: render(split)}
+    if not splitting.write_or_check(texts, write, "not what the fixed seed gives"):
         return 1
     print(f"train {len(split['train'])}, dev {len(split['dev'])}")
     return 0

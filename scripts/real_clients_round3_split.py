@@ -11,11 +11,11 @@ earlier round used; this script gives every entry its side:
 
 Round one's test part is not touched, re-split or read here.
 
-Same rules and code as round two (scripts/real_clients_round2_split.py, with
-round one's `assign`): stratified by first label, near paraphrases kept
-together, a fixed seed chosen on 2026-12-02 before any round-three question
-was collected and never changed. `--check` re-derives every `split` and fails
-if any entry, the file's header or the README's round-three counts differ.
+Same rules and code as round two (tests/real_clients/splitting.py): stratified
+by first label, near paraphrases kept together, a fixed seed chosen on
+2026-12-02 before any round-three question was collected and never changed.
+`--check` re-derives every `split` and fails if any entry, the file's header
+or the README's round-three counts differ.
 
     python scripts/real_clients_round3_split.py --write   # once: add `split`, sort, README counts
     python scripts/real_clients_round3_split.py --check   # the file is what the seed gives
@@ -23,31 +23,18 @@ if any entry, the file's header or the README's round-three counts differ.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "real_clients_round2_split", ROOT / "scripts" / "real_clients_round2_split.py"
-)
-rounds = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = rounds  # its dataclass looks itself up there
-_spec.loader.exec_module(rounds)  # type: ignore[union-attr]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SEED = 2026120203  # fixed on 2026-12-02, before round three was collected; never redraw
-SPLIT_DATE = "2026-12-02"
-DEV_SHARE = 0.5
+from tests.real_clients.splitting import Round, main  # noqa: E402  (after the path is set)
 
-ROUND_THREE = rounds.Round(
+ROUND_THREE = Round(
     number=3,
-    seed=SEED,
-    split_date=SPLIT_DATE,
-    dev_share=DEV_SHARE,
-    counts_start="<!-- round3-counts:start -->",
-    counts_end="<!-- round3-counts:end -->",
-    script="scripts/real_clients_round3_split.py",
-    title="ROUND THREE, TRAIN3 AND DEV3",
+    seed=2026120203,  # fixed on 2026-12-02, before round three was collected; never redraw
+    split_date="2026-12-02",
+    dev_share=0.5,
     about=(
         "# Fresh questions for the next round of improvement: round two's dev2 side has",
         "# been trained on. `split: train3` may be trained on; `split: dev3` is NEVER",
@@ -62,4 +49,4 @@ ROUND_THREE = rounds.Round(
 )
 
 if __name__ == "__main__":
-    sys.exit(rounds.main(ROUND_THREE, __doc__))
+    sys.exit(main(ROUND_THREE, __doc__))

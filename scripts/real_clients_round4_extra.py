@@ -18,28 +18,17 @@ the README's count table for it; `--check` fails if either differs.
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import sys
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.real_clients import dataset  # noqa: E402  (after the path is set)
-
-_spec = importlib.util.spec_from_file_location(
-    "real_clients_round2_split", ROOT / "scripts" / "real_clients_round2_split.py"
-)
-rounds = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = rounds  # its dataclass looks itself up there
-_spec.loader.exec_module(rounds)  # type: ignore[union-attr]
+from tests.real_clients import dataset, splitting  # noqa: E402  (after the path is set)
 
 PATH = dataset.ROUND4_EXTRA
 SIDE = dataset.ROUND4_SPLITS[0]  # train4
-README = dataset.HERE / "README.md"
-COUNTS_START, COUNTS_END = "<!-- round4-extra-counts:start -->", "<!-- round4-extra-counts:end -->"
+MARKER = "round4-extra-counts"  # the README's count table: <!-- round4-extra-counts:start -->
 Question = dataset.Question
 
 HEADER = (
@@ -67,51 +56,25 @@ def ordered(questions: list[Question]) -> list[Question]:
 
 
 def render(questions: list[Question]) -> str:
-    kinds = Counter(q["kind"] for q in questions)
     lines = list(HEADER) + [
-        f"# {len(questions)} questions, all {SIDE}; by kind: "
-        + ", ".join(f"{kind} {kinds[kind]}" for kind in sorted(kinds))
-        + ".",
+        f"# {len(questions)} questions, all {SIDE}; by kind: {splitting.kinds_line(questions)}.",
         "",
         "round: 4",
         f"split: {SIDE}",
         "questions:",
     ]
-    return "\n".join(lines + [rounds.render_question(q) for q in questions]) + "\n"
-
-
-def counts_table(questions: list[Question]) -> str:
-    """Markdown: each label's questions (first label / any position), and kinds."""
-    first = dataset.label_counts(questions, first_only=True)
-    anywhere = dataset.label_counts(questions)
-    rows = [f"| label | {SIDE} additions (first / any) |", "| --- | ---: |"]
-    rows += [
-        f"| `{label}` | {first.get(label, 0)} / {anywhere[label]} |" for label in sorted(anywhere)
-    ]
-    kinds = Counter(q["kind"] for q in questions)
-    rows += ["", "| kind | additions |", "| --- | ---: |"]
-    rows += [f"| {kind} | {kinds[kind]} |" for kind in sorted(kinds)]
-    rows.append(f"| **total** | {len(questions)} |")
-    return "\n".join(rows)
-
-
-def readme_with_counts(readme: str, table: str) -> str:
-    before, rest = readme.split(COUNTS_START, 1)
-    _, after = rest.split(COUNTS_END, 1)
-    return f"{before}{COUNTS_START}\n{table}\n{COUNTS_END}{after}"
+    body = [splitting.render_question(q, sided=True) for q in questions]
+    return "\n".join(lines + body) + "\n"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    write = splitting.parse_write(
+        __doc__,
+        write_help="sort, header, README counts",
+        check_help="fail if the file or README differ",
     )
-    action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--write", action="store_true", help="sort, header, README counts")
-    action.add_argument("--check", action="store_true", help="fail if the file or README differ")
-    args = parser.parse_args()
-
     questions = dataset.load_extra(4)
-    found = rounds.split_module().problems(questions, dataset.load_vocabulary())
+    found = splitting.problems(questions, dataset.load_vocabulary())
     found += [
         f"{q['text']!r}: side {q['split']!r}, not {SIDE}"
         for q in questions
@@ -121,18 +84,14 @@ def main() -> int:
         print("\n".join(found), file=sys.stderr)
         return 1
     questions = ordered(questions)
-    text = render(questions)
-    readme = readme_with_counts(README.read_text(encoding="utf-8"), counts_table(questions))
-    if args.write:
-        PATH.write_text(text, encoding="utf-8")
-        README.write_text(readme, encoding="utf-8")
-    else:
-        stale = [] if PATH.read_text(encoding="utf-8") == text else [str(PATH)]
-        if README.read_text(encoding="utf-8") != readme:
-            stale.append(str(README))
-        if stale:
-            print("not in form: " + ", ".join(stale), file=sys.stderr)
-            return 1
+    table = splitting.counts_table({f"{SIDE} additions": questions}, kind_heads=["additions"])
+    readme = splitting.README.read_text(encoding="utf-8")
+    texts = {
+        PATH: render(questions),
+        splitting.README: splitting.readme_with_counts(readme, MARKER, table),
+    }
+    if not splitting.write_or_check(texts, write, "not in form"):
+        return 1
     print(f"{len(questions)} train-only additions to round four ({SIDE})")
     return 0
 

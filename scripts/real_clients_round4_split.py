@@ -11,12 +11,11 @@ earlier round used; this script gives every entry its side:
 
 Round one's test part is not touched, re-split or read here.
 
-Same rules and code as rounds two and three (scripts/real_clients_round2_split.py,
-with round one's `assign`): stratified by first label, near paraphrases kept
-together, a fixed seed chosen on 2026-12-02 and committed before any
-round-four question was collected, never changed. `--check` re-derives every
-`split` and fails if any entry, the file's header or the README's round-four
-counts differ.
+Same rules and code as rounds two and three (tests/real_clients/splitting.py):
+stratified by first label, near paraphrases kept together, a fixed seed chosen
+on 2026-12-02 and committed before any round-four question was collected,
+never changed. `--check` re-derives every `split` and fails if any entry, the
+file's header or the README's round-four counts differ.
 
     python scripts/real_clients_round4_split.py --write   # once: add `split`, sort, README counts
     python scripts/real_clients_round4_split.py --check   # the file is what the seed gives
@@ -24,31 +23,18 @@ counts differ.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "real_clients_round2_split", ROOT / "scripts" / "real_clients_round2_split.py"
-)
-rounds = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = rounds  # its dataclass looks itself up there
-_spec.loader.exec_module(rounds)  # type: ignore[union-attr]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SEED = 2026120204  # fixed on 2026-12-02, before round four was collected; never redraw
-SPLIT_DATE = "2026-12-02"
-DEV_SHARE = 0.55
+from tests.real_clients.splitting import Round, main  # noqa: E402  (after the path is set)
 
-ROUND_FOUR = rounds.Round(
+ROUND_FOUR = Round(
     number=4,
-    seed=SEED,
-    split_date=SPLIT_DATE,
-    dev_share=DEV_SHARE,
-    counts_start="<!-- round4-counts:start -->",
-    counts_end="<!-- round4-counts:end -->",
-    script="scripts/real_clients_round4_split.py",
-    title="ROUND FOUR, TRAIN4 AND DEV4",
+    seed=2026120204,  # fixed on 2026-12-02, before round four was collected; never redraw
+    split_date="2026-12-02",
+    dev_share=0.55,
     about=(
         "# Fresh questions for the next round of improvement: round three's dev3 side",
         "# chose round five's changes. `split: train4` may be trained on; `split: dev4`",
@@ -63,4 +49,4 @@ ROUND_FOUR = rounds.Round(
 )
 
 if __name__ == "__main__":
-    sys.exit(rounds.main(ROUND_FOUR, __doc__))
+    sys.exit(main(ROUND_FOUR, __doc__))

@@ -11,12 +11,11 @@ judge, so this script gives every entry its side:
 
 Round one's test part is not touched, re-split or read here.
 
-Same rules and code as rounds two to four (scripts/real_clients_round2_split.py,
-with round one's `assign`): stratified by first label, near paraphrases kept
-together, a fixed seed chosen on 2026-12-02 and committed before any
-round-five question was collected, never changed. `--check` re-derives every
-`split` and fails if any entry, the file's header or the README's round-five
-counts differ.
+Same rules and code as rounds two to four (tests/real_clients/splitting.py):
+stratified by first label, near paraphrases kept together, a fixed seed chosen
+on 2026-12-02 and committed before any round-five question was collected,
+never changed. `--check` re-derives every `split` and fails if any entry, the
+file's header or the README's round-five counts differ.
 
     python scripts/real_clients_round5_split.py --write   # once: add `split`, sort, README counts
     python scripts/real_clients_round5_split.py --check   # the file is what the seed gives
@@ -24,31 +23,18 @@ counts differ.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location(
-    "real_clients_round2_split", ROOT / "scripts" / "real_clients_round2_split.py"
-)
-rounds = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = rounds  # its dataclass looks itself up there
-_spec.loader.exec_module(rounds)  # type: ignore[union-attr]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SEED = 2026120205  # fixed on 2026-12-02, before round five was collected; never redraw
-SPLIT_DATE = "2026-12-02"
-DEV_SHARE = 0.75
+from tests.real_clients.splitting import Round, main  # noqa: E402  (after the path is set)
 
-ROUND_FIVE = rounds.Round(
+ROUND_FIVE = Round(
     number=5,
-    seed=SEED,
-    split_date=SPLIT_DATE,
-    dev_share=DEV_SHARE,
-    counts_start="<!-- round5-counts:start -->",
-    counts_end="<!-- round5-counts:end -->",
-    script="scripts/real_clients_round5_split.py",
-    title="ROUND FIVE, TRAIN5 AND DEV5",
+    seed=2026120205,  # fixed on 2026-12-02, before round five was collected; never redraw
+    split_date="2026-12-02",
+    dev_share=0.75,
     about=(
         "# A fresh judge for the next round of improvement: round four's dev4 side",
         "# chose round six's changes. `split: train5` may be trained on; `split: dev5`",
@@ -63,4 +49,4 @@ ROUND_FIVE = rounds.Round(
 )
 
 if __name__ == "__main__":
-    sys.exit(rounds.main(ROUND_FIVE, __doc__))
+    sys.exit(main(ROUND_FIVE, __doc__))

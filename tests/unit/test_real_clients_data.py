@@ -11,17 +11,16 @@ failure names the later round's entry or a count, never the test question."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
-from tests.real_clients import dataset
+from scripts.real_clients_round4_split import ROUND_FOUR
+from tests.real_clients import dataset, splitting
 
 ROOT = Path(__file__).resolve().parents[2]
 SPLIT_SCRIPT = ROOT / "scripts" / "real_clients_split.py"
@@ -72,13 +71,6 @@ def clashes(
             if text != q["text"] and dataset.near_duplicate_tokens(tokens, other)
         ]
     return found
-
-
-def split_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("real_clients_split", SPLIT_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_both_parts_exist_and_are_big_enough() -> None:
@@ -169,8 +161,7 @@ def test_the_split_is_the_one_the_fixed_seed_gives() -> None:
 
 
 def test_every_first_label_with_two_questions_is_in_both_parts() -> None:
-    split = split_module()
-    in_one_group = set(split.unsplittable_labels(ALL))
+    in_one_group = set(splitting.unsplittable_labels(ALL))
     counts = dataset.label_counts(ALL, first_only=True)
     test_counts = dataset.label_counts(PARTS["test"], first_only=True)
     missing = [
@@ -184,8 +175,7 @@ def test_every_first_label_with_two_questions_is_in_both_parts() -> None:
 
 def test_paraphrases_from_one_page_share_a_part() -> None:
     where = {dataset.normalise(q["text"]): part for part, qs in PARTS.items() for q in qs}
-    split = split_module()
-    for group in split.groups(ALL):
+    for group in splitting.groups(ALL):
         assert len({where[dataset.normalise(q["text"])] for q in group}) == 1, [
             q["text"] for q in group
         ]
@@ -376,7 +366,7 @@ def test_later_split_is_the_one_the_fixed_seed_gives(number: int) -> None:
 def test_later_first_labels_with_two_groups_are_on_both_sides(number: int) -> None:
     questions = SPLIT_PARTS[number]  # what the seed divided; additions are train only
     dev_side = dataset.ROUNDS[number][1][1]
-    in_one_group = set(split_module().unsplittable_labels(questions))
+    in_one_group = set(splitting.unsplittable_labels(questions))
     counts = dataset.label_counts(questions, first_only=True)
     dev = dataset.label_counts([q for q in questions if q["split"] == dev_side], first_only=True)
     missing = [
@@ -391,7 +381,7 @@ def test_later_first_labels_with_two_groups_are_on_both_sides(number: int) -> No
 def test_later_paraphrases_share_a_side(number: int) -> None:
     """With the train-only additions too: an addition that paraphrases a dev
     question (the split's grouping) would leak it into training."""
-    for group in split_module().groups(LATER[number]):
+    for group in splitting.groups(LATER[number]):
         assert len({q["split"] for q in group}) == 1, [q["text"] for q in group]
 
 
@@ -400,16 +390,12 @@ def test_the_split_check_fails_when_a_dev_question_is_moved() -> None:
     of round four with one dev4 question moved to train4 by hand, the derived
     file is still the committed one (the seed ignores the edit), so the edited
     file no longer matches it and `--check` would fail."""
-    spec = importlib.util.spec_from_file_location("real_clients_round4_split", split_script(4))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    rounds, round_four = sys.modules["real_clients_round2_split"], module.ROUND_FOUR
     committed = dataset.ROUND4.read_text(encoding="utf-8")
     tampered = [dict(q) for q in SPLIT_PARTS[4]]
     next(q for q in tampered if q["split"] == "dev4")["split"] = "train4"
-    derived = rounds.render(rounds.with_sides(tampered, round_four), VOCABULARY, round_four)
+    derived = splitting.render(splitting.with_sides(tampered, ROUND_FOUR), VOCABULARY, ROUND_FOUR)
     assert derived == committed
-    assert rounds.render(tampered, VOCABULARY, round_four) != committed
+    assert splitting.render(tampered, VOCABULARY, ROUND_FOUR) != committed
 
 
 # --------------------------------------------------------------------------- round four's additions
