@@ -41,10 +41,14 @@ EVERY = ALL + [question for questions in LATER.values() for question in question
 #: Round five is mostly a fresh judge (its brief: at least 120, dev5 ~75%).
 #: Sizes and shares are of the seed's split only, without train-only additions.
 LATER_ROUNDS = {2: (500, 0.3, 0.5), 3: (400, 0.4, 0.6), 4: (240, 0.45, 0.65), 5: (120, 0.65, 0.85)}
-#: dev4 as main was measured on it (136 questions): sha256 of its sorted
-#: `normalise`d texts. dev4 is frozen: no question may join, leave or change.
-DEV4_SIZE = 136
-DEV4_SHA256 = "53dceabadea6e19f08c6c89076a9afd0c929d714320326a7a5bf08474e1af831"
+#: Each dev side as main was first measured on it: its size and the sha256
+#: of its sorted `normalise`d texts. A measured dev side is frozen: no
+#: question may join, leave or change, or its before/after figures would
+#: compare different sets (dev4: 2026-12-02, 136; dev5: 2026-12-02, 127).
+FROZEN_DEV = {
+    (4, "dev4"): (136, "53dceabadea6e19f08c6c89076a9afd0c929d714320326a7a5bf08474e1af831"),
+    (5, "dev5"): (127, "f74359937ca3b93c736194f5373c608819757bee40f80c383fb2af7ad3896b91"),
+}
 #: The fewest train-only additions to round four (README, "Train-only additions").
 ROUND4_EXTRA_MINIMUM = 240
 
@@ -401,13 +405,17 @@ def test_the_split_check_fails_when_a_dev_question_is_moved() -> None:
 # --------------------------------------------------------------------------- round four's additions
 
 
-def test_dev4_is_exactly_the_questions_main_was_measured_on() -> None:
-    """dev4 is frozen (README, "Round four"): the same 136 texts, none added,
-    removed or edited, whatever file a later question goes to."""
-    dev4 = dataset.load_round(4, "dev4")
-    texts = "\n".join(sorted(dataset.normalise(q["text"]) for q in dev4))
-    assert len(dev4) == DEV4_SIZE
-    assert hashlib.sha256(texts.encode("utf-8")).hexdigest() == DEV4_SHA256
+@pytest.mark.parametrize("number,side", sorted(FROZEN_DEV))
+def test_a_measured_dev_side_is_exactly_the_questions_main_was_measured_on(
+    number: int, side: str
+) -> None:
+    """A measured dev side is frozen (README, "Round four"): the same texts,
+    none added, removed or edited, whatever file a later question goes to."""
+    questions = dataset.load_round(number, side)
+    texts = "\n".join(sorted(dataset.normalise(q["text"]) for q in questions))
+    size, digest = FROZEN_DEV[(number, side)]
+    assert len(questions) == size
+    assert hashlib.sha256(texts.encode("utf-8")).hexdigest() == digest
 
 
 def test_round_four_additions_are_train4_only_and_big_enough() -> None:
@@ -453,4 +461,4 @@ def test_the_dev4_check_fails_when_a_dev4_question_changes() -> None:
     texts = sorted(dataset.normalise(q["text"]) for q in dataset.load_round(4, "dev4"))
     for changed in (texts[1:], [texts[0] + " please", *texts[1:]]):
         digest = hashlib.sha256("\n".join(changed).encode("utf-8")).hexdigest()
-        assert digest != DEV4_SHA256
+        assert digest != FROZEN_DEV[(4, "dev4")][1]
