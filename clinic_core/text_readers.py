@@ -351,6 +351,14 @@ _ABOUT_MASSAGE = re.compile(
 )
 
 
+#: A message longer than this is a story with a question in it ("a therapist
+#: told me that I need three to four massages a month ... does it sound
+#: reasonable?": a real client, round five): "I need" or "can I get" inside
+#: it reports what someone said more often than it asks for a time, so only
+#: a plain wish to book counts there.
+_STORY_WORDS = 25
+
+
 def booking_wish(text: str, names_a_time: bool) -> bool:
     """Whether a message asks to book at a time it names ("facial fri
     afternoon?", "any chance of a sports massage on monday after 5?"): a
@@ -365,8 +373,10 @@ def booking_wish(text: str, names_a_time: bool) -> bool:
     wish = _WISH_WORDS.search(lowered)
     if _ABOUT_MASSAGE.search(lowered) and not (wish and _STRONG_WISH.search(lowered)):
         return False
-    short = len(re.findall(r"[a-z0-9']+", lowered)) <= 8
-    return bool(wish or (short and _SERVICE_WORDS.search(lowered)))
+    words = len(re.findall(r"[a-z0-9']+", lowered))
+    if words > _STORY_WORDS:
+        return bool(_STRONG_WISH.search(lowered))
+    return bool(wish or (words <= 8 and _SERVICE_WORDS.search(lowered)))
 
 
 # --------------------------------------------------------------------------- #

@@ -118,6 +118,19 @@ def test_a_change_of_service(said: str, service: str | None) -> None:
         ("I need to be back at work by 2, roughly how long does an appointment take?", False),
         ("Hello, I'd love a therapeutic facial on Monday morning - it helps with puffiness", True),
         ("massage on wednesday at 7.30pm please", True),
+        # a story with a question (a real client's, round five): someone else's "I need"
+        (
+            "A massage therapist (she used to work with a chiropractor) recently told me that "
+            "I need three to four massages a month so that she can work out the knots in my "
+            "back. I know this sounds expensive but does it sound reasonable?",
+            False,
+        ),
+        (
+            "We're visiting London for a long weekend with my sister and her husband and the "
+            "kids are with their grandparents, so I'd like to book two massages on saturday "
+            "afternoon if you can",
+            True,
+        ),
     ],
 )
 def test_a_booking_wish(said: str, wish: bool) -> None:
