@@ -27,12 +27,14 @@ choices were made; round four's train4, which may be trained on (with its
 train-only additions, tests/real_clients/questions_round4_extra.yml), and
 dev4, where round six's choices were made; round five's train5, which may be
 trained on, and dev5, never trained on, the fresh judge after dev4 is trained
-on) and the older
+on; questions round six's train6, which may be trained on later, and dev6,
+never trained on, the fresh judge after dev5) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
     python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,
-                                    real_train4,real_dev4,real_train5,real_dev5,blind,first]
+                                    real_train4,real_dev4,real_train5,real_dev5,real_train6,real_dev6,
+                                    blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 
@@ -106,7 +108,7 @@ SILENT = {
 
 def real_set(part: str) -> list[dict[str, Any]]:
     """A round-one part file (test, train_dev), a side of train_dev's division
-    (train, dev) or a side of a later round (train2, dev2 ... train5, dev5)."""
+    (train, dev) or a side of a later round (train2, dev2 ... train6, dev6)."""
     from tests.real_clients.dataset import (
         PARTS,
         ROUNDS,
@@ -177,6 +179,10 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_dev5": lambda: real_set(
         "dev5"
     ),  # round five: never trained on: the fresh judge after dev4 is trained on
+    "real_train6": lambda: real_set("train6"),  # questions round six: may be trained on later
+    "real_dev6": lambda: real_set(
+        "dev6"
+    ),  # questions round six: never trained on: the judge after dev5
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }

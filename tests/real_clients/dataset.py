@@ -44,12 +44,18 @@ ROUND4_SPLITS = ("train4", "dev4")
 #: four. dev5 judges the round after dev4 has been trained on.
 ROUND5 = HERE / "questions_round5.yml"
 ROUND5_SPLITS = ("train5", "dev5")
+#: Round six: a fresh judge from pages no earlier round used, split once into
+#: train6 (~20%) and dev6 (~80%) (scripts/real_clients_round6_split.py), same
+#: form as rounds two to five. dev6 judges the round after dev5 has been used.
+ROUND6 = HERE / "questions_round6.yml"
+ROUND6_SPLITS = ("train6", "dev6")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {
     2: (ROUND2, ROUND2_SPLITS),
     3: (ROUND3, ROUND3_SPLITS),
     4: (ROUND4, ROUND4_SPLITS),
     5: (ROUND5, ROUND5_SPLITS),
+    6: (ROUND6, ROUND6_SPLITS),
 }
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
@@ -83,8 +89,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 to 5), in file order: all of them, or one
-    side (`train2`/`dev2` ... `train5`/`dev5`), with the round's
+    """A later round's questions (2 to 6), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train6`/`dev6`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)
