@@ -26,9 +26,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import yaml
 from sklearn.metrics import cohen_kappa_score
@@ -113,7 +113,11 @@ def agreement(pairs: Sequence[Pair]) -> Agreement:
     firsts_a = [p.first[0] for p in pairs]
     firsts_b = [p.second[0] for p in pairs]
     # kappa is undefined (0/0) when both labellers used a single, identical label
-    kappa = 1.0 if len(set(firsts_a) | set(firsts_b)) == 1 else float(cohen_kappa_score(firsts_a, firsts_b))
+    kappa = (
+        1.0
+        if len(set(firsts_a) | set(firsts_b)) == 1
+        else float(cohen_kappa_score(firsts_a, firsts_b))
+    )
     return Agreement(
         n=n,
         same_first=share(lambda p: p.same_first),
@@ -163,8 +167,12 @@ def load_second(path: Path = SECOND) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", action="store_true", help="count first-label pairs of the disagreements")
-    parser.add_argument("--list", action="store_true", help="print every question that is not compatible")
+    parser.add_argument(
+        "--pairs", action="store_true", help="count first-label pairs of the disagreements"
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="print every question that is not compatible"
+    )
     args = parser.parse_args(argv)
     pairs = pair_up(load_original(), load_second())
     print(table(by_side(pairs)))
@@ -178,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in pairs:
             if not p.compatible:
                 mark = "D" if p.disjoint else " "
-                print(f"{mark} [{p.side}] {p.text}\n    original: {list(p.first)}\n    second:   {list(p.second)}")
+                print(
+                    f"{mark} [{p.side}] {p.text}\n    original: {list(p.first)}\n    second:   {list(p.second)}"
+                )
     return 0
 
 

@@ -74,7 +74,9 @@ def test_overall_figures_and_kappa(pairs: list) -> None:
 def test_per_side_and_all(pairs: list) -> None:
     result = la.by_side(pairs)
     assert list(result) == ["dev4", "dev5", "all"]
-    assert result["dev4"].n == 2 and result["dev4"].same_first == 0.5 and result["dev4"].disjoint == 0
+    assert (
+        result["dev4"].n == 2 and result["dev4"].same_first == 0.5 and result["dev4"].disjoint == 0
+    )
     assert result["dev5"].same_first == 0.5 and result["dev5"].disjoint == 0.5
     assert "| all | 4 | 50.0% | 0.200 | 50.0% | 25.0% |" in la.table(result)
 
@@ -92,7 +94,9 @@ def test_perfect_agreement_on_one_label_is_kappa_one() -> None:
 def test_different_question_sets_are_refused() -> None:
     with pytest.raises(ValueError, match="no second label"):
         la.pair_up(ORIGINAL, [{"text": "Question A?", "labels": ["x"]}])
-    extra = [{"text": t["text"], "labels": ["x"]} for _, t in ORIGINAL] + [{"text": "Other?", "labels": ["x"]}]
+    extra = [{"text": t["text"], "labels": ["x"]} for _, t in ORIGINAL] + [
+        {"text": "Other?", "labels": ["x"]}
+    ]
     with pytest.raises(ValueError, match="match no question"):
         la.pair_up(ORIGINAL, extra)
     twice = [{"text": "Question A?", "labels": ["x"]}, {"text": "question a", "labels": ["y"]}]
