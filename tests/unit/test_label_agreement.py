@@ -1,0 +1,123 @@
+"""scripts/label_agreement.py: the agreement figures between two labellings of
+the real client questions (issue 10), on a tiny fixture worked out by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "label_agreement.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("label_agreement", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["label_agreement"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+la = _load()
+
+# Four questions. Original firsts x, y, x, y; second firsts x, z, y, y.
+ORIGINAL = [
+    ("dev4", {"text": "Question A?", "labels": ["x", "y"]}),
+    ("dev4", {"text": "Question B?", "labels": ["y"]}),
+    ("dev5", {"text": "Question C?", "labels": ["x"]}),
+    ("dev5", {"text": "Question D?", "labels": ["y", "x"]}),
+]
+SECOND_YAML = """\
+# header
+questions:
+- text: "question d"          # matched up to case and punctuation
+  labels: [y]
+- text: Question A?
+  labels: [x]
+- text: Question B?
+  labels: [z, y]
+- text: Question C?
+  labels: [y]
+"""
+
+
+@pytest.fixture()
+def pairs(tmp_path: Path) -> list:
+    path = tmp_path / "second.yml"
+    path.write_text(SECOND_YAML, encoding="utf-8")
+    return la.pair_up(ORIGINAL, la.load_second(path))
+
+
+def test_each_pair_is_judged_as_worked_out_by_hand(pairs: list) -> None:
+    a, b, c, d = pairs
+    assert (a.same_first, a.compatible, a.disjoint) == (True, True, False)
+    # B: their first (y) is in the second list, but the second's first (z) is not in theirs
+    assert (b.same_first, b.compatible, b.disjoint) == (False, False, False)
+    # C: x against y, nothing shared
+    assert (c.same_first, c.compatible, c.disjoint) == (False, False, True)
+    assert (d.same_first, d.compatible, d.disjoint) == (True, True, False)
+
+
+def test_overall_figures_and_kappa(pairs: list) -> None:
+    result = la.agreement(pairs)
+    assert result.n == 4
+    assert result.same_first == 0.5
+    assert result.compatible == 0.5
+    assert result.disjoint == 0.25
+    # observed 0.5; chance: x .5*.25 + y .5*.5 = .375; (0.5-0.375)/(1-0.375)
+    assert result.kappa == pytest.approx(0.2)
+
+
+def test_per_side_and_all(pairs: list) -> None:
+    result = la.by_side(pairs)
+    assert list(result) == ["dev4", "dev5", "all"]
+    assert (
+        result["dev4"].n == 2 and result["dev4"].same_first == 0.5 and result["dev4"].disjoint == 0
+    )
+    assert result["dev5"].same_first == 0.5 and result["dev5"].disjoint == 0.5
+    assert "| all | 4 | 50.0% | 0.200 | 50.0% | 25.0% |" in la.table(result)
+
+
+def test_disagreements_are_counted_by_first_label_pair(pairs: list) -> None:
+    assert la.disagreement_pairs(pairs) == {("y", "z"): 1, ("x", "y"): 1}
+    assert la.disagreement_pairs(pairs, "disjoint") == {("x", "y"): 1}
+
+
+def test_perfect_agreement_on_one_label_is_kappa_one() -> None:
+    same = [la.Pair("q", "dev4", ("x",), ("x",)), la.Pair("r", "dev4", ("x",), ("x", "y"))]
+    assert la.agreement(same).kappa == 1.0
+
+
+def test_different_question_sets_are_refused() -> None:
+    with pytest.raises(ValueError, match="no second label"):
+        la.pair_up(ORIGINAL, [{"text": "Question A?", "labels": ["x"]}])
+    extra = [{"text": t["text"], "labels": ["x"]} for _, t in ORIGINAL] + [
+        {"text": "Other?", "labels": ["x"]}
+    ]
+    with pytest.raises(ValueError, match="match no question"):
+        la.pair_up(ORIGINAL, extra)
+    twice = [{"text": "Question A?", "labels": ["x"]}, {"text": "question a", "labels": ["y"]}]
+    with pytest.raises(ValueError, match="twice"):
+        la.pair_up(ORIGINAL, twice)
+
+
+def test_the_second_labelling_covers_exactly_the_measured_dev_sides() -> None:
+    pairs = la.pair_up(la.load_original(), la.load_second())
+    assert {p.side for p in pairs} == {"dev4", "dev5"}
+    assert len(pairs) == 263
+
+
+def test_every_second_label_is_a_vocabulary_name() -> None:
+    from tests.real_clients import dataset
+
+    vocabulary = dataset.load_vocabulary()
+    problems = [
+        (entry["text"], label, dataset.label_problem(label, vocabulary))
+        for entry in la.load_second()
+        for label in entry["labels"]
+        if dataset.label_problem(label, vocabulary)
+    ]
+    assert not problems
