@@ -114,7 +114,9 @@ def real_set(part: str) -> list[dict[str, Any]]:
         ROUNDS,
         load_part,
         load_round,
+        load_second_labels,
         load_train_dev,
+        normalise,
     )
 
     later = {side: number for number, (_, sides) in ROUNDS.items() for side in sides}
@@ -124,10 +126,26 @@ def real_set(part: str) -> list[dict[str, Any]]:
         questions = load_round(later[part], part)
     else:
         questions = load_train_dev(part)
+    second = load_second_labels()
     return [
-        {"text": q["text"], "labels": list(q["labels"]), "source": q.get("source")}
+        {
+            "text": q["text"],
+            "labels": list(q["labels"]),
+            "source": q.get("source"),
+            **either_labels(q["labels"], second.get(normalise(q["text"]))),
+        }
         for q in questions
     ]
+
+
+def either_labels(labels: list[str], second: list[str] | None) -> dict[str, list[str]]:
+    """``{"either_labels": ...}``: the acceptable answers of either labeller,
+    for a question a second labeller labelled too (README of
+    tests/real_clients, "Label agreement"); else nothing. The headline is
+    always judged on the set's own labels; this is reported beside it."""
+    if second is None:
+        return {}
+    return {"either_labels": list(dict.fromkeys([*labels, *second]))}
 
 
 #: Contract topics that issue 10's new topics were carved out of. The older
@@ -303,10 +321,12 @@ def run_set(
         replies = reply_labels(events)
         verdict = judge(replies, question["labels"], bool(question.get("intent_only")))
         guess, confidence = classifier_guess(events)
+        either = question.get("either_labels")
         return {
             **question,
             "replies": replies,
             "verdict": verdict,
+            **({"verdict_either": judge(replies, either)} if either else {}),
             "guess": guess,
             "confidence": confidence,
         }
@@ -316,7 +336,16 @@ def run_set(
 
 
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
-    counts = Counter(r["verdict"] for r in results)
+    summary = shares(results, "verdict")
+    twice = [r for r in results if "verdict_either" in r]
+    if twice:
+        summary["either_labeller"] = shares(twice, "verdict_either")
+    return summary
+
+
+def shares(results: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """How many questions, and the share of each verdict (``key``)."""
+    counts = Counter(r[key] for r in results)
     n = len(results)
     return {
         "questions": n,
@@ -408,6 +437,13 @@ def print_report(report: dict[str, Any], out: Path | None) -> None:
             f"{name:<16}{s['questions']:>10}{s['acceptable']:>12.1%}{s['cant_answer']:>13.1%}"
             f"{s['confidently_wrong']:>13.1%}"
         )
+    for name, s in report.items():
+        if "either_labeller" in s:
+            e = s["either_labeller"]
+            print(
+                f"{name} with either labeller's answers acceptable ({e['questions']} labelled twice):"
+                f" {e['acceptable']:.1%} / {e['cant_answer']:.1%} / {e['confidently_wrong']:.1%}"
+            )
     if out:
         print(f"per question: {out}/eval_<set>.json")
 

@@ -127,6 +127,20 @@ def load_train_dev(name: str) -> list[Question]:
     return [q for q in load_part(PARTS["train_dev"]) if normalise(q["text"]) in ids]
 
 
+#: Second, independent labellings of measured sides (README, "Label
+#: agreement"): text + labels only, never training data.
+SECOND_LABELS = tuple(sorted(HERE.glob("second_labels*.yml")))
+
+
+def load_second_labels(paths: tuple[Path, ...] = SECOND_LABELS) -> dict[str, list[str]]:
+    """Every second labelling's labels, by normalised text."""
+    return {
+        normalise(entry["text"]): list(entry["labels"])
+        for path in paths
+        for entry in load_part(path)
+    }
+
+
 def normalise(text: str) -> str:
     """The text as compared for duplicates: same words up to case, accents,
     punctuation and spacing (so "Must I undress?" equals "must i undress")."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scripts.eval_clients import CANT_ANSWER, judge, reply_labels
+from scripts.eval_clients import CANT_ANSWER, either_labels, judge, reply_labels, summarise
 
 
 def _events(text: str, *after: tuple[str, str], entities: list[dict] | None = None) -> list[dict]:
@@ -71,3 +71,27 @@ def test_an_faq_answer_after_an_action_is_its_own_reply() -> None:
         ("bot", "utter_faq/home_visits"),
     )
     assert reply_labels(events) == ["faq/prices", "faq/home_visits"]
+
+
+def test_a_second_labellers_answers_are_reported_beside_not_instead() -> None:
+    """A question two people labelled: the headline verdict uses the set's
+    own labels; "either labeller" accepts an answer from either list."""
+    question = {
+        "labels": ["faq/medical_conditions"],
+        **either_labels(["faq/medical_conditions"], ["faq/chronic_pain", "recommend_massage"]),
+    }
+    assert question["either_labels"] == [
+        "faq/medical_conditions",
+        "faq/chronic_pain",
+        "recommend_massage",
+    ]
+    assert either_labels(["faq/prices"], None) == {}
+    results = [
+        {"verdict": "wrong", "verdict_either": "acceptable"},
+        {"verdict": "acceptable", "verdict_either": "acceptable"},
+        {"verdict": "cant_answer"},  # labelled once
+    ]
+    summary = summarise(results)
+    assert summary["confidently_wrong"] == 1 / 3 and summary["acceptable"] == 1 / 3
+    assert summary["either_labeller"]["questions"] == 2
+    assert summary["either_labeller"]["acceptable"] == 1.0
