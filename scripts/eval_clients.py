@@ -151,11 +151,16 @@ def either_labels(labels: list[str], second: list[str] | None) -> dict[str, list
 #: Contract topics that issue 10's new topics were carved out of. The older
 #: held-out sets were labelled before the new topics existed ("do I need to
 #: undress completely" is faq/what_to_wear there); the more specific new
-#: answer is acceptable too. Only these splits, and only for those sets.
+#: answer is acceptable too. Likewise "i take anticoagulants, can i still
+#: have a massage" is faq/medical_conditions there, labelled before issue 10
+#: (item 4) gave a question naming a condition the rules file's own answer
+#: (start_screening's action): that answer is acceptable too. Only these
+#: splits, and only for those sets.
 SPLIT_TOPICS = {
     "faq/what_to_wear": ["faq/undressing_draping", "faq/eating_before", "faq/showering"],
     "faq/prices": ["faq/payment", "faq/packages_memberships"],
     "faq/pregnancy": ["ask_massage_type:prenatal"],
+    "faq/medical_conditions": ["start_screening"],
 }
 
 
