@@ -2,9 +2,10 @@
 
 The assistant is judged by the real questions' labels (a reply is acceptable
 when its label is in the question's list), and every round was labelled by one
-person. This compares those labels with a second, independent labelling
-(tests/real_clients/second_labels.yml, made from the texts alone) on the
-frozen dev sides, per side and overall:
+person. This compares those labels with a second, independent labelling made
+from the texts alone, per side and overall: tests/real_clients/second_labels.yml
+covers the measured dev sides dev4 and dev5, second_labels_judges.yml the two
+judges, dev6 and the real test part (`--file`):
 
 - first-label agreement: both put the same label first;
 - Cohen's kappa on first labels (scikit-learn's): agreement beyond what two
@@ -14,10 +15,14 @@ frozen dev sides, per side and overall:
 - disjoint: the two lists share no label at all (a real disagreement: one
   labeller would call the other's preferred answer wrong).
 
-    python scripts/label_agreement.py              # the figures
+    python scripts/label_agreement.py              # the figures (dev4, dev5)
     python scripts/label_agreement.py --pairs      # + first-label pairs of the disagreements
     python scripts/label_agreement.py --list       # + every question that is not compatible
+    python scripts/label_agreement.py --file tests/real_clients/second_labels_judges.yml
 
+On the judges (dev6, test) it prints the aggregate figures only and refuses
+`--pairs` and `--list`: reading their questions' disagreements would let what
+is learnt from them shape the assistant they judge.
 It only reads the files; it never changes a label (the lead decides that).
 """
 
@@ -39,8 +44,16 @@ sys.path.insert(0, str(ROOT))
 from tests.real_clients import dataset  # noqa: E402  (after the path is set)
 
 SECOND = ROOT / "tests" / "real_clients" / "second_labels.yml"
-#: The measured dev sides the second labelling covers: (round, side).
-SIDES: tuple[tuple[int, str], ...] = ((4, "dev4"), (5, "dev5"))
+#: The second labelling of the judges (dev6 and the real test part).
+SECOND_JUDGES = ROOT / "tests" / "real_clients" / "second_labels_judges.yml"
+#: The sides each second labelling covers, by its file name.
+SIDES_OF: dict[str, tuple[str, ...]] = {
+    SECOND.name: ("dev4", "dev5"),
+    SECOND_JUDGES.name: ("dev6", "test"),
+}
+#: Sides that judge the assistant: only aggregate figures, never a question's
+#: labels or disagreements.
+JUDGES = frozenset({"dev6", "test"})
 
 
 @dataclass(frozen=True)
@@ -155,9 +168,24 @@ def table(results: dict[str, Agreement]) -> str:
     return "\n".join(lines)
 
 
-def load_original() -> list[tuple[str, dict]]:
-    """The measured dev sides' questions with their original labels."""
-    return [(side, q) for number, side in SIDES for q in dataset.load_round(number, side)]
+def load_side(side: str) -> list[dict]:
+    """One side's questions with their original labels: the real test part,
+    or a later round's side ("dev4" is round 4's)."""
+    if side == "test":
+        return dataset.load_part(dataset.PARTS["test"])
+    return dataset.load_round(int(side.removeprefix("dev")), side)
+
+
+def load_original(sides: Sequence[str] = SIDES_OF[SECOND.name]) -> list[tuple[str, dict]]:
+    """These sides' questions with their original labels (side, entry)."""
+    return [(side, q) for side in sides for q in load_side(side)]
+
+
+def sides_of(path: Path) -> tuple[str, ...]:
+    """The sides a second labelling file covers (ValueError for an unknown file)."""
+    if path.name not in SIDES_OF:
+        raise ValueError(f"{path.name}: not a known second labelling ({', '.join(SIDES_OF)})")
+    return SIDES_OF[path.name]
 
 
 def load_second(path: Path = SECOND) -> list[dict]:
@@ -173,8 +201,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--list", action="store_true", help="print every question that is not compatible"
     )
+    parser.add_argument(
+        "--file", type=Path, default=SECOND, help="the second labelling (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
-    pairs = pair_up(load_original(), load_second())
+    try:
+        sides = sides_of(args.file)
+    except ValueError as error:
+        parser.error(str(error))
+    judged = sorted(JUDGES.intersection(sides))
+    if judged and (args.pairs or args.list):
+        parser.error(f"{', '.join(judged)}: a judge; only the aggregate figures are shown")
+    pairs = pair_up(load_original(sides), load_second(args.file))
     print(table(by_side(pairs)))
     if args.pairs:
         for which in ("incompatible", "disjoint"):

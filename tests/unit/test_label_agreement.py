@@ -121,3 +121,88 @@ def test_every_second_label_is_a_vocabulary_name() -> None:
         if dataset.label_problem(label, vocabulary)
     ]
     assert not problems
+
+
+# --- the judges (dev6 and the real test part): aggregates only ---
+
+JUDGE_ORIGINAL = [
+    ("dev6", {"text": "Question A?", "labels": ["x", "y"]}),
+    ("test", {"text": "Question B?", "labels": ["y"]}),
+]
+JUDGE_SECOND = [
+    {"text": "Question A?", "labels": ["x"]},
+    {"text": "Question B?", "labels": ["z"]},
+]
+
+
+def test_each_second_labelling_file_names_its_sides(tmp_path: Path) -> None:
+    assert la.sides_of(la.SECOND) == ("dev4", "dev5")
+    assert la.sides_of(la.SECOND_JUDGES) == ("dev6", "test")
+    with pytest.raises(ValueError, match="not a known second labelling"):
+        la.sides_of(tmp_path / "other.yml")
+
+
+@pytest.mark.parametrize("flag", ["--list", "--pairs"])
+def test_the_judges_disagreements_are_refused_before_anything_is_read(
+    flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def never(*_args):
+        raise AssertionError("read a judge's labels")
+
+    monkeypatch.setattr(la, "load_original", never)
+    monkeypatch.setattr(la, "load_second", never)
+    with pytest.raises(SystemExit) as exit_:
+        la.main(["--file", str(la.SECOND_JUDGES), flag])
+    assert exit_.value.code == 2
+    assert "dev6, test: a judge; only the aggregate figures are shown" in capsys.readouterr().err
+
+
+def test_an_unknown_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit):
+        la.main(["--file", str(tmp_path / "other.yml")])
+    assert "not a known second labelling" in capsys.readouterr().err
+
+
+def test_on_the_judges_only_the_figures_are_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr(la, "load_original", lambda sides: JUDGE_ORIGINAL)
+    monkeypatch.setattr(la, "load_second", lambda path: JUDGE_SECOND)
+    assert la.main(["--file", str(la.SECOND_JUDGES)]) == 0
+    out = capsys.readouterr().out
+    assert "| dev6 | 1 | 100.0% |" in out and "| test | 1 | 0.0% |" in out
+    assert "| all | 2 | 50.0% |" in out
+    # no question text and no label of a judge's question
+    assert "Question" not in out and "| x" not in out and " z" not in out
+    assert out.count("\n") == 5  # header, rule, dev6, test, all
+
+
+def test_the_test_side_is_the_test_part() -> None:
+    from tests.real_clients import dataset
+
+    # texts only: a failing comparison must not print a judge's labels
+    def texts(questions: list) -> list:
+        return [q["text"] for q in questions]
+
+    assert texts(la.load_side("test")) == texts(dataset.load_part(dataset.PARTS["test"]))
+    assert texts(la.load_side("dev4")) == texts(dataset.load_round(4, "dev4"))
+
+
+def test_the_second_labelling_of_the_judges_covers_exactly_dev6_and_test() -> None:
+    sides = la.sides_of(la.SECOND_JUDGES)
+    pairs = la.pair_up(la.load_original(sides), la.load_second(la.SECOND_JUDGES))
+    assert {p.side for p in pairs} == {"dev6", "test"}
+    assert len(pairs) == 340
+
+
+def test_every_judge_second_label_is_a_vocabulary_name() -> None:
+    from tests.real_clients import dataset
+
+    vocabulary = dataset.load_vocabulary()
+    problems = [
+        (entry["text"], label)
+        for entry in la.load_second(la.SECOND_JUDGES)
+        for label in entry["labels"]
+        if dataset.label_problem(label, vocabulary)
+    ]
+    assert not problems
