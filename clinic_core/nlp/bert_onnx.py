@@ -13,6 +13,10 @@ onnxruntime as arrays (``SessionOptions.add_initializer``) rather than copied
 into the graph: the graph stays a few kB, nothing derived is written to disk,
 and loading never holds more than two copies of the 90 MB of weights.
 
+The same builder writes MPNet encoders (``config.json``'s ``model_type``:
+all-mpnet-base-v2 was compared, README "Other sentence embeddings compared")
+and CLS pooling, each read from the model's own files.
+
 Correctness: tests/unit/test_embedding.py compares the graph with a plain
 numpy BERT on small random weights, and the real model with the similarities
 sentence-transformers publishes for it.
@@ -114,7 +118,9 @@ def _attention(
 
     query, key, value = split("query"), split("key"), split("value")
     scores = g.op("MatMul", [query, g.op("Transpose", [key], perm=[0, 1, 3, 2])])
-    scale = g.const(f"{names['query']}.scale", np.array(1.0 / math.sqrt(head_size), dtype=np.float32))
+    scale = g.const(
+        f"{names['query']}.scale", np.array(1.0 / math.sqrt(head_size), dtype=np.float32)
+    )
     probs = g.op("Softmax", [g.op("Add", [g.op("Mul", [scores, scale]), mask_bias])], axis=-1)
     context = g.op("Transpose", [g.op("MatMul", [probs, value])], perm=[0, 2, 1, 3])
     return _linear(g, g.op("Reshape", [context, "merge_shape"]), weights, names["output"])
@@ -151,7 +157,9 @@ def architecture(config: Mapping[str, Any]) -> str:
     return kind
 
 
-def relative_position_buckets(length: int, num_buckets: int = 32, max_distance: int = 128) -> np.ndarray:
+def relative_position_buckets(
+    length: int, num_buckets: int = 32, max_distance: int = 128
+) -> np.ndarray:
     """MPNet's ``[length, length]`` bucket of each (query, key) pair:
     ``MPNetEncoder.relative_position_bucket`` of transformers (T5's
     bidirectional buckets: exact below 8 positions apart, logarithmic up to
@@ -248,7 +256,9 @@ def build_sentence_encoder(
         bias = g.const("relative_bias", np.ascontiguousarray(table.transpose(2, 0, 1)[None]))
         axes23 = g.const("axes23", np.array([2, 3], dtype=np.int64))
         square = g.op("Concat", [length, length], axis=0)
-        bias = g.op("Slice", [bias, g.const("zero_2", np.array([0, 0], dtype=np.int64)), square, axes23])
+        bias = g.op(
+            "Slice", [bias, g.const("zero_2", np.array([0, 0], dtype=np.int64)), square, axes23]
+        )
         mask_bias = g.op("Add", [mask_bias, bias])
 
     for i in range(layers):

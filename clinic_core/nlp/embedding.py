@@ -207,8 +207,10 @@ class SentenceEmbedder:
             files.pop("model.safetensors")
         )  # the file's bytes are dropped here
         # a checkpoint saved from a task model names its tensors "bert.embeddings..."
-        weights = {name.split(".", 1)[1] if name.startswith(("bert.", "mpnet.")) else name: value
-                   for name, value in weights.items()}
+        weights = {
+            name.split(".", 1)[1] if name.startswith(("bert.", "mpnet.")) else name: value
+            for name, value in weights.items()
+        }
         try:
             missing = [n for n in required_tensors(config) if n not in weights]
             if missing:

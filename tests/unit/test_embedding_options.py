@@ -43,7 +43,12 @@ TINY = {
     "layer_norm_eps": 1e-5,
     "hidden_act": "gelu",
 }
-TINY_MPNET = {**TINY, "model_type": "mpnet", "pad_token_id": 1, "relative_attention_num_buckets": 32}
+TINY_MPNET = {
+    **TINY,
+    "model_type": "mpnet",
+    "pad_token_id": 1,
+    "relative_attention_num_buckets": 32,
+}
 
 
 def _weights(config: dict, seed: int = 7) -> dict:
@@ -82,11 +87,15 @@ def _bucket(relative_position: int, num_buckets: int = 32, max_distance: int = 1
     max_exact = num_buckets // 2
     if n < max_exact:
         return ret + n
-    large = max_exact + int(math.log(n / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact))
+    large = max_exact + int(
+        math.log(n / max_exact) / math.log(max_distance / max_exact) * (num_buckets - max_exact)
+    )
     return ret + min(large, num_buckets - 1)
 
 
-def _numpy_encoder(w: dict, config: dict, ids: np.ndarray, mask: np.ndarray, pooling: str) -> np.ndarray:
+def _numpy_encoder(
+    w: dict, config: dict, ids: np.ndarray, mask: np.ndarray, pooling: str
+) -> np.ndarray:
     """transformers' BertModel / MPNetModel, then sentence-transformers' Pooling and Normalize, in float64."""
     from scipy.special import erf
 
@@ -105,7 +114,10 @@ def _numpy_encoder(w: dict, config: dict, ids: np.ndarray, mask: np.ndarray, poo
     size = config["hidden_size"] // heads
     if mpnet:  # create_position_ids_from_input_ids: cumsum of non-padding + padding_idx
         positions = np.cumsum(ids != 1, axis=1) * (ids != 1) + 1
-        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][positions]
+        )
     else:
         x = (
             w["embeddings.word_embeddings.weight"][ids]
@@ -119,7 +131,13 @@ def _numpy_encoder(w: dict, config: dict, ids: np.ndarray, mask: np.ndarray, poo
         rel = np.array([[table[_bucket(k - q)] for k in range(length)] for q in range(length)])
         bias = bias + rel.transpose(2, 0, 1)[None]
     names = (
-        ("attention.attn.q", "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm")
+        (
+            "attention.attn.q",
+            "attention.attn.k",
+            "attention.attn.v",
+            "attention.attn.o",
+            "attention.LayerNorm",
+        )
         if mpnet
         else (
             "attention.self.query",
@@ -132,7 +150,8 @@ def _numpy_encoder(w: dict, config: dict, ids: np.ndarray, mask: np.ndarray, poo
     for n in range(config["num_hidden_layers"]):
         p = f"encoder.layer.{n}"
         q, k, v = (
-            linear(x, f"{p}.{m}").reshape(batch, length, heads, size).transpose(0, 2, 1, 3) for m in names[:3]
+            linear(x, f"{p}.{m}").reshape(batch, length, heads, size).transpose(0, 2, 1, 3)
+            for m in names[:3]
         )
         scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + bias
         probs = np.exp(scores - scores.max(-1, keepdims=True))
@@ -149,11 +168,15 @@ def _numpy_encoder(w: dict, config: dict, ids: np.ndarray, mask: np.ndarray, poo
     return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
-def _run(config: dict, pooling: str, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _run(
+    config: dict, pooling: str, ids: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     import onnxruntime
 
     weights = _weights(config)
-    model, external = build_sentence_encoder(weights, config, pooling, max_length=config["max_position_embeddings"] - 2)
+    model, external = build_sentence_encoder(
+        weights, config, pooling, max_length=config["max_position_embeddings"] - 2
+    )
     session, _ = open_session(model, external, onnxruntime.SessionOptions())
     got = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
     return got, _numpy_encoder(weights, config, ids, mask.astype(np.float64), pooling)
@@ -167,7 +190,9 @@ def test_the_relative_position_buckets_are_mpnets() -> None:
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
-def test_the_mpnet_graph_computes_what_mpnet_and_sentence_transformers_compute(pooling: str) -> None:
+def test_the_mpnet_graph_computes_what_mpnet_and_sentence_transformers_compute(
+    pooling: str,
+) -> None:
     pad = 1  # MPNet pads with 1; its positions count only real tokens
     ids = np.array([[0, 5, 9, 13, 2, pad, pad], [0, 7, 7, 30, 41, 17, 2]], dtype=np.int64)
     mask = (ids != pad).astype(np.int64)
@@ -191,9 +216,15 @@ def test_an_unknown_architecture_or_pooling_is_refused() -> None:
         build_sentence_encoder({}, {**TINY, "model_type": "roberta"})
     with pytest.raises(ValueError, match="pooling 'max'"):
         build_sentence_encoder(_weights(TINY), TINY, "max")
-    assert pooling_mode({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}) == "cls"
+    assert (
+        pooling_mode({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}) == "cls"
+    )
     assert pooling_mode({"pooling_mode_mean_tokens": True}) == "mean"
-    for config in ({"pooling_mode_max_tokens": True}, {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": True}, {}):
+    for config in (
+        {"pooling_mode_max_tokens": True},
+        {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": True},
+        {},
+    ):
         with pytest.raises(EmbeddingUnavailable, match="only mean or CLS pooling"):
             pooling_mode(config)
 
@@ -201,11 +232,26 @@ def test_an_unknown_architecture_or_pooling_is_refused() -> None:
 # --------------------------------------------------------------------------
 # Through SentenceEmbedder.load: a tiny model directory and its manifest
 # --------------------------------------------------------------------------
-def _tiny_model_dir(tmp_path: Path, pooling: str, prefix: str = "", max_length: int | None = None) -> tuple[Path, Path]:
+def _tiny_model_dir(
+    tmp_path: Path, pooling: str, prefix: str = "", max_length: int | None = None
+) -> tuple[Path, Path]:
     from safetensors.numpy import save
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
-    words = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "query", ":", "massage", "price", "hours", "a", "b", "c"]
+    words = [
+        "[PAD]",
+        "[CLS]",
+        "[SEP]",
+        "[UNK]",
+        "query",
+        ":",
+        "massage",
+        "price",
+        "hours",
+        "a",
+        "b",
+        "c",
+    ]
     tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -218,7 +264,9 @@ def _tiny_model_dir(tmp_path: Path, pooling: str, prefix: str = "", max_length: 
         "model.safetensors": save(_weights(config)),
         "config.json": json.dumps(config).encode(),
         "tokenizer.json": tokenizer.to_str().encode(),
-        "sentence_bert_config.json": json.dumps({"max_seq_length": 16, "do_lower_case": False}).encode(),
+        "sentence_bert_config.json": json.dumps(
+            {"max_seq_length": 16, "do_lower_case": False}
+        ).encode(),
         "1_Pooling/config.json": json.dumps(
             {
                 "word_embedding_dimension": TINY["hidden_size"],
@@ -235,7 +283,12 @@ def _tiny_model_dir(tmp_path: Path, pooling: str, prefix: str = "", max_length: 
         "publisher_url": "https://example.invalid/tiny",
         "query_prefix": prefix,
         "max_length": max_length,
-        "source": {"package": "pkg", "version": "1.0", "wheel": "pkg.whl", "wheel_sha256": "0" * 64},
+        "source": {
+            "package": "pkg",
+            "version": "1.0",
+            "wheel": "pkg.whl",
+            "wheel_sha256": "0" * 64,
+        },
         "files": [
             {
                 "name": name,
@@ -256,7 +309,10 @@ def test_the_manifest_s_prefix_is_put_before_every_text(tmp_path: Path) -> None:
     directory, plain_path = _tiny_model_dir(tmp_path, "mean")
     _, prefixed_path = _tiny_model_dir(tmp_path, "mean", prefix="query: ")
     assert load_manifest(prefixed_path).query_prefix == "query: "
-    assert load_manifest(plain_path).query_prefix == "" and load_manifest(plain_path).max_length is None
+    assert (
+        load_manifest(plain_path).query_prefix == ""
+        and load_manifest(plain_path).max_length is None
+    )
     plain = SentenceEmbedder.load(directory, load_manifest(plain_path), threads=1)
     prefixed = SentenceEmbedder.load(directory, load_manifest(prefixed_path), threads=1)
     texts = ["massage price", "hours"]
@@ -283,6 +339,12 @@ def test_a_cls_pooled_model_loads_and_a_tampered_file_is_refused(tmp_path: Path)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert np.array_equal(vectors[0], vectors[2])  # deterministic
     pooling = directory / "1_Pooling" / "config.json"
-    pooling.write_bytes(pooling.read_bytes().replace(b'"pooling_mode_cls_token": true', b'"pooling_mode_cls_token": false'))
-    with pytest.raises(EmbeddingIntegrityError, match="1_Pooling/config.json is not the pinned file"):
+    pooling.write_bytes(
+        pooling.read_bytes().replace(
+            b'"pooling_mode_cls_token": true', b'"pooling_mode_cls_token": false'
+        )
+    )
+    with pytest.raises(
+        EmbeddingIntegrityError, match="1_Pooling/config.json is not the pinned file"
+    ):
         SentenceEmbedder.load(directory, load_manifest(path), threads=1)
