@@ -1,6 +1,6 @@
 """What the sentence embedding costs: load time, memory, latency per message.
 
-    .venv/bin/python scripts/bench_embedding.py [--messages 500]
+    .venv/bin/python scripts/bench_embedding.py [--messages 500] [--manifest M.yml --dir D]
 
 Loads clinic_core.nlp.embedding.SentenceEmbedder in this fresh process and
 reports the wall time of importing its runtime and of loading (hash check,
@@ -48,6 +48,11 @@ def chat_messages(count: int) -> list[str]:
     ):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
             examples = block.get("examples") or ""
+            if isinstance(
+                examples, list
+            ):  # examples with metadata (data/nlu/real_clients_train.yml)
+                texts += [str(e["text"]) for e in examples if isinstance(e, dict) and e.get("text")]
+                continue
             texts += [line[2:].strip() for line in examples.splitlines() if line.startswith("- ")]
     random.Random(0).shuffle(texts)
     return texts[:count]
@@ -73,6 +78,8 @@ def main() -> int:
     )
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--out", default=str(ROOT / "results" / "embedding_bench.json"))
+    parser.add_argument("--manifest", default=None, help="another model's manifest (a candidate)")
+    parser.add_argument("--dir", default=None, help="where that manifest's files are")
     args = parser.parse_args()
 
     import numpy  # noqa: F401  (in every process that would use the embedding anyway)
@@ -85,13 +92,16 @@ def main() -> int:
     import onnxruntime  # noqa: F401
     import tokenizers  # noqa: F401
 
-    from clinic_core.nlp.embedding import SentenceEmbedder
+    from clinic_core.nlp.embedding import SentenceEmbedder, load_manifest
 
+    manifest = load_manifest(Path(args.manifest)) if args.manifest else load_manifest()
+    directory = Path(args.dir) if args.dir else None
+    result["model"] = manifest.name
     result["import_s"] = time.perf_counter() - started
     imported = memory_mb()
 
     started = time.perf_counter()
-    single = SentenceEmbedder.load(threads=1)
+    single = SentenceEmbedder.load(directory, manifest, threads=1)
     result["load_s"] = time.perf_counter() - started
     loaded = memory_mb()
     result["rss_mb"] = {
@@ -109,7 +119,10 @@ def main() -> int:
         "max_words": words[-1],
     }
     latency = {}
-    for name, embedder in (("1 thread", single), ("default threads", SentenceEmbedder.load())):
+    for name, embedder in (
+        ("1 thread", single),
+        ("default threads", SentenceEmbedder.load(directory, manifest)),
+    ):
         for text in messages[:20]:  # warm-up
             embedder.embed_one(text)
         samples, cpu = [], []
@@ -126,6 +139,7 @@ def main() -> int:
     result["latency"] = latency
     result["load_average_after"] = os.getloadavg()[0]
 
+    print(f"model {manifest.name}")
     print(
         f"{os.cpu_count()} cores, load average {result['load_average_before']:.1f} before, "
         f"{result['load_average_after']:.1f} after"

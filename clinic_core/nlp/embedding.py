@@ -68,6 +68,11 @@ class Manifest:
     wheel: str
     wheel_sha256: str
     files: tuple
+    #: Put before every text, as the publisher says the model expects (e5's
+    #: "query: "); "" for models trained without one.
+    query_prefix: str = ""
+    #: Tokens kept of a text (None: sentence_bert_config.json's max_seq_length).
+    max_length: int | None = None
 
     def directory(self, root: Path = BUILD_DIR) -> Path:
         return Path(root) / self.name
@@ -97,6 +102,8 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
             source["wheel"],
             str(source["wheel_sha256"]).lower(),
             files,
+            str(data.get("query_prefix") or ""),
+            int(data["max_length"]) if data.get("max_length") else None,
         )
     except (KeyError, TypeError) as err:
         raise ValueError(f"{path}: missing or malformed field {err}") from err
@@ -140,15 +147,34 @@ def is_fetched(directory: Path | None = None, manifest: Manifest | None = None) 
     return True
 
 
+def pooling_mode(config: dict[str, Any]) -> str:
+    """``mean`` or ``cls`` from sentence-transformers' ``1_Pooling/config.json``;
+    any other mode (max, sqrt-length, several at once) is refused."""
+    modes = [k for k, v in config.items() if k.startswith("pooling_mode_") and v]
+    known = {"pooling_mode_mean_tokens": "mean", "pooling_mode_cls_token": "cls"}
+    if len(modes) != 1 or modes[0] not in known:
+        raise EmbeddingUnavailable(
+            f"1_Pooling/config.json asks for {modes or 'no pooling'}; only mean or CLS pooling is implemented"
+        )
+    return known[modes[0]]
+
+
 class SentenceEmbedder:
     """Texts -> normalised sentence vectors, with onnxruntime."""
 
     def __init__(
-        self, session: Any, tokenizer: Any, dimensions: int, weights: Sequence[object] = ()
+        self,
+        session: Any,
+        tokenizer: Any,
+        dimensions: int,
+        weights: Sequence[object] = (),
+        pad_id: int = 0,
+        prefix: str = "",
     ) -> None:
         self._session = session
         self._tokenizer = tokenizer
-        self._pad_id = tokenizer.token_to_id("[PAD]") or 0
+        self._pad_id = pad_id
+        self._prefix = prefix
         self._weights = list(weights)  # the session's weight buffers: they must live as long as it
         self.dimensions = dimensions
 
@@ -174,26 +200,24 @@ class SentenceEmbedder:
         manifest = manifest or load_manifest()
         files = read_verified(directory or manifest.directory(), manifest)
         config = json.loads(files["config.json"])
-        pooling = json.loads(files["1_Pooling/config.json"])
+        pooling = pooling_mode(json.loads(files["1_Pooling/config.json"]))
         st_config = json.loads(files["sentence_bert_config.json"])
-        if not pooling.get("pooling_mode_mean_tokens") or any(
-            pooling.get(k)
-            for k in (
-                "pooling_mode_cls_token",
-                "pooling_mode_max_tokens",
-                "pooling_mode_mean_sqrt_len_tokens",
-            )
-        ):
-            raise EmbeddingUnavailable(
-                "only mean pooling is implemented; 1_Pooling/config.json asks for another"
-            )
+        max_length = manifest.max_length or int(st_config["max_seq_length"])
         weights = load_safetensors(
             files.pop("model.safetensors")
         )  # the file's bytes are dropped here
-        missing = [n for n in required_tensors(config) if n not in weights]
-        if missing:
-            raise EmbeddingUnavailable(f"model.safetensors lacks {missing[:3]}...")
-        model, external = build_sentence_encoder(weights, config)
+        # a checkpoint saved from a task model names its tensors "bert.embeddings..."
+        weights = {
+            name.split(".", 1)[1] if name.startswith(("bert.", "mpnet.")) else name: value
+            for name, value in weights.items()
+        }
+        try:
+            missing = [n for n in required_tensors(config) if n not in weights]
+            if missing:
+                raise EmbeddingUnavailable(f"model.safetensors lacks {missing[:3]}...")
+            model, external = build_sentence_encoder(weights, config, pooling, max_length)
+        except ValueError as err:  # an architecture or option the graph does not implement
+            raise EmbeddingUnavailable(str(err)) from None
         del weights  # only the arrays the graph uses stay
 
         options = onnxruntime.SessionOptions()
@@ -209,8 +233,10 @@ class SentenceEmbedder:
         # transformers truncates to max_seq_length and pads a batch to its
         # longest text, which embed() does.
         tokenizer.no_padding()
-        tokenizer.enable_truncation(max_length=int(st_config["max_seq_length"]))
-        return cls(session, tokenizer, int(pooling["word_embedding_dimension"]), keep)
+        tokenizer.enable_truncation(max_length=max_length)
+        dimensions = int(json.loads(files["1_Pooling/config.json"])["word_embedding_dimension"])
+        pad_id = int(config.get("pad_token_id") or 0)
+        return cls(session, tokenizer, dimensions, keep, pad_id, manifest.query_prefix)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``[len(texts), dimensions]`` float32, each row of length 1.
@@ -221,7 +247,9 @@ class SentenceEmbedder:
         a server sharing two cores does not need for one message."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
-            encodings = [self._tokenizer.encode(str(t)) for t in texts[start : start + BATCH]]
+            encodings = [
+                self._tokenizer.encode(self._prefix + str(t)) for t in texts[start : start + BATCH]
+            ]
             ids = np.full(
                 (len(encodings), max(len(e.ids) for e in encodings)), self._pad_id, dtype=np.int64
             )
