@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clinic_core.nlp.bert_onnx import build_sentence_encoder, open_session, required_tensors
 from clinic_core.nlp.embedding import (
     EmbeddingIntegrityError,
     Manifest,
@@ -164,109 +163,6 @@ def test_pip_is_asked_for_the_exact_version_and_hash_only(tmp_path: Path) -> Non
     assert (
         tmp_path / "requirement.txt"
     ).read_text() == f"pkg==1.0 --hash=sha256:{manifest.wheel_sha256}\n"
-
-
-# --------------------------------------------------------------------------
-# The graph, against a plain numpy BERT on small random weights
-# --------------------------------------------------------------------------
-TINY = {
-    "hidden_size": 32,
-    "num_attention_heads": 4,
-    "num_hidden_layers": 2,
-    "intermediate_size": 64,
-    "vocab_size": 50,
-    "max_position_embeddings": 20,
-    "layer_norm_eps": 1e-12,
-    "hidden_act": "gelu",
-}
-
-
-def _tiny_weights() -> dict:
-    rng = np.random.default_rng(7)
-    h, i = TINY["hidden_size"], TINY["intermediate_size"]
-    shapes = {
-        "embeddings.word_embeddings.weight": (TINY["vocab_size"], h),
-        "embeddings.position_embeddings.weight": (TINY["max_position_embeddings"], h),
-        "embeddings.token_type_embeddings.weight": (2, h),
-    }
-    for name in required_tensors(TINY):
-        if name in shapes:
-            continue
-        if "intermediate.dense.weight" in name:
-            shapes[name] = (i, h)
-        elif "intermediate.dense.bias" in name:
-            shapes[name] = (i,)
-        elif name.endswith("output.dense.weight") and "attention" not in name:
-            shapes[name] = (h, i)
-        elif name.endswith(".weight") and "LayerNorm" not in name:
-            shapes[name] = (h, h)
-        else:
-            shapes[name] = (h,)
-    return {name: rng.normal(0, 0.5, shape).astype(np.float32) for name, shape in shapes.items()}
-
-
-def _numpy_sentence_bert(w: dict, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """transformers' BertModel + sentence-transformers' mean pooling and Normalize, in float64 numpy."""
-    from scipy.special import erf
-
-    def layer_norm(x, prefix):
-        mean, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + TINY["layer_norm_eps"]) * w[f"{prefix}.weight"] + w[
-            f"{prefix}.bias"
-        ]
-
-    def linear(x, prefix):
-        return x @ w[f"{prefix}.weight"].T + w[f"{prefix}.bias"]
-
-    batch, length = ids.shape
-    heads = TINY["num_attention_heads"]
-    size = TINY["hidden_size"] // heads
-    x = (
-        w["embeddings.word_embeddings.weight"][ids]
-        + w["embeddings.position_embeddings.weight"][:length]
-        + w["embeddings.token_type_embeddings.weight"][0]
-    )
-    x = layer_norm(x.astype(np.float64), "embeddings.LayerNorm")
-    bias = (1.0 - mask[:, None, None, :]) * -10000.0
-    for n in range(TINY["num_hidden_layers"]):
-        p = f"encoder.layer.{n}"
-        q, k, v = (
-            linear(x, f"{p}.attention.self.{m}")
-            .reshape(batch, length, heads, size)
-            .transpose(0, 2, 1, 3)
-            for m in ("query", "key", "value")
-        )
-        scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(size) + bias
-        probs = np.exp(scores - scores.max(-1, keepdims=True))
-        probs /= probs.sum(-1, keepdims=True)
-        context = (probs @ v).transpose(0, 2, 1, 3).reshape(batch, length, -1)
-        x = layer_norm(
-            linear(context, f"{p}.attention.output.dense") + x, f"{p}.attention.output.LayerNorm"
-        )
-        inner = linear(x, f"{p}.intermediate.dense")
-        inner = 0.5 * inner * (1 + erf(inner / np.sqrt(2)))
-        x = layer_norm(linear(inner, f"{p}.output.dense") + x, f"{p}.output.LayerNorm")
-    pooled = (x * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
-
-
-def test_the_graph_computes_what_bert_and_sentence_transformers_compute() -> None:
-    import onnxruntime
-
-    weights = _tiny_weights()
-    model, external = build_sentence_encoder(weights, TINY)
-    # the big tensors are declared in the graph, not copied into it
-    assert external and all(v.size > 1024 for v in external.values())
-    assert all(not t.raw_data for t in model.graph.initializer if t.name in external)
-    session, _ = open_session(model, external, onnxruntime.SessionOptions())
-    ids = np.array([[1, 5, 9, 13, 2, 0, 0], [1, 7, 7, 30, 41, 17, 2]], dtype=np.int64)
-    mask = (np.arange(7) < np.array([[5], [7]])).astype(np.int64)
-    got = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-    expected = _numpy_sentence_bert(weights, ids, mask.astype(np.float64))
-    assert np.abs(got - expected).max() < 1e-5
-    # padding changes nothing: the first text alone gives the same vector
-    alone = session.run(None, {"input_ids": ids[:1, :5], "attention_mask": mask[:1, :5]})[0]
-    assert np.abs(alone - got[:1]).max() < 1e-5
 
 
 # --------------------------------------------------------------------------

@@ -202,6 +202,26 @@ def test_the_mpnet_graph_computes_what_mpnet_and_sentence_transformers_compute(
     assert np.abs(alone - got[:1]).max() < 1e-5
 
 
+def test_the_bert_graph_computes_what_bert_and_sentence_transformers_compute() -> None:
+    """The shipped model's case: BERT, mean pooling, normalised."""
+    import onnxruntime
+
+    weights = _weights(TINY)
+    model, external = build_sentence_encoder(weights, TINY)
+    # the big tensors are declared in the graph, not copied into it
+    assert external and all(v.size > 1024 for v in external.values())
+    assert all(not t.raw_data for t in model.graph.initializer if t.name in external)
+    session, _ = open_session(model, external, onnxruntime.SessionOptions())
+    ids = np.array([[1, 5, 9, 13, 2, 0, 0], [1, 7, 7, 30, 41, 17, 2]], dtype=np.int64)
+    mask = (ids != 0).astype(np.int64)
+    got = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    expected = _numpy_encoder(weights, TINY, ids, mask.astype(np.float64), "mean")
+    assert np.abs(got - expected).max() < 1e-5
+    # padding changes nothing: the first text alone gives the same vector
+    alone = session.run(None, {"input_ids": ids[:1, :5], "attention_mask": mask[:1, :5]})[0]
+    assert np.abs(alone - got[:1]).max() < 1e-5
+
+
 def test_cls_pooling_takes_the_first_token_of_bert() -> None:
     ids = np.array([[1, 5, 9, 13, 2, 0, 0], [1, 7, 7, 30, 41, 17, 2]], dtype=np.int64)
     mask = (ids != 0).astype(np.int64)
