@@ -75,6 +75,8 @@ from rasa.shared.nlu.constants import (
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
     INTENT_RESPONSE_KEY,
+    METADATA,
+    METADATA_EXAMPLE,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
@@ -93,6 +95,8 @@ EMBEDDING_MODEL_FILE = "embedding_classifier.joblib"
 RANKING_LENGTH = 10
 #: Entity naming each FAQ topic of a message that asks several (domain.yml).
 ASKED_TOPIC = "asked_topic"
+#: Example metadata naming the page a real client's question was copied from.
+REAL_SOURCE_KEY = "source"
 
 
 class _LazyEmbedder:
@@ -142,6 +146,16 @@ def embed_or_none(texts: list[str]) -> np.ndarray | None:
     except Exception as error:  # noqa: BLE001 - a failing second opinion must not fail the turn
         logger.warning("sentence embedding failed, using the fast classifier alone: %s", error)
         return None
+
+
+def is_real_client_example(message: Message) -> bool:
+    """A real client's question: a training example whose metadata names the
+    page it was copied from (`source`, data/nlu/real_clients_train.yml, as
+    scripts/real_clients_training.py writes it). Team-written examples carry
+    no source."""
+    metadata = message.get(METADATA) or {}
+    example = metadata.get(METADATA_EXAMPLE) if isinstance(metadata, dict) else None
+    return isinstance(example, dict) and bool(example.get(REAL_SOURCE_KEY))
 
 
 def text_for_features(message: Message) -> str:
