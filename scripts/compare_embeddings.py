@@ -119,10 +119,10 @@ def weight_settings(weights: list[float]) -> list[tuple[float, float]]:
 
 
 def sample_weights(real: list[bool], kept: list[int], weight: float) -> np.ndarray | None:
-    """Each kept training example's weight: ``weight`` for a real client's, 1 otherwise."""
-    if weight == 1.0:
-        return None
-    return np.array([weight if real[i] else 1.0 for i in kept])
+    """Each kept training example's weight, as LinearIntentClassifier weights it."""
+    from rasa_ext.nlu.linear_classifier import example_weights
+
+    return example_weights([real[i] for i in kept], weight)
 
 
 def main() -> int:
