@@ -97,14 +97,24 @@ class Featurised:
 # Data
 # --------------------------------------------------------------------------
 def load_training() -> tuple[list[str], list[str]]:
+    texts, labels, _ = load_training_with_origin()
+    return texts, labels
+
+
+def load_training_with_origin() -> tuple[list[str], list[str], list[bool]]:
+    """data/nlu's texts, labels, and whether each is a real client's question
+    (LinearIntentClassifier's rule: the example's `source` metadata)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
+    from rasa_ext.nlu.linear_classifier import is_real_client_example
+
     data = load_data(str(ROOT / "data" / "nlu"))
-    pairs = [
-        (m.get("text"), m.get("intent_response_key") or m.get("intent"))
-        for m in data.intent_examples
-    ]
-    return [t for t, _ in pairs], [label for _, label in pairs]
+    examples = data.intent_examples
+    return (
+        [m.get("text") for m in examples],
+        [m.get("intent_response_key") or m.get("intent") for m in examples],
+        [is_real_client_example(m) for m in examples],
+    )
 
 
 def classifier_labels(labels: Sequence[str]) -> tuple[str, ...]:
@@ -247,9 +257,14 @@ def _columns(rows: Sequence[Featurised], *names: str) -> np.ndarray:
 
 
 def train_tfidf(
-    train: Sequence[Featurised], labels: Sequence[str], config: dict, variant: str
+    train: Sequence[Featurised],
+    labels: Sequence[str],
+    config: dict,
+    variant: str,
+    sample_weight: Sequence[float] | None = None,
 ) -> tuple[Predictor, list[str]]:
-    """Today's classifier, or it with the entity classes added."""
+    """Today's classifier, or it with the entity classes added; ``sample_weight``
+    weights each example in the logistic regression's fit (the TF-IDF is not weighted)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import Pipeline
@@ -280,7 +295,8 @@ def train_tfidf(
         def inputs(rows: Sequence[Featurised]) -> np.ndarray:
             return _columns(rows, *names)
 
-    model.fit(inputs(train), list(labels))
+    fit_params = {} if sample_weight is None else {"model__sample_weight": np.asarray(sample_weight)}
+    model.fit(inputs(train), list(labels), **fit_params)
     return (lambda rows: model.predict_proba(inputs(rows))), list(model.classes_)
 
 

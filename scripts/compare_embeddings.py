@@ -23,7 +23,11 @@ overrides, no forms, no dialogue (the same for every candidate).
 
 ``--variants`` also scores each candidate with the blend's weight / reach
 re-chosen (0.5 / 0.6 / 0.8; below 0.8 / 0.9 / always), and ``--concat A+B``
-two candidates' vectors side by side. The real TEST part is never read.
+two candidates' vectors side by side. ``--real-weights 1,2,3,5`` weights
+the real clients' training examples (their ``source`` metadata) in the fast
+LR and the embedding's LR, both and each alone; ``--fallbacks`` and
+``--ambiguities`` score every setting at other fallback thresholds (the
+same rule, the same gates at each). The real TEST part is never read.
 Writes results/compare_embeddings.json.
 """
 
@@ -44,7 +48,7 @@ from compare_classifiers import (  # noqa: E402
     Featuriser,
     align,
     load_examples,
-    load_training,
+    load_training_with_origin,
     pipeline_settings,
     real_examples,
     score,
@@ -100,6 +104,27 @@ def blend(
     return out
 
 
+def parse_floats(text: str | None) -> list[float]:
+    """``"1,2,3"`` -> [1.0, 2.0, 3.0]; None or "" -> []."""
+    return [float(part) for part in text.split(",") if part.strip()] if text else []
+
+
+def weight_settings(weights: list[float]) -> list[tuple[float, float]]:
+    """(fast LR's, embedding LR's) weight of the real clients' examples: each
+    weight in both models, then in each model alone (the other at 1)."""
+    out = [(w, w) for w in weights]
+    out += [(w, 1.0) for w in weights if w != 1.0]
+    out += [(1.0, w) for w in weights if w != 1.0]
+    return list(dict.fromkeys([(1.0, 1.0)] + out))
+
+
+def sample_weights(real: list[bool], kept: list[int], weight: float) -> np.ndarray | None:
+    """Each kept training example's weight, as LinearIntentClassifier weights it."""
+    from rasa_ext.nlu.linear_classifier import example_weights
+
+    return example_weights([real[i] for i in kept], weight)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,6 +141,17 @@ def main() -> int:
         default=[],
         help="candidate to also score at other weights / reach",
     )
+    parser.add_argument(
+        "--real-weights",
+        default=None,
+        help="e.g. 1,2,3,5: the real clients' examples weighted so in both LRs, then in each alone",
+    )
+    parser.add_argument(
+        "--fallbacks", default=None, help="e.g. 0.35,0.4,0.5: fallback thresholds to score at"
+    )
+    parser.add_argument(
+        "--ambiguities", default=None, help="e.g. 0.05,0.1: ambiguity thresholds to score at"
+    )
     parser.add_argument("--out", default=str(ROOT / "results" / "compare_embeddings.json"))
     parser.add_argument(
         "--cache",
@@ -129,8 +165,15 @@ def main() -> int:
 
     config, threshold, ambiguity = pipeline_settings()
     below, weight = float(config["embedding_below"]), float(config["embedding_weight"])
+    real_pairs = weight_settings(parse_floats(args.real_weights)) if args.real_weights else [(1.0, 1.0)]
+    fallbacks = [
+        (t, a)
+        for t in parse_floats(args.fallbacks) or [threshold]
+        for a in parse_floats(args.ambiguities) or [ambiguity]
+    ]
     featurise = Featuriser()
-    train_texts, train_labels = load_training()
+    train_texts, train_labels, train_real = load_training_with_origin()
+    print(f"{sum(train_real)} of {len(train_real)} training examples are real clients'", flush=True)
     train_rows = [featurise(t, clean=False) for t in train_texts]
     sets = folds(train_texts, train_labels)
     rows = {
@@ -142,28 +185,38 @@ def main() -> int:
         for name, rs in rows.items()
     }
 
-    # the fast model: one per distinct training set, shared by every candidate
+    # the fast model: one per distinct training set and real-example weight,
+    # shared by every candidate
     import joblib
 
-    fast: dict[str, np.ndarray] = {}
+    fast: dict[tuple[str, float], np.ndarray] = {}
     labels_of: dict[str, list[str]] = {}
     trained: dict[tuple, tuple] = {}
     cache = Path(args.cache) if args.cache else None
     if cache and cache.is_file():
         fast, labels_of = joblib.load(cache)
-    for name, (kept, _) in sets.items():
-        if name in fast:
-            continue
-        key = tuple(kept)
-        if key not in trained:
-            trained[key] = train_tfidf(
-                [train_rows[i] for i in kept], [train_labels[i] for i in kept], config, "plain"
-            )
-        predict, classes = trained[key]
-        fast[name], labels_of[name] = predict(rows[name]), classes
+    for fast_weight in sorted({f for f, _ in real_pairs}):
+        for name, (kept, _) in sets.items():
+            if (name, fast_weight) in fast:
+                continue
+            key = (tuple(kept), fast_weight)
+            if key not in trained:
+                trained[key] = train_tfidf(
+                    [train_rows[i] for i in kept],
+                    [train_labels[i] for i in kept],
+                    config,
+                    "plain",
+                    sample_weights(train_real, kept, fast_weight),
+                )
+            predict, classes = trained[key]
+            fast[(name, fast_weight)], labels_of[name] = predict(rows[name]), classes
+        trained.clear()
+        print(
+            f"fast models, real x{fast_weight:g}, trained ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
     if cache:
         joblib.dump((fast, labels_of), cache)
-    print(f"fast models trained ({time.perf_counter() - started:.0f} s)", flush=True)
 
     vectors: dict[str, dict[str, np.ndarray]] = {}  # candidate -> text -> vector
     texts = sorted({r.text for r in train_rows} | {r.text for rs in rows.values() for r in rs})
@@ -180,58 +233,70 @@ def main() -> int:
         a, b = pair.split("+")
         vectors[pair] = {t: np.concatenate([vectors[a][t], vectors[b][t]]) for t in texts}
 
-    settings = [("none", None, None)] + [(name, below, weight) for name in vectors]
+    settings = [("none", None, None, (f, 1.0)) for f in sorted({f for f, _ in real_pairs})]
+    settings += [(name, below, weight, pair) for name in vectors for pair in real_pairs]
     for name in args.variants:
-        settings += [(name, r, w) for r in REACH for w in WEIGHTS if (r, w) != (below, weight)]
+        settings += [
+            (name, r, w, (1.0, 1.0)) for r in REACH for w in WEIGHTS if (r, w) != (below, weight)
+        ]
 
     results: dict[str, dict] = {}
     slow_cache: dict[tuple, np.ndarray] = {}
-    for candidate, reach, w in settings:
+    judged = list(LEAVE_OUT) + [FRESH]
+    for candidate, reach, w, (fast_weight, slow_weight) in settings:
         label = "no embedding" if candidate == "none" else f"{candidate} w{w} below{reach}"
-        per_set = {}
+        if args.real_weights:
+            label += f" real x{fast_weight:g}" + (
+                "" if candidate == "none" else f"/x{slow_weight:g}"
+            )
+        blended: dict[str, np.ndarray] = {}
         for set_name, (kept, examples) in sets.items():
-            probs = fast[set_name]
+            probs = fast[(set_name, fast_weight)]
             if candidate != "none":
-                key = (candidate, set_name)
+                key = (candidate, set_name, slow_weight)
                 if key not in slow_cache:
                     x = np.vstack([vectors[candidate][train_rows[i].text] for i in kept])
                     y = [train_labels[i] for i in kept]
                     model = LogisticRegression(
                         C=config["embedding_C"], max_iter=config["max_iter"]
-                    ).fit(x, y)
+                    ).fit(x, y, sample_weight=sample_weights(train_real, kept, slow_weight))
                     ex = np.vstack([vectors[candidate][r.text] for r in rows[set_name]])
                     slow_cache[key] = align(
                         model.predict_proba(ex), list(model.classes_), labels_of[set_name]
                     )
                 probs = blend(probs, slow_cache[key], reach, w, long_enough[set_name])
-            s = score(probs, labels_of[set_name], examples, threshold, ambiguity, "label")
-            n = len(examples)
-            per_set[set_name] = {
-                "n": n,
-                "acceptable": round(s["acceptable"] * n),
-                "declined": round(s["fallback"] * n),
-                "wrong": round(s["confidently_wrong"] * n),
-            }
-        judged = list(LEAVE_OUT) + [FRESH]
-        total = sum(per_set[k]["acceptable"] - 2 * per_set[k]["wrong"] for k in judged)
-        gates = all(
-            per_set[k]["acceptable"] / per_set[k]["n"] >= floor for k, (_, floor) in GATES.items()
-        )
-        results[label] = {"sets": per_set, "score": total, "gates": gates}
-        cells = " | ".join(
-            f"{per_set[k]['acceptable']}/{per_set[k]['declined']}/{per_set[k]['wrong']}"
-            for k in judged + list(GATES)
-        )
-        print(
-            f"{label:<40} score {total:>4} gates {'ok' if gates else 'FAIL'} | {cells}", flush=True
-        )
+            blended[set_name] = probs
+        for t, a in fallbacks:
+            per_set = {}
+            for set_name, (_, examples) in sets.items():
+                s = score(blended[set_name], labels_of[set_name], examples, t, a, "label")
+                n = len(examples)
+                per_set[set_name] = {
+                    "n": n,
+                    "acceptable": round(s["acceptable"] * n),
+                    "declined": round(s["fallback"] * n),
+                    "wrong": round(s["confidently_wrong"] * n),
+                }
+            total = sum(per_set[k]["acceptable"] - 2 * per_set[k]["wrong"] for k in judged)
+            gates = all(
+                per_set[k]["acceptable"] / per_set[k]["n"] >= floor
+                for k, (_, floor) in GATES.items()
+            )
+            name = label if len(fallbacks) == 1 else f"{label} t{t:g} a{a:g}"
+            results[name] = {"sets": per_set, "score": total, "gates": gates}
+            cells = " | ".join(
+                f"{per_set[k]['acceptable']}/{per_set[k]['declined']}/{per_set[k]['wrong']}"
+                for k in judged + list(GATES)
+            )
+            print(
+                f"{name:<52} score {total:>4} gates {'ok' if gates else 'FAIL'} | {cells}",
+                flush=True,
+            )
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
-        json.dumps(
-            {"columns": list(LEAVE_OUT) + [FRESH] + list(GATES), "results": results}, indent=2
-        )
+        json.dumps({"columns": judged + list(GATES), "results": results}, indent=2)
     )
     print(f"{time.perf_counter() - started:.0f} s; written {out}")
     return 0

@@ -17,7 +17,7 @@ labels, so FAQ confidence is not split between similar topics, which the
 FallbackClassifier after it relies on) and `response_selector` for the
 retrieval intent, which `utter_faq` and the actions read.
 
-Two options measured on the real clients' dev set (README, "Measured"):
+Options measured on the real clients' dev sets (README, "Measured"):
 
 * ``intent_confidence: top_label``: an intent's confidence is its best
   label's probability, not the sum over its labels. Summed, an FAQ
@@ -38,6 +38,11 @@ Two options measured on the real clients' dev set (README, "Measured"):
   missing or fail their hash check the component logs one warning and
   answers from the fast classifier alone. The emergency path does not go
   through here (RedFlagOverride runs last and reads the text itself).
+* ``real_example_weight: N``: each real client's question in the training
+  data (is_real_client_example: its ``source`` metadata) counts N times in
+  both fits, the team's once; ``real_example_weight_embedding`` gives the
+  embedding's LR a weight of its own. Real clients write unlike the team,
+  and theirs are the messages the assistant will read.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ from rasa.shared.nlu.constants import (
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
     INTENT_RESPONSE_KEY,
+    METADATA,
+    METADATA_EXAMPLE,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
@@ -93,6 +100,8 @@ EMBEDDING_MODEL_FILE = "embedding_classifier.joblib"
 RANKING_LENGTH = 10
 #: Entity naming each FAQ topic of a message that asks several (domain.yml).
 ASKED_TOPIC = "asked_topic"
+#: Example metadata naming the page a real client's question was copied from.
+REAL_SOURCE_KEY = "source"
 
 
 class _LazyEmbedder:
@@ -142,6 +151,24 @@ def embed_or_none(texts: list[str]) -> np.ndarray | None:
     except Exception as error:  # noqa: BLE001 - a failing second opinion must not fail the turn
         logger.warning("sentence embedding failed, using the fast classifier alone: %s", error)
         return None
+
+
+def is_real_client_example(message: Message) -> bool:
+    """A real client's question: a training example whose metadata names the
+    page it was copied from (`source`, data/nlu/real_clients_train.yml, as
+    scripts/real_clients_training.py writes it). Team-written examples carry
+    no source."""
+    metadata = message.get(METADATA) or {}
+    example = metadata.get(METADATA_EXAMPLE) if isinstance(metadata, dict) else None
+    return isinstance(example, dict) and bool(example.get(REAL_SOURCE_KEY))
+
+
+def example_weights(real: list[bool], weight: float) -> np.ndarray | None:
+    """Each example's weight in a fit: ``weight`` for a real client's
+    question, 1 for the team's; None (an unweighted fit) when it is 1."""
+    if weight == 1.0:
+        return None
+    return np.where(np.asarray(real, dtype=bool), weight, 1.0)
 
 
 def text_for_features(message: Message) -> str:
@@ -196,6 +223,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "embedding_min_words": 3,
             "split_questions": False,
             "question_part_threshold": 0.5,
+            # Each real client's question (is_real_client_example) counts
+            # this many times in the fits (1: as much as a team-written one);
+            # `real_example_weight_embedding` for the embedding's LR (None:
+            # the same weight).
+            "real_example_weight": 1.0,
+            "real_example_weight_embedding": None,
         }
 
     def __init__(
@@ -266,25 +299,31 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts, raw, labels = [], [], []
+        texts, raw, labels, real = [], [], [], []
         for example in training_data.intent_examples:
             label = example.get(INTENT_RESPONSE_KEY) or example.get(INTENT)
             if label:
                 texts.append(text_for_features(example))
                 raw.append(example.get(TEXT) or "")
                 labels.append(label)
+                real.append(is_real_client_example(example))
         if len(set(labels)) < 2:
             logger.warning("LinearIntentClassifier: fewer than two labels, nothing trained")
             return self._resource
+        fast_weight = float(self._config["real_example_weight"])
+        slow_weight = self._config["real_example_weight_embedding"]
+        slow_weight = fast_weight if slow_weight is None else float(slow_weight)
         pipeline = build_pipeline(self._config)
-        pipeline.fit(texts, labels)
+        pipeline.fit(texts, labels, model__sample_weight=example_weights(real, fast_weight))
         self._set_pipeline(pipeline)
-        self._set_embedding_model(self._train_embedding_model(raw, labels))
+        self._set_embedding_model(
+            self._train_embedding_model(raw, labels, example_weights(real, slow_weight))
+        )
         self.persist()
         return self._resource
 
     def _train_embedding_model(
-        self, texts: list[str], labels: list[str]
+        self, texts: list[str], labels: list[str], weights: np.ndarray | None = None
     ) -> LogisticRegression | None:
         """The second opinion's LR, or None when it is off or the embedding is unavailable."""
         if self._config["embedding_below"] is None:
@@ -295,7 +334,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return None
         return LogisticRegression(
             C=self._config["embedding_C"], max_iter=self._config["max_iter"]
-        ).fit(vectors, labels)
+        ).fit(vectors, labels, sample_weight=weights)
 
     def persist(self) -> None:
         if self._pipeline is None:

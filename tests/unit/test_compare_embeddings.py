@@ -39,7 +39,7 @@ def test_blends_only_unsure_messages_long_enough_with_the_embedding_s_weight(har
 def test_each_dev_side_is_judged_by_a_classifier_that_never_saw_it(harness) -> None:
     from tests.real_clients.dataset import normalise
 
-    texts, labels = harness.load_training()
+    texts, labels, _ = harness.load_training_with_origin()
     sets = harness.folds(texts, labels)
     assert set(harness.LEAVE_OUT) | {harness.FRESH} <= set(sets)
     for side in harness.LEAVE_OUT + (harness.FRESH,):
@@ -49,3 +49,16 @@ def test_each_dev_side_is_judged_by_a_classifier_that_never_saw_it(harness) -> N
     # the leave-one-out sides are in the training data today, so each fold really drops some
     for side in harness.LEAVE_OUT:
         assert len(sets[side][0]) < len(texts), side
+
+
+def test_real_clients_examples_are_recognised_by_their_source(harness) -> None:
+    texts, _, real = harness.load_training_with_origin()
+    # data/nlu/real_clients_train.yml: every example has its page; the team's have none
+    assert 1500 < sum(real) < len(texts)
+
+
+def test_real_weights_are_tried_in_both_models_then_each_alone(harness) -> None:
+    pairs = harness.weight_settings([1.0, 2.0, 3.0])
+    assert pairs == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0), (2.0, 1.0), (3.0, 1.0), (1.0, 2.0), (1.0, 3.0)]
+    assert harness.sample_weights([True, False, True], [0, 1, 2], 1.0) is None  # today's fit
+    assert harness.sample_weights([True, False, True], [1, 2], 3.0).tolist() == [1.0, 3.0]

@@ -222,3 +222,62 @@ def test_without_the_embedding_it_answers_from_the_fast_classifier(
         assert second.get("intent") == first.get("intent")
     finally:
         EMBEDDER.reset()
+
+
+# ------------------------------------------------------------------ real clients' weight
+def _real(text: str, label: str) -> Message:
+    """A real client's question as data/nlu/real_clients_train.yml gives it: with its page."""
+    message = _message(text, label)
+    message.set("metadata", {"example": {"source": "https://example.org/faq"}})
+    return message
+
+
+def _train_with_real(
+    tmp_path_factory: pytest.TempPathFactory, config: dict, real: list[Message]
+) -> LinearIntentClassifier:
+    storage = LocalModelStorage(tmp_path_factory.mktemp("storage"))
+    resource = Resource("linear")
+    context = ExecutionContext(graph_schema=None, model_id="m")  # type: ignore[arg-type]
+    component = LinearIntentClassifier.create(config, storage, resource, context)
+    team = [_message(t, label) for label, texts in EXAMPLES.items() for t in texts]
+    component.train(TrainingData(team + real))
+    return LinearIntentClassifier.load(config, storage, resource, context)
+
+
+def test_real_clients_examples_are_recognised_by_their_source_metadata() -> None:
+    assert linear_classifier.is_real_client_example(_real("is it dear", "faq/prices"))
+    assert not linear_classifier.is_real_client_example(_message("is it dear", "faq/prices"))
+    unsourced = _message("is it dear", "faq/prices")
+    unsourced.set("metadata", {"example": {"note": "team"}})
+    assert not linear_classifier.is_real_client_example(unsourced)
+
+
+def test_real_example_weight_makes_a_real_clients_wording_count_more(
+    tmp_path_factory: pytest.TempPathFactory, stub: StubEmbedder
+) -> None:
+    """A real client wrote "is it dear" for the prices; weighted 5, the fit
+    leans further to prices on those words than at 1 (the team's examples
+    unchanged), in the fast model and in the embedding's."""
+    real = [_real("is it dear", "faq/prices"), _real("dear for a session then", "faq/prices")]
+    config = {"C": 1.0, "embedding_below": 0.9, "embedding_min_words": 2}
+    plain = _train_with_real(tmp_path_factory, config, real)
+    weighted = _train_with_real(tmp_path_factory, {**config, "real_example_weight": 5.0}, real)
+    prices = list(plain._labels).index("faq/prices")
+    text = "is it dear"
+    assert weighted.probabilities([text])[0, prices] > plain.probabilities([text])[0, prices] + 0.05
+    vector = StubEmbedder().embed([text])
+    slow = [
+        c._embedding_model.predict_proba(vector)[0, c._embedding_columns][prices]
+        for c in (plain, weighted)
+    ]
+    assert slow[1] > slow[0] + 0.05
+    # the embedding's own weight, when given, is used for its fit alone
+    fast_only = _train_with_real(
+        tmp_path_factory,
+        {**config, "real_example_weight": 5.0, "real_example_weight_embedding": 1.0},
+        real,
+    )
+    assert np.allclose(
+        fast_only._embedding_model.predict_proba(vector), plain._embedding_model.predict_proba(vector)
+    )
+    assert np.allclose(fast_only.probabilities([text]), weighted.probabilities([text]))
