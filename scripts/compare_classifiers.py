@@ -295,7 +295,9 @@ def train_tfidf(
         def inputs(rows: Sequence[Featurised]) -> np.ndarray:
             return _columns(rows, *names)
 
-    fit_params = {} if sample_weight is None else {"model__sample_weight": np.asarray(sample_weight)}
+    fit_params = (
+        {} if sample_weight is None else {"model__sample_weight": np.asarray(sample_weight)}
+    )
     model.fit(inputs(train), list(labels), **fit_params)
     return (lambda rows: model.predict_proba(inputs(rows))), list(model.classes_)
 

@@ -165,7 +165,9 @@ def main() -> int:
 
     config, threshold, ambiguity = pipeline_settings()
     below, weight = float(config["embedding_below"]), float(config["embedding_weight"])
-    real_pairs = weight_settings(parse_floats(args.real_weights)) if args.real_weights else [(1.0, 1.0)]
+    real_pairs = (
+        weight_settings(parse_floats(args.real_weights)) if args.real_weights else [(1.0, 1.0)]
+    )
     fallbacks = [
         (t, a)
         for t in parse_floats(args.fallbacks) or [threshold]
@@ -250,7 +252,7 @@ def main() -> int:
                 "" if candidate == "none" else f"/x{slow_weight:g}"
             )
         blended: dict[str, np.ndarray] = {}
-        for set_name, (kept, examples) in sets.items():
+        for set_name, (kept, _) in sets.items():
             probs = fast[(set_name, fast_weight)]
             if candidate != "none":
                 key = (candidate, set_name, slow_weight)
@@ -295,9 +297,7 @@ def main() -> int:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({"columns": judged + list(GATES), "results": results}, indent=2)
-    )
+    out.write_text(json.dumps({"columns": judged + list(GATES), "results": results}, indent=2))
     print(f"{time.perf_counter() - started:.0f} s; written {out}")
     return 0
 

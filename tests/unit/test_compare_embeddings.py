@@ -59,6 +59,14 @@ def test_real_clients_examples_are_recognised_by_their_source(harness) -> None:
 
 def test_real_weights_are_tried_in_both_models_then_each_alone(harness) -> None:
     pairs = harness.weight_settings([1.0, 2.0, 3.0])
-    assert pairs == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0), (2.0, 1.0), (3.0, 1.0), (1.0, 2.0), (1.0, 3.0)]
+    assert pairs == [
+        (1.0, 1.0),
+        (2.0, 2.0),
+        (3.0, 3.0),
+        (2.0, 1.0),
+        (3.0, 1.0),
+        (1.0, 2.0),
+        (1.0, 3.0),
+    ]
     assert harness.sample_weights([True, False, True], [0, 1, 2], 1.0) is None  # today's fit
     assert harness.sample_weights([True, False, True], [1, 2], 3.0).tolist() == [1.0, 3.0]

@@ -278,6 +278,7 @@ def test_real_example_weight_makes_a_real_clients_wording_count_more(
         real,
     )
     assert np.allclose(
-        fast_only._embedding_model.predict_proba(vector), plain._embedding_model.predict_proba(vector)
+        fast_only._embedding_model.predict_proba(vector),
+        plain._embedding_model.predict_proba(vector),
     )
     assert np.allclose(fast_only.probabilities([text]), weighted.probabilities([text]))
