@@ -98,10 +98,12 @@ def folds(train_texts: list[str], train_labels: list[str]) -> dict[str, tuple[li
 def blend(
     fast: np.ndarray, slow: np.ndarray, below: float, weight: float, long_enough: np.ndarray
 ) -> np.ndarray:
+    """The shipped classifier's second opinion (LinearIntentClassifier's rule)
+    where the fast model is below ``below`` and the message long enough."""
+    from rasa_ext.nlu.linear_classifier import blended
+
     unsure = (fast.max(axis=1) < below) & long_enough
-    out = fast.copy()
-    out[unsure] = (1.0 - weight) * fast[unsure] + weight * slow[unsure]
-    return out
+    return blended(fast, slow[unsure], unsure, weight)
 
 
 def parse_floats(text: str | None) -> list[float]:

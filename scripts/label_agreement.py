@@ -35,7 +35,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sklearn.metrics import cohen_kappa_score
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -190,7 +189,7 @@ def sides_of(path: Path) -> tuple[str, ...]:
 
 def load_second(path: Path = SECOND) -> list[dict]:
     """The second labelling's entries (text, labels)."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    return dataset.load_part(path)
 
 
 def main(argv: list[str] | None = None) -> int:

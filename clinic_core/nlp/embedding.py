@@ -200,7 +200,8 @@ class SentenceEmbedder:
         manifest = manifest or load_manifest()
         files = read_verified(directory or manifest.directory(), manifest)
         config = json.loads(files["config.json"])
-        pooling = pooling_mode(json.loads(files["1_Pooling/config.json"]))
+        pooling_config = json.loads(files["1_Pooling/config.json"])
+        pooling = pooling_mode(pooling_config)
         st_config = json.loads(files["sentence_bert_config.json"])
         max_length = manifest.max_length or int(st_config["max_seq_length"])
         weights = load_safetensors(
@@ -234,7 +235,7 @@ class SentenceEmbedder:
         # longest text, which embed() does.
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length=max_length)
-        dimensions = int(json.loads(files["1_Pooling/config.json"])["word_embedding_dimension"])
+        dimensions = int(pooling_config["word_embedding_dimension"])
         pad_id = int(config.get("pad_token_id") or 0)
         return cls(session, tokenizer, dimensions, keep, pad_id, manifest.query_prefix)
 

@@ -171,6 +171,15 @@ def example_weights(real: list[bool], weight: float) -> np.ndarray | None:
     return np.where(np.asarray(real, dtype=bool), weight, 1.0)
 
 
+def blended(fast: np.ndarray, slow: np.ndarray, unsure: Any, weight: float) -> np.ndarray:
+    """``fast`` with its ``unsure`` rows (indices or a mask) replaced by
+    ``(1 - weight) * fast + weight * slow``; ``slow`` holds those rows only,
+    in order. The second opinion's rule, shared with the comparison tools."""
+    out = fast.copy()
+    out[unsure] = (1.0 - weight) * fast[unsure] + weight * slow
+    return out
+
+
 def text_for_features(message: Message) -> str:
     """The lower-cased lemmas: "massages" and "massage" are one feature."""
     tokens = message.get(TOKENS_NAMES[TEXT]) or []
@@ -444,10 +453,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if vectors is None:
             return probabilities
         slow = self._embedding_model.predict_proba(vectors)[:, self._embedding_columns]
-        out = probabilities.copy()
-        weight = self._config["embedding_weight"]
-        out[unsure] = (1.0 - weight) * probabilities[unsure] + weight * slow
-        return out
+        return blended(probabilities, slow, unsure, self._config["embedding_weight"])
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         """What the pipeline's predict_proba gives, one row per text: each
