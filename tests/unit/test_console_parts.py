@@ -55,6 +55,15 @@ def test_every_line_is_in_the_domain_and_fully_filled(name: str, values: dict) -
     assert PROFILE.name in line["text"] or PROFILE.phone in line["text"] or values
 
 
+@pytest.mark.parametrize("name", ["utter_handover_waiting", "utter_handover_nobody"])
+def test_a_client_who_asks_for_a_person_always_gets_the_number(name: str) -> None:
+    """A client asking "what is your phone number?" (human_handoff): whether someone is
+    signed in to the console (waiting) or not (nobody), the client reads the
+    clinic's phone and email, which the widget and channels turn into links."""
+    text = responses.render(name, PROFILE, **LINES[name])["text"]
+    assert PROFILE.phone in text and PROFILE.email in text, text
+
+
 def test_buttons_read_escaped_braces_as_rasa_does() -> None:
     """A payload with entities is written {{...}} in the domain (Rasa formats
     it); sent as written, the widget would post '/human_handoff{{...}}' and
