@@ -49,6 +49,11 @@ ROUND5_SPLITS = ("train5", "dev5")
 #: form as rounds two to five. dev6 judges the round after dev5 has been used.
 ROUND6 = HERE / "questions_round6.yml"
 ROUND6_SPLITS = ("train6", "dev6")
+#: Round seven: a fresh judge from pages no earlier round used, split once
+#: into train7 (~20%) and dev7 (~80%) (scripts/real_clients_round7_split.py),
+#: same form as rounds two to six. dev7 judges the round after dev6 has been used.
+ROUND7 = HERE / "questions_round7.yml"
+ROUND7_SPLITS = ("train7", "dev7")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {
     2: (ROUND2, ROUND2_SPLITS),
@@ -56,6 +61,7 @@ ROUNDS = {
     4: (ROUND4, ROUND4_SPLITS),
     5: (ROUND5, ROUND5_SPLITS),
     6: (ROUND6, ROUND6_SPLITS),
+    7: (ROUND7, ROUND7_SPLITS),
 }
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
@@ -89,8 +95,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 to 6), in file order: all of them, or one
-    side (`train2`/`dev2` ... `train6`/`dev6`), with the round's
+    """A later round's questions (2 to 7), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train7`/`dev7`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)

@@ -1,4 +1,4 @@
-"""No real client DEV, DEV2, DEV3, DEV4, DEV5, DEV6 or TEST question is in the training data (issue 10).
+"""No real client DEV, DEV2 ... DEV7 or TEST question is in the training data (issue 10).
 
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
@@ -153,6 +153,18 @@ def test_no_round_six_dev6_question_is_trained_on(trained_texts: set[str]) -> No
     assert not leaked, f"{len(leaked)} dev6 questions in data/nlu, e.g. {leaked[:3]}"
 
 
+def test_no_round_seven_dev7_question_is_trained_on(trained_texts: set[str]) -> None:
+    """Questions round seven's dev7 side (questions_round7.yml) is the fresh
+    judge after dev6: none of it may be in data/nlu. Its first figures are to
+    be main's, before any change is chosen on it."""
+    leaked = [
+        q["text"]
+        for q in dataset.load_round(7, "dev7")
+        if dataset.normalise(q["text"]) in trained_texts - PREDATING
+    ]
+    assert not leaked, f"{len(leaked)} dev7 questions in data/nlu, e.g. {leaked[:3]}"
+
+
 @pytest.mark.parametrize("dev_rounds", range(MAX_DEV_ROUNDS + 1))
 def test_the_header_says_which_dev_sides_the_file_has(dev_rounds: int) -> None:
     """What the leakage checks skip is read back from the header the script
@@ -170,3 +182,5 @@ def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
     # Questions round six: train6 is written, dev6 never (README, "Questions round six").
     assert {dataset.normalise(q["text"]) for q in dataset.load_round(6, "train6")} <= with_two
     assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round(6, "dev6")}
+    # Questions round seven is not written yet, neither side (README, "Questions round seven").
+    assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round(7)}
