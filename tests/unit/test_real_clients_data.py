@@ -58,6 +58,7 @@ FROZEN_DEV = {
     (4, "dev4"): (136, "53dceabadea6e19f08c6c89076a9afd0c929d714320326a7a5bf08474e1af831"),
     (5, "dev5"): (127, "f74359937ca3b93c736194f5373c608819757bee40f80c383fb2af7ad3896b91"),
     (6, "dev6"): (138, "ecc9fd4188c5537271d2a2be9eed8fb37cdad334da2fd7a05bd97051ffaa36aa"),
+    (7, "dev7"): (126, "2d4efee337b22cc7b036b5853e8bf02d221ff0a575732b5af51d28e1d086fafc"),
 }
 #: The fewest train-only additions to round four (README, "Train-only additions").
 ROUND4_EXTRA_MINIMUM = 240
