@@ -330,7 +330,6 @@ def read_examples(path: Path) -> tuple[list[str], list[str]]:
 def write_model(out: Path, base: Path, tensors: dict, module, provenance: dict, head) -> None:
     """The base directory's files, model.safetensors replaced, plus a manifest."""
     import torch
-    import yaml
     from safetensors.torch import save_file
 
     out.mkdir(parents=True, exist_ok=True)
@@ -349,6 +348,12 @@ def write_model(out: Path, base: Path, tensors: dict, module, provenance: dict, 
         str(out / "head.safetensors"),
     )
     (out / "head_labels.json").write_text(json.dumps(labels))
+    write_manifest(out, provenance)
+
+
+def write_manifest(out: Path, provenance: dict) -> None:
+    """manifest.yml: the base manifest with the hashes of the files in ``out``."""
+    import yaml
 
     manifest = yaml.safe_load(BASE_MANIFEST.read_text(encoding="utf-8"))
     manifest["name"] = out.name
@@ -451,7 +456,7 @@ def cmd_train(args) -> int:
         "examples": len(texts),
         "labels": len(classes),
         "recipe": recipe,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "seconds": round(time.perf_counter() - started),
     }
     out = Path(args.out)
