@@ -29,6 +29,18 @@ LR and the embedding's LR, both and each alone; ``--fallbacks`` and
 ``--ambiguities`` score every setting at other fallback thresholds (the
 same rule, the same gates at each). The real TEST part is never read.
 Writes results/compare_embeddings.json.
+
+Fine-tuned encoders (README, "Round nine: a fine-tuned encoder"): an
+encoder fine-tuned on data that holds a fold's judged side would leak it, so
+there is one encoder per fold, each trained on exactly that fold's kept
+examples. ``--export-folds DIR`` writes them (DIR/dev.jsonl .. dev4.jsonl and
+DIR/all.jsonl for dev5, the gates and any ``--also`` set) for
+scripts/finetune_encoder.py; ``--per-fold NAME=MANIFEST:DIR`` then scores
+one candidate whose manifest and directory paths hold ``{fold}``, each set
+embedded by its fold's encoder. ``--head NAME`` also scores that candidate's
+own classifier head (DIR/head.safetensors) in the LR's place, ``--alone
+NAME`` its LR (or ``head:NAME``) alone on every message. ``--also dev6``
+scores a later side with the all-data models, outside the score and gates.
 """
 
 from __future__ import annotations
@@ -80,8 +92,17 @@ def load_embedder(spec: str):
     return name, SentenceEmbedder.load(Path(directory) if directory else None, manifest)
 
 
-def folds(train_texts: list[str], train_labels: list[str]) -> dict[str, tuple[list[int], list]]:
-    """Each judged set -> (indices of the training examples kept, its examples)."""
+#: The fold whose training examples (and fine-tuned encoder) judge each set.
+def fold_of(set_name: str) -> str:
+    return set_name if set_name in LEAVE_OUT else "all"
+
+
+def folds(
+    train_texts: list[str], train_labels: list[str], also: tuple[str, ...] = ()
+) -> dict[str, tuple[list[int], list]]:
+    """Each judged set -> (indices of the training examples kept, its examples).
+
+    ``also``: later real sides judged by the model trained on everything."""
     out = {}
     for side in LEAVE_OUT:
         examples = real_examples(side)
@@ -92,7 +113,38 @@ def folds(train_texts: list[str], train_labels: list[str]) -> dict[str, tuple[li
     out[FRESH] = (everything, real_examples(FRESH))
     for name, (path, _) in GATES.items():
         out[name] = (everything, load_examples(path))
+    for side in also:
+        out[side] = (everything, real_examples(side))
     return out
+
+
+def export_folds(
+    directory: Path, texts: list[str], labels: list[str], real: list[bool], sets: dict
+) -> dict[str, int]:
+    """One JSONL of {text, label, real} per fold's kept training examples."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for set_name, (kept, _) in sets.items():
+        fold = fold_of(set_name)
+        if fold in written:
+            continue
+        lines = [json.dumps({"text": texts[i], "label": labels[i], "real": real[i]}) for i in kept]
+        (directory / f"{fold}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written[fold] = len(lines)
+    return written
+
+
+def head_probabilities(directory: Path, vectors: np.ndarray, labels: list[str]) -> np.ndarray:
+    """A fine-tuned encoder's own head (scripts/finetune_encoder.py): softmax
+    of scale x cosine(vector, each label's weight), columns as ``labels``."""
+    from safetensors.numpy import load_file
+
+    head = load_file(str(directory / "head.safetensors"))
+    classes = json.loads((directory / "head_labels.json").read_text())
+    logits = float(head["scale"][0]) * vectors @ head["weight"].T
+    logits -= logits.max(axis=1, keepdims=True)
+    probs = np.exp(logits)
+    return align(probs / probs.sum(axis=1, keepdims=True), classes, labels)
 
 
 def blend(
@@ -154,6 +206,27 @@ def main() -> int:
     parser.add_argument(
         "--ambiguities", default=None, help="e.g. 0.05,0.1: ambiguity thresholds to score at"
     )
+    parser.add_argument(
+        "--per-fold",
+        action="append",
+        default=[],
+        help="NAME=MANIFEST:DIR with {fold} in both: one fine-tuned encoder per fold",
+    )
+    parser.add_argument(
+        "--head", action="append", default=[], help="per-fold candidate: also score its own head"
+    )
+    parser.add_argument(
+        "--alone",
+        action="append",
+        default=[],
+        help="candidate (or head:NAME) also scored alone: weight 1 on every message",
+    )
+    parser.add_argument(
+        "--export-folds", default=None, help="write each fold's training examples here and stop"
+    )
+    parser.add_argument(
+        "--also", action="append", default=[], help="a later real side scored outside the rule"
+    )
     parser.add_argument("--out", default=str(ROOT / "results" / "compare_embeddings.json"))
     parser.add_argument(
         "--cache",
@@ -175,11 +248,15 @@ def main() -> int:
         for t in parse_floats(args.fallbacks) or [threshold]
         for a in parse_floats(args.ambiguities) or [ambiguity]
     ]
-    featurise = Featuriser()
     train_texts, train_labels, train_real = load_training_with_origin()
     print(f"{sum(train_real)} of {len(train_real)} training examples are real clients'", flush=True)
+    sets = folds(train_texts, train_labels, tuple(args.also))
+    if args.export_folds:
+        written = export_folds(Path(args.export_folds), train_texts, train_labels, train_real, sets)
+        print(f"written to {args.export_folds}: {written}")
+        return 0
+    featurise = Featuriser()
     train_rows = [featurise(t, clean=False) for t in train_texts]
-    sets = folds(train_texts, train_labels)
     rows = {
         name: [featurise(e.text, clean=True) for e in examples]
         for name, (_, examples) in sets.items()
@@ -222,23 +299,53 @@ def main() -> int:
     if cache:
         joblib.dump((fast, labels_of), cache)
 
-    vectors: dict[str, dict[str, np.ndarray]] = {}  # candidate -> text -> vector
+    # candidate -> judged set -> text -> vector (one dict shared by every
+    # set, or per-fold candidates' one per fold)
+    vectors: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    head_dirs: dict[str, dict[str, Path]] = {}
     texts = sorted({r.text for r in train_rows} | {r.text for rs in rows.values() for r in rs})
-    for spec in args.candidate or ["project"]:
+    for spec in args.candidate or ([] if args.per_fold else ["project"]):
         name, embedder = load_embedder(spec)
         t0 = time.perf_counter()
         matrix = embedder.embed(texts)
-        vectors[name] = dict(zip(texts, matrix, strict=True))
+        shared = dict(zip(texts, matrix, strict=True))
+        vectors[name] = {set_name: shared for set_name in sets}
         print(
             f"{name}: {len(texts)} texts embedded in {time.perf_counter() - t0:.0f} s", flush=True
         )
         del embedder
+    for spec in args.per_fold:
+        name, _, where = spec.partition("=")
+        vectors[name], head_dirs[name] = {}, {}
+        for fold in dict.fromkeys(fold_of(s) for s in sets):
+            judged = [s for s in sets if fold_of(s) == fold]
+            fold_texts = sorted(
+                {train_rows[i].text for i in sets[judged[0]][0]}
+                | {r.text for s in judged for r in rows[s]}
+            )
+            _, embedder = load_embedder(f"{name}={where.replace('{fold}', fold)}")
+            t0 = time.perf_counter()
+            shared = dict(zip(fold_texts, embedder.embed(fold_texts), strict=True))
+            del embedder
+            directory = Path(where.partition(":")[2].replace("{fold}", fold))
+            for s in judged:
+                vectors[name][s], head_dirs[name][s] = shared, directory
+            print(
+                f"{name} [{fold}]: {len(fold_texts)} texts embedded in "
+                f"{time.perf_counter() - t0:.0f} s",
+                flush=True,
+            )
     for pair in args.concat:
         a, b = pair.split("+")
-        vectors[pair] = {t: np.concatenate([vectors[a][t], vectors[b][t]]) for t in texts}
+        vectors[pair] = {
+            s: {t: np.concatenate([vectors[a][s][t], vectors[b][s][t]]) for t in texts}
+            for s in sets
+        }
 
     settings = [("none", None, None, (f, 1.0)) for f in sorted({f for f, _ in real_pairs})]
     settings += [(name, below, weight, pair) for name in vectors for pair in real_pairs]
+    settings += [(f"head:{name}", below, weight, (1.0, 1.0)) for name in args.head]
+    settings += [(name, REACH[-1], 1.0, (1.0, 1.0)) for name in args.alone]
     for name in args.variants:
         settings += [
             (name, r, w, (1.0, 1.0)) for r in REACH for w in WEIGHTS if (r, w) != (below, weight)
@@ -247,6 +354,7 @@ def main() -> int:
     results: dict[str, dict] = {}
     slow_cache: dict[tuple, np.ndarray] = {}
     judged = list(LEAVE_OUT) + [FRESH]
+    columns = judged + list(GATES) + list(args.also)
     for candidate, reach, w, (fast_weight, slow_weight) in settings:
         label = "no embedding" if candidate == "none" else f"{candidate} w{w} below{reach}"
         if args.real_weights:
@@ -258,13 +366,19 @@ def main() -> int:
             probs = fast[(set_name, fast_weight)]
             if candidate != "none":
                 key = (candidate, set_name, slow_weight)
-                if key not in slow_cache:
-                    x = np.vstack([vectors[candidate][train_rows[i].text] for i in kept])
+                if key not in slow_cache and candidate.startswith("head:"):
+                    owner = candidate.split(":", 1)[1]
+                    ex = np.vstack([vectors[owner][set_name][r.text] for r in rows[set_name]])
+                    slow_cache[key] = head_probabilities(
+                        head_dirs[owner][set_name], ex, labels_of[set_name]
+                    )
+                elif key not in slow_cache:
+                    x = np.vstack([vectors[candidate][set_name][train_rows[i].text] for i in kept])
                     y = [train_labels[i] for i in kept]
                     model = LogisticRegression(
                         C=config["embedding_C"], max_iter=config["max_iter"]
                     ).fit(x, y, sample_weight=sample_weights(train_real, kept, slow_weight))
-                    ex = np.vstack([vectors[candidate][r.text] for r in rows[set_name]])
+                    ex = np.vstack([vectors[candidate][set_name][r.text] for r in rows[set_name]])
                     slow_cache[key] = align(
                         model.predict_proba(ex), list(model.classes_), labels_of[set_name]
                     )
@@ -290,7 +404,7 @@ def main() -> int:
             results[name] = {"sets": per_set, "score": total, "gates": gates}
             cells = " | ".join(
                 f"{per_set[k]['acceptable']}/{per_set[k]['declined']}/{per_set[k]['wrong']}"
-                for k in judged + list(GATES)
+                for k in columns
             )
             print(
                 f"{name:<52} score {total:>4} gates {'ok' if gates else 'FAIL'} | {cells}",
@@ -299,7 +413,7 @@ def main() -> int:
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"columns": judged + list(GATES), "results": results}, indent=2))
+    out.write_text(json.dumps({"columns": columns, "results": results}, indent=2))
     print(f"{time.perf_counter() - started:.0f} s; written {out}")
     return 0
 

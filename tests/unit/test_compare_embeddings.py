@@ -70,3 +70,39 @@ def test_real_weights_are_tried_in_both_models_then_each_alone(harness) -> None:
     ]
     assert harness.sample_weights([True, False, True], [0, 1, 2], 1.0) is None  # today's fit
     assert harness.sample_weights([True, False, True], [1, 2], 3.0).tolist() == [1.0, 3.0]
+
+
+def test_each_fold_s_examples_are_exported_once_and_later_sets_use_all_data(
+    harness, tmp_path
+) -> None:
+    import json
+
+    texts, labels, real = ["a", "b", "c"], ["x", "y", "x"], [True, False, False]
+    sets = {"dev": ([0, 2], []), "dev5": ([0, 1, 2], []), "blind": ([0, 1, 2], [])}
+    written = harness.export_folds(tmp_path, texts, labels, real, sets)
+    assert written == {"dev": 2, "all": 3}
+    assert harness.fold_of("dev6") == "all" and harness.fold_of("dev3") == "dev3"
+    rows = [json.loads(line) for line in (tmp_path / "dev.jsonl").read_text().splitlines()]
+    assert rows == [
+        {"text": "a", "label": "x", "real": True},
+        {"text": "c", "label": "x", "real": False},
+    ]
+
+
+def test_a_fine_tuned_head_gives_softmax_of_scaled_cosines_in_the_asked_order(
+    harness, tmp_path
+) -> None:
+    import json
+
+    from safetensors.numpy import save_file
+
+    weight = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    save_file(
+        {"weight": weight, "scale": np.array([2.0], dtype=np.float32)},
+        str(tmp_path / "head.safetensors"),
+    )
+    (tmp_path / "head_labels.json").write_text(json.dumps(["a", "b"]))
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    probs = harness.head_probabilities(tmp_path, vectors, ["b", "a"])
+    expected = np.exp([[0.0, 2.0], [1.6, 1.2]])
+    assert np.allclose(probs, expected / expected.sum(axis=1, keepdims=True), atol=1e-6)
