@@ -182,5 +182,6 @@ def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
     # Questions round six: train6 is written, dev6 never (README, "Questions round six").
     assert {dataset.normalise(q["text"]) for q in dataset.load_round(6, "train6")} <= with_two
     assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round(6, "dev6")}
-    # Questions round seven is not written yet, neither side (README, "Questions round seven").
-    assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round(7)}
+    # Questions round seven: train7 is written (once dev7 was measured), dev7 never.
+    assert {dataset.normalise(q["text"]) for q in dataset.load_round(7, "train7")} <= with_two
+    assert not with_two & {dataset.normalise(q["text"]) for q in dataset.load_round(7, "dev7")}
