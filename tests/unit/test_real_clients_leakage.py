@@ -129,40 +129,20 @@ def test_no_round_four_dev4_question_is_trained_on(trained_texts: set[str]) -> N
     assert not leaked, f"{len(leaked)} dev4 questions in data/nlu, e.g. {leaked[:3]}"
 
 
-def test_no_round_five_dev5_question_is_trained_on(trained_texts: set[str]) -> None:
-    """Round five's dev5 side (questions_round5.yml) is the fresh judge for the
-    round after dev4 is trained on: none of it may be in data/nlu. Its first
-    figures are to be main's, before any change is chosen on it."""
+@pytest.mark.parametrize("number, side", [(5, "dev5"), (6, "dev6"), (7, "dev7")])
+def test_no_fresh_judge_question_is_trained_on(
+    trained_texts: set[str], number: int, side: str
+) -> None:
+    """The dev sides of rounds five to seven (questions_round<n>.yml) are
+    fresh judges, each for the round of changes after the one before: none of
+    them may be in data/nlu. Each one's first figures are main's, before any
+    change is chosen on it."""
     leaked = [
         q["text"]
-        for q in dataset.load_round(5, "dev5")
+        for q in dataset.load_round(number, side)
         if dataset.normalise(q["text"]) in trained_texts - PREDATING
     ]
-    assert not leaked, f"{len(leaked)} dev5 questions in data/nlu, e.g. {leaked[:3]}"
-
-
-def test_no_round_six_dev6_question_is_trained_on(trained_texts: set[str]) -> None:
-    """Questions round six's dev6 side (questions_round6.yml) is the fresh
-    judge after dev5: none of it may be in data/nlu. Its first figures are to
-    be main's, before any change is chosen on it."""
-    leaked = [
-        q["text"]
-        for q in dataset.load_round(6, "dev6")
-        if dataset.normalise(q["text"]) in trained_texts - PREDATING
-    ]
-    assert not leaked, f"{len(leaked)} dev6 questions in data/nlu, e.g. {leaked[:3]}"
-
-
-def test_no_round_seven_dev7_question_is_trained_on(trained_texts: set[str]) -> None:
-    """Questions round seven's dev7 side (questions_round7.yml) is the fresh
-    judge after dev6: none of it may be in data/nlu. Its first figures are to
-    be main's, before any change is chosen on it."""
-    leaked = [
-        q["text"]
-        for q in dataset.load_round(7, "dev7")
-        if dataset.normalise(q["text"]) in trained_texts - PREDATING
-    ]
-    assert not leaked, f"{len(leaked)} dev7 questions in data/nlu, e.g. {leaked[:3]}"
+    assert not leaked, f"{len(leaked)} {side} questions in data/nlu, e.g. {leaked[:3]}"
 
 
 @pytest.mark.parametrize("dev_rounds", range(MAX_DEV_ROUNDS + 1))
