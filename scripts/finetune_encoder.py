@@ -8,24 +8,22 @@ same architecture, so the same graph and the same cost per unsure message.
 
 Two interpreters, one file (torch is imported only where it is needed):
 
-    # training side environment (outside the repo; torch from the on-disk wheel)
-    python3.11 -m venv /work/venv-ft
-    /work/venv-ft/bin/pip install /opt/wheels/torch-2.13.0+cpu-cp311-*.whl \\
-        safetensors==0.8.0 tokenizers==0.23.3 numpy==2.4.6 pyyaml==6.0.4
+    # training side environment (Python 3.11; pip takes torch from the on-disk wheel)
+    python3.11 -m venv .venv-ft && .venv-ft/bin/pip install -r requirements-ft.txt
 
     # 1. the shipped SentenceEmbedder's vectors of a few sentences (project venv)
     .venv/bin/python scripts/finetune_encoder.py reference var/ref.npz
     # 2. this file's torch encoder must give the same vectors (cosine > 0.9999)
-    /work/venv-ft/bin/python scripts/finetune_encoder.py check var/ref.npz
+    .venv-ft/bin/python scripts/finetune_encoder.py check var/ref.npz
     # 3. training examples, one JSON object {"text", "label"} a line
     #    (scripts/compare_embeddings.py --export-folds DIR writes one file per fold)
-    /work/venv-ft/bin/python scripts/finetune_encoder.py train DIR/all.jsonl \\
+    .venv-ft/bin/python scripts/finetune_encoder.py train DIR/all.jsonl \\
         --out build/embedding-ft/all
     # 4. the written model, loaded by the shipped SentenceEmbedder (onnxruntime),
     #    must give the torch vectors too
     .venv/bin/python scripts/finetune_encoder.py reference var/ft.npz \\
         --manifest build/embedding-ft/all/manifest.yml --dir build/embedding-ft/all
-    /work/venv-ft/bin/python scripts/finetune_encoder.py check var/ft.npz --dir build/embedding-ft/all
+    .venv-ft/bin/python scripts/finetune_encoder.py check var/ft.npz --dir build/embedding-ft/all
 
 The encoder mirrors clinic_core/nlp/bert_onnx.py (transformers' BertModel:
 post-LayerNorm, exact GELU, absolute positions, token type 0, -10000 on
