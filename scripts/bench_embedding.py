@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/bench_embedding.py [--messages 500] [--manifest M.yml --dir D]
 
-Loads clinic_core.nlp.embedding.SentenceEmbedder in this fresh process and
+Loads clinic_core.nlp.embedding.SentenceEmbedder (the one config.yml ships:
+the fine-tuned encoder when ``embedding_finetuned``; --manifest for another) in this fresh process and
 reports the wall time of importing its runtime and of loading (hash check,
 graph build, onnxruntime session), the resident memory each adds (VmRSS) and
 the peak (VmHWM), then embeds the same chat-length messages one at a time
@@ -72,6 +73,18 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
+def shipped_finetuned() -> bool:
+    """config.yml ships the fine-tuned encoder (``embedding_finetuned``)."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
+    return any(
+        c.get("embedding_finetuned")
+        for c in config["pipeline"]
+        if str(c.get("name", "")).endswith("LinearIntentClassifier")
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,10 +105,21 @@ def main() -> int:
     import onnxruntime  # noqa: F401
     import tokenizers  # noqa: F401
 
-    from clinic_core.nlp.embedding import SentenceEmbedder, load_manifest
+    from clinic_core.nlp.embedding import (
+        SentenceEmbedder,
+        finetuned_directory,
+        load_finetuned_manifest,
+        load_manifest,
+    )
 
-    manifest = load_manifest(Path(args.manifest)) if args.manifest else load_manifest()
     directory = Path(args.dir) if args.dir else None
+    if args.manifest:
+        manifest = load_manifest(Path(args.manifest))
+    elif shipped_finetuned():
+        directory = finetuned_directory()
+        manifest = load_finetuned_manifest(directory)
+    else:
+        manifest = load_manifest()
     result["model"] = manifest.name
     result["import_s"] = time.perf_counter() - started
     imported = memory_mb()

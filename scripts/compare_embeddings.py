@@ -41,6 +41,12 @@ embedded by its fold's encoder. ``--head NAME`` also scores that candidate's
 own classifier head (DIR/head.safetensors) in the LR's place, ``--alone
 NAME`` its LR (or ``head:NAME``) alone on every message. ``--also dev6``
 scores a later side with the all-data models, outside the score and gates.
+
+Since the fine-tuned encoder ships (config.yml ``embedding_finetuned``),
+``project`` is that encoder, fine-tuned on ALL of data/nlu: its
+leave-one-round-out folds (a) have seen their judged side and its score
+leaks. Score it fairly with ``--per-fold`` as above; ``--candidate base``
+is the frozen base model (the shipped setting before round nine).
 """
 
 from __future__ import annotations
@@ -80,10 +86,20 @@ REACH = (0.8, 0.9, 1.01)  # 1.01: every message long enough
 
 
 def load_embedder(spec: str):
-    """``NAME=MANIFEST[:DIR]`` -> (name, SentenceEmbedder); ``project`` alone: the shipped manifest."""
-    from clinic_core.nlp.embedding import SentenceEmbedder, load_manifest
+    """``NAME=MANIFEST[:DIR]`` -> (name, SentenceEmbedder); ``project`` alone:
+    the one config.yml ships (the fine-tuned encoder when
+    ``embedding_finetuned``); ``base``: the pinned base model."""
+    from clinic_core.nlp.embedding import (
+        SentenceEmbedder,
+        finetuned_directory,
+        load_finetuned_manifest,
+        load_manifest,
+    )
 
-    if spec == "project":
+    if spec == "project" and pipeline_settings()[0].get("embedding_finetuned"):
+        manifest = load_finetuned_manifest()
+        return manifest.name, SentenceEmbedder.load(finetuned_directory(), manifest)
+    if spec in ("project", "base"):
         manifest = load_manifest()
         return manifest.name, SentenceEmbedder.load(manifest=manifest)
     name, _, where = spec.partition("=")
@@ -184,7 +200,10 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--candidate", action="append", default=[], help="NAME=MANIFEST[:DIR], or 'project'"
+        "--candidate",
+        action="append",
+        default=[],
+        help="NAME=MANIFEST[:DIR], or 'project' (as config.yml ships), or 'base'",
     )
     parser.add_argument(
         "--concat", action="append", default=[], help="A+B: two candidates' vectors side by side"

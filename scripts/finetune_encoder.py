@@ -6,24 +6,26 @@ encoder) moved the fresh real sets by noise. Fine-tuning the encoder on our
 own intent / FAQ-topic labels is the one thing not tried. The result has the
 same architecture, so the same graph and the same cost per unsure message.
 
-Two interpreters, one file (torch is imported only where it is needed):
+Shipped (README, "Pretrained sentence embedding"): scripts/setup.sh builds
+the environment ``.venv-ft`` (Python 3.11, requirements-ft.txt: torch from the
+on-disk CPU wheel), then
 
-    # training side environment (Python 3.11; pip takes torch from the on-disk wheel)
-    python3.11 -m venv .venv-ft && .venv-ft/bin/pip install -r requirements-ft.txt
+    .venv/bin/python scripts/finetune_encoder.py export var/finetune_training.jsonl
+    .venv-ft/bin/python scripts/finetune_encoder.py train var/finetune_training.jsonl \\
+        --base build/embedding/all-MiniLM-L6-v2 --out build/embedding/all-MiniLM-L6-v2-ft
+
+(``export``: data/nlu as the classifier reads it, in the project venv where
+Rasa is), and the classifier reads the result (config.yml
+``embedding_finetuned``). Two interpreters, one file: torch is imported only
+where it is needed. Checks and experiments:
 
     # 1. the shipped SentenceEmbedder's vectors of a few sentences (project venv)
     .venv/bin/python scripts/finetune_encoder.py reference var/ref.npz
     # 2. this file's torch encoder must give the same vectors (cosine > 0.9999)
     .venv-ft/bin/python scripts/finetune_encoder.py check var/ref.npz
-    # 3. training examples, one JSON object {"text", "label"} a line
-    #    (scripts/compare_embeddings.py --export-folds DIR writes one file per fold)
-    .venv-ft/bin/python scripts/finetune_encoder.py train DIR/all.jsonl \\
-        --out build/embedding-ft/all
-    # 4. the written model, loaded by the shipped SentenceEmbedder (onnxruntime),
-    #    must give the torch vectors too
-    .venv/bin/python scripts/finetune_encoder.py reference var/ft.npz \\
-        --manifest build/embedding-ft/all/manifest.yml --dir build/embedding-ft/all
-    .venv-ft/bin/python scripts/finetune_encoder.py check var/ft.npz --dir build/embedding-ft/all
+    # 3. one fine-tune per fold of the comparison (README, "Round nine")
+    .venv/bin/python scripts/compare_embeddings.py --export-folds var/folds
+    .venv-ft/bin/python scripts/finetune_encoder.py train var/folds/dev.jsonl --out var/ft/dev
 
 The encoder mirrors clinic_core/nlp/bert_onnx.py (transformers' BertModel:
 post-LayerNorm, exact GELU, absolute positions, token type 0, -10000 on
@@ -44,7 +46,8 @@ Output: a directory with the base model's five files (only model.safetensors
 changed: the same tensor names, shapes and dtype, the pooler unchanged), a
 ``manifest.yml`` for clinic_core.nlp.embedding.load_manifest with the new
 file's SHA-256 and a ``finetune`` block saying what made it (base weights'
-SHA-256, training data's SHA-256, recipe, torch version), and the trained head
+SHA-256, training data's SHA-256, recipe, torch version; no time, so two
+runs write the same bytes), and the trained head
 (``head.safetensors`` + ``head_labels.json``, read by compare_embeddings.py
 ``--head``; not in the manifest, the classifier does not use it).
 """
@@ -315,6 +318,26 @@ def cmd_check(args) -> int:
     return 0 if worst > 0.9999 else 1
 
 
+def cmd_export(args) -> int:
+    """data/nlu's examples as the classifier trains on them, one JSON line each
+    (project venv: Rasa reads the files; the same loader as the comparison
+    harness, scripts/compare_classifiers.py load_training_with_origin)."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from compare_classifiers import load_training_with_origin
+
+    texts, labels, real = load_training_with_origin()
+    lines = [
+        json.dumps({"text": t, "label": y, "real": r})
+        for t, y, r in zip(texts, labels, real, strict=True)
+    ]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(lines)} training examples written to {out}")
+    return 0
+
+
 def read_examples(path: Path) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
@@ -449,13 +472,12 @@ def cmd_train(args) -> int:
     data_hash = sha256_file(Path(args.data))
     provenance = {
         "base_model_sha256": sha256_file(base / "model.safetensors"),
-        "training_data": str(args.data),
+        "training_data": Path(args.data).name,
         "training_data_sha256": data_hash,
         "examples": len(texts),
         "labels": len(classes),
         "recipe": recipe,
         "torch": str(torch.__version__),
-        "seconds": round(time.perf_counter() - started),
     }
     out = Path(args.out)
     head_weight = nn.functional.normalize(head.detach(), dim=-1)
@@ -473,6 +495,8 @@ def main() -> int:
     ref.add_argument("out")
     ref.add_argument("--manifest", default=None)
     ref.add_argument("--dir", default=None)
+    export = sub.add_parser("export", help="data/nlu as the classifier reads it (project venv)")
+    export.add_argument("out")
     check = sub.add_parser("check", help="the torch encoder against reference vectors")
     check.add_argument("reference")
     check.add_argument("--dir", default=str(BASE_DIR))
@@ -485,7 +509,12 @@ def main() -> int:
     train.add_argument("--lr-head", dest="lr_head", default=None)
     train.add_argument("--seed", default=None)
     args = parser.parse_args()
-    return {"reference": cmd_reference, "check": cmd_check, "train": cmd_train}[args.command](args)
+    return {
+        "reference": cmd_reference,
+        "export": cmd_export,
+        "check": cmd_check,
+        "train": cmd_train,
+    }[args.command](args)
 
 
 if __name__ == "__main__":

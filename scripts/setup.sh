@@ -29,6 +29,26 @@ find_python310() {
   return 1
 }
 
+find_python311() {
+  local candidates=()
+  [ -n "${PYTHON311:-}" ] && candidates+=("$PYTHON311")
+  candidates+=(python3.11)
+  if command -v pyenv >/dev/null 2>&1; then
+    local root; root=$(pyenv root)
+    for d in "$root"/versions/3.11.*; do [ -x "$d/bin/python3.11" ] && candidates+=("$d/bin/python3.11"); done
+  fi
+  for d in "$HOME"/.pyenv/versions/3.11.* /root/.pyenv/versions/3.11.*; do
+    [ -x "$d/bin/python3.11" ] && candidates+=("$d/bin/python3.11")
+  done
+  candidates+=(/usr/bin/python3.11 /usr/local/bin/python3.11)
+  for c in "${candidates[@]}"; do
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+      command -v "$c"; return 0
+    fi
+  done
+  return 1
+}
+
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
 # 1. Python 3.10 virtualenv (Rasa 3.6 does not run on 3.11 or newer).
@@ -71,10 +91,59 @@ python -m clinic_core.nlp.pipeline --out build/spacy_clinic
 #    embedding"). Skipped when they are there and verified.
 python -m clinic_core.nlp.embedding_fetch
 
+# 4b. The fine-tuned encoder (README, "Pretrained sentence embedding"): the
+#    base weights above fine-tuned on data/nlu's labels, in
+#    build/embedding/<name>-ft/, which the classifier reads. Its own Python
+#    3.11 environment .venv-ft with PyTorch (requirements-ft.txt; the
+#    assistant never imports torch). Skipped when its inputs (the pinned base
+#    weights' SHA-256, data/nlu, the script with its recipe, the torch
+#    version) are unchanged and the written files still match their manifest.
+VENV_FT="$ROOT/.venv-ft"
+if [ ! -x "$VENV_FT/bin/python" ] || ! "$VENV_FT/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  if ! PY311=$(find_python311); then
+    cat >&2 <<'MSG'
+ERROR: no Python 3.11 found. The fine-tune of the sentence encoder runs in its
+own environment .venv-ft with PyTorch 2.13 for Python 3.11. Install one, then
+run this again, for example:
+  pyenv install 3.11.9             # with pyenv
+  apt-get install python3.11-venv  # on Debian/Ubuntu with a 3.11 package
+or point to it explicitly:  PYTHON311=/path/to/python3.11 make run
+MSG
+    exit 1
+  fi
+  echo "==> creating .venv-ft with $PY311"
+  rm -rf "$VENV_FT"
+  "$PY311" -m venv "$VENV_FT"
+fi
+ft_req_hash=$(hash_of requirements-ft.txt)
+if [ "$(cat "$VENV_FT/.requirements.sha" 2>/dev/null)" != "$ft_req_hash" ]; then
+  echo "==> installing the fine-tune's pinned dependencies (PyTorch CPU)"
+  "$VENV_FT/bin/python" -m pip install -q --disable-pip-version-check -r requirements-ft.txt
+  echo "$ft_req_hash" > "$VENV_FT/.requirements.sha"
+fi
+BASE_DIR=$(python -c 'from clinic_core.nlp.embedding import load_manifest; print(load_manifest().directory())')
+FT_DIR=$(python -c 'from clinic_core.nlp.embedding import finetuned_directory; print(finetuned_directory())')
+# inputs: the pinned base weights' SHA-256, data/nlu, the script (its RECIPE
+# included) and the torch version (the other packages do not change the numbers)
+ft_inputs=$( (grep -A3 "name: model.safetensors" clinic_core/nlp/embedding_model.yml | grep sha256:;
+  find data/nlu -type f | sort | xargs cat; cat scripts/finetune_encoder.py; grep "^torch==" requirements-ft.txt) \
+  | sha256sum | cut -c1-16)
+if [ "$(cat "$FT_DIR/inputs.sha" 2>/dev/null)" != "$ft_inputs" ] \
+    || ! python -c 'import sys; from clinic_core.nlp.embedding import finetuned_ok; sys.exit(not finetuned_ok())'; then
+  echo "==> fine-tuning the sentence encoder on data/nlu (about 4 minutes on 2 quiet cores)"
+  started=$(date +%s)
+  rm -rf "$FT_DIR"
+  python scripts/finetune_encoder.py export var/finetune_training.jsonl
+  "$VENV_FT/bin/python" scripts/finetune_encoder.py train var/finetune_training.jsonl \
+    --base "$BASE_DIR" --out "$FT_DIR" >var/finetune.log
+  echo "$ft_inputs" > "$FT_DIR/inputs.sha"
+  echo "    fine-tuned in $(( $(date +%s) - started )) s (log: var/finetune.log)"
+fi
+
 # 5. The Rasa model: trained when there is none or its inputs changed. Rasa
 #    caches trained components by their inputs, but it cannot see inside the
 #    spaCy pipeline directory, so a rebuilt pipeline forces a full training.
-model_hash=$(find config.yml domain.yml data build/spacy_clinic rasa_ext/nlu -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)
+model_hash=$(find config.yml domain.yml data build/spacy_clinic rasa_ext/nlu "$FT_DIR/manifest.yml" -type f -not -name "*.pyc" 2>/dev/null | sort | xargs cat | sha256sum | cut -c1-16)
 spacy_hash=$(cat build/spacy_clinic/inputs.sha256)
 if [ ! -f models/clinic.tar.gz ] || [ "$(cat models/clinic.sha 2>/dev/null)" != "$model_hash" ]; then
   force=""

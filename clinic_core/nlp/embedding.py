@@ -147,6 +147,78 @@ def is_fetched(directory: Path | None = None, manifest: Manifest | None = None) 
     return True
 
 
+#: The fine-tuned encoder's directory is the base's name with this suffix,
+#: under the same root (so CLINIC_EMBEDDING_DIR moves both).
+FINETUNED_SUFFIX = "-ft"
+#: Written by scripts/finetune_encoder.py into the fine-tuned directory.
+FINETUNED_MANIFEST = "manifest.yml"
+
+
+def finetuned_directory(root: Path | None = None, base: Manifest | None = None) -> Path:
+    """Where scripts/setup.sh writes the fine-tuned encoder (build/embedding/<name>-ft)."""
+    base = base or load_manifest()
+    return Path(root or BUILD_DIR) / f"{base.name}{FINETUNED_SUFFIX}"
+
+
+def load_finetuned_manifest(
+    directory: Path | None = None, base: Manifest | None = None
+) -> Manifest:
+    """The fine-tuned encoder's manifest, checked against the base's provenance.
+
+    Our own derived weights cannot be pinned in the repository (they depend on
+    data/nlu), so the fine-tune records the SHA-256 of every file it wrote in
+    ``manifest.yml`` and what it started from in its ``finetune`` block. Here:
+    that block must name the pinned base weights (embedding_model.yml), and
+    every file other than model.safetensors must be the pinned base file
+    (the fine-tune changes the weights only). read_verified() then checks the
+    files against the recorded hashes, as for the base. Raises
+    EmbeddingIntegrityError (no second opinion) otherwise."""
+    base = base or load_manifest()
+    directory = Path(directory) if directory else finetuned_directory(base=base)
+    path = directory / FINETUNED_MANIFEST
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        manifest = load_manifest(path)
+    except OSError as err:
+        raise EmbeddingIntegrityError(
+            f"{path} is missing ({err.strerror}); run scripts/setup.sh to fine-tune the embedding"
+        ) from None
+    except (ValueError, yaml.YAMLError) as err:
+        raise EmbeddingIntegrityError(f"{path} is not a fine-tuned manifest: {err}") from None
+    pinned = {f.name: f for f in base.files}
+    block = data.get("finetune") if isinstance(data, dict) else None
+    if (
+        not isinstance(block, dict)
+        or block.get("base_model_sha256") != pinned["model.safetensors"].sha256
+    ):
+        raise EmbeddingIntegrityError(
+            f"{path} does not name the pinned base weights "
+            f"({pinned['model.safetensors'].sha256}); run scripts/setup.sh"
+        )
+    names = {f.name for f in manifest.files}
+    if names != set(pinned):
+        raise EmbeddingIntegrityError(f"{path} lists {sorted(names)}, not the base's files")
+    for entry in manifest.files:
+        if entry.name != "model.safetensors" and (entry.sha256, entry.size) != (
+            pinned[entry.name].sha256,
+            pinned[entry.name].size,
+        ):
+            raise EmbeddingIntegrityError(
+                f"{path}: {entry.name} is not the pinned base file; run scripts/setup.sh"
+            )
+    return manifest
+
+
+def finetuned_ok(directory: Path | None = None) -> bool:
+    """True when the fine-tuned encoder is there and every file matches (reads ~90 MB)."""
+    try:
+        manifest = load_finetuned_manifest(directory)
+        read_verified(Path(directory) if directory else finetuned_directory(), manifest)
+    except EmbeddingIntegrityError:
+        return False
+    return True
+
+
 def pooling_mode(config: dict[str, Any]) -> str:
     """``mean`` or ``cls`` from sentence-transformers' ``1_Pooling/config.json``;
     any other mode (max, sqrt-length, several at once) is refused."""
@@ -238,6 +310,16 @@ class SentenceEmbedder:
         dimensions = int(pooling_config["word_embedding_dimension"])
         pad_id = int(config.get("pad_token_id") or 0)
         return cls(session, tokenizer, dimensions, keep, pad_id, manifest.query_prefix)
+
+    @classmethod
+    def load_shipped(cls, finetuned: bool, threads: int | None = None) -> SentenceEmbedder:
+        """What the classifier uses: the fine-tuned encoder (config.yml's
+        ``embedding_finetuned``), checked by load_finetuned_manifest() and
+        read_verified(), or the pinned base model."""
+        if not finetuned:
+            return cls.load(threads=threads)
+        directory = finetuned_directory()
+        return cls.load(directory, load_finetuned_manifest(directory), threads=threads)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``[len(texts), dimensions]`` float32, each row of length 1.

@@ -38,6 +38,10 @@ Options measured on the real clients' dev sets (README, "Measured"):
   missing or fail their hash check the component logs one warning and
   answers from the fast classifier alone. The emergency path does not go
   through here (RedFlagOverride runs last and reads the text itself).
+  ``embedding_finetuned: true``: the encoder fine-tuned on data/nlu at
+  setup (scripts/finetune_encoder.py, build/embedding/<name>-ft, checked by
+  clinic_core.nlp.embedding.load_finetuned_manifest) instead of the pinned
+  base model; missing or changed, the same warning and no second opinion.
 * ``real_example_weight: N``: each real client's question in the training
   data (is_real_client_example: its ``source`` metadata) counts N times in
   both fits, the team's once; ``real_example_weight_embedding`` gives the
@@ -114,7 +118,16 @@ class _LazyEmbedder:
     def __init__(self) -> None:
         self._embedder: Any = None
         self._failed = False
+        self._finetuned = False
         self._lock = threading.Lock()
+
+    def configure(self, finetuned: bool) -> None:
+        """Which encoder to load (config.yml ``embedding_finetuned``); a
+        change forgets what was loaded for the other."""
+        with self._lock:
+            if bool(finetuned) != self._finetuned:
+                self._finetuned = bool(finetuned)
+                self._embedder, self._failed = None, False
 
     def get(self) -> Any:
         if self._embedder is not None or self._failed:
@@ -124,7 +137,7 @@ class _LazyEmbedder:
                 try:
                     from clinic_core.nlp.embedding import SentenceEmbedder
 
-                    self._embedder = SentenceEmbedder.load(threads=1)
+                    self._embedder = SentenceEmbedder.load_shipped(self._finetuned, threads=1)
                 except Exception as error:  # noqa: BLE001 - any failure means "no second opinion"
                     self._failed = True
                     logger.warning(
@@ -224,6 +237,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             # opinion (None: never; the embedding is not even trained).
             "embedding_below": None,
             "embedding_C": 10.0,
+            # True: the encoder fine-tuned at setup (build/embedding/<name>-ft)
+            # rather than the pinned base model.
+            "embedding_finetuned": False,
             # The embedding's share of the blend where it is asked (0.5: a
             # plain average of the two distributions).
             "embedding_weight": 0.5,
@@ -249,6 +265,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         embedding_model: LogisticRegression | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
+        if self._config["embedding_below"] is not None:
+            EMBEDDER.configure(self._config["embedding_finetuned"])
         self._storage = model_storage
         self._resource = resource
         self._set_pipeline(pipeline)

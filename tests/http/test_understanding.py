@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic_core.nlp.embedding import load_manifest
+from clinic_core.nlp.embedding import finetuned_directory, load_manifest
 from scripts.eval_clients import CANT_ANSWER, classifier_guess, reply_labels
 from tests.assistant import Assistant, buttons, new_sender, start_assistant, texts
 
@@ -93,14 +93,18 @@ def test_a_low_confidence_question_never_gets_a_topic(assistant: Assistant, mess
 # ------------------------------------------------------------------ without the embedding
 @pytest.fixture(scope="module")
 def without_embedding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    """An assistant whose embedding weights fail their SHA-256 check."""
+    """An assistant whose embedding weights (the shipped ones: the fine-tuned
+    encoder's, next to the base model) fail their SHA-256 check."""
     manifest = load_manifest()
-    source = manifest.directory()
-    if not source.exists():
-        pytest.fail("the embedding was not fetched: run scripts/setup.sh", pytrace=False)
+    source, finetuned = manifest.directory(), finetuned_directory()
+    if not source.exists() or not finetuned.exists():
+        pytest.fail(
+            "the embedding was not fetched or fine-tuned: run scripts/setup.sh", pytrace=False
+        )
     copy = tmp_path_factory.mktemp("embedding")
-    shutil.copytree(source, copy / manifest.name)
-    weights = copy / manifest.name / "model.safetensors"
+    shutil.copytree(source, copy / source.name)
+    shutil.copytree(finetuned, copy / finetuned.name)
+    weights = copy / finetuned.name / "model.safetensors"
     data = bytearray(weights.read_bytes())
     data[-1] ^= 0xFF  # one changed byte: same size, another hash
     weights.write_bytes(bytes(data))
