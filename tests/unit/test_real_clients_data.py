@@ -61,6 +61,7 @@ FROZEN_DEV = {
     (5, "dev5"): (127, "f74359937ca3b93c736194f5373c608819757bee40f80c383fb2af7ad3896b91"),
     (6, "dev6"): (138, "ecc9fd4188c5537271d2a2be9eed8fb37cdad334da2fd7a05bd97051ffaa36aa"),
     (7, "dev7"): (126, "2d4efee337b22cc7b036b5853e8bf02d221ff0a575732b5af51d28e1d086fafc"),
+    (8, "dev8"): (75, "0d92d74410bc7a38844023d2dd842627e12d36d7e8a1ecf729737c2ca4d25eff"),
 }
 #: The fewest train-only additions to round four (README, "Train-only additions").
 ROUND4_EXTRA_MINIMUM = 240
