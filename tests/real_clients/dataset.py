@@ -54,6 +54,12 @@ ROUND6_SPLITS = ("train6", "dev6")
 #: same form as rounds two to six. dev7 judges the round after dev6 has been used.
 ROUND7 = HERE / "questions_round7.yml"
 ROUND7_SPLITS = ("train7", "dev7")
+#: Round eight: a fresh judge from pages no earlier round used, split once
+#: into train8 (~20%) and dev8 (~80%) (scripts/real_clients_round8_split.py),
+#: same form as rounds two to seven. dev8 judges the change the lead ships
+#: after dev7 has been looked at (main is measured on it first).
+ROUND8 = HERE / "questions_round8.yml"
+ROUND8_SPLITS = ("train8", "dev8")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {
     2: (ROUND2, ROUND2_SPLITS),
@@ -62,6 +68,7 @@ ROUNDS = {
     5: (ROUND5, ROUND5_SPLITS),
     6: (ROUND6, ROUND6_SPLITS),
     7: (ROUND7, ROUND7_SPLITS),
+    8: (ROUND8, ROUND8_SPLITS),
 }
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
@@ -95,8 +102,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 to 7), in file order: all of them, or one
-    side (`train2`/`dev2` ... `train7`/`dev7`), with the round's
+    """A later round's questions (2 to 8), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train8`/`dev8`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)
