@@ -110,7 +110,7 @@ ROUND_SIDES = (
 )
 #: How many rounds' dev sides the shipped model may train on: a dev side is
 #: added only once the round it judged is final (the README says which).
-MAX_DEV_ROUNDS = 4
+MAX_DEV_ROUNDS = 6
 
 
 def load_side(number: int, side: str) -> list[dict]:
