@@ -40,6 +40,10 @@ BOUND = 4.0
 #: what the machine's load may add to a turn (2 shared cores)
 SLACK = 2.0
 FAST = 2.0
+#: /healthz may wait behind a message being parsed on the event loop (tens of
+#: ms, more on 2 shared cores: 0.11 s seen); a loop blocked by the database
+#: waits its whole timeout (3 s; 8 s before the fix), far above this bound.
+HEALTHY = 0.5
 TURN_APOLOGY = "Sorry, something went wrong on our side"
 
 
@@ -137,7 +141,7 @@ def test_a_locked_clinic_database_delays_only_the_booking_step(assistant: Assist
     assert "open" in faq_reply.lower() and faq_s < FAST, (faq_s, faq_reply)
     assert booking_s < BOUND + SLACK, (booking_s, booking_reply)
     assert "booking system" in booking_reply and phone in booking_reply, booking_reply
-    assert health and not watch.failures and max(health) < 0.1, (
+    assert health and not watch.failures and max(health) < HEALTHY, (
         max(health, default=None),
         watch.failures,
     )
@@ -172,7 +176,7 @@ def test_a_locked_tracker_database_gets_every_client_the_apology_and_nothing_han
     ended_after = time.monotonic() >= lock.until
     lock.wait()
 
-    assert health and not watch.failures and max(health) < 0.1, (
+    assert health and not watch.failures and max(health) < HEALTHY, (
         max(health, default=None),
         watch.failures,
     )
