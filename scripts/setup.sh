@@ -9,40 +9,23 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
 
-find_python310() {
-  local candidates=()
-  [ -n "${PYTHON310:-}" ] && candidates+=("$PYTHON310")
-  candidates+=(python3.10)
+# find_python 3.10 | 3.11: the path of a Python of that version ($PYTHON310 /
+# $PYTHON311 first, then the PATH, pyenv's versions, /usr), or fail.
+find_python() {
+  local version=$1 candidates=()
+  local override="PYTHON${version/./}"
+  [ -n "${!override:-}" ] && candidates+=("${!override}")
+  candidates+=("python$version")
   if command -v pyenv >/dev/null 2>&1; then
     local root; root=$(pyenv root)
-    for d in "$root"/versions/3.10.*; do [ -x "$d/bin/python3.10" ] && candidates+=("$d/bin/python3.10"); done
+    for d in "$root"/versions/"$version".*; do [ -x "$d/bin/python$version" ] && candidates+=("$d/bin/python$version"); done
   fi
-  for d in "$HOME"/.pyenv/versions/3.10.* /root/.pyenv/versions/3.10.*; do
-    [ -x "$d/bin/python3.10" ] && candidates+=("$d/bin/python3.10")
+  for d in "$HOME"/.pyenv/versions/"$version".* /root/.pyenv/versions/"$version".*; do
+    [ -x "$d/bin/python$version" ] && candidates+=("$d/bin/python$version")
   done
-  candidates+=(/usr/bin/python3.10 /usr/local/bin/python3.10)
+  candidates+=("/usr/bin/python$version" "/usr/local/bin/python$version")
   for c in "${candidates[@]}"; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
-      command -v "$c"; return 0
-    fi
-  done
-  return 1
-}
-
-find_python311() {
-  local candidates=()
-  [ -n "${PYTHON311:-}" ] && candidates+=("$PYTHON311")
-  candidates+=(python3.11)
-  if command -v pyenv >/dev/null 2>&1; then
-    local root; root=$(pyenv root)
-    for d in "$root"/versions/3.11.*; do [ -x "$d/bin/python3.11" ] && candidates+=("$d/bin/python3.11"); done
-  fi
-  for d in "$HOME"/.pyenv/versions/3.11.* /root/.pyenv/versions/3.11.*; do
-    [ -x "$d/bin/python3.11" ] && candidates+=("$d/bin/python3.11")
-  done
-  candidates+=(/usr/bin/python3.11 /usr/local/bin/python3.11)
-  for c in "${candidates[@]}"; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c "import sys; sys.exit(sys.version_info[:2] != (3, ${version#3.}))" 2>/dev/null; then
       command -v "$c"; return 0
     fi
   done
@@ -53,7 +36,7 @@ hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
 # 1. Python 3.10 virtualenv (Rasa 3.6 does not run on 3.11 or newer).
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))'; then
-  if ! PY=$(find_python310); then
+  if ! PY=$(find_python 3.10); then
     cat >&2 <<'MSG'
 ERROR: no Python 3.10 found. Rasa Open Source 3.6 needs exactly Python 3.10.
 Install one, then run this again, for example:
@@ -100,7 +83,7 @@ python -m clinic_core.nlp.embedding_fetch
 #    version) are unchanged and the written files still match their manifest.
 VENV_FT="$ROOT/.venv-ft"
 if [ ! -x "$VENV_FT/bin/python" ] || ! "$VENV_FT/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-  if ! PY311=$(find_python311); then
+  if ! PY311=$(find_python 3.11); then
     cat >&2 <<'MSG'
 ERROR: no Python 3.11 found. The fine-tune of the sentence encoder runs in its
 own environment .venv-ft with PyTorch 2.13 for Python 3.11. Install one, then

@@ -134,6 +134,14 @@ def test_a_changed_weights_file_is_refused(
         SentenceEmbedder.load(copy, load_finetuned_manifest(copy))
 
 
+def _read_manifest(directory: Path) -> dict:
+    return yaml.safe_load((directory / "manifest.yml").read_text())
+
+
+def _write_manifest(directory: Path, manifest: dict) -> None:
+    (directory / "manifest.yml").write_text(yaml.safe_dump(manifest))
+
+
 def test_a_missing_manifest_or_file_is_refused(
     two_finetunes: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -149,10 +157,9 @@ def test_a_manifest_not_from_the_pinned_base_is_refused(
     two_finetunes: tuple[Path, Path], tmp_path: Path
 ) -> None:
     copy = _copy(two_finetunes[0], tmp_path / "ft")
-    path = copy / "manifest.yml"
-    manifest = yaml.safe_load(path.read_text())
+    manifest = _read_manifest(copy)
     manifest["finetune"]["base_model_sha256"] = "0" * 64
-    path.write_text(yaml.safe_dump(manifest))
+    _write_manifest(copy, manifest)
     with pytest.raises(EmbeddingIntegrityError, match="pinned base weights"):
         load_finetuned_manifest(copy)
 
@@ -167,12 +174,11 @@ def test_a_changed_small_file_is_refused_even_with_its_hash_recorded(
     copy = _copy(two_finetunes[0], tmp_path / "ft")
     tokenizer = copy / "tokenizer.json"
     tokenizer.write_bytes(tokenizer.read_bytes() + b" ")
-    path = copy / "manifest.yml"
-    manifest = yaml.safe_load(path.read_text())
+    manifest = _read_manifest(copy)
     for entry in manifest["files"]:
         if entry["name"] == "tokenizer.json":
             entry["sha256"] = hashlib.sha256(tokenizer.read_bytes()).hexdigest()
             entry["bytes"] = tokenizer.stat().st_size
-    path.write_text(yaml.safe_dump(manifest))
+    _write_manifest(copy, manifest)
     with pytest.raises(EmbeddingIntegrityError, match="tokenizer.json is not the pinned base file"):
         load_finetuned_manifest(copy)
