@@ -11,10 +11,12 @@ blended with weight ``embedding_weight``; fallback threshold / ambiguity of
 the FallbackClassifier, confidence = the best label's probability), and is
 judged on
 
-  (a) leave-one-round-out over the real dev sides dev, dev2, dev3, dev4: each
+  (a) leave-one-round-out over the real dev sides the shipped model trains
+      on (LEAVE_OUT: dev to dev4, and dev5, dev6 since 2026-12-02): each
       side's questions are taken out of data/nlu (which trains on them) and
       the classifier trained on the rest is scored on that side;
-  (b) dev5 (never trained on), with the classifier trained on all of data/nlu;
+  (b) FRESH (dev7, never trained on; dev5 until 2026-12-02), with the
+      classifier trained on all of data/nlu;
 
 score = acceptable - 2 x confidently wrong, in questions, summed over (a)
 and (b); gates, on the model trained on all of data/nlu: the blind held-out
@@ -33,8 +35,8 @@ Writes results/compare_embeddings.json.
 Fine-tuned encoders (README, "Round nine: a fine-tuned encoder"): an
 encoder fine-tuned on data that holds a fold's judged side would leak it, so
 there is one encoder per fold, each trained on exactly that fold's kept
-examples. ``--export-folds DIR`` writes them (DIR/dev.jsonl .. dev4.jsonl and
-DIR/all.jsonl for dev5, the gates and any ``--also`` set) for
+examples. ``--export-folds DIR`` writes them (DIR/dev.jsonl .. dev6.jsonl and
+DIR/all.jsonl for FRESH, the gates and any ``--also`` set) for
 scripts/finetune_encoder.py; ``--per-fold NAME=MANIFEST:DIR`` then scores
 one candidate whose manifest and directory paths hold ``{fold}``, each set
 embedded by its fold's encoder. ``--head NAME`` also scores that candidate's
@@ -75,8 +77,11 @@ from compare_classifiers import (  # noqa: E402
 
 from tests.real_clients.dataset import normalise  # noqa: E402
 
-LEAVE_OUT = ("dev", "dev2", "dev3", "dev4")
-FRESH = "dev5"
+#: The dev sides the shipped model trains on (real_clients_training.py
+#: --dev-rounds 6 since 2026-12-02): each is judged by a fold without it.
+LEAVE_OUT = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6")
+#: A dev side never trained on, judged by the model trained on everything.
+FRESH = "dev7"
 GATES = {
     "blind": (ROOT / "tests" / "nlu_heldout_blind", 0.95),
     "first": (ROOT / "tests" / "nlu_heldout", 0.88),
