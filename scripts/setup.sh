@@ -113,7 +113,7 @@ ft_inputs=$( (grep -A3 "name: model.safetensors" clinic_core/nlp/embedding_model
   | sha256sum | cut -c1-16)
 if [ "$(cat "$FT_DIR/inputs.sha" 2>/dev/null)" != "$ft_inputs" ] \
     || ! python -c 'import sys; from clinic_core.nlp.embedding import finetuned_ok; sys.exit(not finetuned_ok())'; then
-  echo "==> fine-tuning the sentence encoder on data/nlu (about 4 minutes on 2 quiet cores)"
+  echo "==> fine-tuning the sentence encoder on data/nlu (4 to 9 minutes on 2 quiet cores)"
   started=$(date +%s)
   rm -rf "$FT_DIR"
   python scripts/finetune_encoder.py export var/finetune_training.jsonl
