@@ -105,21 +105,16 @@ def main() -> int:
     import onnxruntime  # noqa: F401
     import tokenizers  # noqa: F401
 
-    from clinic_core.nlp.embedding import (
-        SentenceEmbedder,
-        finetuned_directory,
-        load_finetuned_manifest,
-        load_manifest,
-    )
+    from clinic_core.nlp.embedding import SentenceEmbedder, load_manifest, shipped_encoder
 
     directory = Path(args.dir) if args.dir else None
     if args.manifest:
         manifest = load_manifest(Path(args.manifest))
-    elif shipped_finetuned():
-        directory = finetuned_directory()
-        manifest = load_finetuned_manifest(directory)
     else:
-        manifest = load_manifest()
+        finetuned = shipped_finetuned()
+        shipped_dir, manifest = shipped_encoder(finetuned)
+        if finetuned or directory is None:  # --dir alone moves the base model only
+            directory = shipped_dir
     result["model"] = manifest.name
     result["import_s"] = time.perf_counter() - started
     imported = memory_mb()

@@ -94,19 +94,12 @@ def load_embedder(spec: str):
     """``NAME=MANIFEST[:DIR]`` -> (name, SentenceEmbedder); ``project`` alone:
     the one config.yml ships (the fine-tuned encoder when
     ``embedding_finetuned``); ``base``: the pinned base model."""
-    from clinic_core.nlp.embedding import (
-        SentenceEmbedder,
-        finetuned_directory,
-        load_finetuned_manifest,
-        load_manifest,
-    )
+    from clinic_core.nlp.embedding import SentenceEmbedder, load_manifest, shipped_encoder
 
-    if spec == "project" and pipeline_settings()[0].get("embedding_finetuned"):
-        manifest = load_finetuned_manifest()
-        return manifest.name, SentenceEmbedder.load(finetuned_directory(), manifest)
     if spec in ("project", "base"):
-        manifest = load_manifest()
-        return manifest.name, SentenceEmbedder.load(manifest=manifest)
+        finetuned = spec == "project" and bool(pipeline_settings()[0].get("embedding_finetuned"))
+        directory, manifest = shipped_encoder(finetuned)
+        return manifest.name, SentenceEmbedder.load(directory, manifest)
     name, _, where = spec.partition("=")
     manifest_path, _, directory = where.partition(":")
     manifest = load_manifest(Path(manifest_path))

@@ -219,6 +219,18 @@ def finetuned_ok(directory: Path | None = None) -> bool:
     return True
 
 
+def shipped_encoder(finetuned: bool) -> tuple[Path, Manifest]:
+    """Where the classifier's encoder is and its manifest: the fine-tuned one
+    (config.yml's ``embedding_finetuned``, checked by load_finetuned_manifest)
+    or the pinned base model. One home for the choice the classifier, the
+    embedding benchmark and the comparison harness all make."""
+    if not finetuned:
+        manifest = load_manifest()
+        return manifest.directory(), manifest
+    directory = finetuned_directory()
+    return directory, load_finetuned_manifest(directory)
+
+
 def pooling_mode(config: dict[str, Any]) -> str:
     """``mean`` or ``cls`` from sentence-transformers' ``1_Pooling/config.json``;
     any other mode (max, sqrt-length, several at once) is refused."""
@@ -313,13 +325,9 @@ class SentenceEmbedder:
 
     @classmethod
     def load_shipped(cls, finetuned: bool, threads: int | None = None) -> SentenceEmbedder:
-        """What the classifier uses: the fine-tuned encoder (config.yml's
-        ``embedding_finetuned``), checked by load_finetuned_manifest() and
-        read_verified(), or the pinned base model."""
-        if not finetuned:
-            return cls.load(threads=threads)
-        directory = finetuned_directory()
-        return cls.load(directory, load_finetuned_manifest(directory), threads=threads)
+        """What the classifier uses (shipped_encoder), checked by read_verified()."""
+        directory, manifest = shipped_encoder(finetuned)
+        return cls.load(directory, manifest, threads=threads)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """``[len(texts), dimensions]`` float32, each row of length 1.
