@@ -60,6 +60,12 @@ ROUND7_SPLITS = ("train7", "dev7")
 #: after dev7 has been looked at (main is measured on it first).
 ROUND8 = HERE / "questions_round8.yml"
 ROUND8_SPLITS = ("train8", "dev8")
+#: Round nine: a fresh judge from pages no earlier round used, split once
+#: into train9 (~20%) and dev9 (~80%) (scripts/real_clients_round9_split.py),
+#: same form as rounds two to eight. dev9 judges the changes after dev7 and
+#: train8 are trained on (every earlier dev side has judged a change).
+ROUND9 = HERE / "questions_round9.yml"
+ROUND9_SPLITS = ("train9", "dev9")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {
     2: (ROUND2, ROUND2_SPLITS),
@@ -69,6 +75,7 @@ ROUNDS = {
     6: (ROUND6, ROUND6_SPLITS),
     7: (ROUND7, ROUND7_SPLITS),
     8: (ROUND8, ROUND8_SPLITS),
+    9: (ROUND9, ROUND9_SPLITS),
 }
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
@@ -102,8 +109,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 to 8), in file order: all of them, or one
-    side (`train2`/`dev2` ... `train8`/`dev8`), with the round's
+    """A later round's questions (2 to 9), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train9`/`dev9`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)

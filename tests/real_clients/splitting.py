@@ -39,7 +39,16 @@ STOPWORDS = set(
     "are am this that get have has so after before during when why which would could there any".split()
 )
 #: A later round's number as the headers write it.
-ROUND_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+ROUND_WORDS = {
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+}
 
 
 # --------------------------------------------------------------------------- grouping and sides
