@@ -32,13 +32,16 @@ never trained on, the fresh judge after dev5; questions round seven's train7,
 which may be trained on later, and dev7, never trained on, the fresh judge
 after dev6 has judged twice; questions round eight's train8, which may be
 trained on later, and dev8, never trained on, the fresh judge after dev7 has
-been looked at) and the older
+been looked at; questions round nine's train9, which may be trained on later,
+and dev9, never trained on, the fresh judge after dev8 and earlier have all
+judged changes) and the older
 held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
     python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,
                                     real_train4,real_dev4,real_train5,real_dev5,real_train6,real_dev6,
-                                    real_train7,real_dev7,real_train8,real_dev8,blind,first]
+                                    real_train7,real_dev7,real_train8,real_dev8,real_train9,real_dev9,
+                                    blind,first]
                                    [--url URL --token TOKEN] [--out results/]
 """
 
@@ -112,7 +115,7 @@ SILENT = {
 
 def real_set(part: str) -> list[dict[str, Any]]:
     """A round-one part file (test, train_dev), a side of train_dev's division
-    (train, dev) or a side of a later round (train2, dev2 ... train8, dev8)."""
+    (train, dev) or a side of a later round (train2, dev2 ... train9, dev9)."""
     from tests.real_clients.dataset import (
         PARTS,
         ROUNDS,
@@ -218,6 +221,10 @@ SETS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "real_dev8": lambda: real_set(
         "dev8"
     ),  # questions round eight: never trained on: the judge after dev7
+    "real_train9": lambda: real_set("train9"),  # questions round nine: may be trained on later
+    "real_dev9": lambda: real_set(
+        "dev9"
+    ),  # questions round nine: never trained on: the judge after dev8
     "blind": lambda: heldout_set(ROOT / "tests" / "nlu_heldout_blind"),
     "first": lambda: heldout_set(ROOT / "tests" / "nlu_heldout"),
 }
