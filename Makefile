@@ -4,7 +4,7 @@
 run:
 	scripts/run.sh
 
-# The lint gate first (scripts/lint.sh), then every test.
+# Every test: the lint gate (scripts/lint.sh) and the browser installs beside setup, then pytest.
 test:
 	scripts/test.sh
 
