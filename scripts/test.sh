@@ -23,7 +23,10 @@ scripts/setup.sh             # spaCy pipeline, embedding, fine-tune, model
 
 # Each side job's log in full, and its failure fails the run.
 finish() {  # PID LOG WHAT
-  if wait "$1"; then cat "$2"; else cat "$2"; echo "ERROR: $3 failed (log above: $2)" >&2; exit 1; fi
+  local status=0
+  wait "$1" || status=$?
+  cat "$2"
+  if [ "$status" -ne 0 ]; then echo "ERROR: $3 failed (log above: $2)" >&2; exit 1; fi
 }
 finish "$lint" var/lint.log "the lint gate (scripts/lint.sh)"
 finish "$deps" var/install_test_deps.log "the browser-test installs (scripts/install_test_deps.sh)"
