@@ -425,6 +425,21 @@ def therapist_named(text: str, names: dict[str, str]) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def booking_with_therapist(text: str, names: dict[str, str]) -> bool:
+    """Whether a message asks to book with one of the clinic's therapists by
+    name and no time ("can I book a facial with Tom?", "book me in with
+    Anna"). The classifier, which has no therapist's name to learn from,
+    reads these below its fallback threshold (book_appointment 0.44; "can I
+    book a massage with Anna?" declined), while the same words without the
+    name are sure (0.92). A plain wish to book (`_STRONG_WISH`), not a
+    question about something, and a name from `names` (the clinic
+    profile's: see therapist_named)."""
+    lowered = text.lower().replace("\u2019", "'")
+    if _ASKS_ABOUT.match(lowered) or not _STRONG_WISH.search(lowered):
+        return False
+    return therapist_named(text, names) is not None
+
+
 def only_names_a_therapist(text: str, name: str) -> bool:
     """Whether the message says nothing but which therapist ("with Anna
     please"), so a step's own answer is not in it."""

@@ -21,7 +21,7 @@ from clinic_core import clock
 from clinic_core.dates import parse_date_request
 from clinic_core.nlp.reader import read
 from clinic_core.profile import current_profile
-from clinic_core.text_readers import booking_wish
+from clinic_core.text_readers import booking_wish, booking_with_therapist
 from rasa_ext.nlu.overrides import StatelessComponent, force_intent
 
 BOOK_INTENT = "book_appointment"
@@ -57,10 +57,18 @@ class BookingWishOverride(StatelessComponent):
             intent = (message.get(INTENT) or {}).get("name")
             if text.startswith("/") or intent not in WEAK_INTENTS:
                 continue
-            request = parse_date_request(text, clock.now(), current_profile())
-            if not booking_wish(text, request.problem != "unreadable"):
+            if not self._wishes_to_book(text):
                 continue
             if read(model.model, text).findings:
                 continue  # a health question: the rules file and the pre-screen
             force_intent(message, BOOK_INTENT)
         return messages
+
+    @staticmethod
+    def _wishes_to_book(text: str) -> bool:
+        """At a time it names, or with a therapist it names (the module doc)."""
+        profile = current_profile()
+        request = parse_date_request(text, clock.now(), profile)
+        if booking_wish(text, request.problem != "unreadable"):
+            return True
+        return booking_with_therapist(text, {t.id: t.name for t in profile.therapists})

@@ -28,7 +28,7 @@ from clinic_core.screening.interview import (
 )
 from clinic_core.screening.model import Finding, Reading
 from clinic_core.screening.rules import load_rules
-from clinic_core.text_readers import booking_wish, changes_mind
+from clinic_core.text_readers import booking_wish, booking_with_therapist, changes_mind
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 12, 9, 11, 0, tzinfo=LONDON)  # a Wednesday
@@ -135,6 +135,31 @@ def test_a_change_of_service(said: str, service: str | None) -> None:
 )
 def test_a_booking_wish(said: str, wish: bool) -> None:
     assert booking_wish(said, read(said).problem != "unreadable") is wish
+
+
+THERAPISTS = {"anna": "Anna", "tom": "Tom"}
+
+
+@pytest.mark.parametrize(
+    ("said", "wish"),
+    [
+        ("can I book a facial with Tom?", True),
+        ("can I book a massage with Anna?", True),
+        ("book me in with Anna", True),
+        ("I'd like to book a deep tissue with Tom", True),
+        ("I want a massage with anna please", True),
+        # no wish to book, or not one of the clinic's therapists
+        ("does Tom do facials?", False),
+        ("is Anna qualified?", False),
+        ("can I book a facial with Maria?", False),
+        ("I'm Anna and I'd like to book a facial", False),  # the client's own name
+        ("what massage does Tom recommend for back pain", False),
+    ],
+)
+def test_a_booking_wish_naming_a_therapist(said: str, wish: bool) -> None:
+    """The clinic's therapists are in its profile, never in the training
+    data: a plain wish to book naming one is a booking request."""
+    assert booking_with_therapist(said, THERAPISTS) is wish
 
 
 def _all_no(service: str) -> dict:
