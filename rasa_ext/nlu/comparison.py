@@ -15,27 +15,18 @@ from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.core.constants import ACTION_TWO_STAGE_FALLBACK_NAME
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_core.massage_types import asks_to_compare
-from rasa_ext.nlu.overrides import StatelessComponent, force_intent
+from rasa_ext.nlu.overrides import StatelessComponent, force_intent, in_a_form
 
 COMPARE_INTENT = "compare_massage_types"
 TYPE_INTENT = "ask_massage_type"
 TYPE_READINGS = frozenset({TYPE_INTENT, COMPARE_INTENT})
 #: The slot that keeps the type last talked about (domain.yml).
 TYPE_SLOT = "massage_type"
-
-
-def in_a_form(tracker: DialogueStateTracker | None) -> bool:
-    """Whether a form (any loop but the two-stage fallback) is active."""
-    if tracker is None:
-        return False
-    return tracker.active_loop_name not in (None, ACTION_TWO_STAGE_FALLBACK_NAME)
-
 
 RETRIEVAL_INTENT = "faq"
 
