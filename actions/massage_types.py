@@ -19,7 +19,7 @@ from actions import content
 from actions.constants import ENTITY_BODY_AREA, ENTITY_MASSAGE_TYPE, INTENT_BOOK, SLOT_MASSAGE_TYPE
 from actions.forms import button
 from actions.health import answer_for, utter_health_answer
-from clinic_core.massage_types import compare, describe, recommend
+from clinic_core.massage_types import MassageType, compare, describe, recommend
 
 
 def entity_values(tracker: Tracker, name: str) -> list[str]:
@@ -39,6 +39,11 @@ def type_buttons(ids: list[str], payload: str = "/ask_massage_type") -> list[dic
         for i in ids
         if i in types
     ]
+
+
+def offered(types: dict[str, MassageType]) -> list[str]:
+    """The ids of the types the clinic offers, in the file's order."""
+    return [t for t, mt in types.items() if mt.bookable]
 
 
 def type_before_this_message(tracker: Tracker) -> str | None:
@@ -69,9 +74,8 @@ class ActionMassageTypeInfo(Action):
         types = content.massage_types()
         named = [t for t in entity_values(tracker, ENTITY_MASSAGE_TYPE) if t in types]
         if not named:
-            offered = [t for t, mt in types.items() if mt.bookable]
             dispatcher.utter_message(
-                response="utter_massage_types_offered", buttons=type_buttons(offered)
+                response="utter_massage_types_offered", buttons=type_buttons(offered(types))
             )
             return []
         mt = types[named[0]]
@@ -161,6 +165,14 @@ class ActionRecommendMassage(Action):
             if rec.reason:
                 dispatcher.utter_message(
                     response="utter_recommendation_none", reason=rec.reason, buttons=buttons
+                )
+            elif health is None and not buttons:
+                # nothing to go on ("which massage is best for me?"): the types
+                # offered, to read about, beside the question that lets us suggest
+                # one. "What kinds do you specialise in?" often reads as this
+                # intent too, and gets the list it asked for
+                dispatcher.utter_message(
+                    response="utter_ask_what_for_offered", buttons=type_buttons(offered(types))
                 )
             else:
                 dispatcher.utter_message(response="utter_ask_what_for", buttons=buttons)

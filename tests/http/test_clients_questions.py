@@ -225,6 +225,19 @@ def test_what_the_clinic_specialises_in_is_the_list_of_types(assistant: Assistan
     assert any("/ask_massage_type" in b for b in buttons(reply))
 
 
+def test_asking_for_a_suggestion_with_nothing_to_go_on_shows_the_types_and_asks(
+    assistant: Assistant,
+) -> None:
+    """No need, symptom or type named: the types offered to read about, and
+    the question that lets the assistant suggest one (round ten). The same
+    reply whichever way "what kinds do you specialise in?" is read."""
+    reply = assistant.send(new_sender(), "which massage is best for me?")
+    text = texts(reply)
+    assert "We offer these massages" in text and "what you'd like help with" in text, text
+    offered = [b for b in buttons(reply) if "/ask_massage_type" in b]
+    assert len(offered) >= 3, buttons(reply)
+
+
 def test_a_comparison_with_the_type_just_discussed_compares_both(assistant: Assistant) -> None:
     """A question "how is it different from deep tissue?" after sports
     massage: the type talked about is the first of the two. The message's own
