@@ -15,7 +15,9 @@ OVERRIDE = ReferenceAnswerOverride()
 
 
 def _tracker(loop: str | None, step: str | None) -> DialogueStateTracker:
-    events = ([ActiveLoop(loop)] if loop else []) + ([SlotSet("requested_slot", step)] if step else [])
+    events = ([ActiveLoop(loop)] if loop else []) + (
+        [SlotSet("requested_slot", step)] if step else []
+    )
     return DialogueStateTracker.from_events("t", events)
 
 
