@@ -189,7 +189,7 @@ class ActionBook(Action):
 def therapist_wished(tracker: Tracker) -> list[EventType]:
     """The therapist named when asking to book ("a massage with Tom on
     Friday"), kept for the offered times (actions/therapist_choice.py)."""
-    names = {t.id: t.name for t in content.profile().therapists}
+    names = content.profile().therapist_names()
     for text in booking_requests(tracker):
         therapist = therapist_named(text, names)
         if therapist is not None:

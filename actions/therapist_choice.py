@@ -65,7 +65,7 @@ class TherapistWish(NamedTuple):
 
 
 def therapist_names() -> dict[str, str]:
-    return {t.id: t.name for t in content.profile().therapists}
+    return content.profile().therapist_names()
 
 
 def does_service(therapist_id: str, service_id: str) -> bool:

@@ -475,6 +475,10 @@ class ClinicProfile(_Model):
                 return therapist
         raise KeyError(f"unknown therapist {therapist_id!r}")
 
+    def therapist_names(self) -> dict[str, str]:
+        """Each therapist's id -> the name clients use for them."""
+        return {t.id: t.name for t in self.therapists}
+
     def therapists_for(self, service_id: str) -> list[Therapist]:
         return [t for t in self.therapists if service_id in t.services]
 

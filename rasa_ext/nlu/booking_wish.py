@@ -71,4 +71,4 @@ class BookingWishOverride(StatelessComponent):
         request = parse_date_request(text, clock.now(), profile)
         if booking_wish(text, request.problem != "unreadable"):
             return True
-        return booking_with_therapist(text, {t.id: t.name for t in profile.therapists})
+        return booking_with_therapist(text, profile.therapist_names())
