@@ -15,6 +15,7 @@ emergency is decided after this (RedFlagOverride), whatever this says.
 from __future__ import annotations
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -23,6 +24,9 @@ from clinic_core.text_readers import reference_from_text
 from rasa_ext.nlu.overrides import StatelessComponent, force_intent
 
 ANSWER_INTENT = "inform_booking"
+#: the form and its step as actions/constants.py names them (rasa_ext does
+#: not import the action server's package; tests/unit/test_reference_answer.py
+#: checks the two agree)
 FORM = "manage_booking_form"
 STEP = "manage_reference"
 #: readings that would take the message away from the form (domain.yml's
@@ -56,5 +60,5 @@ def asks_for_reference(tracker: DialogueStateTracker | None) -> bool:
     return (
         tracker is not None
         and tracker.active_loop_name == FORM
-        and tracker.get_slot("requested_slot") == STEP
+        and tracker.get_slot(REQUESTED_SLOT) == STEP
     )

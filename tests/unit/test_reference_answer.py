@@ -9,6 +9,8 @@ from rasa.shared.core.events import ActiveLoop, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 
+from actions.constants import FORM_MANAGE, SLOT_M_REFERENCE
+from rasa_ext.nlu import form_answers
 from rasa_ext.nlu.form_answers import ReferenceAnswerOverride
 
 OVERRIDE = ReferenceAnswerOverride()
@@ -28,7 +30,13 @@ def _read(text: str, intent: str, tracker: DialogueStateTracker | None) -> str:
     return message.get("intent")["name"]
 
 
-AT_THE_STEP = ("manage_booking_form", "manage_reference")
+AT_THE_STEP = (FORM_MANAGE, SLOT_M_REFERENCE)
+
+
+def test_the_form_and_step_are_the_action_servers_names() -> None:
+    """rasa_ext names them itself (it does not import actions); a rename
+    in actions/constants.py must not leave the override watching nothing."""
+    assert (form_answers.FORM, form_answers.STEP) == AT_THE_STEP
 
 
 @pytest.mark.parametrize("text", ["9L7W9M", "9l7w9m", "it's k7m-2qx"])
