@@ -17,25 +17,14 @@ that here"). A question is
 * confidently wrong otherwise (a reply that is neither acceptable nor the
   honest one): for a clinic, worse than "I don't know".
 
-Sets: the real client questions (tests/real_clients/, test and train_dev
-parts: the test part is the headline and is never tuned on; train_dev is
-also reported as its two sides, train, which may be trained on, and dev,
-where features and thresholds were chosen; round two's train2, which may be
-trained on, and dev2, never trained on, where round three's choices were made;
-round three's train3, which may be trained on, and dev3, where round five's
-choices were made; round four's train4, which may be trained on (with its
-train-only additions, tests/real_clients/questions_round4_extra.yml), and
-dev4, where round six's choices were made; round five's train5, which may be
-trained on, and dev5, never trained on, the fresh judge after dev4 is trained
-on; questions round six's train6, which may be trained on later, and dev6,
-never trained on, the fresh judge after dev5; questions round seven's train7,
-which may be trained on later, and dev7, never trained on, the fresh judge
-after dev6 has judged twice; questions round eight's train8, which may be
-trained on later, and dev8, never trained on, the fresh judge after dev7 has
-been looked at; questions round nine's train9, which may be trained on later,
-and dev9, never trained on, the fresh judge after dev8 and earlier have all
-judged changes) and the older
-held-out sets written by the team (tests/nlu_heldout_blind,
+Sets: the real client questions (tests/real_clients/): the test part, the
+headline, never trained on or tuned on; round one's train_dev part and its
+two sides (train, dev); and each later round's two sides (real_train2,
+real_dev2 ... real_train9, real_dev9; dataset.LATER_SPLITS). Which of them
+the shipped model trains on is said in one place, the header of
+data/nlu/real_clients_train.yml (scripts/real_clients_training.py
+--dev-rounds); the dev sides it does not train on are the judges. Beside
+them, the older held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
     python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,

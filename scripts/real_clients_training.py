@@ -1,12 +1,13 @@
 """Write the real clients' TRAIN questions as training data (issue 10).
 
 Every round's training side is used (round one's `train`, `train2` ...
-`train7`, with round four's train-only additions). A round's dev side is
+`train9`, with round four's train-only additions). A round's dev side is
 added only once the round of choices it judged is final, and the next
 round's dev side becomes the judge: round one's `dev` since the round-one
 model, `dev2` since round three, `dev3` since round six, `dev4` since round
-seven; `dev5` (round seven's judge), `dev6` (round eight's judge), `dev7` (round
-nine's judge) and the test part never. `--dev-rounds N`
+seven, `dev5` and `dev6` since 2026-12-02, `dev7` since 2026-12-03 (it judged
+round ten with dev8); `dev8` and `dev9` (the judges since) and the test part
+never. `--dev-rounds N`
 says how many dev sides (rounds 1 to N); the header's first words say it too
 ("# WITH DEV4"), and the leakage test skips its check of exactly those sides.
 Each question becomes an example of its first label when the assistant can
@@ -107,10 +108,12 @@ ROUND_SIDES = (
     (5, "train5", "dev5"),
     (6, "train6", "dev6"),
     (7, "train7", "dev7"),
+    (8, "train8", "dev8"),
+    (9, "train9", "dev9"),
 )
 #: How many rounds' dev sides the shipped model may train on: a dev side is
 #: added only once the round it judged is final (the README says which).
-MAX_DEV_ROUNDS = 6
+MAX_DEV_ROUNDS = 7
 
 
 def load_side(number: int, side: str) -> list[dict]:

@@ -78,10 +78,10 @@ def test_each_fold_s_examples_are_exported_once_and_later_sets_use_all_data(
     import json
 
     texts, labels, real = ["a", "b", "c"], ["x", "y", "x"], [True, False, False]
-    sets = {"dev": ([0, 2], []), "dev7": ([0, 1, 2], []), "blind": ([0, 1, 2], [])}
+    sets = {"dev": ([0, 2], []), "dev8": ([0, 1, 2], []), "blind": ([0, 1, 2], [])}
     written = harness.export_folds(tmp_path, texts, labels, real, sets)
     assert written == {"dev": 2, "all": 3}
-    assert harness.fold_of("dev7") == "all" and harness.fold_of("dev6") == "dev6"
+    assert harness.fold_of("dev8") == "all" and harness.fold_of("dev7") == "dev7"
     rows = [json.loads(line) for line in (tmp_path / "dev.jsonl").read_text().splitlines()]
     assert rows == [
         {"text": "a", "label": "x", "real": True},

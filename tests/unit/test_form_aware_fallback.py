@@ -24,10 +24,12 @@ def _classifier(**config: Any) -> FormAwareFallbackClassifier:
     return FormAwareFallbackClassifier.create({**CONFIG, **config}, None, None, None)  # type: ignore[arg-type]
 
 
-def _message(intent: str, confidence: float, second: float = 0.0) -> Message:
+def _message(
+    intent: str, confidence: float, second: float = 0.0, second_intent: str = "out_of_scope"
+) -> Message:
     ranking = [
         {"name": intent, "confidence": confidence},
-        {"name": "out_of_scope", "confidence": second},
+        {"name": second_intent, "confidence": second},
     ]
     return Message(data={"text": "x", "intent": ranking[0], "intent_ranking": ranking})
 
@@ -80,6 +82,28 @@ def test_two_close_readings_are_still_declined_in_a_form() -> None:
     assert _intent(_classifier(), message, "screening_form") == "nlu_fallback"
 
 
+ALIKE = {"alike_intents": [["ask_massage_type", "recommend_massage"]]}
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [("recommend_massage", "ask_massage_type"), ("ask_massage_type", "recommend_massage")],
+)
+def test_two_close_readings_that_answer_alike_are_answered(first: str, second: str) -> None:
+    message = _message(first, 0.47, second=0.42, second_intent=second)
+    assert _intent(_classifier(**ALIKE), message, None) == first
+
+
+def test_two_close_readings_that_differ_are_still_declined() -> None:
+    message = _message("recommend_massage", 0.47, second=0.42, second_intent="faq")
+    assert _intent(_classifier(**ALIKE), message, None) == "nlu_fallback"
+
+
+def test_an_alike_pair_is_still_held_to_the_threshold() -> None:
+    message = _message("recommend_massage", 0.44, second=0.42, second_intent="ask_massage_type")
+    assert _intent(_classifier(**ALIKE), message, None) == "nlu_fallback"
+
+
 def test_without_a_form_threshold_it_is_rasas_fallback() -> None:
     classifier = _classifier(threshold_in_form=None)
     assert _intent(classifier, _message("deny", 0.42), "screening_form") == "nlu_fallback"
@@ -98,3 +122,4 @@ def test_the_shipped_config_holds_questions_and_answers_to_their_thresholds() ->
     (fallback,) = [c for c in pipeline if "allback" in c["name"]]
     assert fallback["name"] == "rasa_ext.nlu.fallback.FormAwareFallbackClassifier"
     assert (fallback["threshold"], fallback["threshold_in_form"]) == (0.45, 0.4)
+    assert fallback["alike_intents"] == ALIKE["alike_intents"]
