@@ -66,6 +66,12 @@ ROUND8_SPLITS = ("train8", "dev8")
 #: train8 are trained on (every earlier dev side has judged a change).
 ROUND9 = HERE / "questions_round9.yml"
 ROUND9_SPLITS = ("train9", "dev9")
+#: Questions round ten: a fresh judge from pages no earlier round used, split
+#: once into train10 (~20%) and dev10 (~80%) (scripts/real_clients_round10_split.py),
+#: same form as rounds two to nine. dev10 judges the changes after every side
+#: but dev8, dev9 and test is trained on (dev8 and dev9 have judged changes).
+ROUND10 = HERE / "questions_round10.yml"
+ROUND10_SPLITS = ("train10", "dev10")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {
     2: (ROUND2, ROUND2_SPLITS),
@@ -76,6 +82,7 @@ ROUNDS = {
     7: (ROUND7, ROUND7_SPLITS),
     8: (ROUND8, ROUND8_SPLITS),
     9: (ROUND9, ROUND9_SPLITS),
+    10: (ROUND10, ROUND10_SPLITS),
 }
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
@@ -109,8 +116,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 to 9), in file order: all of them, or one
-    side (`train2`/`dev2` ... `train9`/`dev9`), with the round's
+    """A later round's questions (2 to 10), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train10`/`dev10`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)

@@ -48,6 +48,7 @@ ROUND_WORDS = {
     7: "seven",
     8: "eight",
     9: "nine",
+    10: "ten",
 }
 
 

@@ -1,4 +1,4 @@
-"""No real client DEV, DEV2 ... DEV9 or TEST question is in the training data (issue 10).
+"""No real client DEV, DEV2 ... DEV10 or TEST question is in the training data (issue 10).
 
 Dev is where features and thresholds are chosen and test is the headline
 figure: a question of either in data/nlu would make its own figure
@@ -130,12 +130,13 @@ def test_no_round_four_dev4_question_is_trained_on(trained_texts: set[str]) -> N
 
 
 @pytest.mark.parametrize(
-    "number, side", [(5, "dev5"), (6, "dev6"), (7, "dev7"), (8, "dev8"), (9, "dev9")]
+    "number, side",
+    [(5, "dev5"), (6, "dev6"), (7, "dev7"), (8, "dev8"), (9, "dev9"), (10, "dev10")],
 )
 def test_no_fresh_judge_question_is_trained_on(
     trained_texts: set[str], number: int, side: str
 ) -> None:
-    """The dev sides of rounds five to nine (questions_round<n>.yml) are
+    """The dev sides of rounds five to ten (questions_round<n>.yml) are
     fresh judges, each for the round of changes after the one before: none of
     them may be in data/nlu. Each one's first figures are main's, before any
     change is chosen on it."""
@@ -176,3 +177,10 @@ def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
         dev = {dataset.normalise(q["text"]) for q in dataset.load_round(number, f"dev{number}")}
         assert train <= with_two
         assert dev and not with_two & dev
+    # Questions round ten: neither side is written (ROUND_SIDES stops at round
+    # nine); dev10 is the fresh judge, train10 waits for the lead's decision.
+    train10 = {dataset.normalise(q["text"]) for q in dataset.load_round(10, "train10")}
+    dev10 = {dataset.normalise(q["text"]) for q in dataset.load_round(10, "dev10")}
+    assert train10 and dev10
+    with_most = {dataset.normalise(q["text"]) for q in questions_for(MAX_DEV_ROUNDS)}
+    assert not (with_two | with_most) & (train10 | dev10)
