@@ -66,6 +66,7 @@ FROZEN_DEV = {
     (7, "dev7"): (126, "2d4efee337b22cc7b036b5853e8bf02d221ff0a575732b5af51d28e1d086fafc"),
     (8, "dev8"): (75, "0d92d74410bc7a38844023d2dd842627e12d36d7e8a1ecf729737c2ca4d25eff"),
     (9, "dev9"): (78, "8659521323996a8b850e9f0dd85597825776318b549de6d5936f4cd30b494df2"),
+    (10, "dev10"): (75, "5078e2186c6ae819b22afeb9e3c34b7d91dc124d63aeb86eeec2f367d595f757"),
 }
 #: The fewest train-only additions to round four (README, "Train-only additions").
 ROUND4_EXTRA_MINIMUM = 240
