@@ -19,19 +19,18 @@ that here"). A question is
 
 Sets: the real client questions (tests/real_clients/): the test part, the
 headline, never trained on or tuned on; round one's train_dev part and its
-two sides (train, dev); and each later round's two sides (real_train2,
-real_dev2 ... real_train9, real_dev9; dataset.LATER_SPLITS). Which of them
+two sides (train, dev); and each later round's two sides (real_train<N>,
+real_dev<N> from round two on; dataset.LATER_SPLITS). Which of them
 the shipped model trains on is said in one place, the header of
 data/nlu/real_clients_train.yml (scripts/real_clients_training.py
 --dev-rounds); the dev sides it does not train on are the judges. Beside
 them, the older held-out sets written by the team (tests/nlu_heldout_blind,
 tests/nlu_heldout), whose single labels name intents without entities.
 
-    python scripts/eval_clients.py [--sets real_test,real_train_dev,real_train,real_dev,real_train2,real_dev2,real_train3,real_dev3,
-                                    real_train4,real_dev4,real_train5,real_dev5,real_train6,real_dev6,
-                                    real_train7,real_dev7,real_train8,real_dev8,real_train9,real_dev9,
-                                    blind,first]
+    python scripts/eval_clients.py [--sets real_test,real_dev10,...,blind,first]   # default: every set
                                    [--url URL --token TOKEN] [--out results/]
+
+`--help` lists every set's name.
 """
 
 from __future__ import annotations
