@@ -72,6 +72,13 @@ ROUND9_SPLITS = ("train9", "dev9")
 #: but dev8, dev9 and test is trained on (dev8 and dev9 have judged changes).
 ROUND10 = HERE / "questions_round10.yml"
 ROUND10_SPLITS = ("train10", "dev10")
+#: Questions round eleven: a fresh judge from pages no earlier round used,
+#: split once into train11 (~20%) and dev11 (~80%)
+#: (scripts/real_clients_round11_split.py), same form as rounds two to ten.
+#: dev10 judges this stop's changes while dev8, dev9 and train10 are trained
+#: on; dev11 is the next judge.
+ROUND11 = HERE / "questions_round11.yml"
+ROUND11_SPLITS = ("train11", "dev11")
 #: Each later round's file and its two sides, by round number.
 ROUNDS = {
     2: (ROUND2, ROUND2_SPLITS),
@@ -83,6 +90,7 @@ ROUNDS = {
     8: (ROUND8, ROUND8_SPLITS),
     9: (ROUND9, ROUND9_SPLITS),
     10: (ROUND10, ROUND10_SPLITS),
+    11: (ROUND11, ROUND11_SPLITS),
 }
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
@@ -116,8 +124,8 @@ def load_parts(parts: dict[str, Path] = PARTS) -> dict[str, list[Question]]:
 
 
 def load_round(number: int, split: str | None = None) -> list[Question]:
-    """A later round's questions (2 to 10), in file order: all of them, or one
-    side (`train2`/`dev2` ... `train10`/`dev10`), with the round's
+    """A later round's questions (2 to 11), in file order: all of them, or one
+    side (`train2`/`dev2` ... `train11`/`dev11`), with the round's
     train-only additions (EXTRAS) after its split file's questions. Empty when
     neither file exists."""
     questions = load_split_part(number) + load_extra(number)

@@ -49,6 +49,7 @@ ROUND_WORDS = {
     8: "eight",
     9: "nine",
     10: "ten",
+    11: "eleven",
 }
 
 
