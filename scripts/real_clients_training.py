@@ -6,8 +6,10 @@ added only once the round of choices it judged is final, and the next
 round's dev side becomes the judge: round one's `dev` since the round-one
 model, `dev2` since round three, `dev3` since round six, `dev4` since round
 seven, `dev5` and `dev6` since 2026-12-02, `dev7` since 2026-12-03 (it judged
-round ten with dev8); `dev8` and `dev9` (the judges since) and the test part
-never. `--dev-rounds N`
+round ten with dev8); never the test part. `dev8` and `dev9` judged rounds
+ten and eleven; training on them (round twelve's candidate D, `--dev-rounds 9`
+with round ten's sides) did not beat main on dev10 + dev11, so the shipped
+file still leaves them out (README, "Round twelve"). `--dev-rounds N`
 says how many dev sides (rounds 1 to N); the header's first words say it too
 ("# WITH DEV4"), and the leakage test skips its check of exactly those sides.
 Each question becomes an example of its first label when the assistant can

@@ -75,8 +75,8 @@ ROUND10_SPLITS = ("train10", "dev10")
 #: Questions round eleven: a fresh judge from pages no earlier round used,
 #: split once into train11 (~20%) and dev11 (~80%)
 #: (scripts/real_clients_round11_split.py), same form as rounds two to ten.
-#: dev10 judges this stop's changes while dev8, dev9 and train10 are trained
-#: on; dev11 is the next judge.
+#: dev10 judged round twelve's candidates (dev8, dev9 and train10 trained on;
+#: not shipped); dev11 is the judge since.
 ROUND11 = HERE / "questions_round11.yml"
 ROUND11_SPLITS = ("train11", "dev11")
 #: Each later round's file and its two sides, by round number.

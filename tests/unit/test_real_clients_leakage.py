@@ -181,14 +181,15 @@ def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
     for number in (6, 7, 8, 9):
         assert _texts(dataset.load_round(number, f"train{number}")) <= with_two
         assert not with_two & _texts(dataset.load_round(number, f"dev{number}"))
-    # dev8 and dev9 (the judges since round eleven) and round ten's sides (its
-    # dev10 the fresh judge, train10 waiting for the lead's decision; ROUND_SIDES
-    # stops at round nine) are never written, even with every dev side allowed.
+    # dev8 and dev9 (judges of rounds ten and eleven) and round ten's sides
+    # (dev10 judged round twelve; the candidate trained on train10 was not
+    # shipped; ROUND_SIDES stops at round nine) are never written, even with
+    # every dev side allowed.
     with_most = _texts(questions_for(MAX_DEV_ROUNDS))
     never = [dataset.load_round(8, "dev8"), dataset.load_round(9, "dev9")]
     never += [dataset.load_round(10, "train10"), dataset.load_round(10, "dev10")]
-    # Questions round eleven: dev11 the next judge, train11 waiting for the
-    # lead's decision; neither side is written (ROUND_SIDES is unchanged).
+    # Questions round eleven: dev11 the judge, train11 waiting for the lead's
+    # decision; neither side is written (ROUND_SIDES is unchanged).
     never += [dataset.load_round(11, "train11"), dataset.load_round(11, "dev11")]
     assert all(never)
     assert not with_most & set().union(*map(_texts, never))
