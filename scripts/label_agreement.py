@@ -5,7 +5,8 @@ when its label is in the question's list), and every round was labelled by one
 person. This compares those labels with a second, independent labelling made
 from the texts alone, per side and overall: tests/real_clients/second_labels.yml
 covers the measured dev sides dev4 and dev5, second_labels_judges.yml the two
-judges, dev6 and the real test part (`--file`):
+judges dev6 and the real test part, second_labels_round12.yml the two judges
+dev10 and dev11 (`--file`):
 
 - first-label agreement: both put the same label first;
 - Cohen's kappa on first labels (scikit-learn's): agreement beyond what two
@@ -19,8 +20,9 @@ judges, dev6 and the real test part (`--file`):
     python scripts/label_agreement.py --pairs      # + first-label pairs of the disagreements
     python scripts/label_agreement.py --list       # + every question that is not compatible
     python scripts/label_agreement.py --file tests/real_clients/second_labels_judges.yml
+    python scripts/label_agreement.py --file tests/real_clients/second_labels_round12.yml
 
-On the judges (dev6, test) it prints the aggregate figures only and refuses
+On the judges (dev6, test, dev10, dev11) it prints the aggregate figures only and refuses
 `--pairs` and `--list`: reading their questions' disagreements would let what
 is learnt from them shape the assistant they judge.
 It only reads the files; it never changes a label (the lead decides that).
@@ -45,14 +47,17 @@ from tests.real_clients import dataset  # noqa: E402  (after the path is set)
 SECOND = ROOT / "tests" / "real_clients" / "second_labels.yml"
 #: The second labelling of the judges (dev6 and the real test part).
 SECOND_JUDGES = ROOT / "tests" / "real_clients" / "second_labels_judges.yml"
+#: The second labelling of round twelve's judges (dev10 and dev11).
+SECOND_ROUND12 = ROOT / "tests" / "real_clients" / "second_labels_round12.yml"
 #: The sides each second labelling covers, by its file name.
 SIDES_OF: dict[str, tuple[str, ...]] = {
     SECOND.name: ("dev4", "dev5"),
     SECOND_JUDGES.name: ("dev6", "test"),
+    SECOND_ROUND12.name: ("dev10", "dev11"),
 }
 #: Sides that judge the assistant: only aggregate figures, never a question's
 #: labels or disagreements.
-JUDGES = frozenset({"dev6", "test"})
+JUDGES = frozenset({"dev6", "test", "dev10", "dev11"})
 
 
 @dataclass(frozen=True)

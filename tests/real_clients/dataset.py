@@ -163,7 +163,9 @@ def load_train_dev(name: str) -> list[Question]:
 
 
 #: Second, independent labellings of measured sides (README, "Label
-#: agreement"): text + labels only, never training data.
+#: agreement"): text + labels only, never training data. Every
+#: second_labels*.yml: second_labels.yml (dev4, dev5), second_labels_judges.yml
+#: (dev6, test) and second_labels_round12.yml (dev10, dev11).
 SECOND_LABELS = tuple(sorted(HERE.glob("second_labels*.yml")))
 
 

@@ -138,6 +138,7 @@ JUDGE_SECOND = [
 def test_each_second_labelling_file_names_its_sides(tmp_path: Path) -> None:
     assert la.sides_of(la.SECOND) == ("dev4", "dev5")
     assert la.sides_of(la.SECOND_JUDGES) == ("dev6", "test")
+    assert la.sides_of(la.SECOND_ROUND12) == ("dev10", "dev11")
     with pytest.raises(ValueError, match="not a known second labelling"):
         la.sides_of(tmp_path / "other.yml")
 
@@ -155,6 +156,21 @@ def test_the_judges_disagreements_are_refused_before_anything_is_read(
         la.main(["--file", str(la.SECOND_JUDGES), flag])
     assert exit_.value.code == 2
     assert "dev6, test: a judge; only the aggregate figures are shown" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--list", "--pairs"])
+def test_dev10_and_dev11_disagreements_are_refused_before_anything_is_read(
+    flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    def never(*_args):
+        raise AssertionError("read a judge's labels")
+
+    monkeypatch.setattr(la, "load_original", never)
+    monkeypatch.setattr(la, "load_second", never)
+    with pytest.raises(SystemExit) as exit_:
+        la.main(["--file", str(la.SECOND_ROUND12), flag])
+    assert exit_.value.code == 2
+    assert "dev10, dev11: a judge; only the aggregate figures are shown" in capsys.readouterr().err
 
 
 def test_an_unknown_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -206,3 +222,40 @@ def test_every_judge_second_label_is_a_vocabulary_name() -> None:
         if dataset.label_problem(label, vocabulary)
     ]
     assert not problems
+
+
+# --- round twelve's judges (dev10 and dev11): aggregates only ---
+
+
+def test_the_second_labelling_of_dev10_and_dev11_covers_exactly_them() -> None:
+    from tests.real_clients import dataset
+
+    sides = la.sides_of(la.SECOND_ROUND12)
+    original = la.load_original(sides)
+    second = la.load_second(la.SECOND_ROUND12)
+    # texts only: a failing comparison must not print a judge's labels
+    assert sorted(e["text"] for e in second) == sorted(q["text"] for _, q in original)
+    assert len({dataset.normalise(q["text"]) for _, q in original}) == len(original) == 144
+    pairs = la.pair_up(original, second)
+    assert {p.side for p in pairs} == {"dev10", "dev11"}
+    assert len(pairs) == 144
+
+
+def test_every_dev10_dev11_second_label_is_a_vocabulary_name() -> None:
+    from tests.real_clients import dataset
+
+    vocabulary = dataset.load_vocabulary()
+    problems = [
+        (entry["text"], label)
+        for entry in la.load_second(la.SECOND_ROUND12)
+        for label in entry["labels"]
+        if dataset.label_problem(label, vocabulary)
+    ]
+    assert not problems
+
+
+def test_every_second_labelling_is_read_by_the_eval() -> None:
+    from tests.real_clients import dataset
+
+    assert {la.SECOND, la.SECOND_JUDGES, la.SECOND_ROUND12} <= set(dataset.SECOND_LABELS)
+    assert {path.name for path in dataset.SECOND_LABELS} == set(la.SIDES_OF)
