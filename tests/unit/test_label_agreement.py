@@ -143,9 +143,18 @@ def test_each_second_labelling_file_names_its_sides(tmp_path: Path) -> None:
         la.sides_of(tmp_path / "other.yml")
 
 
+#: Each judges' second labelling and how the refusal names its sides.
+JUDGE_FILES = [(la.SECOND_JUDGES, "dev6, test"), (la.SECOND_ROUND12, "dev10, dev11")]
+
+
+@pytest.mark.parametrize("path, named", JUDGE_FILES)
 @pytest.mark.parametrize("flag", ["--list", "--pairs"])
 def test_the_judges_disagreements_are_refused_before_anything_is_read(
-    flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+    flag: str,
+    path: Path,
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
 ) -> None:
     def never(*_args):
         raise AssertionError("read a judge's labels")
@@ -153,24 +162,9 @@ def test_the_judges_disagreements_are_refused_before_anything_is_read(
     monkeypatch.setattr(la, "load_original", never)
     monkeypatch.setattr(la, "load_second", never)
     with pytest.raises(SystemExit) as exit_:
-        la.main(["--file", str(la.SECOND_JUDGES), flag])
+        la.main(["--file", str(path), flag])
     assert exit_.value.code == 2
-    assert "dev6, test: a judge; only the aggregate figures are shown" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("flag", ["--list", "--pairs"])
-def test_dev10_and_dev11_disagreements_are_refused_before_anything_is_read(
-    flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
-    def never(*_args):
-        raise AssertionError("read a judge's labels")
-
-    monkeypatch.setattr(la, "load_original", never)
-    monkeypatch.setattr(la, "load_second", never)
-    with pytest.raises(SystemExit) as exit_:
-        la.main(["--file", str(la.SECOND_ROUND12), flag])
-    assert exit_.value.code == 2
-    assert "dev10, dev11: a judge; only the aggregate figures are shown" in capsys.readouterr().err
+    assert f"{named}: a judge; only the aggregate figures are shown" in capsys.readouterr().err
 
 
 def test_an_unknown_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -204,50 +198,33 @@ def test_the_test_side_is_the_test_part() -> None:
     assert texts(la.load_side("dev4")) == texts(dataset.load_round(4, "dev4"))
 
 
-def test_the_second_labelling_of_the_judges_covers_exactly_dev6_and_test() -> None:
-    sides = la.sides_of(la.SECOND_JUDGES)
-    pairs = la.pair_up(la.load_original(sides), la.load_second(la.SECOND_JUDGES))
-    assert {p.side for p in pairs} == {"dev6", "test"}
-    assert len(pairs) == 340
-
-
-def test_every_judge_second_label_is_a_vocabulary_name() -> None:
+@pytest.mark.parametrize(
+    "path, sides, size",
+    [(la.SECOND_JUDGES, {"dev6", "test"}, 340), (la.SECOND_ROUND12, {"dev10", "dev11"}, 144)],
+)
+def test_a_judges_second_labelling_covers_exactly_their_questions(
+    path: Path, sides: set, size: int
+) -> None:
     from tests.real_clients import dataset
 
-    vocabulary = dataset.load_vocabulary()
-    problems = [
-        (entry["text"], label)
-        for entry in la.load_second(la.SECOND_JUDGES)
-        for label in entry["labels"]
-        if dataset.label_problem(label, vocabulary)
-    ]
-    assert not problems
-
-
-# --- round twelve's judges (dev10 and dev11): aggregates only ---
-
-
-def test_the_second_labelling_of_dev10_and_dev11_covers_exactly_them() -> None:
-    from tests.real_clients import dataset
-
-    sides = la.sides_of(la.SECOND_ROUND12)
-    original = la.load_original(sides)
-    second = la.load_second(la.SECOND_ROUND12)
+    original = la.load_original(la.sides_of(path))
+    second = la.load_second(path)
     # texts only: a failing comparison must not print a judge's labels
     assert sorted(e["text"] for e in second) == sorted(q["text"] for _, q in original)
-    assert len({dataset.normalise(q["text"]) for _, q in original}) == len(original) == 144
+    assert len({dataset.normalise(q["text"]) for _, q in original}) == len(original) == size
     pairs = la.pair_up(original, second)
-    assert {p.side for p in pairs} == {"dev10", "dev11"}
-    assert len(pairs) == 144
+    assert {p.side for p in pairs} == sides
+    assert len(pairs) == size
 
 
-def test_every_dev10_dev11_second_label_is_a_vocabulary_name() -> None:
+@pytest.mark.parametrize("path", [la.SECOND_JUDGES, la.SECOND_ROUND12])
+def test_every_judge_second_label_is_a_vocabulary_name(path: Path) -> None:
     from tests.real_clients import dataset
 
     vocabulary = dataset.load_vocabulary()
     problems = [
         (entry["text"], label)
-        for entry in la.load_second(la.SECOND_ROUND12)
+        for entry in la.load_second(path)
         for label in entry["labels"]
         if dataset.label_problem(label, vocabulary)
     ]
