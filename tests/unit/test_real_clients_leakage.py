@@ -15,7 +15,14 @@ from pathlib import Path
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
-from scripts.real_clients_training import MAX_DEV_ROUNDS, dev_rounds_written, header, questions_for
+from scripts.real_clients_training import (
+    MAX_DEV_ROUNDS,
+    ROUND_SIDES,
+    dev_rounds_written,
+    header,
+    load_side,
+    questions_for,
+)
 from tests.real_clients import dataset
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,18 +136,12 @@ def test_no_round_four_dev4_question_is_trained_on(trained_texts: set[str]) -> N
     assert not leaked, f"{len(leaked)} dev4 questions in data/nlu, e.g. {leaked[:3]}"
 
 
-@pytest.mark.parametrize(
-    "number, side",
-    [
-        (5, "dev5"),
-        (6, "dev6"),
-        (7, "dev7"),
-        (8, "dev8"),
-        (9, "dev9"),
-        (10, "dev10"),
-        (11, "dev11"),
-    ],
-)
+#: Every later round's dev side from round five on: each was a fresh judge
+#: (derived from dataset.ROUNDS, so a new round is checked without an edit).
+FRESH_JUDGES = [(n, splits[1]) for n, (_, splits) in sorted(dataset.ROUNDS.items()) if n >= 5]
+
+
+@pytest.mark.parametrize("number, side", FRESH_JUDGES)
 def test_no_fresh_judge_question_is_trained_on(
     trained_texts: set[str], number: int, side: str
 ) -> None:
@@ -176,20 +177,25 @@ def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
     assert not with_two & _texts(dataset.load_round3("dev3"))
     assert not with_two & _texts(dataset.load_round(5, "dev5"))
     assert _texts(dataset.load_round(5, "train5")) <= with_two
-    # Questions rounds six to nine: every training side is written, a dev side
-    # only from --dev-rounds N on (dev6 and dev7 are not in with_two).
-    for number in (6, 7, 8, 9):
-        assert _texts(dataset.load_round(number, f"train{number}")) <= with_two
-        assert not with_two & _texts(dataset.load_round(number, f"dev{number}"))
-    # dev8 and dev9 (judges of rounds ten and eleven) and round ten's sides
-    # (dev10 judged round twelve; the candidate trained on train10 was not
-    # shipped; ROUND_SIDES stops at round nine) are never written, even with
-    # every dev side allowed.
+    # Rounds six on: every training side the script knows is written, a dev
+    # side only from --dev-rounds N on (dev6 on are not in with_two).
+    for number, train, dev in ROUND_SIDES:
+        if number >= 6:
+            assert _texts(load_side(number, train)) <= with_two
+            assert not with_two & _texts(load_side(number, dev))
+    # Never written, even with every dev side allowed: the dev sides past
+    # MAX_DEV_ROUNDS (dev8 and dev9, judges of rounds ten and eleven) and both
+    # sides of every round ROUND_SIDES does not list yet (round ten: dev10
+    # judged round twelve, whose candidate trained on train10 was not shipped;
+    # round eleven: dev11 the judge, train11 waiting for the lead's decision).
     with_most = _texts(questions_for(MAX_DEV_ROUNDS))
-    never = [dataset.load_round(8, "dev8"), dataset.load_round(9, "dev9")]
-    never += [dataset.load_round(10, "train10"), dataset.load_round(10, "dev10")]
-    # Questions round eleven: dev11 the judge, train11 waiting for the lead's
-    # decision; neither side is written (ROUND_SIDES is unchanged).
-    never += [dataset.load_round(11, "train11"), dataset.load_round(11, "dev11")]
-    assert all(never)
+    listed = {number for number, _, _ in ROUND_SIDES}
+    never = [load_side(number, dev) for number, _, dev in ROUND_SIDES if number > MAX_DEV_ROUNDS]
+    never += [
+        dataset.load_round(number, side)
+        for number, (_, sides) in sorted(dataset.ROUNDS.items())
+        if number not in listed
+        for side in sides
+    ]
+    assert len(never) == 6 and all(never)  # dev8, dev9, train10, dev10, train11, dev11
     assert not with_most & set().union(*map(_texts, never))
