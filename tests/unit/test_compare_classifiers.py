@@ -3,23 +3,17 @@ assistant would answer: right, honestly declined, or confidently wrong."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_classifiers.py"
+from tests.script_loader import load_script
 
 
 @pytest.fixture(scope="module")
 def compare():
-    spec = importlib.util.spec_from_file_location("compare_classifiers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module
+    return load_script("compare_classifiers")
 
 
 def test_reads_the_real_client_format_with_several_labels(compare, tmp_path: Path) -> None:

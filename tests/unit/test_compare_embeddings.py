@@ -3,26 +3,15 @@ never judges a side the classifier was trained on."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+from tests.script_loader import load_script
 
 
 @pytest.fixture(scope="module")
 def harness():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(
-        "compare_embeddings", SCRIPTS / "compare_embeddings.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("compare_embeddings")
 
 
 def test_blends_only_unsure_messages_long_enough_with_the_embedding_s_weight(harness) -> None:

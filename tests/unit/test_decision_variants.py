@@ -3,27 +3,17 @@ judges a two-answer reply acceptable only when both answers are."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+from tests.script_loader import load_script
+
 LABELS = ["faq/prices", "faq/opening_hours", "book_appointment", "out_of_scope"]
 
 
 @pytest.fixture(scope="module")
 def dv():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location(
-        "decision_variants", SCRIPTS / "decision_variants.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("decision_variants")
 
 
 @pytest.mark.parametrize(

@@ -3,25 +3,13 @@ the real client questions (issue 10), on a tiny fixture worked out by hand."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "label_agreement.py"
+from tests.script_loader import load_script
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("label_agreement", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["label_agreement"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-la = _load()
+la = load_script("label_agreement")
 
 # Four questions. Original firsts x, y, x, y; second firsts x, z, y, y.
 ORIGINAL = [

@@ -4,27 +4,20 @@ nothing any more."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 from rasa.shared.nlu.training_data.loading import load_data
 
 from tests.real_clients import dataset
+from tests.script_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ROOT / "scripts"
 
 
 @pytest.fixture(scope="module")
 def curve():
-    sys.path.insert(0, str(SCRIPTS))
-    spec = importlib.util.spec_from_file_location("learning_curve", SCRIPTS / "learning_curve.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("learning_curve")
 
 
 REAL = [False, True, True, False, True, True, True, True, False, True]
