@@ -349,6 +349,30 @@ def align(probs: np.ndarray, classes: list[str], labels: list[str]) -> np.ndarra
 # --------------------------------------------------------------------------
 # Scoring
 # --------------------------------------------------------------------------
+def fallback_rule(
+    labels: list[str], threshold: float, ambiguity: float, by: str = "intent"
+) -> Callable[[np.ndarray], bool]:
+    """Whether the assistant declines a row of probabilities over ``labels``:
+    its most confident intent below ``threshold``, the runner-up intent within
+    ``ambiguity`` of it, or out_of_scope on top (answered with the honest reply
+    too). ``by`` as in ``score``."""
+    intents = sorted({label.split("/", 1)[0] for label in labels})
+    intent_of = np.array([intents.index(label.split("/", 1)[0]) for label in labels])
+    out_of_scope = labels.index("out_of_scope") if "out_of_scope" in labels else None
+
+    def declines(row: np.ndarray) -> bool:
+        if by == "label":  # LinearIntentClassifier's intent_confidence: top_label
+            per_intent = np.zeros(len(intents))
+            np.maximum.at(per_intent, intent_of, row)
+        else:
+            per_intent = np.bincount(intent_of, weights=row, minlength=len(intents))
+        top2 = np.sort(per_intent)[-2:]
+        unsure = top2[-1] < threshold or (len(top2) > 1 and top2[-1] - top2[0] < ambiguity)
+        return bool(unsure or int(np.argmax(row)) == out_of_scope)
+
+    return declines
+
+
 def score(
     probs: np.ndarray,
     labels: list[str],
@@ -365,8 +389,7 @@ def score(
     FallbackClassifier sees it), or ``label``, the intent's top label's
     own probability (an FAQ topic's alone: LinearIntentClassifier with
     ``intent_confidence: top_label``)."""
-    intents = sorted({label.split("/", 1)[0] for label in labels})
-    intent_of = np.array([intents.index(label.split("/", 1)[0]) for label in labels])
+    declines = fallback_rule(labels, threshold, ambiguity, by)
     right = acceptable = declined = wrong = 0
     errors = []
     for row, example in zip(probs, examples, strict=True):
@@ -382,15 +405,7 @@ def score(
                     "probability": round(float(row.max()), 3),
                 }
             )
-        if by == "label":  # LinearIntentClassifier's intent_confidence: top_label
-            per_intent = np.zeros(len(intents))
-            np.maximum.at(per_intent, intent_of, row)
-        else:
-            per_intent = np.bincount(intent_of, weights=row, minlength=len(intents))
-        top2 = np.sort(per_intent)[-2:]
-        falls_back = top2[-1] < threshold or (len(top2) > 1 and top2[-1] - top2[0] < ambiguity)
-        falls_back = falls_back or guess == "out_of_scope"  # answered with the honest reply too
-        if falls_back:
+        if declines(row):
             declined += 1
             acceptable += FALLBACK in example.labels or "out_of_scope" in example.labels
         elif ok:

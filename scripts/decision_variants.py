@@ -46,6 +46,7 @@ from compare_classifiers import (  # noqa: E402
     Example,
     Featuriser,
     align,
+    fallback_rule,
     knn_probabilities,
     load_training_with_origin,
     pipeline_settings,
@@ -63,18 +64,11 @@ Answer = list[str]  # the labels answered; [] is the honest decline
 
 def decide(row: np.ndarray, labels: list[str], threshold: float, ambiguity: float) -> Answer:
     """The shipped rule (LinearIntentClassifier's top_label confidence, then
-    the fallback): an intent is as sure as its best label."""
-    best: dict[str, tuple[float, str]] = {}
-    for p, label in zip(row, labels, strict=True):
-        intent = label.split("/", 1)[0]
-        if intent not in best or p > best[intent][0]:
-            best[intent] = (float(p), label)
-    ranked = sorted(best.values(), reverse=True)
-    top, runner_up = ranked[0][0], ranked[1][0] if len(ranked) > 1 else 0.0
-    guess = labels[int(np.argmax(row))]
-    if top < threshold or top - runner_up < ambiguity or guess == "out_of_scope":
+    the fallback; compare_classifiers.fallback_rule): the best label, or the
+    honest decline."""
+    if fallback_rule(labels, threshold, ambiguity, by="label")(row):
         return []
-    return [guess]
+    return [labels[int(np.argmax(row))]]
 
 
 def verdict(answer: Answer, example: Example) -> str:

@@ -44,10 +44,12 @@ import numpy as np  # noqa: E402
 from compare_classifiers import (  # noqa: E402
     Featuriser,
     align,
+    fallback_rule,
     load_training_with_origin,
     pipeline_settings,
     real_examples,
     score,
+    train_embedding_lr,
     train_tfidf,
 )
 from compare_embeddings import blend, load_embedder, parse_floats  # noqa: E402
@@ -80,8 +82,6 @@ def main() -> int:
     args = parser.parse_args()
     assert not set(DESIGN) & set(NEVER)
     started = time.perf_counter()
-    from compare_classifiers import train_embedding_lr
-
     config, threshold, ambiguity = pipeline_settings()
     below, weight = float(config["embedding_below"]), float(config["embedding_weight"])
     texts, labels, real = load_training_with_origin()
@@ -119,11 +119,10 @@ def main() -> int:
             slow = align(slow_predict(vectors), slow_classes, classes)
             probs = blend(fast, slow, below, weight, long_enough)
             got = score(probs, classes, examples, threshold, ambiguity, by="label")
+            declines = fallback_rule(classes, threshold, ambiguity, by="label")
             wrong_oos = sum(
-                score(probs[i : i + 1], classes, [e], threshold, ambiguity, by="label")[
-                    "confidently_wrong"
-                ]
-                for i, e in enumerate(examples)
+                not declines(row) and classes[int(np.argmax(row))] not in e.labels
+                for row, e in zip(probs, examples, strict=True)
                 if "out_of_scope" in e.labels
             )
             results.append(
@@ -134,7 +133,7 @@ def main() -> int:
                     "acceptable": round(got["acceptable"] * len(examples)),
                     "declined": round(got["fallback"] * len(examples)),
                     "wrong": round(got["confidently_wrong"] * len(examples)),
-                    "wrong_out_of_scope": round(wrong_oos),
+                    "wrong_out_of_scope": wrong_oos,
                 }
             )
             print(
