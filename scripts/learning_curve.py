@@ -53,15 +53,16 @@ from compare_classifiers import (  # noqa: E402
     train_tfidf,
 )
 from compare_embeddings import blend, load_embedder, parse_floats  # noqa: E402
+from real_clients_training import never_written_sides  # noqa: E402
 
-from tests.real_clients.dataset import normalise  # noqa: E402
+from tests.real_clients import dataset  # noqa: E402
 
-#: Real sides no shipped model trains on that judge nothing now: dev8 and
-#: dev9 judged rounds ten and eleven, dev10 round twelve; train10 and train11
-#: were never written to training. dev11 (the judge) and the test part are
-#: never read here.
-DESIGN = ("dev8", "dev9", "train10", "dev10", "train11")
-NEVER = ("dev11", "test")
+#: Never read here: the judge (dataset.JUDGE, dev11 now) and the test part.
+NEVER = (dataset.JUDGE, "test")
+#: Real sides no shipped model trains on that judge nothing now (dev8, dev9,
+#: train10, dev10 and train11 now): the sides real_clients_training.py never
+#: writes, but the judge.
+DESIGN = tuple(side for _, side in never_written_sides() if side not in NEVER)
 
 
 def kept_indices(real: list[bool], fraction: float, seed: int) -> list[int]:
@@ -80,14 +81,13 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "results" / "learning_curve.json"))
     args = parser.parse_args()
-    assert not set(DESIGN) & set(NEVER)
     started = time.perf_counter()
     config, threshold, ambiguity = pipeline_settings()
     below, weight = float(config["embedding_below"]), float(config["embedding_weight"])
     texts, labels, real = load_training_with_origin()
     examples = [e for side in DESIGN for e in real_examples(side)]
-    trained_on = {normalise(t) for t in texts}
-    leaked = sum(normalise(e.text) in trained_on for e in examples)
+    trained_on = {dataset.normalise(t) for t in texts}
+    leaked = sum(dataset.normalise(e.text) in trained_on for e in examples)
     if leaked:
         sys.exit(f"{leaked} design questions are in data/nlu: they would be scored as seen")
     featurise = Featuriser()

@@ -123,6 +123,19 @@ def load_side(number: int, side: str) -> list[dict]:
     return dataset.load_train_dev(side) if number == 1 else dataset.load_round(number, side)
 
 
+def never_written_sides() -> list[tuple[int, str]]:
+    """(round, side) of every real side this script never writes, even with
+    every dev side allowed: the dev sides past MAX_DEV_ROUNDS and both sides
+    of every round ROUND_SIDES does not list yet."""
+    listed = {number for number, _, _ in ROUND_SIDES}
+    return [(number, dev) for number, _, dev in ROUND_SIDES if number > MAX_DEV_ROUNDS] + [
+        (number, side)
+        for number, (_, sides) in sorted(dataset.ROUNDS.items())
+        if number not in listed
+        for side in sides
+    ]
+
+
 def questions_for(dev_rounds: int) -> list[dict]:
     """The real questions to train on: every round's training side, and the
     dev sides of rounds 1 to `dev_rounds`; never a later dev side (the next

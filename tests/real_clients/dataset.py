@@ -92,6 +92,9 @@ ROUNDS = {
     10: (ROUND10, ROUND10_SPLITS),
     11: (ROUND11, ROUND11_SPLITS),
 }
+#: The side that judges the next change: the latest round's dev side (its
+#: misses are never read; the rounds before it have judged and retired).
+JUDGE = ROUNDS[max(ROUNDS)][1][1]
 #: Round four's train-only additions, collected after dev4 had been measured:
 #: dev4 is frozen, so these are all `train4` and the seed's split never sees
 #: them (scripts/real_clients_round4_extra.py checks the file).

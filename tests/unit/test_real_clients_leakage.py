@@ -21,6 +21,7 @@ from scripts.real_clients_training import (
     dev_rounds_written,
     header,
     load_side,
+    never_written_sides,
     questions_for,
 )
 from tests.real_clients import dataset
@@ -189,13 +190,6 @@ def test_only_the_dev_sides_asked_for_are_trained_on() -> None:
     # judged round twelve, whose candidate trained on train10 was not shipped;
     # round eleven: dev11 the judge, train11 waiting for the lead's decision).
     with_most = _texts(questions_for(MAX_DEV_ROUNDS))
-    listed = {number for number, _, _ in ROUND_SIDES}
-    never = [load_side(number, dev) for number, _, dev in ROUND_SIDES if number > MAX_DEV_ROUNDS]
-    never += [
-        dataset.load_round(number, side)
-        for number, (_, sides) in sorted(dataset.ROUNDS.items())
-        if number not in listed
-        for side in sides
-    ]
+    never = [load_side(number, side) for number, side in never_written_sides()]
     assert len(never) == 6 and all(never)  # dev8, dev9, train10, dev10, train11, dev11
     assert not with_most & set().union(*map(_texts, never))
